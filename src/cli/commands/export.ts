@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { ModelManagerError, type ExportFormat } from '../../index.js';
+import { action, optionsOf, withRegistry } from '../context.js';
+import { printJson } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('export <file>')
+    .description('write every model to a JSON or YAML file (atomically)')
+    .option('--format <format>', 'json or yaml (default: from the file name)')
+    .action(
+      action(async (command, file: string) => {
+        const o = optionsOf<{ format?: string }>(command);
+        if (o.format !== undefined && o.format !== 'json' && o.format !== 'yaml') {
+          throw new ModelManagerError('INVALID_ARGUMENT', `unknown export format "${o.format}": use json or yaml`);
+        }
+        await withRegistry(command, async (registry) => {
+          const count = await registry.exportMetadata(file, o.format as ExportFormat | undefined);
+          if (o.json) printJson({ file, count });
+          else process.stdout.write(`exported ${count} models to ${file}\n`);
+        });
+      }),
+    );
+}

@@ -1,0 +1,23 @@
+/**
+ * The `mm` command line. Built only on the public API (src/index.ts); one file per command.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { COMMANDS } from './commands/index.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('mm')
+    .description('Model Manager: keep, find, size and run ML models')
+    .version(pkg.version)
+    .option('--json', 'print one JSON document on stdout (logs go to stderr)')
+    .option('--store <kind>', 'registry store: sqlite (default), json, duckdb [MM_STORE]')
+    .option('--db <path>', 'registry file [MM_DB]')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) });
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

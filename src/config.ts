@@ -1,0 +1,89 @@
+/**
+ * Environment variables and defaults, parsed in one place.
+ *
+ * Library code takes these as option defaults; `loadConfig(env)` lets tests and embedders
+ * build a config from any environment without touching `process.env`.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import envPaths from 'env-paths';
+import { ModelManagerError } from './errors.js';
+
+export const STORE_KINDS = ['sqlite', 'json', 'duckdb'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+export interface Config {
+  /** Data folder of Model Manager. `MM_HOME`; defaults to the platform data dir (e.g. ~/.local/share/model-manager). */
+  home: string;
+  /** Registry store kind. `MM_STORE`; defaults to `sqlite`. */
+  store: StoreKind;
+  /** Registry file. `MM_DB`; defaults to `registry.db` / `registry.json` / `registry.duckdb` under `home`. */
+  db: string;
+  /** Hugging Face settings, as huggingface_hub reads them. */
+  hf: {
+    /** `HF_HOME`; defaults to ~/.cache/huggingface. */
+    home: string;
+    /** `HF_HUB_CACHE`, else `HF_HOME/hub`. */
+    hubCache: string;
+    /** `HF_ENDPOINT`; defaults to https://huggingface.co. */
+    endpoint: string;
+    /** `HF_TOKEN` (or `HUGGING_FACE_HUB_TOKEN`). */
+    token: string | undefined;
+    /** `HF_HUB_OFFLINE=1`: never touch the network. */
+    offline: boolean;
+  };
+  /** Ollama store: `OLLAMA_MODELS`, else ~/.ollama/models. */
+  ollamaModels: string;
+  /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
+  lmStudioModels: string;
+}
+
+const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
+
+/** Reads `1/true/yes/on` (any case) as true. */
+export function parseBool(value: string | undefined): boolean {
+  return value !== undefined && TRUE_VALUES.has(value.trim().toLowerCase());
+}
+
+/** The file name a store kind uses inside MM_HOME. */
+export function defaultDbFile(store: StoreKind): string {
+  return { sqlite: 'registry.db', json: 'registry.json', duckdb: 'registry.duckdb' }[store];
+}
+
+/** Parses a store kind, with an error that lists the valid ones. */
+export function parseStoreKind(value: string): StoreKind {
+  const kind = value.trim().toLowerCase();
+  if ((STORE_KINDS as readonly string[]).includes(kind)) return kind as StoreKind;
+  throw new ModelManagerError('INVALID_CONFIG', `unknown store "${value}": use one of ${STORE_KINDS.join(', ')}`, {
+    details: { store: value, valid: STORE_KINDS },
+  });
+}
+
+/** Builds the configuration from an environment (defaults to `process.env`). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const home = env.MM_HOME || envPaths('model-manager', { suffix: '' }).data;
+  const store = parseStoreKind(env.MM_STORE || 'sqlite');
+  const hfHome = env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
+  return {
+    home,
+    store,
+    db: env.MM_DB || join(home, defaultDbFile(store)),
+    hf: {
+      home: hfHome,
+      hubCache: env.HF_HUB_CACHE || join(hfHome, 'hub'),
+      endpoint: (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, ''),
+      token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined,
+      offline: parseBool(env.HF_HUB_OFFLINE),
+    },
+    ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
+    lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, read from `process.env` on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

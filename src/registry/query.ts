@@ -1,0 +1,160 @@
+/**
+ * Filters, sorting and text-search ranking shared by every store.
+ *
+ * SQL stores translate a ModelFilter into indexed queries; the JSON store and the contract tests
+ * use `matchesFilter` directly, so all stores agree on what a filter means.
+ */
+import type { ModelMetadata } from './schema.js';
+
+/** One value, or several meaning "any of them". */
+export type OneOrMany<T> = T | readonly T[];
+
+export const SORT_FIELDS = ['modelId', 'modelName', 'parameterCount', 'contextLength', 'createdAt', 'updatedAt'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface ModelFilter {
+  /** Model type(s), e.g. `decoder_only`. */
+  modelType?: OneOrMany<string>;
+  /** Architecture(s), matched without regard to case, e.g. `LlamaForCausalLM`. */
+  architecture?: OneOrMany<string>;
+  /** Tags the model must all carry. */
+  tags?: readonly string[];
+  /** Models taking any of these input data types. */
+  inputType?: OneOrMany<string>;
+  /** Models producing any of these output data types. */
+  outputType?: OneOrMany<string>;
+  attentionType?: OneOrMany<string>;
+  format?: OneOrMany<string>;
+  source?: OneOrMany<string>;
+  minParams?: number;
+  maxParams?: number;
+  /** Only models whose `memoryEstimate.totalBytes` is known and at most this many bytes. */
+  fitsBytes?: number;
+  /** Defaults to `modelId`. */
+  sort?: SortField;
+  /** Defaults to `asc`. */
+  order?: 'asc' | 'desc';
+  /** Defaults to no limit. */
+  limit?: number;
+  /** Defaults to 0. */
+  offset?: number;
+}
+
+/** Turns a one-or-many into a list, dropping empties; undefined when nothing is asked. */
+export function manyOf<T>(value: OneOrMany<T> | undefined): T[] | undefined {
+  if (value === undefined) return undefined;
+  const list = (Array.isArray(value) ? [...value] : [value as T]).filter((v) => v !== undefined && v !== '');
+  return list.length > 0 ? list : undefined;
+}
+
+/** Normalises the enum-like filter values the way the schema normalises stored values. */
+export function normalizeFilter(filter: ModelFilter): ModelFilter {
+  const lower = (v: OneOrMany<string> | undefined) => manyOf(v)?.map((s) => s.toLowerCase().replace(/-/g, '_'));
+  const upper = (v: OneOrMany<string> | undefined) => manyOf(v)?.map((s) => s.toUpperCase());
+  return {
+    ...filter,
+    modelType: lower(filter.modelType),
+    architecture: manyOf(filter.architecture)?.map((s) => s.toLowerCase()),
+    attentionType: manyOf(filter.attentionType)?.map((s) => s.toLowerCase()),
+    format: manyOf(filter.format)?.map((s) => s.toLowerCase()),
+    source: manyOf(filter.source)?.map((s) => s.toLowerCase()),
+    inputType: upper(filter.inputType),
+    outputType: upper(filter.outputType),
+    tags: filter.tags && filter.tags.length > 0 ? [...filter.tags] : undefined,
+  };
+}
+
+/** True when the model passes every condition of the (normalised) filter. */
+export function matchesFilter(model: ModelMetadata, f: ModelFilter): boolean {
+  const inList = (list: OneOrMany<string> | undefined, value: string | undefined) =>
+    list === undefined || (value !== undefined && (list as readonly string[]).includes(value));
+  if (!inList(f.modelType, model.modelType)) return false;
+  if (!inList(f.architecture, model.architecture.toLowerCase())) return false;
+  if (!inList(f.attentionType, model.attentionType)) return false;
+  if (!inList(f.format, model.format)) return false;
+  if (!inList(f.source, model.source)) return false;
+  if (f.tags && !f.tags.every((t) => model.tags.includes(t))) return false;
+  const inputs = f.inputType as readonly string[] | undefined;
+  if (inputs && !model.inputs.some((io) => inputs.includes(io.dataType))) return false;
+  const outputs = f.outputType as readonly string[] | undefined;
+  if (outputs && !model.outputs.some((io) => outputs.includes(io.dataType))) return false;
+  if (f.minParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount >= f.minParams)) return false;
+  if (f.maxParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount <= f.maxParams)) return false;
+  if (f.fitsBytes !== undefined) {
+    const total = model.memoryEstimate?.totalBytes;
+    if (total === undefined || total > f.fitsBytes) return false;
+  }
+  return true;
+}
+
+/** Orders models by the filter's sort field; missing values last, ties by modelId. */
+export function compareModels(sort: SortField = 'modelId', order: 'asc' | 'desc' = 'asc') {
+  const dir = order === 'desc' ? -1 : 1;
+  return (a: ModelMetadata, b: ModelMetadata): number => {
+    const av = a[sort];
+    const bv = b[sort];
+    if (av !== bv) {
+      if (av === undefined) return 1;
+      if (bv === undefined) return -1;
+      if (av < bv) return -dir;
+      if (av > bv) return dir;
+    }
+    return a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0;
+  };
+}
+
+/** Applies offset and limit to an already sorted list. */
+export function page<T>(items: T[], filter: Pick<ModelFilter, 'limit' | 'offset'>): T[] {
+  const start = Math.max(0, filter.offset ?? 0);
+  return filter.limit === undefined ? items.slice(start) : items.slice(start, start + Math.max(0, filter.limit));
+}
+
+/** Splits a search text into lower-case terms. */
+export function searchTerms(text: string): string[] {
+  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
+}
+
+/**
+ * Scores how well a model matches every term (0 = some term matches nothing).
+ * A term matches a word it equals or begins (as an FTS prefix query does), so every store finds
+ * the same models. Identity beats tags, tags beat description.
+ */
+export function scoreModel(model: ModelMetadata, terms: readonly string[]): number {
+  if (terms.length === 0) return 0;
+  const nameWords = searchTerms(`${model.modelId} ${model.modelName} ${model.displayName ?? ''}`);
+  const tags = model.tags.map((t) => t.toLowerCase());
+  const tagWords = searchTerms(tags.join(' '));
+  let descriptionWords: string[] | undefined;
+  let score = 0;
+  for (const term of terms) {
+    let best = 0;
+    if (nameWords.includes(term)) best = 10;
+    else if (nameWords.some((w) => w.startsWith(term))) best = 6;
+    if (tags.includes(term)) best = Math.max(best, 5);
+    else if (tagWords.some((w) => w.startsWith(term))) best = Math.max(best, 3);
+    if (best === 0) {
+      descriptionWords ??= searchTerms(model.description);
+      if (descriptionWords.some((w) => w.startsWith(term))) best = 1;
+    }
+    if (best === 0) return 0;
+    score += best;
+  }
+  return score;
+}
+
+export interface SearchHit {
+  model: ModelMetadata;
+  score: number;
+}
+
+/** Ranks candidates by score (best first, then by modelId) and keeps the top `limit`. */
+export function rankSearch(candidates: Iterable<ModelMetadata>, text: string, limit = 50): SearchHit[] {
+  const terms = searchTerms(text);
+  const hits: SearchHit[] = [];
+  for (const model of candidates) {
+    const score = scoreModel(model, terms);
+    if (score > 0) hits.push({ model, score });
+  }
+  hits.sort((a, b) => b.score - a.score || (a.model.modelId < b.model.modelId ? -1 : 1));
+  return hits.slice(0, limit);
+}

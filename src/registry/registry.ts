@@ -1,0 +1,261 @@
+/**
+ * Registry: the model registry's public face, over any RegistryStore.
+ *
+ * It validates every record, stamps times, makes a version of every change, retries
+ * optimistic updates when another writer got there first, and offers the seed's query methods.
+ */
+import { config as processConfig, type Config, type StoreKind } from '../config.js';
+import { ModelManagerError, isModelManagerError } from '../errors.js';
+import { mergePatch } from './merge-patch.js';
+import { normalizeFilter, type ModelFilter, type SearchHit } from './query.js';
+import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
+import { openStore } from './stores/index.js';
+import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
+import { exportMetadata, importMetadata, type ExportFormat, type ImportResult } from './transfer.js';
+import { validateModel } from './validate.js';
+
+export interface OpenRegistryOptions {
+  /** Store kind. Defaults to `MM_STORE`, else `sqlite`. */
+  store?: StoreKind;
+  /** Store file. Defaults to `MM_DB`, else the kind's file in `MM_HOME`. */
+  db?: string;
+  /** A store already opened (tests, embedders); wins over `store` and `db`. */
+  instance?: RegistryStore;
+  /** Configuration to take defaults from. Defaults to the process environment. */
+  config?: Config;
+}
+
+export interface AddQualityMetricInput {
+  modelId: string;
+  name: string;
+  value: number;
+  shots?: number;
+  source?: string;
+}
+
+const UPDATE_RETRIES = 20;
+
+export class Registry implements AsyncDisposable {
+  readonly store: RegistryStore;
+  #closed = false;
+
+  private constructor(store: RegistryStore) {
+    this.store = store;
+  }
+
+  /** Opens the registry on the configured (or given) store. */
+  static async open(options: OpenRegistryOptions = {}): Promise<Registry> {
+    if (options.instance) return new Registry(options.instance);
+    const cfg = options.config ?? processConfig();
+    const kind = options.store ?? cfg.store;
+    const path = options.db ?? (options.store && options.store !== cfg.store ? undefined : cfg.db);
+    return new Registry(await openStore({ kind, path, home: cfg.home }));
+  }
+
+  /** Validates and adds a model as version 1. @throws MODEL_EXISTS, INVALID_METADATA */
+  async addModel(input: ModelMetadataInput | ModelMetadata, change = 'add'): Promise<ModelMetadata> {
+    const [model] = await this.addModels([input], change);
+    return model!;
+  }
+
+  /** Adds many models in one transaction: all or none. */
+  async addModels(inputs: readonly (ModelMetadataInput | ModelMetadata)[], change = 'add'): Promise<ModelMetadata[]> {
+    const now = new Date().toISOString();
+    const models = inputs.map((input) => {
+      const model = validateModel(input);
+      model.createdAt ??= now;
+      model.updatedAt = now;
+      return model;
+    });
+    const ids = new Set<string>();
+    for (const m of models) {
+      if (ids.has(m.modelId)) throw new ModelManagerError('MODEL_EXISTS', `model "${m.modelId}" appears twice in one add`, { details: { modelId: m.modelId } });
+      ids.add(m.modelId);
+    }
+    await this.store.insert(models, change);
+    return models;
+  }
+
+  /** The model, or undefined when absent. `id@alias` or `id@3` reads a version. */
+  async getModel(modelId: string): Promise<ModelMetadata | undefined> {
+    const at = modelId.lastIndexOf('@');
+    if (at > 0) {
+      const id = modelId.slice(0, at);
+      const ref = modelId.slice(at + 1);
+      const current = await this.store.get(id);
+      if (!current) return undefined;
+      const version = /^\d+$/.test(ref) ? Number(ref) : current.model.aliases[ref];
+      return version === undefined ? undefined : this.store.getVersion(id, version);
+    }
+    return (await this.store.get(modelId))?.model;
+  }
+
+  /** Like getModel, but throws MODEL_NOT_FOUND with a hint. */
+  async requireModel(modelId: string): Promise<ModelMetadata> {
+    const model = await this.getModel(modelId);
+    if (!model) {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; see \`mm list\` or \`mm search\``, { details: { modelId } });
+    }
+    return model;
+  }
+
+  /**
+   * Applies a change to the current record and stores it as a new version.
+   * `change` is a JSON merge patch (RFC 7386: `null` removes a field) or a function of the current record.
+   * Retries when another writer updated the model meanwhile.
+   */
+  async updateModel(
+    modelId: string,
+    change: Record<string, unknown> | ((current: ModelMetadata) => ModelMetadata | Record<string, unknown>),
+    note = 'update',
+  ): Promise<ModelMetadata> {
+    if (typeof change === 'object') {
+      if (change.modelId !== undefined && change.modelId !== modelId) {
+        throw new ModelManagerError('INVALID_METADATA', `modelId cannot be changed by an update (remove and add under the new id)`, {
+          details: { issues: [{ field: 'modelId', reason: 'read-only' }] },
+        });
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.store.get(modelId);
+      if (!stored) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
+      const next = typeof change === 'function' ? change(structuredClone(stored.model)) : mergePatch(stored.model, change);
+      const model = validateModel({ ...next, modelId, createdAt: stored.model.createdAt, updatedAt: undefined });
+      model.updatedAt = new Date().toISOString();
+      try {
+        await this.store.update(model, note, stored.version);
+        return model;
+      } catch (error) {
+        if (!isModelManagerError(error, 'VERSION_CONFLICT') || attempt >= UPDATE_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Removes a model with its history; false when it was not there. */
+  async removeModel(modelId: string): Promise<boolean> {
+    return this.store.remove(modelId);
+  }
+
+  /** Models matching the filter (several values of one field mean any of them; tags mean all of them). */
+  async listModels(filter: ModelFilter = {}): Promise<ModelMetadata[]> {
+    return this.store.list(normalizeFilter(filter));
+  }
+
+  /** How many models match the filter, ignoring limit and offset. */
+  async countModels(filter: ModelFilter = {}): Promise<number> {
+    return this.store.count(normalizeFilter(filter));
+  }
+
+  /** Text search over names, tags and descriptions, best matches first. */
+  async searchModels(text: string, { limit = 50 }: { limit?: number } = {}): Promise<SearchHit[]> {
+    return this.store.search(text, limit);
+  }
+
+  async getModelsByInputType(dataType: DataType | string): Promise<ModelMetadata[]> {
+    return this.listModels({ inputType: dataType });
+  }
+
+  async getModelsByOutputType(dataType: DataType | string): Promise<ModelMetadata[]> {
+    return this.listModels({ outputType: dataType });
+  }
+
+  /** Models that take `input` and produce `output`. */
+  async getCompatibleModels(input: DataType | string, output: DataType | string): Promise<ModelMetadata[]> {
+    return this.listModels({ inputType: input, outputType: output });
+  }
+
+  async getStats(): Promise<RegistryStats> {
+    return this.store.stats();
+  }
+
+  async listVersions(modelId: string): Promise<VersionInfo[]> {
+    await this.requireModel(modelId);
+    return this.store.listVersions(modelId);
+  }
+
+  /** One version of a model. @throws MODEL_NOT_FOUND, VERSION_NOT_FOUND */
+  async getVersion(modelId: string, version: number): Promise<ModelMetadata> {
+    await this.requireModel(modelId);
+    const model = await this.store.getVersion(modelId, version);
+    if (!model) {
+      throw new ModelManagerError('VERSION_NOT_FOUND', `model "${modelId}" has no version ${version}; see \`mm versions ${modelId}\``, {
+        details: { modelId, version },
+      });
+    }
+    return model;
+  }
+
+  /** Makes a new version equal to an old one (aliases stay as they are now). */
+  async rollback(modelId: string, version: number | string): Promise<ModelMetadata> {
+    const current = await this.requireModel(modelId);
+    const number = typeof version === 'number' ? version : /^\d+$/.test(version) ? Number(version) : current.aliases[version];
+    if (number === undefined) {
+      throw new ModelManagerError('VERSION_NOT_FOUND', `model "${modelId}" has no version or alias "${version}"`, { details: { modelId, version } });
+    }
+    const old = await this.getVersion(modelId, number);
+    return this.updateModel(modelId, (now) => ({ ...old, aliases: now.aliases }), `rollback to ${number}`);
+  }
+
+  /** Points an alias (e.g. `production`) at a version. */
+  async setAlias(modelId: string, alias: string, version: number): Promise<ModelMetadata> {
+    await this.getVersion(modelId, version);
+    return this.updateModel(modelId, (m) => ({ ...m, aliases: { ...m.aliases, [alias]: version } }), `alias ${alias} -> ${version}`);
+  }
+
+  /** Adds (or replaces, same name and shots) a quality metric such as MMLU 0.625 5-shot. */
+  async addQualityMetric({ modelId, name, value, shots, source }: AddQualityMetricInput): Promise<ModelMetadata> {
+    const metric: QualityMetric = { name, value, at: new Date().toISOString() };
+    if (shots !== undefined) metric.shots = shots;
+    if (source !== undefined) metric.source = source;
+    return this.updateModel(
+      modelId,
+      (m) => ({ ...m, qualityMetrics: [...m.qualityMetrics.filter((q) => !(q.name === name && q.shots === shots)), metric] }),
+      `metric ${name}`,
+    );
+  }
+
+  /** Merges free-form performance numbers (e.g. `tokensPerSecond`). */
+  async addPerformanceMetrics(modelId: string, metrics: Record<string, number>): Promise<ModelMetadata> {
+    return this.updateModel(modelId, (m) => ({ ...m, performanceMetrics: { ...m.performanceMetrics, ...metrics } }), 'performance metrics');
+  }
+
+  /** Records what the runtime measured, beside the estimate. */
+  async recordMeasured(modelId: string, measured: Measured): Promise<ModelMetadata> {
+    return this.updateModel(modelId, (m) => ({ ...m, measured }), 'measured');
+  }
+
+  /** A computed value cached for a model (undefined when absent or expired). */
+  async getCached<T = unknown>(modelId: string, key: string): Promise<T | undefined> {
+    return (await this.store.cacheGet(modelId, key)) as T | undefined;
+  }
+
+  /** Caches a computed value for a model. `ttlMs` defaults to one day. */
+  async setCached(modelId: string, key: string, value: unknown, ttlMs = 86_400_000): Promise<void> {
+    await this.store.cacheSet(modelId, key, value, ttlMs);
+  }
+
+  /** Empties the cache of one model, or of all; returns how many entries went. */
+  async clearCache(modelId?: string): Promise<number> {
+    return this.store.cacheClear(modelId);
+  }
+
+  /** Writes every model to a JSON or YAML file (atomically); returns how many. */
+  async exportMetadata(path: string, format?: ExportFormat): Promise<number> {
+    return exportMetadata(this, path, format);
+  }
+
+  /** Imports a JSON/YAML file (also the Python managers' snake_case); all records are validated first. */
+  async importMetadata(path: string): Promise<ImportResult> {
+    return importMetadata(this, path);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

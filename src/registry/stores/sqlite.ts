@@ -1,0 +1,333 @@
+/**
+ * SqliteStore: the default registry store (better-sqlite3, WAL).
+ *
+ * Filter fields live in indexed columns beside the JSON record; tags and I/O types in their own
+ * tables; names, tags and descriptions in an FTS5 index that finds search candidates, which are
+ * then ranked by the shared `rankSearch` so every store orders results alike.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ModelManagerError } from '../../errors.js';
+import { rankSearch, searchTerms, type ModelFilter, type SearchHit, type SortField } from '../query.js';
+import type { ModelMetadata } from '../schema.js';
+import type { CountMap, RegistryStats, RegistryStore, StoredModel, VersionInfo } from './store.js';
+
+const APP_MARK = 'model-manager';
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS mm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+  model_id TEXT NOT NULL UNIQUE,
+  version INTEGER NOT NULL,
+  model_name TEXT NOT NULL,
+  model_type TEXT NOT NULL,
+  architecture TEXT NOT NULL,
+  attention_type TEXT,
+  format TEXT,
+  source TEXT NOT NULL,
+  parameter_count INTEGER,
+  context_length INTEGER,
+  total_bytes INTEGER,
+  created_at TEXT,
+  updated_at TEXT,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS models_type ON models(model_type);
+CREATE INDEX IF NOT EXISTS models_arch ON models(architecture);
+CREATE INDEX IF NOT EXISTS models_attention ON models(attention_type);
+CREATE INDEX IF NOT EXISTS models_format ON models(format);
+CREATE INDEX IF NOT EXISTS models_source ON models(source);
+CREATE INDEX IF NOT EXISTS models_params ON models(parameter_count);
+CREATE INDEX IF NOT EXISTS models_bytes ON models(total_bytes);
+CREATE INDEX IF NOT EXISTS models_updated ON models(updated_at);
+CREATE TABLE IF NOT EXISTS model_tags (tag TEXT NOT NULL, model_id TEXT NOT NULL, PRIMARY KEY (tag, model_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS model_tags_model ON model_tags(model_id);
+CREATE TABLE IF NOT EXISTS model_io (
+  direction TEXT NOT NULL, data_type TEXT NOT NULL, model_id TEXT NOT NULL,
+  PRIMARY KEY (direction, data_type, model_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS model_io_model ON model_io(model_id);
+CREATE TABLE IF NOT EXISTS model_versions (
+  model_id TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, change TEXT NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (model_id, version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS model_cache (
+  model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER,
+  PRIMARY KEY (model_id, key)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS models_fts USING fts5(names, tags, description, tokenize = 'unicode61 remove_diacritics 0');
+`;
+
+const SORT_COLUMNS = {
+  modelId: 'model_id',
+  modelName: 'model_name',
+  parameterCount: 'parameter_count',
+  contextLength: 'context_length',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+} as const satisfies Record<SortField, string>;
+
+type Row = { data: string };
+
+/** Refuses files that are not a Model Manager SQLite registry, without writing to them. */
+function checkExistingFile(path: string): void {
+  if (!existsSync(path) || statSync(path).size === 0) return;
+  let probe: Database.Database | undefined;
+  try {
+    probe = new Database(path, { readonly: true, fileMustExist: true });
+    const tables = probe.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+    if (tables.length === 0) return;
+    const mark = tables.includes('mm_meta')
+      ? (probe.prepare(`SELECT value FROM mm_meta WHERE key = 'app'`).pluck().get() as string | undefined)
+      : undefined;
+    if (mark !== APP_MARK) {
+      throw new ModelManagerError('STORE_FOREIGN', `${path} is an SQLite database of another program; it was left untouched. Point --db at a new file.`, {
+        details: { path, tables: tables.slice(0, 10) },
+      });
+    }
+  } catch (error) {
+    if (error instanceof ModelManagerError) throw error;
+    throw new ModelManagerError('STORE_CORRUPT', `${path} is not a readable SQLite registry (${(error as Error).message}); it was left untouched. Restore it from a backup or point --db elsewhere.`, {
+      details: { path },
+      cause: error,
+    });
+  } finally {
+    probe?.close();
+  }
+}
+
+export class SqliteStore implements RegistryStore {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  #closed = false;
+
+  private constructor(readonly location: string, db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Opens (creating if needed) the registry database at `path`. */
+  static async open(path: string): Promise<SqliteStore> {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      checkExistingFile(path);
+    }
+    const db = new Database(path);
+    try {
+      db.pragma('busy_timeout = 30000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        db.prepare(`INSERT OR IGNORE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, SCHEMA_VERSION);
+      }).immediate();
+    } catch (error) {
+      db.close();
+      throw new ModelManagerError('STORE_IO', `cannot open the SQLite registry at ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return new SqliteStore(path, db);
+  }
+
+  #index(model: ModelMetadata, rowid?: number): number {
+    const db = this.#db;
+    const cols = [
+      model.modelName, model.modelType, model.architecture.toLowerCase(), model.attentionType ?? null, model.format ?? null,
+      model.source, model.parameterCount ?? null, model.contextLength ?? null, model.memoryEstimate?.totalBytes ?? null,
+      model.createdAt ?? null, model.updatedAt ?? null, JSON.stringify(model),
+    ];
+    if (rowid === undefined) {
+      rowid = Number(db.prepare(`INSERT INTO models (version, model_name, model_type, architecture, attention_type, format, source,
+        parameter_count, context_length, total_bytes, created_at, updated_at, data, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+        .run(...cols, model.modelId).lastInsertRowid);
+    } else {
+      db.prepare(`UPDATE models SET version = version + 1, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
+        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, data = ? WHERE rowid = ?`)
+        .run(...cols, rowid);
+      this.#unindex(model.modelId, rowid);
+    }
+    const tag = db.prepare(`INSERT OR IGNORE INTO model_tags (tag, model_id) VALUES (?, ?)`);
+    for (const t of model.tags) tag.run(t, model.modelId);
+    const io = db.prepare(`INSERT OR IGNORE INTO model_io (direction, data_type, model_id) VALUES (?, ?, ?)`);
+    for (const spec of model.inputs) io.run('in', spec.dataType, model.modelId);
+    for (const spec of model.outputs) io.run('out', spec.dataType, model.modelId);
+    db.prepare(`INSERT INTO models_fts (rowid, names, tags, description) VALUES (?, ?, ?, ?)`).run(
+      rowid, [model.modelId, model.modelName, model.displayName ?? ''].join(' '), model.tags.join(' '), model.description,
+    );
+    return rowid;
+  }
+
+  #unindex(modelId: string, rowid: number): void {
+    this.#db.prepare(`DELETE FROM model_tags WHERE model_id = ?`).run(modelId);
+    this.#db.prepare(`DELETE FROM model_io WHERE model_id = ?`).run(modelId);
+    this.#db.prepare(`DELETE FROM models_fts WHERE rowid = ?`).run(rowid);
+  }
+
+  #addVersion(model: ModelMetadata, version: number, change: string): VersionInfo {
+    const createdAt = model.updatedAt ?? new Date().toISOString();
+    this.#db.prepare(`INSERT INTO model_versions (model_id, version, created_at, change, data) VALUES (?, ?, ?, ?, ?)`)
+      .run(model.modelId, version, createdAt, change, JSON.stringify(model));
+    return { modelId: model.modelId, version, createdAt, change };
+  }
+
+  async insert(models: readonly ModelMetadata[], change: string): Promise<VersionInfo[]> {
+    const exists = this.#db.prepare(`SELECT 1 FROM models WHERE model_id = ?`).pluck();
+    return this.#db.transaction(() => {
+      return models.map((model) => {
+        if (exists.get(model.modelId)) {
+          throw new ModelManagerError('MODEL_EXISTS', `model "${model.modelId}" is already registered; use update, or remove it first`, {
+            details: { modelId: model.modelId },
+          });
+        }
+        this.#index(model);
+        return this.#addVersion(model, 1, change);
+      });
+    }).immediate();
+  }
+
+  async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
+    return this.#db.transaction(() => {
+      const row = this.#db.prepare(`SELECT rowid, version FROM models WHERE model_id = ?`).get(model.modelId) as
+        | { rowid: number; version: number }
+        | undefined;
+      if (!row) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
+      if (expectedVersion !== undefined && row.version !== expectedVersion) {
+        throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${row.version}, expected ${expectedVersion}); read it again and retry`, {
+          details: { modelId: model.modelId, version: row.version, expectedVersion },
+        });
+      }
+      this.#index(model, row.rowid);
+      return this.#addVersion(model, row.version + 1, change);
+    }).immediate();
+  }
+
+  async remove(modelId: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const rowid = this.#db.prepare(`SELECT rowid FROM models WHERE model_id = ?`).pluck().get(modelId) as number | undefined;
+      if (rowid === undefined) return false;
+      this.#unindex(modelId, rowid);
+      this.#db.prepare(`DELETE FROM models WHERE rowid = ?`).run(rowid);
+      this.#db.prepare(`DELETE FROM model_versions WHERE model_id = ?`).run(modelId);
+      this.#db.prepare(`DELETE FROM model_cache WHERE model_id = ?`).run(modelId);
+      return true;
+    }).immediate();
+  }
+
+  async get(modelId: string): Promise<StoredModel | undefined> {
+    const row = this.#db.prepare(`SELECT version, data FROM models WHERE model_id = ?`).get(modelId) as
+      | { version: number; data: string }
+      | undefined;
+    return row && { model: JSON.parse(row.data) as ModelMetadata, version: row.version };
+  }
+
+  #where(f: ModelFilter): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const inList = (column: string, values: unknown) => {
+      if (!Array.isArray(values)) return;
+      clauses.push(`${column} IN (${values.map(() => '?').join(',')})`);
+      params.push(...values);
+    };
+    inList('model_type', f.modelType);
+    inList('architecture', f.architecture);
+    inList('attention_type', f.attentionType);
+    inList('format', f.format);
+    inList('source', f.source);
+    if (f.tags) {
+      clauses.push(`model_id IN (SELECT model_id FROM model_tags WHERE tag IN (${f.tags.map(() => '?').join(',')})
+        GROUP BY model_id HAVING count(*) = ?)`);
+      params.push(...f.tags, new Set(f.tags).size);
+    }
+    for (const [direction, types] of [['in', f.inputType], ['out', f.outputType]] as const) {
+      if (!Array.isArray(types)) continue;
+      clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
+      params.push(direction, ...types);
+    }
+    if (f.minParams !== undefined) (clauses.push('parameter_count >= ?'), params.push(f.minParams));
+    if (f.maxParams !== undefined) (clauses.push('parameter_count <= ?'), params.push(f.maxParams));
+    if (f.fitsBytes !== undefined) (clauses.push('total_bytes <= ?'), params.push(f.fitsBytes));
+    return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  async list(f: ModelFilter): Promise<ModelMetadata[]> {
+    const { sql, params } = this.#where(f);
+    const column = SORT_COLUMNS[f.sort ?? 'modelId'];
+    const dir = f.order === 'desc' ? 'DESC' : 'ASC';
+    const order = column === 'model_id' ? `model_id ${dir}` : `${column} ${dir} NULLS LAST, model_id ASC`;
+    const rows = this.#db.prepare(`SELECT data FROM models ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...params, f.limit ?? -1, f.offset ?? 0) as Row[];
+    return rows.map((r) => JSON.parse(r.data) as ModelMetadata);
+  }
+
+  async count(f: ModelFilter): Promise<number> {
+    const { sql, params } = this.#where(f);
+    return this.#db.prepare(`SELECT count(*) FROM models ${sql}`).pluck().get(...params) as number;
+  }
+
+  async search(text: string, limit: number): Promise<SearchHit[]> {
+    const terms = searchTerms(text);
+    if (terms.length === 0) return [];
+    const match = terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
+    // bm25 picks a generous candidate pool; rankSearch then orders it exactly as the other stores do.
+    const rows = this.#db.prepare(`SELECT m.data FROM models_fts f JOIN models m ON m.rowid = f.rowid
+      WHERE models_fts MATCH ? ORDER BY bm25(models_fts, 10.0, 5.0, 1.0) LIMIT ?`).all(match, Math.max(200, limit * 10)) as Row[];
+    return rankSearch(rows.map((r) => JSON.parse(r.data) as ModelMetadata), text, limit);
+  }
+
+  async stats(): Promise<RegistryStats> {
+    const db = this.#db;
+    const group = (column: string): CountMap => {
+      const rows = db.prepare(`SELECT ${column} AS k, count(*) AS n FROM models WHERE ${column} IS NOT NULL AND ${column} != '' GROUP BY ${column}`)
+        .all() as { k: string; n: number }[];
+      return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+    };
+    // architecture is stored lower-cased for filtering; report it as written.
+    const archRows = db.prepare(`SELECT json_extract(data, '$.architecture') AS k, count(*) AS n FROM models
+      WHERE architecture != '' GROUP BY k`).all() as { k: string; n: number }[];
+    return {
+      totalModels: db.prepare(`SELECT count(*) FROM models`).pluck().get() as number,
+      totalVersions: db.prepare(`SELECT count(*) FROM model_versions`).pluck().get() as number,
+      totalParameters: (db.prepare(`SELECT coalesce(sum(parameter_count), 0) FROM models`).pluck().get() as number) ?? 0,
+      byType: group('model_type'),
+      byArchitecture: Object.fromEntries(archRows.map((r) => [r.k, r.n])),
+      byAttentionType: group('attention_type'),
+      byFormat: group('format'),
+      bySource: group('source'),
+    };
+  }
+
+  async listVersions(modelId: string): Promise<VersionInfo[]> {
+    return this.#db.prepare(`SELECT model_id AS modelId, version, created_at AS createdAt, change FROM model_versions
+      WHERE model_id = ? ORDER BY version`).all(modelId) as VersionInfo[];
+  }
+
+  async getVersion(modelId: string, version: number): Promise<ModelMetadata | undefined> {
+    const data = this.#db.prepare(`SELECT data FROM model_versions WHERE model_id = ? AND version = ?`).pluck().get(modelId, version) as
+      | string
+      | undefined;
+    return data === undefined ? undefined : (JSON.parse(data) as ModelMetadata);
+  }
+
+  async cacheGet(modelId: string, key: string): Promise<unknown> {
+    const row = this.#db.prepare(`SELECT value, expires_at AS expiresAt FROM model_cache WHERE model_id = ? AND key = ?`).get(modelId, key) as
+      | { value: string; expiresAt: number | null }
+      | undefined;
+    if (!row || (row.expiresAt !== null && row.expiresAt <= Date.now())) return undefined;
+    return JSON.parse(row.value);
+  }
+
+  async cacheSet(modelId: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+    this.#db.prepare(`INSERT OR REPLACE INTO model_cache (model_id, key, value, expires_at) VALUES (?, ?, ?, ?)`)
+      .run(modelId, key, JSON.stringify(value), ttlMs === undefined ? null : Date.now() + ttlMs);
+  }
+
+  async cacheClear(modelId?: string): Promise<number> {
+    const result = modelId === undefined
+      ? this.#db.prepare(`DELETE FROM model_cache`).run()
+      : this.#db.prepare(`DELETE FROM model_cache WHERE model_id = ?`).run(modelId);
+    return result.changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

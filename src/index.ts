@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './config.js';
 export * from './registry/index.js';
 export * from './units.js';
+export * from './formats/index.js';

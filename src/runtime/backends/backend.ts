@@ -1,0 +1,83 @@
+/**
+ * The interface between the runtime (ModelManager) and the engines that run models.
+ *
+ * A backend loads one instance of a model on one device; the manager owns sharing, reference
+ * counts, keep-alive, budgets and batching. Built-in backends: `transformers` (ONNX through
+ * @huggingface/transformers on onnxruntime-node) and `llama-cpp` (GGUF through node-llama-cpp).
+ * Users can register their own for new formats or task types.
+ */
+import type { ModelMetadata } from '../../registry/schema.js';
+
+/** Built-in task types; custom backends may add their own names. */
+export type TaskType = 'embedding' | 'text_generation' | (string & {});
+
+/** A device as the manager resolved it: `cpu`, or `cuda:N` / `gpu` when a GPU is used. */
+export type Device = 'cpu' | 'gpu' | `cuda:${number}`;
+
+export interface LoadOptions {
+  /** Folder or file of the model on disk. */
+  path: string;
+  /** The registry entry, when the model is registered. */
+  model?: ModelMetadata;
+  /** Which task the instance will serve (an encoder-decoder and a causal LM load differently). */
+  taskType: TaskType;
+  device: Device;
+  /** Aborts a load still in flight (e.g. on shutdown). */
+  signal?: AbortSignal;
+}
+
+export interface EmbeddingParams {
+  /** Defaults to the model's own (mean for most sentence embedders). */
+  pooling?: 'mean' | 'cls' | 'none';
+  /** L2-normalise each vector. Defaults to true. */
+  normalize?: boolean;
+}
+
+export interface GenerationParams {
+  /** Most new tokens to generate. */
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  stop?: readonly string[];
+}
+
+export interface GenerationOutput {
+  text: string;
+  /** Tokens generated (for throughput figures). */
+  tokens: number;
+}
+
+/** One loaded instance of a model on one device. */
+export interface LoadedModel {
+  readonly backend: string;
+  readonly device: Device;
+  /** Bytes this instance holds, when the backend can tell (else the manager measures). */
+  readonly memoryBytes?: number;
+  /** Vector length of embeddings, when known. */
+  readonly dimensions?: number;
+  embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
+  generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
+  /** Custom task types of user backends. */
+  run?(taskType: TaskType, data: unknown, params: Record<string, unknown>): Promise<unknown>;
+  /** Frees the instance's memory; idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface ModelLocation {
+  path: string;
+  format?: string;
+  model?: ModelMetadata;
+}
+
+export interface InferenceBackend {
+  readonly name: string;
+  /** Task types this backend can serve. */
+  readonly tasks: readonly TaskType[];
+  /** True when this backend can load the model at `location` (by format and files). */
+  supports(location: ModelLocation): boolean | Promise<boolean>;
+  load(options: LoadOptions): Promise<LoadedModel>;
+  /** Bytes one instance will need, to check the memory budget before loading. */
+  estimateBytes?(location: ModelLocation): Promise<number | undefined>;
+}

@@ -6,3 +6,5 @@ export * from './config.js';
 export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
+export * from './hub/index.js';
+export * from './estimate/index.js';

@@ -23,8 +23,10 @@ export interface EstimateOptions {
   dtype?: string;
   /** KV cache dtype. Defaults to fp16. */
   kvDtype?: string;
-  /** Parameter count to use when sizing a bare config. Defaults to the model's, else one computed from the config. */
+  /** Parameter count to use. Defaults to the model's, else one computed from the config. */
   parameterCount?: number;
+  /** Where `parameterCount` came from (e.g. `safetensors`), recorded in `method`. Defaults to `given`. */
+  parameterMethod?: string;
 }
 
 /** An estimate with its parts; `toMemoryEstimate` keeps what the registry stores. */
@@ -76,7 +78,7 @@ export function estimateMemory(input: ModelMetadata | HfConfig, options: Estimat
   const context = options.context ?? Math.min(contextLength ?? DEFAULT_ESTIMATE_CONTEXT, DEFAULT_ESTIMATE_CONTEXT);
 
   let parameterCount = options.parameterCount ?? model?.parameterCount;
-  let parameterMethod = parameterCount === undefined ? undefined : model ? 'registry' : 'given';
+  let parameterMethod = options.parameterCount !== undefined ? (options.parameterMethod ?? 'given') : parameterCount !== undefined ? 'registry' : undefined;
   if (parameterCount === undefined) {
     const counted = countParametersFromConfig(config);
     if (counted) ({ parameters: parameterCount, method: parameterMethod } = counted);

@@ -78,7 +78,9 @@ export function estimateMemory(input: ModelMetadata | HfConfig, options: Estimat
   const context = options.context ?? Math.min(contextLength ?? DEFAULT_ESTIMATE_CONTEXT, DEFAULT_ESTIMATE_CONTEXT);
 
   let parameterCount = options.parameterCount ?? model?.parameterCount;
-  let parameterMethod = options.parameterCount !== undefined ? (options.parameterMethod ?? 'given') : parameterCount !== undefined ? 'registry' : undefined;
+  // A registry record keeps where its count came from in the stored estimate's method.
+  const storedMethod = model?.memoryEstimate ? /params: ([^;]+)/.exec(model.memoryEstimate.method)?.[1] : undefined;
+  let parameterMethod = options.parameterCount !== undefined ? (options.parameterMethod ?? 'given') : parameterCount !== undefined ? (storedMethod ?? 'registry') : undefined;
   if (parameterCount === undefined) {
     const counted = countParametersFromConfig(config);
     if (counted) ({ parameters: parameterCount, method: parameterMethod } = counted);

@@ -17,7 +17,7 @@ export interface CreateModelOptions {
   pipelineTag?: string;
   /** The parsed README front matter. Defaults to none. */
   card?: ModelCard;
-  /** Tags the hub lists (`key:value` ones are dropped). Defaults to none. */
+  /** Tags the hub lists (`key:value` and hub bookkeeping ones are dropped). Defaults to none. */
   hubTags?: string[];
   /** tokenizer_config.json, to see a chat template. Defaults to none. */
   tokenizerConfig?: HfConfig;
@@ -44,6 +44,9 @@ function formatOf(files: readonly ModelFile[], weights: WeightsSummary | undefin
   return undefined;
 }
 
+/** Hub bookkeeping tags that say nothing about the model. */
+const HUB_INTERNAL_TAGS = new Set(['endpoints_compatible', 'autotrain_compatible', 'text-generation-inference', 'has_space', 'custom_code']);
+
 function unique(values: readonly string[]): string[] {
   return [...new Set(values.filter((v) => v.length > 0))];
 }
@@ -59,7 +62,7 @@ export function createModelFromHuggingFace(modelId: string, hfConfig: HfConfig, 
   const architectures = Array.isArray(hfConfig.architectures) ? hfConfig.architectures.filter((a): a is string => typeof a === 'string') : [];
   const architecture = architectures[0] ?? (shape.family || '');
   if (architectures.length === 0) warnings.push('config.json names no architectures: the kind of model is guessed from model_type');
-  const tags = unique([...(card?.tags ?? []), ...hubTags.filter((t) => !t.includes(':'))]);
+  const tags = unique([...(card?.tags ?? []), ...hubTags.filter((t) => !t.includes(':') && !HUB_INTERNAL_TAGS.has(t))]);
   const kind = describeModelKind({ architecture, config: hfConfig, shape, pipelineTag: options.pipelineTag ?? card?.pipelineTag, tags, tokenizerConfig });
   if (kind.warning) warnings.push(kind.warning);
 

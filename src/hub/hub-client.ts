@@ -17,15 +17,24 @@ export interface HubClientOptions {
   revision?: string;
   /** The fetch to use. Defaults to the global one. */
   fetch?: typeof fetch;
+  /** Milliseconds each request may take before the hub counts as unreachable. Defaults to 30000. */
+  timeoutMs?: number;
 }
 
-/** Sends the token as a header ourselves: @huggingface/hub refuses tokens not shaped `hf_...`, which mirrors may issue. */
-function authorizedFetch(base: typeof fetch, token: string | undefined): typeof fetch {
-  if (!token) return base;
+/** Errors of the connection itself (refused, reset, DNS, timed out), as opposed to an answer from the hub. */
+function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+}
+
+/**
+ * Adds the token and a time limit to every request. The token goes as a header from here because
+ * @huggingface/hub refuses tokens not shaped `hf_...`, which mirrors may issue.
+ */
+function hubFetch(base: typeof fetch, token: string | undefined, timeoutMs: number): typeof fetch {
   return (input, init) => {
     const headers = new Headers(init?.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-    return base(input, { ...init, headers });
+    if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return base(input, { ...init, headers, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
   };
 }
 
@@ -37,7 +46,7 @@ export function hubError(error: unknown, repoId: string, endpoint: string, token
     if (error.statusCode === 401 || error.statusCode === 403) {
       const hint = tokenGiven
         ? 'your HF_TOKEN has no access to it: accept its terms on the model page with that account, or use another token'
-        : 'it is gated or private: accept its terms on the model page and set HF_TOKEN';
+        : 'it is gated or private (or does not exist): check the id, accept its terms on the model page and set HF_TOKEN';
       return new ModelManagerError('AUTH_REQUIRED', `${repoId}: the hub refused access (HTTP ${error.statusCode}); ${hint}`, { details, cause: error });
     }
     if (error.statusCode === 404) {
@@ -45,7 +54,10 @@ export function hubError(error: unknown, repoId: string, endpoint: string, token
     }
     return new ModelManagerError('HUB_UNREACHABLE', `${endpoint} answered HTTP ${error.statusCode} for ${repoId}; try again later`, { details, cause: error });
   }
-  const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+  const reason = !(error instanceof Error) ? String(error) : error.name === 'TimeoutError' ? 'timed out' : ((error.cause as Error | undefined)?.message ?? error.message);
+  if (!isNetworkError(error)) {
+    return new ModelManagerError('HUB_UNREACHABLE', `${endpoint} gave an answer that could not be read for ${repoId} (${reason}); check HF_ENDPOINT`, { details: { repoId, endpoint }, cause: error });
+  }
   return new ModelManagerError(
     'HUB_UNREACHABLE',
     `cannot reach ${endpoint} (${reason}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only local folders and the HF cache`,
@@ -59,9 +71,9 @@ export function hubError(error: unknown, repoId: string, endpoint: string, token
  * @throws ModelManagerError AUTH_REQUIRED (gated/private), HUB_NOT_FOUND, HUB_UNREACHABLE, INVALID_CONFIG
  */
 export async function fetchHubSnapshot(repoId: string, options: HubClientOptions = {}): Promise<HfSnapshot> {
-  const { endpoint = 'https://huggingface.co', token, revision = 'main' } = options;
+  const { endpoint = 'https://huggingface.co', token, revision = 'main', timeoutMs = 30_000 } = options;
   const hubUrl = endpoint.replace(/\/+$/, '');
-  const fetchFn = authorizedFetch(options.fetch ?? globalThis.fetch, token);
+  const fetchFn = hubFetch(options.fetch ?? globalThis.fetch, token, timeoutMs);
   const repo: RepoDesignation = { type: 'model', name: repoId };
   const fail = (error: unknown) => hubError(error, repoId, hubUrl, token !== undefined);
   const warnings: string[] = [];
@@ -107,7 +119,7 @@ export async function fetchHubSnapshot(repoId: string, options: HubClientOptions
       weights = { parameterCount: Object.values(byDtype).reduce((a, b) => a + b, 0), parametersByDtype: byDtype, files: parsed.filepaths };
     } catch (error) {
       // A dropped connection is the hub being unreachable; anything else is a bad or odd file.
-      if (error instanceof TypeError) throw fail(error);
+      if (isNetworkError(error)) throw fail(error);
       warnings.push(`could not read the safetensors headers on the hub (${(error as Error).message.split('. URL')[0]}); parameter count taken from config.json`);
     }
   }

@@ -9,7 +9,7 @@ import type { EstimateOptions } from '../estimate/index.js';
 import type { ModelMetadata, Registry } from '../registry/index.js';
 import { MODEL_ID_PATTERN } from '../registry/index.js';
 import { createModelFromHuggingFace } from './create-model.js';
-import { resolveHfSnapshot } from './resolve-source.js';
+import { existingPath, resolveHfSnapshot } from './resolve-source.js';
 import type { HfSnapshot, HfSourceKind } from './snapshot.js';
 
 export interface ImportOptions {
@@ -23,6 +23,8 @@ export interface ImportOptions {
   revision?: string;
   /** The fetch the hub client uses. Defaults to the global one. */
   fetch?: typeof fetch;
+  /** Milliseconds each hub request may take. Defaults to 30000. */
+  timeoutMs?: number;
   /** Settings (HF cache, endpoint, token, offline). Defaults to the process environment. */
   config?: Config;
   /** Options of the stored memory estimate. Defaults to the estimate's defaults. */
@@ -37,7 +39,8 @@ export interface ImportOutcome {
   action: ImportAction;
   /** The registry version the entry is at after the import. */
   version: number;
-  source: HfSourceKind;
+  /** Where the model was read; `registry` when an existing entry made reading it unnecessary. */
+  source: HfSourceKind | 'registry';
   location: string;
   model: ModelMetadata;
   warnings: string[];
@@ -52,16 +55,25 @@ const IMPORTED_FIELDS = [
   'parameterCount', 'attentionType', 'contextLength', 'localPath', 'inferenceCodeLocation', 'memoryEstimate',
 ] as const satisfies readonly (keyof ModelMetadata)[];
 
-function folderModelId(folder: string): string {
+/** The registry id of a model folder: `org/name` from an `org--name` folder, else `local/<folder>`. */
+export function folderModelId(folder: string): string {
   const name = basename(folder).replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[-.]+/, '') || 'model';
   const orgName = /^([A-Za-z0-9_.-]+?)--([A-Za-z0-9_.-]+)$/.exec(name);
   return orgName ? `${orgName[1]}/${orgName[2]}` : `local/${name}`;
 }
 
-function snapshotModelId(snapshot: HfSnapshot, requested: string | undefined): string {
+/** The registry id of what was read: the one asked for, else the hub id, else one from the folder name. */
+export function snapshotModelId(snapshot: HfSnapshot, requested?: string): string {
   if (requested) return requested;
   if (snapshot.repoId && MODEL_ID_PATTERN.test(snapshot.repoId)) return snapshot.repoId;
   return folderModelId(snapshot.location);
+}
+
+function alreadyRegistered(model: ModelMetadata, version: number, where: Pick<ImportOutcome, 'source' | 'location'>, warnings: string[]): ImportOutcome {
+  return {
+    modelId: model.modelId, action: 'exists', version, ...where, model, warnings,
+    message: `${model.modelId} is already registered (version ${version}); nothing changed: use --force to re-import it`,
+  };
 }
 
 /** JSON with sorted keys, so two configs compare equal whatever their key order. */
@@ -77,18 +89,19 @@ function canonical(value: unknown): string {
  * @throws ModelManagerError FILE_NOT_FOUND, INVALID_CONFIG, OFFLINE, AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE, INVALID_METADATA
  */
 export async function importFromHuggingFace(registry: Registry, idOrPath: string, options: ImportOptions = {}): Promise<ImportOutcome> {
-  const { force = false, onlyIfChanged = false, revision, fetch, config = processConfig() } = options;
-  const snapshot = await resolveHfSnapshot(idOrPath, { config, revision, fetch });
+  const { force = false, onlyIfChanged = false, revision, fetch, timeoutMs, config = processConfig() } = options;
+  if (!force && !onlyIfChanged) {
+    // A hub id already registered needs no network (and works offline).
+    const knownId = options.modelId ?? ((await existingPath(idOrPath)) ? undefined : idOrPath);
+    const stored = knownId === undefined ? undefined : await registry.store.get(knownId);
+    if (stored) return alreadyRegistered(stored.model, stored.version, { source: 'registry', location: stored.model.localPath ?? stored.model.sourceUrl ?? '' }, []);
+  }
+  const snapshot = await resolveHfSnapshot(idOrPath, { config, revision, fetch, timeoutMs });
   const modelId = snapshotModelId(snapshot, options.modelId);
   const warnings = [...snapshot.warnings];
   const where = { source: snapshot.source, location: snapshot.location };
   const existing = await registry.store.get(modelId);
-  if (existing && !force && !onlyIfChanged) {
-    return {
-      modelId, action: 'exists', version: existing.version, ...where, model: existing.model, warnings,
-      message: `${modelId} is already registered (version ${existing.version}); nothing changed: use --force to re-import it`,
-    };
-  }
+  if (existing && !force && !onlyIfChanged) return alreadyRegistered(existing.model, existing.version, where, warnings);
   const model = createModelFromHuggingFace(modelId, snapshot.config ?? {}, {
     pipelineTag: snapshot.pipelineTag,
     card: snapshot.card,

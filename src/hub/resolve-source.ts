@@ -22,6 +22,14 @@ export interface ResolveOptions {
   revision?: string;
   /** The fetch the hub client uses. Defaults to the global one. */
   fetch?: typeof fetch;
+  /** Milliseconds each hub request may take. Defaults to 30000. */
+  timeoutMs?: number;
+}
+
+/** The folder `idOrPath` names on disk, or undefined when it names none. */
+export async function existingPath(idOrPath: string): Promise<string | undefined> {
+  const path = resolve(expandHome(idOrPath));
+  return (await stat(path).catch(() => undefined)) ? path : undefined;
 }
 
 function looksLikePath(text: string): boolean {
@@ -36,7 +44,7 @@ function expandHome(text: string): string {
  * Reads the model `idOrPath` names from the first source that has it.
  * @throws ModelManagerError FILE_NOT_FOUND, INVALID_ARGUMENT, INVALID_CONFIG, OFFLINE, AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE
  */
-export async function resolveHfSnapshot(idOrPath: string, { config, revision = 'main', fetch }: ResolveOptions): Promise<HfSnapshot> {
+export async function resolveHfSnapshot(idOrPath: string, { config, revision = 'main', fetch, timeoutMs }: ResolveOptions): Promise<HfSnapshot> {
   const path = resolve(expandHome(idOrPath));
   const info = await stat(path).catch(() => undefined);
   if (info) {
@@ -66,7 +74,7 @@ export async function resolveHfSnapshot(idOrPath: string, { config, revision = '
       details: { repoId: idOrPath, cacheDir: config.hf.hubCache },
     });
   }
-  const snapshot = await fetchHubSnapshot(idOrPath, { endpoint: config.hf.endpoint, token: config.hf.token, revision, fetch });
+  const snapshot = await fetchHubSnapshot(idOrPath, { endpoint: config.hf.endpoint, token: config.hf.token, revision, fetch, timeoutMs });
   if (cacheWarning) snapshot.warnings.unshift(cacheWarning);
   return snapshot;
 }

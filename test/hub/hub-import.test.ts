@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Registry, importFromHuggingFace, isModelManagerError, loadConfig } from '../../src/index.js';
@@ -154,5 +155,33 @@ describe('import when the hub is down', () => {
     writeFiles(folder, { 'config.json': JSON.stringify(TINY_LLAMA_CONFIG) });
     assert.equal((await importFromHuggingFace(registry, folder, { config })).source, 'local');
     assert.equal(await registry.countModels(), 2);
+  });
+
+  it('gives up on a hub that accepts connections but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      using tmp = tempDir();
+      const config = loadConfig({ MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      await using registry = await Registry.open({ config });
+      await assert.rejects(importFromHuggingFace(registry, 'acme/tiny-llama', { config, timeoutMs: 300 }), (e) => isModelManagerError(e, 'HUB_UNREACHABLE') && /timed out/.test(e.message));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('answers "already registered" for a known hub id without asking the hub', async () => {
+    const down = await startHubServer([]);
+    await down.close();
+    using tmp = tempDir();
+    const config = loadConfig({ MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: down.url });
+    await using registry = await Registry.open({ config });
+    writeHfCache(config.hf.hubCache, 'acme/cached', SHA, { 'config.json': JSON.stringify(TINY_LLAMA_CONFIG) });
+    await importFromHuggingFace(registry, 'acme/cached', { config });
+    const again = await importFromHuggingFace(registry, 'acme/cached', { config: loadConfig({ ...process.env, HF_ENDPOINT: down.url, HF_HUB_CACHE: join(tmp.path, 'elsewhere') }) });
+    assert.equal(again.action, 'exists');
+    assert.equal(again.source, 'registry');
   });
 });

@@ -14,7 +14,7 @@ export const DEFAULT_ESTIMATE_CONTEXT = 4096;
 export const OVERHEAD_FIXED_BYTES = 256 * 1024 * 1024;
 export const OVERHEAD_FRACTION = 0.05;
 
-export interface EstimateOptions {
+export interface MemoryEstimateOptions {
   /** Tokens per sequence. Defaults to the model's context length, at most 4096. */
   context?: number;
   /** Sequences held at once. Defaults to 1. */
@@ -49,7 +49,7 @@ function isModel(input: ModelMetadata | HfConfig): input is ModelMetadata {
 }
 
 /** Picks the weights' dtype: asked for, else the model's quantization, else the published dtype. */
-function weightsDtype(options: EstimateOptions, model: ModelMetadata | undefined, config: HfConfig): { dtype: Dtype; from: string } {
+function weightsDtype(options: MemoryEstimateOptions, model: ModelMetadata | undefined, config: HfConfig): { dtype: Dtype; from: string } {
   if (options.dtype) return { dtype: parseDtype(options.dtype), from: 'asked' };
   const quantized = model?.quantization && normalizeDtype(model.quantization);
   if (quantized) return { dtype: quantized, from: 'quantization' };
@@ -68,7 +68,7 @@ function weightsDtype(options: EstimateOptions, model: ModelMetadata | undefined
  * KV cache = 2 x layers x kvHeads x headDim x bytes per token (MLA: the latent), times context
  * (sliding-window layers stop at their window) and batch. GGUF models weigh what their files do.
  */
-export function estimateMemory(input: ModelMetadata | HfConfig, options: EstimateOptions = {}): MemoryEstimateReport {
+export function estimateMemory(input: ModelMetadata | HfConfig, options: MemoryEstimateOptions = {}): MemoryEstimateReport {
   const model = isModel(input) ? input : undefined;
   const config: HfConfig = model ? (model.huggingfaceConfig ?? {}) : input;
   const { batch = 1 } = options;

@@ -3,7 +3,7 @@
  * Pure: no files, no network. `importFromHuggingFace` gathers the inputs and calls this.
  */
 import {
-  attentionTypeOfShape, countParametersFromConfig, estimateMemory, toMemoryEstimate, transformerShape, type EstimateOptions, type HfConfig,
+  attentionTypeOfShape, countParametersFromConfig, estimateMemory, toMemoryEstimate, transformerShape, type MemoryEstimateOptions, type HfConfig,
 } from '../estimate/index.js';
 import { validateModel, type ModelFile, type ModelFormat, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import type { ModelCard } from './model-card.js';
@@ -30,7 +30,7 @@ export interface CreateModelOptions {
   /** Defaults to https://huggingface.co/<modelId>. */
   sourceUrl?: string;
   /** Options of the memory estimate stored on the model. Defaults to the estimate's own defaults. */
-  estimate?: EstimateOptions;
+  estimate?: MemoryEstimateOptions;
   /** Receives what could not be derived. Defaults to dropping it. */
   warnings?: string[];
 }

@@ -5,14 +5,14 @@
  */
 import { basename } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
-import type { EstimateOptions } from '../estimate/index.js';
+import type { MemoryEstimateOptions } from '../estimate/index.js';
 import type { ModelMetadata, Registry } from '../registry/index.js';
 import { MODEL_ID_PATTERN } from '../registry/index.js';
 import { createModelFromHuggingFace } from './create-model.js';
 import { existingPath, resolveHfSnapshot } from './resolve-source.js';
 import type { HfSnapshot, HfSourceKind } from './snapshot.js';
 
-export interface ImportOptions {
+export interface HfImportOptions {
   /** Re-import a model that is already registered (a new version). Defaults to false. */
   force?: boolean;
   /** Make a new version only when the config changed (what `mm sync` does). Defaults to false. */
@@ -28,15 +28,15 @@ export interface ImportOptions {
   /** Settings (HF cache, endpoint, token, offline). Defaults to the process environment. */
   config?: Config;
   /** Options of the stored memory estimate. Defaults to the estimate's defaults. */
-  estimate?: EstimateOptions;
+  estimate?: MemoryEstimateOptions;
 }
 
 /** `added`: new entry; `updated`: new version; `unchanged`: config as stored (sync); `exists`: registered already, nothing done. */
-export type ImportAction = 'added' | 'updated' | 'unchanged' | 'exists';
+export type HfImportAction = 'added' | 'updated' | 'unchanged' | 'exists';
 
-export interface ImportOutcome {
+export interface HfImportOutcome {
   modelId: string;
-  action: ImportAction;
+  action: HfImportAction;
   /** The registry version the entry is at after the import. */
   version: number;
   /** Where the model was read; `registry` when an existing entry made reading it unnecessary. */
@@ -69,7 +69,7 @@ export function snapshotModelId(snapshot: HfSnapshot, requested?: string): strin
   return folderModelId(snapshot.location);
 }
 
-function alreadyRegistered(model: ModelMetadata, version: number, where: Pick<ImportOutcome, 'source' | 'location'>, warnings: string[]): ImportOutcome {
+function alreadyRegistered(model: ModelMetadata, version: number, where: Pick<HfImportOutcome, 'source' | 'location'>, warnings: string[]): HfImportOutcome {
   return {
     modelId: model.modelId, action: 'exists', version, ...where, model, warnings,
     message: `${model.modelId} is already registered (version ${version}); nothing changed: use --force to re-import it`,
@@ -88,7 +88,7 @@ function canonical(value: unknown): string {
  * An existing entry is left alone unless `force` (new version) or `onlyIfChanged` (new version when the config changed).
  * @throws ModelManagerError FILE_NOT_FOUND, INVALID_CONFIG, OFFLINE, AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE, INVALID_METADATA
  */
-export async function importFromHuggingFace(registry: Registry, idOrPath: string, options: ImportOptions = {}): Promise<ImportOutcome> {
+export async function importFromHuggingFace(registry: Registry, idOrPath: string, options: HfImportOptions = {}): Promise<HfImportOutcome> {
   const { force = false, onlyIfChanged = false, revision, fetch, timeoutMs, config = processConfig() } = options;
   if (!force && !onlyIfChanged) {
     // A hub id already registered needs no network (and works offline).

@@ -5,6 +5,6 @@ export { fetchHubSnapshot, hubError, type HubClientOptions } from './hub-client.
 export { resolveHfSnapshot, HUB_ID_PATTERN, type ResolveOptions } from './resolve-source.js';
 export { describeModelKind, inferPipelineTag, type ModelKind } from './model-kind.js';
 export { createModelFromHuggingFace, type CreateModelOptions } from './create-model.js';
-export { importFromHuggingFace, folderModelId, snapshotModelId, type ImportOptions, type ImportOutcome, type ImportAction } from './import.js';
-export { syncHuggingFace, type SyncResult } from './sync.js';
+export { importFromHuggingFace, folderModelId, snapshotModelId, type HfImportOptions, type HfImportOutcome, type HfImportAction } from './import.js';
+export { syncHuggingFace, type HfSyncResult } from './sync.js';
 export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';

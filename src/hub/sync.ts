@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { config as processConfig } from '../config.js';
 import { toModelManagerError, type ErrorCode } from '../errors.js';
 import type { ModelMetadata, Registry } from '../registry/index.js';
-import { importFromHuggingFace, type ImportOptions, type ImportOutcome } from './import.js';
+import { importFromHuggingFace, type HfImportOptions, type HfImportOutcome } from './import.js';
 
-export type SyncResult = ImportOutcome | { modelId: string; action: 'failed'; error: { code: ErrorCode; message: string } };
+export type HfSyncResult = HfImportOutcome | { modelId: string; action: 'failed'; error: { code: ErrorCode; message: string } };
 
 /** A model imported from a folder is re-read there; one from the cache or hub by its id. */
 async function sourceOf(model: ModelMetadata, hubCache: string): Promise<string> {
@@ -19,9 +19,9 @@ async function sourceOf(model: ModelMetadata, hubCache: string): Promise<string>
 }
 
 /** Re-imports every model whose `source` is `huggingface`; returns one result per model. */
-export async function syncHuggingFace(registry: Registry, options: Omit<ImportOptions, 'force' | 'onlyIfChanged' | 'modelId'> = {}): Promise<SyncResult[]> {
+export async function syncHuggingFace(registry: Registry, options: Omit<HfImportOptions, 'force' | 'onlyIfChanged' | 'modelId'> = {}): Promise<HfSyncResult[]> {
   const config = options.config ?? processConfig();
-  const results: SyncResult[] = [];
+  const results: HfSyncResult[] = [];
   for (const model of await registry.listModels({ source: 'huggingface' })) {
     try {
       const from = await sourceOf(model, config.hf.hubCache);

@@ -92,6 +92,13 @@ describe('mm import / estimate / sync', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown dtype "float13".*\[INVALID_ARGUMENT\]/);
 
+    const novel = join(tmp.path, 'lab--novel');
+    writeFiles(novel, { 'config.json': JSON.stringify({ ...TINY_LLAMA_CONFIG, architectures: ['NovelNet'], model_type: 'novel' }) });
+    const warned = await mm(['import', novel, '--json'], env);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.equal((JSON.parse(warned.stdout) as { modelId: string }).modelId, 'lab/novel');
+    assert.match(warned.stderr, /^warning: lab\/novel: unknown architecture "NovelNet"/m);
+
     const offline = await mm(['import', 'acme/not-cached'], env);
     assert.equal(offline.code, 1);
     assert.match(offline.stderr, /^mm: .*HF_HUB_OFFLINE.*\[OFFLINE\]\n$/);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { formatBytes, formatCount, importFromHuggingFace, type ImportOutcome } from '../../index.js';
+import { formatBytes, formatCount, importFromHuggingFace, type HfImportOutcome } from '../../index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 
 /** One line about what was imported, shared with `mm sync`. */
-export function describeImported(outcome: ImportOutcome): string {
+export function describeImported(outcome: HfImportOutcome): string {
   const m = outcome.model;
   const e = m.memoryEstimate;
   const parts = [

@@ -11,6 +11,8 @@ export interface ModelCard {
   languages: string[];
   pipelineTag?: string;
   libraryName?: string;
+  /** Scores from the card's `model-index` (e.g. MMLU 5-shot), as quality metrics. */
+  metrics: { name: string; value: number; shots?: number; source: string }[];
   /** First paragraph of the card's text, without markdown headings. */
   summary?: string;
   /** Why the front matter could not be read, when it could not. */
@@ -25,6 +27,31 @@ function strings(value: unknown): string[] {
   return [];
 }
 
+function record(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Reads `model-index[].results[].metrics[]`; entries without a numeric value are skipped. */
+function modelIndexMetrics(modelIndex: unknown): ModelCard['metrics'] {
+  const metrics: ModelCard['metrics'] = [];
+  for (const entry of Array.isArray(modelIndex) ? modelIndex : []) {
+    for (const result of Array.isArray(record(entry).results) ? (record(entry).results as unknown[]) : []) {
+      const dataset = record(record(result).dataset);
+      const datasetName = strings(dataset.name)[0] ?? strings(dataset.type)[0] ?? 'unknown dataset';
+      const fewShot = record(dataset.args).num_few_shot;
+      for (const metric of Array.isArray(record(result).metrics) ? (record(result).metrics as unknown[]) : []) {
+        const m = record(metric);
+        if (typeof m.value !== 'number' || !Number.isFinite(m.value)) continue;
+        const shots = record(m.args).num_few_shot ?? fewShot;
+        const item: ModelCard['metrics'][number] = { name: `${datasetName} ${strings(m.name)[0] ?? strings(m.type)[0] ?? 'score'}`, value: m.value, source: 'model card' };
+        if (typeof shots === 'number' && Number.isInteger(shots) && shots >= 0) item.shots = shots;
+        metrics.push(item);
+      }
+    }
+  }
+  return metrics;
+}
+
 function firstParagraph(body: string): string | undefined {
   for (const block of body.split(/\r?\n\s*\r?\n/)) {
     const text = block.trim();
@@ -36,7 +63,7 @@ function firstParagraph(body: string): string | undefined {
 
 /** Reads a README's front matter and summary; a broken front matter is a warning, not a failure. */
 export function parseModelCard(readme: string): ModelCard {
-  const card: ModelCard = { tags: [], languages: [] };
+  const card: ModelCard = { tags: [], languages: [], metrics: [] };
   const match = FRONT_MATTER.exec(readme);
   const body = match ? readme.slice(match[0].length) : readme;
   const summary = firstParagraph(body);
@@ -61,5 +88,6 @@ export function parseModelCard(readme: string): ModelCard {
   if (pipeline) card.pipelineTag = pipeline;
   const library = strings(meta.library_name)[0];
   if (library) card.libraryName = library;
+  card.metrics = modelIndexMetrics(meta['model-index']);
   return card;
 }

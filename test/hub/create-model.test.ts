@@ -83,6 +83,18 @@ describe('createModelFromHuggingFace', () => {
 });
 
 describe('parseModelCard', () => {
+  it('reads model-index scores as quality metrics, with their shots', () => {
+    const card = parseModelCard([
+      '---', 'model-index:', '- name: my-model', '  results:', '  - task: {type: text-generation}',
+      '    dataset: {name: MMLU (5-Shot), type: cais/mmlu, args: {num_few_shot: 5}}', '    metrics:', '    - {type: acc, value: 62.5, name: accuracy}',
+      '    - {type: acc_norm, value: n/a}', '---', '',
+    ].join('\n'));
+    assert.deepEqual(card.metrics, [{ name: 'MMLU (5-Shot) accuracy', value: 62.5, shots: 5, source: 'model card' }]);
+    const model = createModelFromHuggingFace('me/scored', fixtureConfig('openai-community--gpt2'), { card });
+    assert.equal(model.qualityMetrics[0]?.value, 62.5);
+  });
+
+
   it('turns broken front matter into a warning and keeps the text', () => {
     const card = parseModelCard('---\nlicense: [unclosed\n---\nSome words.');
     assert.match(card.warning ?? '', /not valid YAML/);

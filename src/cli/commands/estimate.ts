@@ -19,14 +19,14 @@ export function parseTokens(text: string): number {
 }
 
 /** A registry entry, else a folder, cached or hub model read on the fly (nothing is registered). */
-async function findModel(command: Command, target: string): Promise<{ model: ModelMetadata; from: string }> {
+async function findModel(command: Command, target: string): Promise<{ model: ModelMetadata; from: string; warnings: string[] }> {
   const registered = await withRegistry(command, (registry) => registry.getModel(target));
-  if (registered) return { model: registered, from: 'registry' };
+  if (registered) return { model: registered, from: 'registry', warnings: [] };
   const snapshot = await resolveHfSnapshot(target, { config: processConfig() });
   const model = createModelFromHuggingFace(snapshotModelId(snapshot), snapshot.config ?? {}, {
     weights: snapshot.weights, files: snapshot.files, pipelineTag: snapshot.pipelineTag, card: snapshot.card, warnings: snapshot.warnings,
   });
-  return { model, from: snapshot.source };
+  return { model, from: snapshot.source, warnings: snapshot.warnings };
 }
 
 export function register(program: Command): void {
@@ -40,9 +40,9 @@ export function register(program: Command): void {
     .action(
       action(async (command, target: string) => {
         const o = optionsOf<EstimateCliOptions>(command);
-        const { model, from } = await findModel(command, target);
+        const { model, from, warnings } = await findModel(command, target);
         const e = estimateMemory(model, { context: o.context, batch: o.batch, dtype: o.dtype, kvDtype: o.kvDtype });
-        for (const warning of e.warnings) process.stderr.write(`warning: ${warning}\n`);
+        for (const warning of new Set([...warnings, ...e.warnings])) process.stderr.write(`warning: ${warning}\n`);
         if (o.json) {
           printJson({ modelId: model.modelId, from, ...e });
           return;

@@ -1,6 +1,7 @@
 /**
  * Memory a model needs to run: weights + KV cache + runtime overhead, with how each was found.
  */
+import { ModelManagerError } from '../errors.js';
 import type { AttentionType, MemoryEstimate, ModelMetadata } from '../registry/index.js';
 import { attentionTypeOfShape } from './attention.js';
 import { transformerShape, type HfConfig } from './config-shape.js';
@@ -76,6 +77,11 @@ export function estimateMemory(input: ModelMetadata | HfConfig, options: MemoryE
   const shape = transformerShape(config);
   const contextLength = shape.contextLength ?? model?.contextLength;
   const context = options.context ?? Math.min(contextLength ?? DEFAULT_ESTIMATE_CONTEXT, DEFAULT_ESTIMATE_CONTEXT);
+  for (const [name, value] of [['context', context], ['batch', batch]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `${name} must be a whole number of ${name === 'context' ? 'tokens' : 'sequences'}, not ${value}`, { details: { [name]: value } });
+    }
+  }
 
   let parameterCount = options.parameterCount ?? model?.parameterCount;
   // A registry record keeps where its count came from in the stored estimate's method.

@@ -80,6 +80,11 @@ describe('estimateMemory', () => {
     assert.match(e.method, /params: unknown/);
   });
 
+  it('refuses a negative or fractional context or batch', () => {
+    assert.throws(() => estimateMemory(llama, { context: -1 }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
+    assert.throws(() => estimateMemory(llama, { batch: 1.5 }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
+  });
+
   it('refuses an unknown dtype with the list of known ones', () => {
     assert.throws(() => estimateMemory(llama, { dtype: 'float13' }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /bfloat16/.test(e.message));
   });

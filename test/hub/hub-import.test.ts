@@ -15,7 +15,7 @@ describe('import from the hub over HTTP (a recorded hub on 127.0.0.1)', () => {
   before(async () => {
     hub = await startHubServer([
       {
-        id: 'acme/tiny-llama', sha: SHA, pipelineTag: 'text-generation', tags: ['transformers', 'safetensors', 'conversational', 'license:mit'],
+        id: 'acme/tiny-llama', sha: SHA, redirectWeights: true, pipelineTag: 'text-generation', tags: ['transformers', 'safetensors', 'conversational', 'license:mit'],
         files: {
           'config.json': JSON.stringify(TINY_LLAMA_CONFIG),
           'tokenizer_config.json': JSON.stringify({ chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}' }),
@@ -57,6 +57,7 @@ describe('import from the hub over HTTP (a recorded hub on 127.0.0.1)', () => {
     assert.equal(m.description, 'A tiny llama served by a fake hub.');
 
     // Weights are never downloaded: every safetensors request is ranged and stays inside the header.
+    assert.ok(hub.requests.some((r) => r.path.startsWith('/lfs/')), 'weight headers were read where the hub redirected to');
     const weightRequests = hub.requests.filter((r) => r.path.endsWith('.safetensors') && r.method === 'GET');
     assert.ok(weightRequests.length >= 2, 'both shards were read');
     for (const r of weightRequests) {

@@ -19,6 +19,8 @@ export interface HubRepo {
   tags?: string[];
   /** Resolving files needs `Authorization: Bearer <token>`. */
   gated?: boolean;
+  /** Answer `resolve` of weight files with a 302 to a storage URL, as the hub does for LFS files. */
+  redirectWeights?: boolean;
 }
 
 export interface RecordedRequest {
@@ -69,16 +71,22 @@ export async function startHubServer(repos: HubRepo[], { token = 'hf_test_token'
         siblings: Object.keys(repo.files).map((rfilename) => ({ rfilename })),
       });
     }
-    const file = /^\/(.+?)\/(resolve|raw)\/([^/]+)\/(.+)$/.exec(path);
+    const storage = /^\/lfs\/([^/]+\/[^/]+)\/([^/]+)\/(.+)$/.exec(path);
+    const file = storage ? ['', storage[1]!, 'lfs', storage[2]!, storage[3]!] : /^\/(.+?)\/(resolve|raw)\/([^/]+)\/(.+)$/.exec(path);
     const repo = file && byId.get(file[1]!);
     if (!file || !repo) return json(res, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
-    if (repo.gated && req.headers.authorization !== `Bearer ${token}`) {
+    if (repo.gated && !storage && req.headers.authorization !== `Bearer ${token}`) {
       return json(res, 401, { error: `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.` }, { 'x-error-code': 'GatedRepo' });
     }
     if (file[3] !== repo.sha && file[3] !== 'main') return json(res, 404, { error: 'Revision not found' }, { 'x-error-code': 'RevisionNotFound' });
     const content = repo.files[file[4]!];
     if (content === undefined) return json(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
     const size = fileSize(content);
+    if (repo.redirectWeights && file[2] === 'resolve' && file[4]!.endsWith('.safetensors')) {
+      res.writeHead(302, { location: `/lfs/${repo.id}/${repo.sha}/${file[4]}`, 'x-linked-size': String(size), 'x-linked-etag': `"${repo.sha}-${file[4]}"` });
+      res.end();
+      return;
+    }
     const headers = { etag: `"${repo.sha}-${file[4]}"`, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;

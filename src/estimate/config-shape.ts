@@ -55,6 +55,20 @@ function num(config: HfConfig, ...keys: string[]): number | undefined {
   return undefined;
 }
 
+/**
+ * Layers that use the sliding window when the config has no `layer_types`: Gemma 2 alternates
+ * local and global layers, Gemma 3 has `sliding_window_pattern - 1` local layers per global one;
+ * others (Mistral) use it everywhere.
+ */
+function slidingLayerCount(family: string, layers: number, config: HfConfig): number {
+  if (family === 'gemma2') return Math.ceil(layers / 2);
+  if (family.startsWith('gemma3')) {
+    const pattern = num(config, 'sliding_window_pattern') ?? 6;
+    return layers - Math.floor(layers / pattern);
+  }
+  return layers;
+}
+
 /** The language-model part of a config: `text_config` when present (llava, gemma3, qwen2-vl...). */
 export function languageConfig(config: HfConfig): HfConfig {
   const text = config.text_config ?? config.llm_config;
@@ -104,7 +118,7 @@ export function transformerShape(fullConfig: HfConfig): TransformerShape {
   const window = num(config, 'sliding_window');
   if (window !== undefined && window > 0 && config.use_sliding_window !== false) {
     const types = Array.isArray(config.layer_types) ? config.layer_types : undefined;
-    const sliding = types ? types.filter((t) => t === 'sliding_attention').length : layers;
+    const sliding = types ? types.filter((t) => t === 'sliding_attention').length : layers === undefined ? undefined : slidingLayerCount(family, layers, config);
     if (sliding && sliding > 0) {
       shape.slidingWindow = window;
       shape.slidingLayers = sliding;

@@ -50,6 +50,12 @@ describe('estimateMemory', () => {
     assert.equal(qwen.kvCacheBytes, 32768 * qwen.kvCacheBytesPerToken);
   });
 
+  it('keeps the window only on Gemma 2\'s local layers (every other one)', () => {
+    const gemma2 = estimateMemory(fixtureConfig('google--gemma-2-9b'), { context: 8192 });
+    const perLayer = 2 * 8 * 256 * 2;
+    assert.equal(gemma2.kvCacheBytes, perLayer * (21 * 8192 + 21 * 4096));
+  });
+
   it('caches the compressed latent for MLA (DeepSeek-V2-Lite: 27 x (512 + 64) fp16 per token)', () => {
     const e = estimateMemory(fixtureConfig('deepseek-ai--DeepSeek-V2-Lite'), { context: 8192 });
     assert.equal(e.kvCacheBytesPerToken, 27 * (512 + 64) * 2);

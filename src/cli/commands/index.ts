@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import * as add from './add.js';
 import * as clearCache from './clear-cache.js';
+import * as estimate from './estimate.js';
 import * as exportCmd from './export.js';
+import * as importCmd from './import.js';
 import * as list from './list.js';
 import * as metric from './metric.js';
 import * as remove from './remove.js';
@@ -10,6 +12,7 @@ import * as rollback from './rollback.js';
 import * as search from './search.js';
 import * as show from './show.js';
 import * as stats from './stats.js';
+import * as sync from './sync.js';
 import * as update from './update.js';
 import * as versions from './versions.js';
 
@@ -17,4 +20,5 @@ import * as versions from './versions.js';
 export const COMMANDS: ((program: Command) => void)[] = [
   list.register, show.register, search.register, stats.register, add.register, update.register, remove.register,
   exportCmd.register, restore.register, versions.register, rollback.register, metric.register, clearCache.register,
+  importCmd.register, sync.register, estimate.register,
 ];

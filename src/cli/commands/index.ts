@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import * as add from './add.js';
 import * as clearCache from './clear-cache.js';
+import * as embed from './embed.js';
 import * as exportCmd from './export.js';
+import * as generate from './generate.js';
 import * as list from './list.js';
 import * as metric from './metric.js';
+import * as ps from './ps.js';
+import * as release from './release.js';
 import * as remove from './remove.js';
 import * as restore from './restore.js';
 import * as rollback from './rollback.js';
@@ -17,4 +21,5 @@ import * as versions from './versions.js';
 export const COMMANDS: ((program: Command) => void)[] = [
   list.register, show.register, search.register, stats.register, add.register, update.register, remove.register,
   exportCmd.register, restore.register, versions.register, rollback.register, metric.register, clearCache.register,
+  embed.register, generate.register, ps.register, release.register,
 ];

@@ -58,6 +58,12 @@ export class EmbeddingCache {
     return `${model}\0${params}\0${createHash('sha256').update(text).digest('hex')}`;
   }
 
+  /** True when a fresh entry exists; counts neither a hit nor a miss. */
+  has(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expiresAt > Date.now();
+  }
+
   get(key: string): number[] | undefined {
     const entry = this.#entries.get(key);
     if (entry && entry.expiresAt > Date.now()) {

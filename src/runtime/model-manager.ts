@@ -26,7 +26,7 @@ import { ModelSlot } from './model-slot.js';
 import { resolveModel, weightBytes, type ResolvedModel } from './resolve-model.js';
 import { fail, ok, type Result } from './result.js';
 import { embeddingTexts, generationPrompt } from './task-input.js';
-import { runTask } from './run-task.js';
+import { cachedEmbeddings, runTask } from './run-task.js';
 import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskRequest } from './types.js';
 import { WorkerPool, type BatchingOptions } from './worker-pool.js';
 
@@ -64,6 +64,7 @@ export class ModelManager implements AsyncDisposable {
   readonly #onWarning: (message: string) => void;
   readonly #abort = new AbortController();
   readonly #pendingWrites = new Set<Promise<unknown>>();
+  readonly #counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0 };
   #gpuCount: number | undefined;
   #initialized: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -131,6 +132,7 @@ export class ModelManager implements AsyncDisposable {
   }
 
   async #task(request: TaskRequest): Promise<TaskOutput> {
+    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
     if (request === null || typeof request !== 'object') throw new ModelManagerError('INVALID_ARGUMENT', 'task() takes one request object');
     const { taskData, taskType, modelName, numWorkers, device, keepAlive, onToken, ...params } = request;
     if (typeof taskType !== 'string' || taskType === '') throw new ModelManagerError('INVALID_ARGUMENT', 'taskType is required: embedding, text_generation, or a registered custom type');
@@ -144,6 +146,13 @@ export class ModelManager implements AsyncDisposable {
     if (taskData !== null && taskType === 'embedding') embeddingTexts(taskData);
     if (taskData !== null && taskType === 'text_generation') generationPrompt(taskData);
     if (taskData === undefined) throw new ModelManagerError('INVALID_TASK_DATA', 'taskData is required: the input, or null to only load the model');
+
+    if (taskData !== null && taskType === 'embedding') {
+      // Texts all in the cache need no model: answer without loading it.
+      const location = await this.#locate(modelName);
+      const hit = cachedEmbeddings(this.cache, modelName, location.key, taskData, params);
+      if (hit) return hit;
+    }
 
     const slot = await this.#acquire(modelName, taskType, { numWorkers, device, keepAlive });
     try {
@@ -219,6 +228,7 @@ export class ModelManager implements AsyncDisposable {
         continue;
       }
       slot.refs = 0;
+      this.#counters.released += 1;
       await this.#free(slot);
       freed = true;
     }
@@ -260,6 +270,7 @@ export class ModelManager implements AsyncDisposable {
       gpuCount: this.#gpuCount ?? 0,
       backends: this.#backends.names(),
       cache: this.cache.stats(),
+      counters: { ...this.#counters },
       models: slots.map((s) => s.status()),
     };
   }
@@ -293,7 +304,7 @@ export class ModelManager implements AsyncDisposable {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
     await this.initialize();
     const keepAliveMs = options.keepAlive === undefined ? undefined : parseKeepAlive(options.keepAlive as number | string);
-    const location = this.#resolved.get(name) ?? (await resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }));
+    const location = await this.#locate(name);
     // No await from here to the map insert: two first requests must find the same slot.
     const key = `${location.key}\0${taskType}`;
     let slot = this.#slots.get(key);
@@ -324,6 +335,10 @@ export class ModelManager implements AsyncDisposable {
     return slot;
   }
 
+  async #locate(name: string): Promise<ResolvedModel> {
+    return this.#resolved.get(name) ?? (await resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }));
+  }
+
   #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, options: AcquireOptions, keepAliveMs: number | undefined): ModelSlot {
     const workers = options.numWorkers ?? 1;
     if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
@@ -344,6 +359,7 @@ export class ModelManager implements AsyncDisposable {
   }
 
   async #load(slot: ModelSlot): Promise<void> {
+    this.#counters.loads += 1;
     try {
       const backend = await this.#backends.pick(slot.location, slot.config.taskType);
       slot.backend = backend;
@@ -364,6 +380,7 @@ export class ModelManager implements AsyncDisposable {
       slot.state = 'ready';
       await this.#recordLoad(slot);
     } catch (error) {
+      this.#counters.loadFailures += 1;
       this.#forget(slot);
       throw error;
     }
@@ -388,6 +405,7 @@ export class ModelManager implements AsyncDisposable {
         );
       }
       victims.push(victim);
+      this.#counters.evictions += 1;
       this.#forget(victim);
     }
     slot.sizeBytes = bytes;
@@ -418,7 +436,9 @@ export class ModelManager implements AsyncDisposable {
     if (!slot.idle || this.#slots.get(slot.key) !== slot) return;
     if (slot.config.keepAliveMs === 0) void this.#free(slot);
     else slot.armTimer(() => {
-      if (slot.idle) void this.#free(slot);
+      if (!slot.idle) return;
+      this.#counters.expired += 1;
+      void this.#free(slot);
     });
   }
 

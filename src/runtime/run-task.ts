@@ -3,7 +3,7 @@
  * text generation with streaming, and custom task types of user backends.
  */
 import { isModelManagerError, ModelManagerError } from '../errors.js';
-import type { GenerationParams, LoadedModel, TaskType } from './backends/backend.js';
+import type { EmbeddingParams, GenerationParams, LoadedModel, TaskType } from './backends/backend.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import type { ModelSlot } from './model-slot.js';
 import { embeddingParams, embeddingTexts, generationParams, generationPrompt } from './task-input.js';
@@ -40,11 +40,29 @@ export async function runTask(slot: ModelSlot, input: RunTaskInput): Promise<unk
   }
 }
 
+/** The vectors of `texts` the cache holds (undefined where it holds none), and the keys to store the others under. */
+export function lookupEmbeddings(cache: EmbeddingCache, model: string, texts: readonly string[], params: EmbeddingParams) {
+  const paramsKey = `${params.pooling ?? ''}|${params.normalize ?? ''}`;
+  const keys = texts.map((t) => EmbeddingCache.key(model, paramsKey, t));
+  return { keys, allCached: keys.every((k) => cache.has(k)) };
+}
+
+/** Embeddings served by the cache alone, without loading the model; undefined unless every text is cached. */
+export function cachedEmbeddings(cache: EmbeddingCache, name: string, model: string, taskData: unknown, params: Record<string, unknown>): EmbeddingTaskOutput | undefined {
+  if (cache.maxEntries <= 0) return undefined;
+  const texts = embeddingTexts(taskData);
+  const { keys, allCached } = lookupEmbeddings(cache, model, texts, embeddingParams(params));
+  if (!allCached) return undefined;
+  const vectors = keys.map((k) => cache.get(k));
+  if (vectors.some((v) => v === undefined)) return undefined;
+  const embeddings = vectors as number[][];
+  return { embeddings, model: name, dimensions: embeddings[0]?.length ?? 0, cached: embeddings.length, usage: {} };
+}
+
 async function embed(slot: ModelSlot, { taskData, params, cache, onMeasured }: RunTaskInput): Promise<EmbeddingTaskOutput> {
   const texts = embeddingTexts(taskData);
   const embedding = embeddingParams(params);
-  const paramsKey = `${embedding.pooling ?? ''}|${embedding.normalize ?? ''}`;
-  const keys = texts.map((t) => EmbeddingCache.key(slot.location.key, paramsKey, t));
+  const { keys } = lookupEmbeddings(cache, slot.location.key, texts, embedding);
   const vectors: (number[] | undefined)[] = keys.map((k) => cache.get(k));
   const cached = vectors.filter((v) => v !== undefined).length;
   // Each distinct missing text is embedded once, however often it repeats in the request.

@@ -121,6 +121,8 @@ export interface ManagerStatus {
   gpuCount: number;
   backends: string[];
   cache: EmbeddingCacheStats;
+  /** Since the manager was created: loads started and failed, idle models evicted for room, freed by keep-alive, freed by releaseModel. */
+  counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number };
   models: ModelStatus[];
 }
 

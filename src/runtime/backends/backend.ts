@@ -41,12 +41,18 @@ export interface GenerationParams {
   topP?: number;
   seed?: number;
   stop?: readonly string[];
+  /** Receives the text as it is generated, piece by piece (streaming). */
+  onToken?: (text: string) => void;
+  /** Stops the generation; the text so far is returned. */
+  signal?: AbortSignal;
 }
 
 export interface GenerationOutput {
   text: string;
   /** Tokens generated (for throughput figures). */
   tokens: number;
+  /** Why generation ended, when the backend knows: `length` when maxTokens was reached. */
+  finishReason?: 'stop' | 'length';
 }
 
 /** One loaded instance of a model on one device. */

@@ -1,0 +1,246 @@
+/**
+ * The `llama-cpp` backend: GGUF models through node-llama-cpp, embeddings from an embedding
+ * context, text from `LlamaCompletion` (with streaming).
+ *
+ * node-llama-cpp's prebuilt binaries are used as installed: `build: 'never'` and
+ * `skipDownload: true` make a missing binary an error instead of a compile or a download at
+ * runtime. One `Llama` per kind (CPU only, or GPU when there is one) is shared by the process.
+ */
+import { stat } from 'node:fs/promises';
+import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
+import { isModelManagerError, ModelManagerError } from '../../errors.js';
+import type {
+  Device, EmbeddingParams, GenerationOutput, GenerationParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType,
+} from './backend.js';
+import { importBackendPackage } from './import-package.js';
+import { findGgufFile } from './model-files.js';
+import { l2Normalize } from './vectors.js';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+const BACKEND = 'llama-cpp';
+/** Below this file size, one thread beats several: hand-offs between threads cost more than the math. */
+const SINGLE_THREAD_BELOW_BYTES = 64 * 1024 * 1024;
+/** llama.cpp's `pooling_type` values, as GGUF metadata stores them. */
+const POOLING_TYPES: Record<number, EmbeddingParams['pooling'] | 'last' | 'rank'> = { 0: 'none', 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' };
+
+export interface LlamaCppBackendOptions {
+  /** Threads per context. Defaults to 1 for models under 64 MB, else node-llama-cpp's choice (the math cores). */
+  threads?: number;
+  /** Most tokens of context for text generation. Defaults to the model's training context, capped at 4096. */
+  maxContextSize?: number;
+}
+
+let engine: Promise<NodeLlamaCpp> | undefined;
+const llamas = new Map<'cpu' | 'gpu', Promise<Llama>>();
+
+function loadEngine(): Promise<NodeLlamaCpp> {
+  engine ??= importBackendPackage<NodeLlamaCpp>('node-llama-cpp', BACKEND).catch((error: unknown) => {
+    engine = undefined;
+    throw error;
+  });
+  return engine;
+}
+
+/** The process's shared `Llama` for CPU-only or GPU work, created on first use. */
+function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
+  let llama = llamas.get(kind);
+  if (!llama) {
+    llama = loadEngine().then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({ gpu: kind === 'cpu' ? false : 'auto', build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error }),
+    );
+    llama.catch(() => llamas.delete(kind));
+    llamas.set(kind, llama);
+  }
+  return llama;
+}
+
+function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
+  return new ModelManagerError('MODEL_LOAD_FAILED', `llama-cpp could not load ${path}: ${reason}. Check that the file is a complete GGUF model (re-download or regenerate it)`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { path, backend: BACKEND },
+  });
+}
+
+/** Runs calls one after the other: a context sequence serves one evaluation at a time. */
+class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(work, work);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class LlamaCppBackend implements InferenceBackend {
+  readonly name = BACKEND;
+  readonly tasks: readonly TaskType[] = ['embedding', 'text_generation'];
+  readonly #threads: number | undefined;
+  readonly #maxContextSize: number;
+
+  constructor({ threads, maxContextSize = 4096 }: LlamaCppBackendOptions = {}) {
+    this.#threads = threads;
+    this.#maxContextSize = maxContextSize;
+  }
+
+  async supports(location: ModelLocation): Promise<boolean> {
+    if (location.format !== undefined && location.format !== 'gguf') return false;
+    return (await findGgufFile(location.path)) !== undefined;
+  }
+
+  /** Weights plus one context, from the GGUF header alone (node-llama-cpp's own estimate). */
+  async estimateBytes(location: ModelLocation): Promise<number | undefined> {
+    const file = await findGgufFile(location.path);
+    if (!file) return undefined;
+    try {
+      const { readGgufFileInfo, GgufInsights } = await loadEngine();
+      const insights = await GgufInsights.from(await readGgufFileInfo(file, { logWarnings: false, sourceType: 'filesystem' }));
+      const contextSize = Math.min(insights.trainContextSize ?? this.#maxContextSize, this.#maxContextSize);
+      const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
+      const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0 });
+      return model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram;
+    } catch {
+      return undefined; // an unreadable header fails properly at load time, with the reason
+    }
+  }
+
+  async load({ path, taskType, device, signal }: LoadOptions): Promise<LoadedModel> {
+    if (taskType !== 'embedding' && taskType !== 'text_generation') {
+      throw new ModelManagerError('UNSUPPORTED_TASK', `llama-cpp runs embedding and text_generation, not "${taskType}"`, { details: { taskType, backend: BACKEND } });
+    }
+    const file = await findGgufFile(path);
+    if (!file) throw loadFailed(path, 'no .gguf file is there');
+    const llama = await sharedLlama(device === 'cpu' ? 'cpu' : 'gpu');
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: file, gpuLayers: llama.gpu === false ? 0 : 'auto', ...(signal ? { loadSignal: signal } : {}) });
+    } catch (error) {
+      throw loadFailed(file, error instanceof Error ? error.message : String(error), error);
+    }
+    const threads = this.#threads ?? ((await stat(file)).size < SINGLE_THREAD_BELOW_BYTES ? 1 : undefined);
+    const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device === 'cpu' ? 'gpu' : device;
+    try {
+      return taskType === 'embedding'
+        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, ...(signal ? { signal } : {}) })
+        : await LlamaCppGenerator.create(model, { threads, device: actualDevice, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      await model.dispose();
+      if (isModelManagerError(error)) throw error;
+      throw loadFailed(file, `creating a context failed: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+}
+
+interface InstanceOptions {
+  threads: number | undefined;
+  device: Device;
+  signal?: AbortSignal;
+}
+
+/** Context memory as node-llama-cpp estimates it for this model. */
+function contextBytes(model: LlamaModel, contextSize: number, isEmbeddingContext: boolean): number {
+  const estimate = model.fileInsights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: model.gpuLayers, isEmbeddingContext });
+  return estimate.cpuRam + estimate.gpuVram;
+}
+
+class LlamaCppEmbedder implements LoadedModel {
+  readonly backend = BACKEND;
+  readonly queue = new SerialQueue();
+  #disposed = false;
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>,
+    readonly device: Device,
+    readonly memoryBytes: number,
+    private readonly pooling: string | undefined,
+  ) {}
+
+  get dimensions(): number {
+    return this.model.embeddingVectorSize;
+  }
+
+  static async create(model: LlamaModel, { threads, device, signal }: InstanceOptions): Promise<LlamaCppEmbedder> {
+    const contextSize = model.trainContextSize;
+    const context = await model.createEmbeddingContext({
+      contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
+    });
+    const poolingId = model.fileInfo.architectureMetadata.pooling_type;
+    const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
+    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling);
+  }
+
+  embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+    if (pooling !== undefined && this.pooling !== undefined && pooling !== this.pooling) {
+      return Promise.reject(new ModelManagerError('INVALID_ARGUMENT', `this GGUF model pools with "${this.pooling}"; llama-cpp cannot switch to "${pooling}": leave pooling out`, {
+        details: { pooling, modelPooling: this.pooling, backend: BACKEND },
+      }));
+    }
+    return this.queue.run(async () => {
+      const vectors: number[][] = [];
+      for (const text of texts) {
+        const { vector } = await this.context.getEmbeddingFor(text);
+        vectors.push(normalize ? l2Normalize(vector) : [...vector]);
+      }
+      return vectors;
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+class LlamaCppGenerator implements LoadedModel {
+  readonly backend = BACKEND;
+  readonly queue = new SerialQueue();
+  #disposed = false;
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: Awaited<ReturnType<LlamaModel['createContext']>>,
+    private readonly completion: InstanceType<NodeLlamaCpp['LlamaCompletion']>,
+    readonly device: Device,
+    readonly memoryBytes: number,
+  ) {}
+
+  static async create(model: LlamaModel, { threads, device, signal, maxContextSize }: InstanceOptions & { maxContextSize: number }): Promise<LlamaCppGenerator> {
+    const { LlamaCompletion } = await loadEngine();
+    const contextSize = Math.min(model.trainContextSize, maxContextSize);
+    const context = await model.createContext({
+      contextSize, sequences: 1, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
+    });
+    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+    return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize);
+  }
+
+  generate(prompt: string, { maxTokens, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+    return this.queue.run(async () => {
+      let tokens = 0;
+      const { response, metadata } = await this.completion.generateCompletionWithMeta(prompt, {
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+        ...(temperature === undefined ? {} : { temperature }),
+        ...(topK === undefined ? {} : { topK }),
+        ...(topP === undefined ? {} : { topP }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(stop && stop.length > 0 ? { customStopTriggers: [...stop] } : {}),
+        ...(signal ? { signal, stopOnAbortSignal: true } : {}),
+        onToken: (generated: Token[]) => {
+          tokens += generated.length;
+        },
+        ...(onToken ? { onTextChunk: onToken } : {}),
+      });
+      return { text: response, tokens, finishReason: metadata.stopReason === 'maxTokens' ? 'length' : 'stop' };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

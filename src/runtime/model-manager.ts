@@ -165,7 +165,7 @@ export class ModelManager implements AsyncDisposable {
           keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
         };
       }
-      return await runTask(slot, { taskType, taskData, params, cache: this.cache, ...(typeof onToken === 'function' ? { onToken } : {}), onMeasured: (t) => this.#recordThroughput(slot, t) });
+      return await runTask(slot, { taskType, taskData, params, cache: this.cache, signal: this.#abort.signal, ...(typeof onToken === 'function' ? { onToken } : {}), onMeasured: (t) => this.#recordThroughput(slot, t) });
     } finally {
       this.#leave(slot);
     }
@@ -373,6 +373,8 @@ export class ModelManager implements AsyncDisposable {
         throw new ModelManagerError('SHUTTING_DOWN', `"${slot.name}" was released while it loaded`);
       }
       slot.pool = new WorkerPool(loaded.instances, this.#batching);
+      // The backend knows where the instance really landed (e.g. a GPU build that fell back to CPU).
+      slot.config.device = loaded.instances[0]?.device ?? slot.config.device;
       slot.sizeBytes = loaded.reportedBytes ?? slot.sizeBytes;
       slot.loadTimeMs = loaded.loadTimeMs;
       slot.memoryBytes = loaded.reportedBytes ?? loaded.rssDeltaBytes;

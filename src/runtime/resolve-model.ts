@@ -114,7 +114,9 @@ export async function weightBytes(path: string): Promise<number> {
   return total;
 }
 
-async function located(path: string, via: ResolvedModel['via'], key: string, model?: ModelMetadata): Promise<ResolvedModel> {
+async function located(path: string, via: ResolvedModel['via'], fallbackKey: string, model?: ModelMetadata): Promise<ResolvedModel> {
+  // One model is one key however it was named, so a registered model is never loaded twice.
+  const key = model?.modelId ?? fallbackKey;
   const format = model?.format ?? (await detectFormat(path));
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }

@@ -15,12 +15,11 @@ export interface RunTaskInput {
   params: Record<string, unknown>;
   cache: EmbeddingCache;
   onToken?: (text: string) => void;
+  /** Stops generations when the manager shuts down. */
+  signal?: AbortSignal;
   /** Called after each backend call with its throughput. */
   onMeasured(throughput: { value: number; unit: string }): void;
 }
-
-/** Generation parameters plus the streaming callback the built-in backends accept. */
-type StreamingGenerationParams = GenerationParams & { onToken?: (text: string) => void };
 
 export async function runTask(slot: ModelSlot, input: RunTaskInput): Promise<unknown> {
   try {
@@ -83,9 +82,10 @@ async function embed(slot: ModelSlot, { taskData, params, cache, onMeasured }: R
   return { embeddings, model: slot.name, dimensions: embeddings[0]?.length ?? 0, cached, usage: {} };
 }
 
-async function generate(slot: ModelSlot, { taskData, params, onToken, onMeasured }: RunTaskInput): Promise<GenerationTaskOutput> {
+async function generate(slot: ModelSlot, { taskData, params, onToken, signal, onMeasured }: RunTaskInput): Promise<GenerationTaskOutput> {
   const prompt = generationPrompt(taskData);
-  const generation: StreamingGenerationParams = generationParams(params);
+  const generation: GenerationParams = generationParams(params);
+  if (signal) generation.signal = signal;
   let streamed = false;
   if (onToken) {
     generation.onToken = (text) => {
@@ -107,7 +107,7 @@ async function generate(slot: ModelSlot, { taskData, params, onToken, onMeasured
     generatedText: output.text,
     model: slot.name,
     tokens: output.tokens,
-    finishReason: limit !== undefined && output.tokens >= limit ? 'length' : 'stop',
+    finishReason: output.finishReason ?? (limit !== undefined && output.tokens >= limit ? 'length' : 'stop'),
   };
 }
 

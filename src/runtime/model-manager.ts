@@ -165,6 +165,7 @@ export class ModelManager implements AsyncDisposable {
           keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
         };
       }
+      slot.requests += 1;
       return await runTask(slot, { taskType, taskData, params, cache: this.cache, signal: this.#abort.signal, ...(typeof onToken === 'function' ? { onToken } : {}), onMeasured: (t) => this.#recordThroughput(slot, t) });
     } finally {
       this.#leave(slot);
@@ -245,10 +246,7 @@ export class ModelManager implements AsyncDisposable {
 
   /** Loaded models, as `mm ps` lists them (models still loading are left out). */
   ps(): LoadedModelInfo[] {
-    return [...this.#slots.values()].filter((s) => s.state === 'ready').map((s) => {
-      const { state: _state, path: _path, keepAliveMinutes: _k, requests: _r, backendCalls: _c, warnings: _w, ...info } = s.status();
-      return info;
-    });
+    return [...this.#slots.values()].filter((s) => s.state === 'ready').map((s) => s.info());
   }
 
   /** Status of one model by the name it was asked for (or its registry id / path); undefined when not loaded. */
@@ -304,12 +302,17 @@ export class ModelManager implements AsyncDisposable {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
     await this.initialize();
     const keepAliveMs = options.keepAlive === undefined ? undefined : parseKeepAlive(options.keepAlive as number | string);
+    const workers = options.numWorkers ?? 1;
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
+    }
+    const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
     const location = await this.#locate(name);
     // No await from here to the map insert: two first requests must find the same slot.
     const key = `${location.key}\0${taskType}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, options, keepAliveMs);
+      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.maxQueue },
@@ -339,12 +342,7 @@ export class ModelManager implements AsyncDisposable {
     return this.#resolved.get(name) ?? (await resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }));
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, options: AcquireOptions, keepAliveMs: number | undefined): ModelSlot {
-    const workers = options.numWorkers ?? 1;
-    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-      throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
-    }
-    const requested = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined): ModelSlot {
     const plan = planDevice(requested, workers, this.#gpuCount ?? 0);
     const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.defaultKeepAliveMs }, 0);
     if (plan.warning) {
@@ -359,14 +357,15 @@ export class ModelManager implements AsyncDisposable {
   }
 
   async #load(slot: ModelSlot): Promise<void> {
-    this.#counters.loads += 1;
     try {
       const backend = await this.#backends.pick(slot.location, slot.config.taskType);
       slot.backend = backend;
       const each = (await backend.estimateBytes?.(slot.location).catch(() => undefined))
         ?? slot.location.model?.memoryEstimate?.totalBytes
         ?? (await weightBytes(slot.location.path));
-      await this.#makeRoom(slot, each * slot.config.workers);
+      slot.estimatedBytes = each * slot.config.workers;
+      await this.#makeRoom(slot, slot.estimatedBytes);
+      this.#counters.loads += 1;
       const loaded = await loadInstances(backend, slot.location, slot.config, this.#abort.signal);
       if (slot.state === 'closed') {
         await Promise.allSettled(loaded.instances.map((m) => m.dispose()));

@@ -5,7 +5,7 @@
 import type { Device, InferenceBackend, TaskType } from './backends/backend.js';
 import { keepAliveMinutes } from './keep-alive.js';
 import type { ResolvedModel } from './resolve-model.js';
-import type { ModelStatus } from './types.js';
+import type { LoadedModelInfo, ModelStatus } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface SlotConfig {
@@ -28,6 +28,8 @@ export class ModelSlot {
   ready: Promise<void> | undefined;
   /** Bytes reserved in the budget: the estimate while loading, then what the load reported. */
   sizeBytes: number;
+  /** What the load was expected to take (checked against the budget before loading). */
+  estimatedBytes = 0;
   /** References from getModel() handles. */
   refs = 0;
   /** Requests inside task(): waiting for the load, queued, or running. */
@@ -91,8 +93,8 @@ export class ModelSlot {
     this.expiresAt = null;
   }
 
-  status(): ModelStatus {
-    const onGpu = this.config.device !== 'cpu';
+  /** The `ps` view. */
+  info(): LoadedModelInfo {
     return {
       name: this.name,
       model: this.location.key,
@@ -102,13 +104,20 @@ export class ModelSlot {
       workers: this.pool?.instances.length ?? this.config.workers,
       refs: this.refs + this.inFlight,
       sizeBytes: this.sizeBytes,
-      sizeVram: onGpu ? this.sizeBytes : 0,
+      sizeVram: this.config.device === 'cpu' ? 0 : this.sizeBytes,
       loadedAt: this.loadedAt.toISOString(),
       lastUsedAt: this.lastUsedAt.toISOString(),
       expiresAt: this.expiresAt?.toISOString() ?? null,
       queue: this.awaitingLoad + (this.pool?.queued ?? 0),
+    };
+  }
+
+  status(): ModelStatus {
+    return {
+      ...this.info(),
       state: this.state === 'loading' ? 'loading' : 'ready',
       path: this.location.path,
+      estimatedBytes: this.estimatedBytes,
       keepAliveMinutes: keepAliveMinutes(this.config.keepAliveMs),
       requests: this.requests,
       backendCalls: this.pool?.calls ?? 0,

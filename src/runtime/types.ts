@@ -103,6 +103,8 @@ export interface LoadedModelInfo {
 export interface ModelStatus extends LoadedModelInfo {
   state: 'loading' | 'ready';
   path: string;
+  /** The cost estimated before the load (backend estimate, registry memoryEstimate, or file sizes), for all workers. */
+  estimatedBytes: number;
   keepAliveMinutes: number;
   requests: number;
   backendCalls: number;
@@ -121,7 +123,7 @@ export interface ManagerStatus {
   gpuCount: number;
   backends: string[];
   cache: EmbeddingCacheStats;
-  /** Since the manager was created: loads started and failed, idle models evicted for room, freed by keep-alive, freed by releaseModel. */
+  /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel. */
   counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number };
   models: ModelStatus[];
 }

@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ModelManager, type EmbeddingTaskOutput } from '../../src/runtime/index.js';
+import { ModelManager, type EmbeddingTaskOutput, type ModelManagerOptions } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf, waitFor, writeTinyModels, type TinyModels } from './fixtures.js';
 
 const dir = tempDir('mm-runtime-life-');
 let models: TinyModels;
 const embed = (modelName: string, extra: Record<string, unknown> = {}) => ({ taskData: ['some text'], taskType: 'embedding', modelName, ...extra });
+/** A manager without the embedding cache, so every request really reaches its model. */
+const create = (options: ModelManagerOptions = {}) => ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, ...options });
 
 before(async () => {
   models = await writeTinyModels(dir.path);
@@ -19,7 +21,7 @@ before(async () => {
 after(() => dir[Symbol.dispose]());
 
 test('concurrent first requests share one load', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 } });
+  await using manager = await create();
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => manager.task(embed(models.onnxEmbedding, { taskData: [`text ${i}`] }))));
   assert.ok(results.every((r) => r.success));
   assert.equal(manager.getStatus().counters.loads, 1);
@@ -27,7 +29,7 @@ test('concurrent first requests share one load', async () => {
 });
 
 test('getModel() hands out the same instance to every caller, counted; keep-alive starts after the last release', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   const a = await manager.getModel(models.ggufEmbedding, { keepAlive: '100ms' });
   const b = await manager.getModel(models.ggufEmbedding);
   assert.equal(manager.getStatus().counters.loads, 1);
@@ -55,7 +57,7 @@ test('getModel() hands out the same instance to every caller, counted; keep-aliv
 });
 
 test('keepAlive 0 frees right after the task; -1 keeps the model with no expiry', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   dataOf(await manager.task(embed(models.onnxEmbedding, { keepAlive: 0 })));
   assert.equal(manager.ps().length, 0);
   dataOf(await manager.task(embed(models.ggufEmbedding, { keepAlive: -1 })));
@@ -64,7 +66,7 @@ test('keepAlive 0 frees right after the task; -1 keeps the model with no expiry'
 });
 
 test('releaseModel frees at once and forgets the config: the next request may use other workers', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   dataOf(await manager.task({ taskData: null, taskType: 'embedding', modelName: models.onnxEmbedding, numWorkers: 2, keepAlive: -1 }));
   assert.equal(manager.ps()[0]?.workers, 2);
   // Same model, other config while loaded: the loaded instances are reused.
@@ -78,7 +80,7 @@ test('releaseModel frees at once and forgets the config: the next request may us
 });
 
 test('releaseModel with other references held only drops one, unless forced', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   const a = await manager.getModel(models.onnxEmbedding);
   await manager.getModel(models.onnxEmbedding);
   assert.equal(await manager.releaseModel(models.onnxEmbedding), false);
@@ -90,7 +92,7 @@ test('releaseModel with other references held only drops one, unless forced', as
 });
 
 test('a request while the model is being released waits for it, then gets a fresh load', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   dataOf(await manager.task(embed(models.onnxEmbedding)));
   const [released, next] = await Promise.all([manager.releaseModel(models.onnxEmbedding), manager.task(embed(models.onnxEmbedding, { taskData: ['other'] }))]);
   assert.equal(released, true);
@@ -99,17 +101,17 @@ test('a request while the model is being released waits for it, then gets a fres
 
 test('the memory budget evicts idle models, least recently used first', async () => {
   // Budget room for two of the three tiny models (costs estimated before each load).
-  const probe = await ModelManager.create({ gpuCount: 0 });
+  const probe = await create();
   const sizes: number[] = [];
   for (const m of [models.onnxEmbedding, models.ggufEmbedding, models.ggufLlama]) {
     dataOf(await probe.task({ taskData: null, taskType: 'embedding', modelName: m }));
-    sizes.push(probe.getModelStatus(m)!.sizeBytes);
+    sizes.push(Math.max(probe.getModelStatus(m)!.sizeBytes, probe.getModelStatus(m)!.estimatedBytes));
   }
   await probe.shutdown();
   const sorted = [...sizes].sort((x, y) => x - y);
   const budget = sorted[1]! + sorted[2]! + 1; // any two fit, all three do not
 
-  await using manager = await ModelManager.create({ gpuCount: 0, memoryBudgetBytes: budget, embeddingCache: { maxEntries: 0 } });
+  await using manager = await create({ memoryBudgetBytes: budget });
   dataOf(await manager.task(embed(models.onnxEmbedding)));
   dataOf(await manager.task(embed(models.ggufEmbedding)));
   dataOf(await manager.task(embed(models.onnxEmbedding))); // onnx is now the most recently used
@@ -121,16 +123,16 @@ test('the memory budget evicts idle models, least recently used first', async ()
 });
 
 test('a model that cannot fit because the others are in use fails OUT_OF_MEMORY, and loads once room is made', async () => {
-  const probe = await ModelManager.create({ gpuCount: 0 });
+  const probe = await create();
   const sizes: number[] = [];
   for (const m of [models.onnxEmbedding, models.ggufEmbedding]) {
     dataOf(await probe.task({ taskData: null, taskType: 'embedding', modelName: m }));
-    sizes.push(probe.getModelStatus(m)!.sizeBytes);
+    sizes.push(Math.max(probe.getModelStatus(m)!.sizeBytes, probe.getModelStatus(m)!.estimatedBytes));
   }
   await probe.shutdown();
 
   // Room for either model, not both.
-  await using manager = await ModelManager.create({ gpuCount: 0, memoryBudgetBytes: Math.max(...sizes) + 1 });
+  await using manager = await create({ memoryBudgetBytes: Math.max(...sizes) + 1 });
   const held = await manager.getModel(models.ggufEmbedding);
   const refused = await manager.task(embed(models.onnxEmbedding));
   assert.equal(refused.success, false);
@@ -146,7 +148,7 @@ test('a model that cannot fit because the others are in use fails OUT_OF_MEMORY,
 });
 
 test('maxLoadedModels evicts the idle model, and refuses when all are in use', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0, maxLoadedModels: 1 });
+  await using manager = await create({ maxLoadedModels: 1 });
   dataOf(await manager.task(embed(models.onnxEmbedding)));
   dataOf(await manager.task(embed(models.ggufEmbedding)));
   assert.deepEqual(manager.ps().map((m) => m.name), [models.ggufEmbedding]);
@@ -157,7 +159,7 @@ test('maxLoadedModels evicts the idle model, and refuses when all are in use', a
 });
 
 test('past maxQueue waiting requests, new ones get QUEUE_FULL at once; the rest are served', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0, maxQueue: 2, embeddingCache: { maxEntries: 0 } });
+  await using manager = await create({ maxQueue: 2, embeddingCache: { maxEntries: 0 } });
   // All arrive while the model loads, so they all wait.
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => manager.task(embed(models.ggufLlama, { taskData: [`t${i}`] }))));
   const codes = results.map((r) => (r.success ? 'ok' : r.error.code));
@@ -168,7 +170,7 @@ test('past maxQueue waiting requests, new ones get QUEUE_FULL at once; the rest 
 });
 
 test('shutdown frees every model and refuses new work; it is idempotent', async () => {
-  const manager = await ModelManager.create({ gpuCount: 0 });
+  const manager = await create();
   dataOf(await manager.task(embed(models.onnxEmbedding, { keepAlive: -1 })));
   dataOf(await manager.task(embed(models.ggufEmbedding, { keepAlive: -1 })));
   await manager.shutdown();
@@ -181,7 +183,7 @@ test('shutdown frees every model and refuses new work; it is idempotent', async 
 });
 
 test('the status reports loaded models and their queue', async () => {
-  await using manager = await ModelManager.create({ gpuCount: 0 });
+  await using manager = await create();
   const data = dataOf<EmbeddingTaskOutput>(await manager.task(embed(models.onnxEmbedding)));
   const status = manager.getStatus();
   assert.equal(status.loaded, 1);

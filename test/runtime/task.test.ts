@@ -3,7 +3,7 @@
  * and the failures a user can cause: each a Result with a stable code, the manager fine afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ModelManager, type EmbeddingTaskOutput, type GenerationTaskOutput, type PreloadOutput } from '../../src/runtime/index.js';
@@ -78,9 +78,16 @@ test('taskData null preloads and reports workers, device and keep-alive', async 
 });
 
 test('bad input: each failure is a Result with a stable code and a hint, and the manager stays healthy', async () => {
-  const corrupt = join(dir.path, 'corrupt');
-  mkdirSync(corrupt);
-  writeFileSync(join(corrupt, 'model.gguf'), Buffer.from('GGUF\x03\x00\x00\x00 this is not a model'));
+  // Half of each generated model: a download that stopped midway.
+  const truncatedGguf = join(dir.path, 'truncated-gguf');
+  mkdirSync(truncatedGguf);
+  const gguf = readdirSync(models.ggufEmbedding).find((f) => f.endsWith('.gguf'))!;
+  const ggufBytes = readFileSync(join(models.ggufEmbedding, gguf));
+  writeFileSync(join(truncatedGguf, 'model.gguf'), ggufBytes.subarray(0, ggufBytes.length >> 1));
+  const truncatedOnnx = join(dir.path, 'truncated-onnx');
+  cpSync(models.onnxEmbedding, truncatedOnnx, { recursive: true });
+  const onnxBytes = readFileSync(join(truncatedOnnx, 'onnx', 'model.onnx'));
+  writeFileSync(join(truncatedOnnx, 'onnx', 'model.onnx'), onnxBytes.subarray(0, onnxBytes.length >> 1));
   const safetensorsOnly = join(dir.path, 'safetensors-only');
   mkdirSync(safetensorsOnly);
   writeFileSync(join(safetensorsOnly, 'model.safetensors'), Buffer.alloc(16));
@@ -93,7 +100,8 @@ test('bad input: each failure is a Result with a stable code and a hint, and the
     [{ taskData: ['ok', 3], taskType: 'embedding', modelName: models.onnxEmbedding }, 'INVALID_TASK_DATA', /taskData\[1\]/],
     [{ taskData: ['a', 'b'], taskType: 'text_generation', modelName: models.ggufLlama }, 'INVALID_TASK_DATA', /one prompt/],
     [{ taskData: 'hi', taskType: 'text_generation', modelName: models.ggufLlama, temperature: 'hot' }, 'INVALID_TASK_DATA', /temperature/],
-    [{ taskData: ['x'], taskType: 'embedding', modelName: corrupt }, 'MODEL_LOAD_FAILED', /re-download or regenerate/],
+    [{ taskData: ['x'], taskType: 'embedding', modelName: truncatedGguf }, 'MODEL_LOAD_FAILED', /re-download or regenerate/],
+    [{ taskData: ['x'], taskType: 'embedding', modelName: truncatedOnnx }, 'MODEL_LOAD_FAILED', /complete/],
     [{ taskData: ['x'], taskType: 'embedding', modelName: safetensorsOnly }, 'BACKEND_MISSING', /GGUF or ONNX|register a backend/],
     [{ taskData: null, taskType: 'embedding', modelName: models.onnxEmbedding, keepAlive: 'forever' }, 'INVALID_ARGUMENT', /duration/],
     [{ taskData: null, taskType: 'embedding', modelName: models.onnxEmbedding, numWorkers: 0 }, 'INVALID_ARGUMENT', /numWorkers/],
@@ -105,9 +113,10 @@ test('bad input: each failure is a Result with a stable code and a hint, and the
     assert.equal(result.error.code, code, result.error.message);
     assert.match(result.error.message, hint);
   }
-  // Bad data never loaded anything; only the corrupt model was tried.
-  assert.equal(manager.getStatus().counters.loads - loadsBefore, 1);
-  assert.equal(manager.getModelStatus(corrupt), undefined);
+  // Bad data never loaded anything; only the two broken models were tried, and neither stays.
+  assert.equal(manager.getStatus().counters.loads - loadsBefore, 2);
+  assert.equal(manager.getModelStatus(truncatedGguf), undefined);
+  assert.equal(manager.getModelStatus(truncatedOnnx), undefined);
   const healthy = await manager.task({ taskData: ['still fine'], taskType: 'embedding', modelName: models.onnxEmbedding });
   assert.equal(healthy.success, true);
 });

@@ -7,3 +7,4 @@ export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
 export * from './runtime/index.js';
+export * from './testmodels/index.js';

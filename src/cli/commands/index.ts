@@ -14,6 +14,7 @@ import * as rollback from './rollback.js';
 import * as search from './search.js';
 import * as show from './show.js';
 import * as stats from './stats.js';
+import * as testmodel from './testmodel.js';
 import * as update from './update.js';
 import * as versions from './versions.js';
 
@@ -22,4 +23,5 @@ export const COMMANDS: ((program: Command) => void)[] = [
   list.register, show.register, search.register, stats.register, add.register, update.register, remove.register,
   exportCmd.register, restore.register, versions.register, rollback.register, metric.register, clearCache.register,
   embed.register, generate.register, ps.register, release.register,
+  testmodel.register,
 ];

@@ -35,8 +35,8 @@ export interface ModelManagerOptions {
 
 /** One call of the unified API. Fields beyond these are task parameters. */
 export interface TaskRequest {
-  /** Texts to embed, a prompt, or `null` to only load the model. */
-  taskData: string[] | string | null | (unknown & {});
+  /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
+  taskData: unknown;
   taskType: TaskType;
   modelName: string;
   /** Instances serving the model (on GPUs capped by the GPUs found). Applies when the model loads. Defaults to 1. */

@@ -51,17 +51,16 @@ class GatedEchoBackend implements InferenceBackend {
 
   async load({ device }: LoadOptions): Promise<LoadedModel> {
     const instance = ++this.loads;
-    const backend = this;
     return {
       backend: this.name,
       device,
-      async run(_task, data) {
-        backend.started += 1;
-        await backend.#gate.promise;
+      run: async (_task, data) => {
+        this.started += 1;
+        await this.#gate.promise;
         return { instance, echo: data };
       },
-      async dispose() {
-        backend.disposed += 1;
+      dispose: async () => {
+        this.disposed += 1;
       },
     };
   }

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { bertModel, llamaModel, type TransformerShape } from './gguf-models.js';
 import { writeGgufFile, type GgmlType } from './gguf-writer.js';
+import { byteBpeTokenizerConfig, byteBpeTokenizerJson, BYTE_BPE_VOCAB_SIZE } from './byte-bpe-tokenizer.js';
 import { bertOnnxModel, type BertShape } from './onnx-bert.js';
+import { gpt2OnnxModel, type Gpt2Shape } from './onnx-gpt2.js';
 import { wordPieceTokenizerConfig, wordPieceTokenizerJson, wordPieceVocabulary } from './wordpiece-tokenizer.js';
 
 export const TEST_MODEL_FORMATS = ['gguf', 'onnx'] as const;
@@ -61,6 +63,13 @@ const ONNX_BERT_SIZES: Record<TestModelSize, BertShape> = {
   bench: { vocab: 30522, hidden: 384, layers: 6, heads: 12, feedForward: 1536, maxPositions: 512 },
 };
 
+/** ONNX GPT-2 style decoders with a KV cache; `bench` has GPT-2 small's shape (~86M parameters). */
+const ONNX_GPT2_SIZES: Record<TestModelSize, Gpt2Shape> = {
+  tiny: { hidden: 64, layers: 2, heads: 4, maxPositions: 256 },
+  small: { hidden: 256, layers: 4, heads: 4, maxPositions: 1024 },
+  bench: { hidden: 768, layers: 12, heads: 12, maxPositions: 1024 },
+};
+
 function readme({ name, task, format, parameterCount }: { name: string; task: TestModelTask; format: TestModelFormat; parameterCount: number }): string {
   const pipelineTag = task === 'embedding' ? 'feature-extraction' : 'text-generation';
   return [
@@ -99,10 +108,7 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
     files.push(file);
     await write('config.json', json(model.config));
     parameterCount = model.parameterCount;
-  } else {
-    if (task !== 'embedding') {
-      throw new ModelManagerError('UNSUPPORTED_TASK', 'Generated ONNX models serve embeddings only; use --format gguf for text generation.');
-    }
+  } else if (task === 'embedding') {
     const shape = ONNX_BERT_SIZES[size];
     name = `testmodel-onnx-bert-${size}`;
     const vocab = wordPieceVocabulary(shape.vocab);
@@ -116,6 +122,21 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
       num_attention_heads: shape.heads, intermediate_size: shape.feedForward, vocab_size: vocab.length,
       max_position_embeddings: shape.maxPositions, type_vocab_size: 2, hidden_act: 'gelu', layer_norm_eps: 1e-12,
       pad_token_id: 0, torch_dtype: 'float32',
+    }));
+    parameterCount = model.parameterCount;
+  } else {
+    const shape = ONNX_GPT2_SIZES[size];
+    name = `testmodel-onnx-gpt2-${size}`;
+    const model = gpt2OnnxModel(shape, { seed, name });
+    await mkdir(join(path, 'onnx'), { recursive: true });
+    await write('onnx/model.onnx', model.bytes);
+    await write('tokenizer.json', json(byteBpeTokenizerJson()));
+    await write('tokenizer_config.json', json(byteBpeTokenizerConfig(shape.maxPositions)));
+    const endOfText = BYTE_BPE_VOCAB_SIZE - 1;
+    await write('config.json', json({
+      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: shape.hidden, n_layer: shape.layers, n_head: shape.heads,
+      n_positions: shape.maxPositions, n_ctx: shape.maxPositions, vocab_size: BYTE_BPE_VOCAB_SIZE, activation_function: 'gelu',
+      layer_norm_epsilon: 1e-5, bos_token_id: endOfText, eos_token_id: endOfText, use_cache: true, torch_dtype: 'float32',
     }));
     parameterCount = model.parameterCount;
   }

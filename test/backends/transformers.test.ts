@@ -14,6 +14,7 @@ runBackendContract({
     const model = await writeTestModel({ format: 'onnx', task: 'embedding', out: dir });
     return { path: model.path, dimensions: 32 };
   },
+  generationModel: (dir) => writeTestModel({ format: 'onnx', task: 'text_generation', out: dir }),
   async corruptModels(dir) {
     const model = await writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir, 'source') });
     const truncated = join(dir, 'truncated');

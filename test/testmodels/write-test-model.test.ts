@@ -16,6 +16,7 @@ test('each generated folder holds the model file, a config.json registries read,
   const llama = await writeTestModel({ format: 'gguf', task: 'text_generation', out: join(dir.path, 'llama') });
   const bert = await writeTestModel({ format: 'gguf', task: 'embedding', out: join(dir.path, 'bert') });
   const onnx = await writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir.path, 'onnx') });
+  const gpt2 = await writeTestModel({ format: 'onnx', task: 'text_generation', out: join(dir.path, 'gpt2') });
 
   assert.deepEqual(llama.files, ['testmodel-llama-tiny.f32.gguf', 'config.json', 'README.md']);
   assert.deepEqual(readJson(join(llama.path, 'config.json')).architectures, ['LlamaForCausalLM']);
@@ -23,6 +24,8 @@ test('each generated folder holds the model file, a config.json registries read,
   assert.deepEqual(onnx.files.sort(), ['README.md', 'config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
   assert.equal(readJson(join(onnx.path, 'config.json')).model_type, 'bert');
   assert.equal((readJson(join(onnx.path, 'tokenizer.json')).model as { type: string }).type, 'WordPiece');
+  assert.deepEqual(readJson(join(gpt2.path, 'config.json')).architectures, ['GPT2LMHeadModel']);
+  assert.equal((readJson(join(gpt2.path, 'tokenizer.json')).model as { type: string }).type, 'BPE');
   assert.match(readFileSync(join(bert.path, 'README.md'), 'utf8'), /^---\npipeline_tag: feature-extraction\n/);
 
   // The parameter count reported is the one in the file.
@@ -43,7 +46,7 @@ test('the same seed writes the same bytes; another seed other weights', async ()
 
 test('unknown choices are refused with what to use instead', async () => {
   using dir = tempDir();
-  await assert.rejects(writeTestModel({ format: 'onnx', task: 'text_generation', out: dir.path }), (e) => isModelManagerError(e, 'UNSUPPORTED_TASK'));
+  await assert.rejects(writeTestModel({ format: 'tflite' as 'onnx', task: 'embedding', out: dir.path }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /gguf or onnx/.test(e.message));
   await assert.rejects(writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, size: 'huge' as 'tiny' }), /tiny, small, bench/);
   await assert.rejects(writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, seed: -1 }), { code: 'INVALID_ARGUMENT' });
 });

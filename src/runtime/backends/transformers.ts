@@ -8,17 +8,16 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeatureExtractionPipeline, TextGenerationPipeline } from '@huggingface/transformers';
+import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
-import type {
-  EmbeddingParams, GenerationOutput, GenerationParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType,
-} from './backend.js';
+import type { EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
 import { sentenceTransformersPooling } from './pooling-config.js';
+import { TransformersGenerator } from './transformers-generator.js';
 import { l2Normalize } from './vectors.js';
 
-type Transformers = typeof import('@huggingface/transformers');
+export type Transformers = typeof import('@huggingface/transformers');
 
 const BACKEND = 'transformers';
 
@@ -62,17 +61,6 @@ async function graphBytes(folder: string): Promise<number | undefined> {
     return sizes.reduce((a, b) => a + b, 0);
   }
   return undefined;
-}
-
-/**
- * Sampling in transformers.js draws from one process-wide generator; generations run one at a
- * time so that a seed gives the same text whatever else is running.
- */
-let generationTail: Promise<unknown> = Promise.resolve();
-function oneGenerationAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const next = generationTail.then(work, work);
-  generationTail = next.catch(() => undefined);
-  return next;
 }
 
 export class TransformersBackend implements InferenceBackend {
@@ -147,70 +135,6 @@ class TransformersEmbedder implements LoadedModel {
     const output = await this.pipe([...texts], { pooling, normalize: false });
     const vectors = output.tolist() as number[][];
     return normalize ? vectors.map(l2Normalize) : vectors;
-  }
-
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.pipe.dispose();
-  }
-}
-
-class TransformersGenerator implements LoadedModel {
-  readonly backend = BACKEND;
-  readonly device = 'cpu' as const;
-  #disposed = false;
-
-  constructor(
-    private readonly pipe: TextGenerationPipeline,
-    private readonly transformers: Transformers,
-    readonly memoryBytes: number | undefined,
-  ) {}
-
-  generate(prompt: string, { maxTokens, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
-    const { TextStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;
-    return oneGenerationAtATime(async () => {
-      let text = '';
-      let tokens = 0;
-      let stopped = false;
-      const streamer = new TextStreamer(this.pipe.tokenizer, {
-        skip_prompt: true,
-        skip_special_tokens: true,
-        callback_function: (piece: string) => {
-          text += piece;
-          onToken?.(piece);
-        },
-        token_callback_function: (ids: bigint[]) => {
-          tokens += ids.length;
-        },
-      });
-      // Stops as soon as a stop string appears in the streamed text, or the caller aborts.
-      class StopOnTextOrAbort extends StoppingCriteria {
-        override _call(inputIds: number[][]): boolean[] {
-          stopped ||= stop.some((s) => s !== '' && text.includes(s)) || signal?.aborted === true;
-          return inputIds.map(() => stopped);
-        }
-      }
-      const criteria = new StoppingCriteriaList();
-      criteria.push(new StopOnTextOrAbort());
-      if (seed !== undefined) random.seed(seed);
-      const sample = temperature !== undefined && temperature > 0;
-      const [result] = (await this.pipe(prompt, {
-        max_new_tokens: maxTokens ?? 256,
-        do_sample: sample,
-        ...(sample ? { temperature } : {}),
-        ...(topK === undefined ? {} : { top_k: topK }),
-        ...(topP === undefined ? {} : { top_p: topP }),
-        return_full_text: false,
-        streamer,
-        stopping_criteria: criteria,
-      })) as { generated_text: string }[];
-      let generated = typeof result?.generated_text === 'string' ? result.generated_text : text;
-      const cut = Math.min(...stop.map((s) => (s === '' ? -1 : generated.indexOf(s))).filter((i) => i >= 0));
-      if (Number.isFinite(cut)) generated = generated.slice(0, cut);
-      const finishReason = !stopped && maxTokens !== undefined && tokens >= maxTokens ? 'length' : 'stop';
-      return { text: generated, tokens, finishReason };
-    });
   }
 
   async dispose(): Promise<void> {

@@ -89,6 +89,7 @@ test('with several workers, concurrent requests go to different instances; the r
   const running = [manager.task(echo(model, 1)), manager.task(echo(model, 2)), manager.task(echo(model, 3))];
   await waitFor(() => backend.started === 2, 'two requests running');
   assert.equal(manager.ps()[0]?.queue, 1);
+  assert.equal(manager.ps()[0]?.expiresAt, null, 'no keep-alive countdown while requests run or wait');
   backend.open();
   const results = (await Promise.all(running)).map((r) => dataOf<{ instance: number }>(r).instance);
   assert.deepEqual(new Set(results.slice(0, 2)), new Set([1, 2]));

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlamaCppBackend } from '../../src/runtime/backends/llama-cpp.js';
-import { writeTestModel } from '../../src/testmodels/index.js';
+import { LlamaCppBackend, llamaCppGpu } from '../../src/runtime/backends/llama-cpp.js';
+import { isModelManagerError, writeTestModel } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runBackendContract } from './backend-contract.js';
 
@@ -35,6 +35,15 @@ test('llama-cpp: a folder without a GGUF file fails with MODEL_LOAD_FAILED', asy
   await assert.rejects(new LlamaCppBackend().load({ path: dir.path, taskType: 'embedding', device: 'cpu' }), { code: 'MODEL_LOAD_FAILED' });
 });
 
+test('llama-cpp: a truncated file says which tensor is missing', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path });
+  const file = ggufIn(model.path);
+  truncateSync(file, statSync(file).size - 1000);
+  await assert.rejects(new LlamaCppBackend().load({ path: model.path, taskType: 'text_generation', device: 'cpu' }),
+    (e) => isModelManagerError(e, 'MODEL_LOAD_FAILED') && e.message.includes(file) && /tensor 'output\.weight'.*not within the file bounds/.test(e.message));
+});
+
 test('llama-cpp: estimates memory from the header, and refuses task types it does not run', async () => {
   using dir = tempDir();
   const model = await writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path });
@@ -44,16 +53,15 @@ test('llama-cpp: estimates memory from the header, and refuses task types it doe
   await assert.rejects(backend.load({ path: model.path, taskType: 'image_classification', device: 'cpu' }), { code: 'UNSUPPORTED_TASK' });
 });
 
-test('llama-cpp: a GPU request on a machine without one runs on the CPU and says so', async () => {
+test('llama-cpp: a GPU request runs on the GPU when llama.cpp has one, else on the CPU, and says which', async () => {
   using dir = tempDir();
   const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path });
   const loaded = await new LlamaCppBackend().load({ path: model.path, taskType: 'embedding', device: 'gpu' });
   try {
     const [vector] = await loaded.embed!(['on whatever device there is'], {});
     assert.equal(vector!.length, 64);
-    const { getLlamaGpuTypes } = await import('node-llama-cpp');
-    const gpus = (await getLlamaGpuTypes('supported')).filter((t) => t !== false);
-    assert.equal(loaded.device, gpus.length === 0 ? 'cpu' : 'gpu');
+    const { gpu } = await llamaCppGpu();
+    assert.equal(loaded.device, gpu === false ? 'cpu' : 'gpu');
   } finally {
     await loaded.dispose();
   }

@@ -33,6 +33,15 @@ export interface LlamaCppBackendOptions {
 
 let engine: Promise<NodeLlamaCpp> | undefined;
 const llamas = new Map<'cpu' | 'gpu', Promise<Llama>>();
+/**
+ * llama.cpp's recent error lines: a failed load says why only in its log, so the lines go into
+ * the MODEL_LOAD_FAILED message instead of onto stderr.
+ */
+const recentErrors: string[] = [];
+function keepError(message: string): void {
+  recentErrors.push(message.trim());
+  if (recentErrors.length > 4) recentErrors.shift();
+}
 
 function loadEngine(): Promise<NodeLlamaCpp> {
   engine ??= importBackendPackage<NodeLlamaCpp>('node-llama-cpp', BACKEND).catch((error: unknown) => {
@@ -47,7 +56,12 @@ function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
   let llama = llamas.get(kind);
   if (!llama) {
     llama = loadEngine().then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({ gpu: kind === 'cpu' ? false : 'auto', build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error }),
+      getLlama({
+        gpu: kind === 'cpu' ? false : 'auto', build: 'never', skipDownload: true, progressLogs: false,
+        logLevel: LlamaLogLevel.error, logger: (level, message) => {
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) keepError(message);
+        },
+      }),
     );
     llama.catch(() => llamas.delete(kind));
     llamas.set(kind, llama);
@@ -55,8 +69,18 @@ function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
   return llama;
 }
 
+/**
+ * The GPU llama.cpp uses in this process (`false` when none works) and its device names, from the
+ * same shared `Llama` the backend loads with. Prefer this to `getLlamaGpuTypes()` once models are
+ * loaded: that probe replaces the process's llama.cpp log handler.
+ */
+export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: string[] }> {
+  const llama = await sharedLlama('gpu');
+  return { gpu: llama.gpu, devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames() };
+}
+
 function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
-  return new ModelManagerError('MODEL_LOAD_FAILED', `llama-cpp could not load ${path}: ${reason}. Check that the file is a complete GGUF model (re-download or regenerate it)`, {
+  return new ModelManagerError('MODEL_LOAD_FAILED', `llama-cpp could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the file is a complete GGUF model (re-download or regenerate it)`, {
     ...(cause === undefined ? {} : { cause }),
     details: { path, backend: BACKEND },
   });
@@ -115,7 +139,8 @@ export class LlamaCppBackend implements InferenceBackend {
     try {
       model = await llama.loadModel({ modelPath: file, gpuLayers: llama.gpu === false ? 0 : 'auto', ...(signal ? { loadSignal: signal } : {}) });
     } catch (error) {
-      throw loadFailed(file, error instanceof Error ? error.message : String(error), error);
+      const said = recentErrors.splice(0).filter((line) => !/failed to load model$/.test(line)).join('; ');
+      throw loadFailed(file, `${error instanceof Error ? error.message : String(error)}${said ? ` (llama.cpp: ${said})` : ''}`, error);
     }
     const threads = this.#threads ?? ((await stat(file)).size < SINGLE_THREAD_BELOW_BYTES ? 1 : undefined);
     const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device === 'cpu' ? 'gpu' : device;

@@ -45,7 +45,7 @@ function loadEngine(): Promise<Transformers> {
 }
 
 function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
-  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason}. Check that the folder holds a complete ONNX export (config.json, tokenizer.json, onnx/model.onnx)`, {
+  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the folder holds a complete ONNX export (config.json, tokenizer.json, onnx/model.onnx)`, {
     ...(cause === undefined ? {} : { cause }),
     details: { path, backend: BACKEND },
   });

@@ -17,17 +17,18 @@ export interface DevicePlan {
 }
 
 /**
- * GPUs usable by the built-in backends. node-llama-cpp reports which GPU kinds have working
- * drivers (`getLlamaGpuTypes('supported')`, without loading a model); the count comes from
- * the NVIDIA driver's device list when it is there.
+ * GPUs usable by the built-in backends. node-llama-cpp first says cheaply whether any GPU kind
+ * has working drivers (`getLlamaGpuTypes('supported')`, no model and no context); only then the
+ * llama-cpp backend's shared `Llama` is asked for the devices it sees.
  */
 export async function detectGpuCount(): Promise<number> {
   try {
     const { getLlamaGpuTypes } = await import('node-llama-cpp');
     const types = await getLlamaGpuTypes('supported');
     if (!types.some((t) => t !== false)) return 0;
-    const nvidia = await readdir('/proc/driver/nvidia/gpus').catch(() => [] as string[]);
-    return Math.max(1, nvidia.length);
+    const { llamaCppGpu } = await import('./backends/llama-cpp.js');
+    const { gpu, devices } = await llamaCppGpu();
+    return gpu === false ? 0 : Math.max(1, devices.length);
   } catch {
     return 0;
   }

@@ -45,6 +45,7 @@ export class ModelManager implements AsyncDisposable {
   readonly #abort = new AbortController();
   readonly #measurements: MeasurementRecorder;
   #gpuCount: number | undefined;
+  #gpuDetection: Promise<number> | undefined;
   #initialized: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -82,23 +83,22 @@ export class ModelManager implements AsyncDisposable {
       maxLoadedModels: this.maxLoadedModels,
       maxQueue: this.maxQueue,
       defaultKeepAliveMs: this.defaultKeepAliveMs,
-      gpuCount: () => this.#gpuCount ?? 0,
+      gpuCount: () => this.#detectGpus(),
       onWarning,
       signal: this.#abort.signal,
     });
   }
 
-  /** Creates and initializes a manager (loads the persisted embedding cache, finds GPUs). */
+  /** Creates and initializes a manager (loads the persisted embedding cache). */
   static async create(options: ModelManagerOptions = {}): Promise<ModelManager> {
     const manager = new ModelManager(options);
     await manager.initialize();
     return manager;
   }
 
-  /** Loads the persisted embedding cache and detects GPUs; idempotent. */
+  /** Loads the persisted embedding cache; idempotent. */
   initialize(): Promise<void> {
     this.#initialized ??= (async () => {
-      this.#gpuCount ??= await detectGpuCount();
       try {
         await this.cache.load();
       } catch (error) {
@@ -107,6 +107,12 @@ export class ModelManager implements AsyncDisposable {
       }
     })();
     return this.#initialized;
+  }
+
+  /** GPUs found, detected once on the first load that is not CPU-only. */
+  #detectGpus(): Promise<number> {
+    this.#gpuDetection ??= this.#gpuCount === undefined ? detectGpuCount().then((n) => (this.#gpuCount = n)) : Promise.resolve(this.#gpuCount);
+    return this.#gpuDetection;
   }
 
   /** Adds a backend for new formats or task types; asked before the built-in ones. */
@@ -248,7 +254,7 @@ export class ModelManager implements AsyncDisposable {
       memory: { budgetBytes: this.memoryBudgetBytes, usedBytes: slots.reduce((n, s) => n + s.sizeBytes, 0) },
       maxLoadedModels: this.maxLoadedModels,
       maxQueue: this.maxQueue,
-      gpuCount: this.#gpuCount ?? 0,
+      gpuCount: this.#gpuCount ?? null,
       backends: this.#backends.names(),
       cache: this.cache.stats(),
       counters: { ...this.#scheduler.counters },

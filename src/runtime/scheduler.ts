@@ -41,7 +41,8 @@ export interface SchedulerOptions {
   maxLoadedModels: number;
   maxQueue: number;
   defaultKeepAliveMs: number;
-  gpuCount(): number;
+  /** GPUs found (detected once, when first needed). */
+  gpuCount(): Promise<number>;
   onWarning(message: string): void;
   /** Aborted on shutdown: stops loads under way. */
   signal: AbortSignal;
@@ -83,11 +84,12 @@ export class Scheduler {
     }
     const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
     const location = await this.locate(name);
+    const gpus = device === 'cpu' ? 0 : await this.#options.gpuCount();
     // No await from here to the map insert: two first requests must find the same slot.
     const key = `${location.key}\0${taskType}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs);
+      slot = this.#createSlot(key, name, location, taskType, workers, device, gpus, keepAliveMs);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
@@ -105,6 +107,7 @@ export class Scheduler {
         await slot.ready;
       } catch (error) {
         slot.inFlight -= 1;
+        slot.notifyUnused();
         throw error;
       } finally {
         slot.awaitingLoad -= 1;
@@ -113,8 +116,8 @@ export class Scheduler {
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined): ModelSlot {
-    const plan = planDevice(requested, workers, this.#options.gpuCount());
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, gpus: number, keepAliveMs: number | undefined): ModelSlot {
+    const plan = planDevice(requested, workers, gpus);
     const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs }, 0);
     if (plan.warning) {
       slot.warnings.push(plan.warning);

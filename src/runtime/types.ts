@@ -27,7 +27,7 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
-  /** GPUs to use; detected through node-llama-cpp when not given. */
+  /** GPUs to use. Defaults to those node-llama-cpp finds, detected on the first load that is not CPU-only. */
   gpuCount?: number;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void;
@@ -120,7 +120,8 @@ export interface ManagerStatus {
   memory: { budgetBytes: number; usedBytes: number };
   maxLoadedModels: number;
   maxQueue: number;
-  gpuCount: number;
+  /** GPUs found; null until the first load that could use one. */
+  gpuCount: number | null;
   backends: string[];
   cache: EmbeddingCacheStats;
   /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel. */

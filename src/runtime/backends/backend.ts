@@ -63,6 +63,8 @@ export interface LoadedModel {
   readonly memoryBytes?: number;
   /** Vector length of embeddings, when known. */
   readonly dimensions?: number;
+  /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
+  readonly warning?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */

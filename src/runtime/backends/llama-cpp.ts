@@ -13,6 +13,7 @@ import type {
   Device, EmbeddingParams, GenerationOutput, GenerationParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType,
 } from './backend.js';
 import { importBackendPackage } from './import-package.js';
+import { checkLlamaGpu } from './llama-gpu-check.js';
 import { findGgufFile } from './model-files.js';
 import { l2Normalize } from './vectors.js';
 
@@ -51,18 +52,35 @@ function loadEngine(): Promise<NodeLlamaCpp> {
   return engine;
 }
 
-/** The process's shared `Llama` for CPU-only or GPU work, created on first use. */
+function createLlama(gpu: Llama['gpu']): Promise<Llama> {
+  return loadEngine().then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({
+      gpu, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error,
+      logger: (level, message) => {
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) keepError(message);
+      },
+    }),
+  );
+}
+
+/** Why the GPU llama.cpp found could not be used, when its check failed. */
+let gpuFailure: string | undefined;
+
+/**
+ * The process's shared `Llama` for CPU-only or GPU work, created on first use. The GPU one is
+ * only created after a child process has computed on that GPU (llama-gpu-check.ts); without a
+ * working GPU, GPU work shares the CPU `Llama`.
+ */
 function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
   let llama = llamas.get(kind);
   if (!llama) {
-    llama = loadEngine().then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({
-        gpu: kind === 'cpu' ? false : 'auto', build: 'never', skipDownload: true, progressLogs: false,
-        logLevel: LlamaLogLevel.error, logger: (level, message) => {
-          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) keepError(message);
-        },
-      }),
-    );
+    llama = kind === 'cpu'
+      ? createLlama(false)
+      : checkLlamaGpu().then((check) => {
+        if (check.gpu !== false) return createLlama(check.gpu);
+        gpuFailure = check.failure;
+        return sharedLlama('cpu');
+      });
     llama.catch(() => llamas.delete(kind));
     llamas.set(kind, llama);
   }
@@ -70,13 +88,17 @@ function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
 }
 
 /**
- * The GPU llama.cpp uses in this process (`false` when none works) and its device names, from the
- * same shared `Llama` the backend loads with. Prefer this to `getLlamaGpuTypes()` once models are
+ * The GPU llama.cpp uses in this process (`false` when none works, with the reason when one was
+ * found but failed its check) and its device names, from the shared `Llama` the backend loads with. Prefer this to `getLlamaGpuTypes()` once models are
  * loaded: that probe replaces the process's llama.cpp log handler.
  */
-export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: string[] }> {
+export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: string[]; failure?: string }> {
   const llama = await sharedLlama('gpu');
-  return { gpu: llama.gpu, devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames() };
+  return {
+    gpu: llama.gpu,
+    devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames(),
+    ...(gpuFailure === undefined ? {} : { failure: gpuFailure }),
+  };
 }
 
 function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
@@ -144,10 +166,11 @@ export class LlamaCppBackend implements InferenceBackend {
     }
     const threads = this.#threads ?? ((await stat(file)).size < SINGLE_THREAD_BELOW_BYTES ? 1 : undefined);
     const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device === 'cpu' ? 'gpu' : device;
+    const warning = device !== 'cpu' && actualDevice === 'cpu' && gpuFailure ? `running on the CPU: ${gpuFailure}` : undefined;
     try {
       return taskType === 'embedding'
-        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, ...(signal ? { signal } : {}) })
-        : await LlamaCppGenerator.create(model, { threads, device: actualDevice, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) });
+        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, warning, ...(signal ? { signal } : {}) })
+        : await LlamaCppGenerator.create(model, { threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) });
     } catch (error) {
       await model.dispose();
       if (isModelManagerError(error)) throw error;
@@ -159,6 +182,7 @@ export class LlamaCppBackend implements InferenceBackend {
 interface InstanceOptions {
   threads: number | undefined;
   device: Device;
+  warning: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -179,20 +203,21 @@ class LlamaCppEmbedder implements LoadedModel {
     readonly device: Device,
     readonly memoryBytes: number,
     private readonly pooling: string | undefined,
+    readonly warning: string | undefined,
   ) {}
 
   get dimensions(): number {
     return this.model.embeddingVectorSize;
   }
 
-  static async create(model: LlamaModel, { threads, device, signal }: InstanceOptions): Promise<LlamaCppEmbedder> {
+  static async create(model: LlamaModel, { threads, device, warning, signal }: InstanceOptions): Promise<LlamaCppEmbedder> {
     const contextSize = model.trainContextSize;
     const context = await model.createEmbeddingContext({
       contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
     });
     const poolingId = model.fileInfo.architectureMetadata.pooling_type;
     const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
-    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling);
+    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling, warning);
   }
 
   embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
@@ -230,16 +255,17 @@ class LlamaCppGenerator implements LoadedModel {
     private readonly completion: InstanceType<NodeLlamaCpp['LlamaCompletion']>,
     readonly device: Device,
     readonly memoryBytes: number,
+    readonly warning: string | undefined,
   ) {}
 
-  static async create(model: LlamaModel, { threads, device, signal, maxContextSize }: InstanceOptions & { maxContextSize: number }): Promise<LlamaCppGenerator> {
+  static async create(model: LlamaModel, { threads, device, warning, signal, maxContextSize }: InstanceOptions & { maxContextSize: number }): Promise<LlamaCppGenerator> {
     const { LlamaCompletion } = await loadEngine();
     const contextSize = Math.min(model.trainContextSize, maxContextSize);
     const context = await model.createContext({
       contextSize, sequences: 1, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
     });
     const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize);
+    return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize, warning);
   }
 
   generate(prompt: string, { maxTokens, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {

@@ -26,17 +26,20 @@ export interface GeneratedGguf {
 const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
 const f32 = (value: number): GgufValue => ({ type: 'float32', value });
 
-/** Collects tensor specs with their initialisation; matrices take the model's type, vectors stay F32. */
+/**
+ * Collects tensor specs with their initialisation; matrices take the model's type, vectors (and
+ * tables llama.cpp adds to activations directly, `keepF32`) stay F32, as llama.cpp's converter writes them.
+ */
 class TensorList {
   readonly tensors: GgufTensorSpec[] = [];
   constructor(private readonly seed: number, private readonly matrixType: GgmlType) {}
 
-  add(name: string, shape: readonly number[], init: TensorInit, after?: (out: Float32Array) => void): void {
+  add(name: string, shape: readonly number[], init: TensorInit, { after, keepF32 = false }: { after?: (out: Float32Array) => void; keepF32?: boolean } = {}): void {
     const seed = this.seed;
     this.tensors.push({
       name,
       shape,
-      type: shape.length === 1 ? 'F32' : this.matrixType,
+      type: shape.length === 1 || keepF32 ? 'F32' : this.matrixType,
       fill(out) {
         fillTensor(out, init, seed, name);
         after?.(out);
@@ -78,10 +81,12 @@ export function llamaModel(shape: TransformerShape, { seed, type, name }: { seed
     t.matrix(`${blk}.ffn_down.weight`, feedForward, hidden);
   }
   t.add('output_norm.weight', [hidden], ones);
-  t.add('output.weight', [hidden, vocab], { kind: 'uniform', scale: 4 / Math.sqrt(hidden) }, (out) => {
-    for (let token = 0; token < vocab; token++) {
-      if (!isPrintableByteToken(token)) out.fill(0, token * hidden, (token + 1) * hidden);
-    }
+  t.add('output.weight', [hidden, vocab], { kind: 'uniform', scale: 4 / Math.sqrt(hidden) }, {
+    after(out) {
+      for (let token = 0; token < vocab; token++) {
+        if (!isPrintableByteToken(token)) out.fill(0, token * hidden, (token + 1) * hidden);
+      }
+    },
   });
   const metadata: Record<string, GgufValue> = {
     'general.architecture': { type: 'string', value: 'llama' },
@@ -115,8 +120,9 @@ export function bertModel(shape: TransformerShape, { seed, type, name }: { seed:
   const tokenTypes = 2;
   const t = new TensorList(seed, type);
   t.add('token_embd.weight', [hidden, vocab], { kind: 'uniform', scale: 1 });
-  t.add('token_types.weight', [hidden, tokenTypes], { kind: 'uniform', scale: 0.1 });
-  t.add('position_embd.weight', [hidden, context], { kind: 'uniform', scale: 0.1 });
+  // llama.cpp adds these tables to F32 activations without a conversion: they must be F32.
+  t.add('token_types.weight', [hidden, tokenTypes], { kind: 'uniform', scale: 0.1 }, { keepF32: true });
+  t.add('position_embd.weight', [hidden, context], { kind: 'uniform', scale: 0.1 }, { keepF32: true });
   t.add('token_embd_norm.weight', [hidden], ones);
   t.add('token_embd_norm.bias', [hidden], zeros);
   for (let i = 0; i < layers; i++) {

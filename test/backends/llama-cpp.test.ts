@@ -66,3 +66,16 @@ test('llama-cpp: a GPU request runs on the GPU when llama.cpp has one, else on t
     await loaded.dispose();
   }
 });
+
+test('llama-cpp: the bench-size bert (F16 matrices, MiniLM shape) loads and embeds', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, size: 'bench' });
+  const loaded = await new LlamaCppBackend().load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+  try {
+    const [a, b] = await loaded.embed!(['first text', 'second text'], {});
+    assert.equal(a!.length, 384);
+    assert.notDeepEqual(a, b);
+  } finally {
+    await loaded.dispose();
+  }
+});

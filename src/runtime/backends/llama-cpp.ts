@@ -7,6 +7,7 @@
  * runtime. One `Llama` per kind (CPU only, or GPU when there is one) is shared by the process.
  */
 import { stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 import { isModelManagerError, ModelManagerError } from '../../errors.js';
 import type {
@@ -161,6 +162,8 @@ export class LlamaCppBackend implements InferenceBackend {
     try {
       model = await llama.loadModel({ modelPath: file, gpuLayers: llama.gpu === false ? 0 : 'auto', ...(signal ? { loadSignal: signal } : {}) });
     } catch (error) {
+      // llama.cpp's log lines reach JavaScript through the event loop, possibly after the rejection.
+      await delay(50);
       const said = recentErrors.splice(0).filter((line) => !/failed to load model$/.test(line)).join('; ');
       throw loadFailed(file, `${error instanceof Error ? error.message : String(error)}${said ? ` (llama.cpp: ${said})` : ''}`, error);
     }

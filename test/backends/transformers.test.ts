@@ -57,5 +57,6 @@ test('transformers: loads from the .onnx file path too, and runs on the CPU what
   assert.equal(await backend.estimateBytes({ path: file }), readFileSync(file).length);
   const loaded = await backend.load({ path: file, taskType: 'embedding', device: 'gpu' });
   assert.equal(loaded.device, 'cpu');
+  assert.match(loaded.warning ?? '', /running on the CPU/);
   await loaded.dispose();
 });

@@ -1,8 +1,9 @@
 /**
- * Text generation of the `transformers` backend: causal (and encoder-decoder) ONNX models through
- * the text-generation pipeline, streamed token by token, with stop strings and a seed.
+ * Text generation of the `transformers` backend: decoder ONNX models through the text-generation
+ * pipeline and encoder-decoder ones through text2text-generation (the latter untested here: the
+ * project generates no seq2seq model), streamed token by token, with stop strings and a seed.
  */
-import type { TextGenerationPipeline } from '@huggingface/transformers';
+import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
 import type { GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
 import type { Transformers } from './transformers.js';
 
@@ -29,9 +30,10 @@ export class TransformersGenerator implements LoadedModel {
   #disposed = false;
 
   constructor(
-    private readonly pipe: TextGenerationPipeline,
+    private readonly pipe: TextGenerationPipeline | Text2TextGenerationPipeline,
     private readonly transformers: Transformers,
     readonly memoryBytes: number | undefined,
+    readonly warning: string | undefined,
   ) {}
 
   generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
@@ -71,15 +73,17 @@ export class TransformersGenerator implements LoadedModel {
       criteria.push(new StopOnTextOrAbort());
       if (seed !== undefined) random.seed(seed);
       const sample = temperature !== undefined && temperature > 0;
-      await this.pipe(prompt, {
+      // Both pipelines take the generation options; return_full_text only matters to decoders.
+      const run = this.pipe as (text: string, options: Record<string, unknown>) => Promise<unknown>;
+      await run(prompt, {
         max_new_tokens: maxTokens,
         do_sample: sample,
         ...(sample ? { temperature } : {}),
         ...(topK === undefined ? {} : { top_k: topK }),
         ...(topP === undefined ? {} : { top_p: topP }),
         return_full_text: false,
-        // The typings ask for a TextStreamer; generate() only calls put() and end() of any BaseStreamer.
-        streamer: new PieceStreamer() as unknown as InstanceType<Transformers['TextStreamer']>,
+        // generate() only calls put() and end() of a streamer.
+        streamer: new PieceStreamer(),
         stopping_criteria: criteria,
       });
       const finishReason = stopAt < 0 && ids.length >= maxTokens ? 'length' : 'stop';

@@ -6,7 +6,7 @@
  * process when the backend first loads a model. onnxruntime-node as installed has no GPU
  * execution provider on Linux, so every instance runs on the CPU and says so in `device`.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
@@ -63,6 +63,15 @@ async function graphBytes(folder: string): Promise<number | undefined> {
   return undefined;
 }
 
+async function isEncoderDecoder(folder: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as { is_encoder_decoder?: unknown };
+    return config.is_encoder_decoder === true;
+  } catch {
+    return false; // the pipeline reports an unreadable config with its own words
+  }
+}
+
 export class TransformersBackend implements InferenceBackend {
   readonly name = BACKEND;
   readonly tasks: readonly TaskType[] = ['embedding', 'text_generation'];
@@ -83,7 +92,7 @@ export class TransformersBackend implements InferenceBackend {
     return folder === undefined ? undefined : graphBytes(folder);
   }
 
-  async load({ path, taskType }: LoadOptions): Promise<LoadedModel> {
+  async load({ path, taskType, device }: LoadOptions): Promise<LoadedModel> {
     if (taskType !== 'embedding' && taskType !== 'text_generation') {
       throw new ModelManagerError('UNSUPPORTED_TASK', `transformers runs embedding and text_generation, not "${taskType}"`, { details: { taskType, backend: BACKEND } });
     }
@@ -96,13 +105,17 @@ export class TransformersBackend implements InferenceBackend {
       ...(this.#threads === undefined ? {} : { session_options: { intraOpNumThreads: this.#threads } }),
     };
     const memoryBytes = await graphBytes(folder);
+    const warning = device === 'cpu' ? undefined : `running on the CPU: the transformers backend has no GPU execution provider here (device "${device}" was asked for)`;
     try {
       if (taskType === 'embedding') {
         const pipe = await transformers.pipeline('feature-extraction', folder, options);
-        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder));
+        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), warning);
       }
-      const pipe = await transformers.pipeline('text-generation', folder, options);
-      return new TransformersGenerator(pipe, transformers, memoryBytes);
+      // Encoder-decoder models (T5, BART) generate through text2text-generation, decoders through text-generation.
+      const pipe = (await isEncoderDecoder(folder))
+        ? await transformers.pipeline('text2text-generation', folder, options)
+        : await transformers.pipeline('text-generation', folder, options);
+      return new TransformersGenerator(pipe, transformers, memoryBytes, warning);
     } catch (error) {
       throw loadFailed(folder, error instanceof Error ? error.message : String(error), error);
     }
@@ -119,6 +132,7 @@ class TransformersEmbedder implements LoadedModel {
     private readonly pipe: FeatureExtractionPipeline,
     readonly memoryBytes: number | undefined,
     private readonly defaultPooling: 'mean' | 'cls',
+    readonly warning: string | undefined,
   ) {
     const hidden = (pipe.model.config as { hidden_size?: unknown }).hidden_size;
     this.dimensions = typeof hidden === 'number' ? hidden : undefined;

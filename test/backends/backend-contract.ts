@@ -62,6 +62,12 @@ export function runBackendContract(contract: BackendContract): void {
       scaled.forEach((x, i) => assert.ok(Math.abs(x - a![i]!) < 1e-5));
     });
 
+    test('concurrent calls give the same vectors as sequential ones', async () => {
+      const [a, b] = await Promise.all([embedder.embed!(['alpha text'], {}), embedder.embed!(['beta text', 'gamma'], {})]);
+      assert.deepEqual(await embedder.embed!(['alpha text'], {}), a);
+      assert.deepEqual(await embedder.embed!(['beta text', 'gamma'], {}), b);
+    });
+
     test('a batch gives the same vectors as one text at a time', async () => {
       const texts = ['short', 'a much longer text with many more words in it'];
       const batch = await embedder.embed!(texts, {});
@@ -116,6 +122,13 @@ export function runBackendContract(contract: BackendContract): void {
           const c = await generator.generate!('hello', { ...params, seed: 12 });
           assert.equal(a.text, b.text);
           assert.notEqual(a.text, c.text);
+        });
+
+        test('concurrent calls on one instance give what one call after the other gives', async () => {
+          const params = { maxTokens: 10, temperature: 0.8, seed: 3 };
+          const [a, b] = await Promise.all([generator.generate!('first prompt', params), generator.generate!('second prompt', params)]);
+          assert.equal((await generator.generate!('first prompt', params)).text, a.text);
+          assert.equal((await generator.generate!('second prompt', params)).text, b.text);
         });
 
         test('streams the text piece by piece', async () => {

@@ -34,7 +34,7 @@ export interface EmbeddingParams {
 }
 
 export interface GenerationParams {
-  /** Most new tokens to generate. */
+  /** Most new tokens to generate. Defaults to 256 in the built-in backends. */
   maxTokens?: number;
   temperature?: number;
   topK?: number;

@@ -114,11 +114,11 @@ export class LlamaCppGenerator implements LoadedModel {
     return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize, warning);
   }
 
-  generate(prompt: string, { maxTokens, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+  generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
     return this.#queue.run(async () => {
       let tokens = 0;
       const { response, metadata } = await this.completion.generateCompletionWithMeta(prompt, {
-        ...(maxTokens === undefined ? {} : { maxTokens }),
+        maxTokens,
         ...(temperature === undefined ? {} : { temperature }),
         ...(topK === undefined ? {} : { topK }),
         ...(topP === undefined ? {} : { topP }),

@@ -3,7 +3,7 @@
  * command accepts as a model name (model file, config.json, tokenizer files, a README with
  * front matter for discovery).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { bertModel, llamaModel, type TransformerShape } from './gguf-models.js';
@@ -83,6 +83,28 @@ function readme({ name, task, format, parameterCount }: { name: string; task: Te
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
+/** The weights file a model of this kind is written to, relative to its folder. */
+function weightsFile(format: TestModelFormat, task: TestModelTask, size: TestModelSize): string {
+  if (format === 'onnx') return 'onnx/model.onnx';
+  const { type } = task === 'embedding' ? GGUF_BERT_SIZES[size] : LLAMA_SIZES[size];
+  return `testmodel-${task === 'embedding' ? 'bert' : 'llama'}-${size}.${type.toLowerCase()}.gguf`;
+}
+
+/**
+ * Refuses a folder that already holds other weights: two models in one folder would make its
+ * name ambiguous. Writing the same kind of model again overwrites it.
+ */
+async function assertNoOtherWeights(path: string, keep: string): Promise<void> {
+  const listed = async (dir: string, prefix: string) => (await readdir(join(path, dir)).catch(() => [] as string[])).map((f) => `${prefix}${f}`);
+  const others = [...(await listed('.', '')), ...(await listed('onnx', 'onnx/'))]
+    .filter((f) => /\.(gguf|onnx|safetensors|bin|pt)$/i.test(f) && f !== keep);
+  if (others.length > 0) {
+    throw new ModelManagerError('INVALID_ARGUMENT', `${path} already holds another model (${others.join(', ')}): write the test model into an empty folder`, {
+      details: { path, files: others },
+    });
+  }
+}
+
 /** Writes a generated model into `out` and describes what was written. */
 export async function writeTestModel({ format, task, out, size = 'tiny', seed = 1 }: WriteTestModelOptions): Promise<TestModelInfo> {
   if (!TEST_MODEL_FORMATS.includes(format)) throw new ModelManagerError('INVALID_ARGUMENT', `Unknown test model format "${format}": use ${TEST_MODEL_FORMATS.join(' or ')}.`);
@@ -90,6 +112,7 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
   if (!TEST_MODEL_SIZES.includes(size)) throw new ModelManagerError('INVALID_ARGUMENT', `Unknown test model size "${size}": use ${TEST_MODEL_SIZES.join(', ')}.`);
   if (!Number.isInteger(seed) || seed < 0) throw new ModelManagerError('INVALID_ARGUMENT', `The seed must be a whole number of 0 or more, got ${seed}.`);
   const path = resolve(out);
+  await assertNoOtherWeights(path, weightsFile(format, task, size));
   await mkdir(path, { recursive: true });
   const files: string[] = [];
   const write = async (file: string, content: string | Uint8Array) => {
@@ -103,7 +126,7 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
     const { type, ...shape } = task === 'embedding' ? GGUF_BERT_SIZES[size] : LLAMA_SIZES[size];
     name = `testmodel-${task === 'embedding' ? 'bert' : 'llama'}-${size}`;
     const model = task === 'embedding' ? bertModel(shape, { seed, type, name }) : llamaModel(shape, { seed, type, name });
-    const file = `${name}.${type.toLowerCase()}.gguf`;
+    const file = weightsFile(format, task, size);
     await writeGgufFile(join(path, file), model.spec);
     files.push(file);
     await write('config.json', json(model.config));

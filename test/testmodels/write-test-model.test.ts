@@ -44,6 +44,15 @@ test('the same seed writes the same bytes; another seed other weights', async ()
   assert.ok(!graph(a).equals(graph(c)));
 });
 
+test('a folder holding another model is refused; the same model is rewritten in place', async () => {
+  using dir = tempDir();
+  await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path });
+  await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, seed: 2 });
+  await assert.rejects(writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path }),
+    (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /testmodel-bert-tiny\.f32\.gguf/.test(e.message));
+  await assert.rejects(writeTestModel({ format: 'onnx', task: 'embedding', out: dir.path }), { code: 'INVALID_ARGUMENT' });
+});
+
 test('unknown choices are refused with what to use instead', async () => {
   using dir = tempDir();
   await assert.rejects(writeTestModel({ format: 'tflite' as 'onnx', task: 'embedding', out: dir.path }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /gguf or onnx/.test(e.message));

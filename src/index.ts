@@ -8,3 +8,4 @@ export * from './units.js';
 export * from './formats/index.js';
 export * from './runtime/index.js';
 export * from './testmodels/index.js';
+export * from './runtime/backends/index.js';

@@ -9,8 +9,9 @@ import { ModelManagerError } from '../errors.js';
 import { bertModel, llamaModel, type TransformerShape } from './gguf-models.js';
 import { writeGgufFile, type GgmlType } from './gguf-writer.js';
 import { byteBpeTokenizerConfig, byteBpeTokenizerJson, BYTE_BPE_VOCAB_SIZE } from './byte-bpe-tokenizer.js';
-import { bertOnnxModel, type BertShape } from './onnx-bert.js';
-import { gpt2OnnxModel, type Gpt2Shape } from './onnx-gpt2.js';
+// The ONNX writers load protobufjs (~0.1 s): imported when an ONNX model is written, not with the package.
+import type { BertShape } from './onnx-bert.js';
+import type { Gpt2Shape } from './onnx-gpt2.js';
 import { wordPieceTokenizerConfig, wordPieceTokenizerJson, wordPieceVocabulary } from './wordpiece-tokenizer.js';
 
 export const TEST_MODEL_FORMATS = ['gguf', 'onnx'] as const;
@@ -135,6 +136,7 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
     const shape = ONNX_BERT_SIZES[size];
     name = `testmodel-onnx-bert-${size}`;
     const vocab = wordPieceVocabulary(shape.vocab);
+    const { bertOnnxModel } = await import('./onnx-bert.js');
     const model = bertOnnxModel({ ...shape, vocab: vocab.length }, { seed, name });
     await mkdir(join(path, 'onnx'), { recursive: true });
     await write('onnx/model.onnx', model.bytes);
@@ -150,6 +152,7 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
   } else {
     const shape = ONNX_GPT2_SIZES[size];
     name = `testmodel-onnx-gpt2-${size}`;
+    const { gpt2OnnxModel } = await import('./onnx-gpt2.js');
     const model = gpt2OnnxModel(shape, { seed, name });
     await mkdir(join(path, 'onnx'), { recursive: true });
     await write('onnx/model.onnx', model.bytes);

@@ -90,8 +90,9 @@ function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
 
 /**
  * The GPU llama.cpp uses in this process (`false` when none works, with the reason when one was
- * found but failed its check) and its device names, from the shared `Llama` the backend loads with. Prefer this to `getLlamaGpuTypes()` once models are
- * loaded: that probe replaces the process's llama.cpp log handler.
+ * found but failed its check) and its device names, from the shared `Llama` the backend loads
+ * with. Prefer this to `getLlamaGpuTypes()` once models are loaded: that probe replaces the
+ * process's llama.cpp log handler.
  */
 export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: string[]; failure?: string }> {
   const llama = await sharedLlama('gpu');
@@ -100,6 +101,13 @@ export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: strin
     devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames(),
     ...(gpuFailure === undefined ? {} : { failure: gpuFailure }),
   };
+}
+
+/** The error message plus what llama.cpp logged about it (its lines arrive through the event loop, possibly after the rejection). */
+async function withLlamaLog(error: unknown): Promise<string> {
+  await delay(50);
+  const said = recentErrors.splice(0).filter((line) => !/failed to load model$/.test(line)).join('; ');
+  return `${error instanceof Error ? error.message : String(error)}${said ? ` (llama.cpp: ${said})` : ''}`;
 }
 
 function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
@@ -152,10 +160,7 @@ export class LlamaCppBackend implements InferenceBackend {
     try {
       model = await llama.loadModel({ modelPath: file, gpuLayers: llama.gpu === false ? 0 : 'auto', ...(signal ? { loadSignal: signal } : {}) });
     } catch (error) {
-      // llama.cpp's log lines reach JavaScript through the event loop, possibly after the rejection.
-      await delay(50);
-      const said = recentErrors.splice(0).filter((line) => !/failed to load model$/.test(line)).join('; ');
-      throw loadFailed(file, `${error instanceof Error ? error.message : String(error)}${said ? ` (llama.cpp: ${said})` : ''}`, error);
+      throw loadFailed(file, await withLlamaLog(error), error);
     }
     const threads = this.#threads ?? ((await stat(file)).size < SINGLE_THREAD_BELOW_BYTES ? 1 : Math.max(1, llama.cpuMathCores - 1));
     const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device;
@@ -169,7 +174,7 @@ export class LlamaCppBackend implements InferenceBackend {
     } catch (error) {
       await model.dispose();
       if (isModelManagerError(error)) throw error;
-      throw loadFailed(file, `creating a context failed: ${error instanceof Error ? error.message : String(error)}`, error);
+      throw loadFailed(file, `creating a context failed: ${await withLlamaLog(error)}`, error);
     }
   }
 }

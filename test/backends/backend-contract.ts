@@ -62,6 +62,14 @@ export function runBackendContract(contract: BackendContract): void {
       scaled.forEach((x, i) => assert.ok(Math.abs(x - a![i]!) < 1e-5));
     });
 
+    test('an empty text and a text longer than the model takes both embed (the long one truncated)', async () => {
+      const long = 'many words '.repeat(400);
+      const [empty, cut, longer] = await embedder.embed!(['', long, `${long} and more`], {});
+      assert.equal(empty!.length, dimensions);
+      assert.ok(Math.abs(norm(cut!) - 1) < 1e-6);
+      assert.deepEqual(longer, cut, 'what lies past the limit is cut off');
+    });
+
     test('concurrent calls give the same vectors as sequential ones', async () => {
       const [a, b] = await Promise.all([embedder.embed!(['alpha text'], {}), embedder.embed!(['beta text', 'gamma'], {})]);
       assert.deepEqual(await embedder.embed!(['alpha text'], {}), a);

@@ -24,6 +24,8 @@ class SerialQueue {
 
 export interface InstanceOptions {
   threads: number | undefined;
+  /** Cap on the context (the model's training context can be far larger than needed). */
+  maxContextSize: number;
   device: Device;
   warning: string | undefined;
   signal?: AbortSignal;
@@ -47,20 +49,21 @@ export class LlamaCppEmbedder implements LoadedModel {
     readonly memoryBytes: number,
     private readonly pooling: string | undefined,
     readonly warning: string | undefined,
+    private readonly contextSize: number,
   ) {}
 
   get dimensions(): number {
     return this.model.embeddingVectorSize;
   }
 
-  static async create(model: LlamaModel, { threads, device, warning, signal }: InstanceOptions): Promise<LlamaCppEmbedder> {
-    const contextSize = model.trainContextSize;
+  static async create(model: LlamaModel, { threads, device, warning, signal, maxContextSize }: InstanceOptions): Promise<LlamaCppEmbedder> {
+    const contextSize = Math.min(model.trainContextSize, maxContextSize);
     const context = await model.createEmbeddingContext({
       contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
     });
     const poolingId = model.fileInfo.architectureMetadata.pooling_type;
     const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
-    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling, warning);
+    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling, warning, contextSize);
   }
 
   embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
@@ -72,11 +75,25 @@ export class LlamaCppEmbedder implements LoadedModel {
     return this.#queue.run(async () => {
       const vectors: number[][] = [];
       for (const text of texts) {
-        const { vector } = await this.context.getEmbeddingFor(text);
-        vectors.push(normalize ? l2Normalize(vector) : [...vector]);
+        const { vector } = await this.context.getEmbeddingFor(this.#tokensOf(text));
+        const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
+        vectors.push(normalize ? l2Normalize(values) : [...values]);
       }
       return vectors;
     });
+  }
+
+  /**
+   * The text's tokens, cut to fit the context as sentence-transformers cuts to max_seq_length
+   * (node-llama-cpp adds BOS/EOS and wants the input below the context size). An empty text is
+   * embedded as its BOS token, so it still gets a vector.
+   */
+  #tokensOf(text: string): Token[] {
+    const tokens = this.model.tokenize(text, false);
+    const room = this.contextSize - 3;
+    if (tokens.length > room) return tokens.slice(0, room);
+    const bos = this.model.tokens.bos;
+    return tokens.length === 0 && bos !== null ? [bos] : tokens;
   }
 
   async dispose(): Promise<void> {
@@ -104,7 +121,7 @@ export class LlamaCppGenerator implements LoadedModel {
   static async create(
     model: LlamaModel,
     { LlamaCompletion }: NodeLlamaCpp,
-    { threads, device, warning, signal, maxContextSize }: InstanceOptions & { maxContextSize: number },
+    { threads, device, warning, signal, maxContextSize }: InstanceOptions,
   ): Promise<LlamaCppGenerator> {
     const contextSize = Math.min(model.trainContextSize, maxContextSize);
     const context = await model.createContext({

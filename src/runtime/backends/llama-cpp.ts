@@ -29,7 +29,7 @@ export interface LlamaCppBackendOptions {
    * of its own slows every other one down (on 2 busy cores: 0.8 tokens/s with 2 threads, 21.7 with 1).
    */
   threads?: number;
-  /** Most tokens of context for text generation. Defaults to the model's training context, capped at 4096. */
+  /** Most tokens of context of an instance. Defaults to the model's training context, capped at 4096. */
   maxContextSize?: number;
 }
 
@@ -167,7 +167,7 @@ export class LlamaCppBackend implements InferenceBackend {
     const warning = device !== 'cpu' && actualDevice === 'cpu' && gpuFailure ? `running on the CPU: ${gpuFailure}` : undefined;
     try {
       return taskType === 'embedding'
-        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, warning, ...(signal ? { signal } : {}) })
+        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) })
         : await LlamaCppGenerator.create(model, await loadEngine(), {
           threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}),
         });

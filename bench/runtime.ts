@@ -54,6 +54,29 @@ function row(label: string, baseline: string, measured: string, ratio: string, t
   process.stdout.write(`| ${label} | ${baseline} | ${measured} | ${ratio} | ${target} |\n`);
 }
 
+function progress(step: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${step}\n`);
+}
+
+/**
+ * Hands the manager an instance loaded beforehand, so both sides of a ratio run on the very same
+ * loaded model (two onnxruntime sessions in one process would fight over the same two cores).
+ */
+function sharedInstanceBackend(instance: LoadedModel, taskType: string): InferenceBackend {
+  return {
+    name: `shared-${instance.backend}`,
+    tasks: [taskType],
+    supports: () => true,
+    load: async () => ({
+      backend: instance.backend,
+      device: instance.device,
+      ...(instance.embed ? { embed: (texts: readonly string[], params: object) => instance.embed!(texts, params) } : {}),
+      ...(instance.generate ? { generate: (prompt: string, params: object) => instance.generate!(prompt, params) } : {}),
+      dispose: async () => {},
+    }),
+  };
+}
+
 function ok<T>(result: { success: true; data: T } | { success: false; error: { code: string; message: string } }): T {
   if (!result.success) throw new Error(`${result.error.code}: ${result.error.message}`);
   return result.data;
@@ -93,42 +116,59 @@ async function main(): Promise<void> {
 
   // (1) overhead of one request through task(), cache off so every call reaches the model.
   {
-    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1 });
     const text = sentences(1)[0]!;
     const onnx = await load('transformers', onnxEmbedding, 'embedding');
+    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(onnx, 'embedding'));
+    progress('(1) task() overhead, ONNX embedding');
     await overhead('ONNX embedding (1 text)', () => onnx.embed!([text], {}), async () => ok(await manager.task({ taskData: [text], taskType: 'embedding', modelName: onnxEmbedding })), 40);
     await onnx.dispose();
+  }
+  {
     const llama = await load('llama-cpp', ggufLlama, 'text_generation');
-    const params = { maxTokens: 16, temperature: 0, seed: 1 };
-    await overhead('GGUF llama generation (16 tokens)', () => llama.generate!('Once upon a time', params), async () => ok(await manager.task({ taskData: 'Once upon a time', taskType: 'text_generation', modelName: ggufLlama, ...params })), 10);
+    await using manager = await ModelManager.create({ gpuCount: 0, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(llama, 'text_generation'));
+    const params = { maxTokens: 8, temperature: 0, seed: 1 };
+    progress('(1) task() overhead, GGUF generation');
+    await overhead('GGUF llama generation (8 tokens)', () => llama.generate!('Once upon a time', params), async () => ok(await manager.task({ taskData: 'Once upon a time', taskType: 'text_generation', modelName: ggufLlama, ...params })), 10);
     await llama.dispose();
   }
 
-  // (2) 64 concurrent single-text requests: batched through task() vs a loop of one call each.
+  // (2) 64 concurrent single-text requests: batched through task() vs a loop of one call each, same instance.
   for (const [label, backend, path] of [['ONNX', 'transformers', onnxEmbedding], ['GGUF', 'llama-cpp', ggufEmbedding]] as const) {
-    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1, batching: { maxBatchSize: 64 } });
-    ok(await manager.task({ taskData: null, taskType: 'embedding', modelName: path }));
+    progress(`(2) batching, ${label}`);
     const model = await load(backend, path, 'embedding');
+    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(model, 'embedding'));
+    ok(await manager.task({ taskData: null, taskType: 'embedding', modelName: path }));
+    await model.embed!(sentences(4, 7), {});
     const runs: [number, number][] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 4; round++) {
       const texts = sentences(64, round);
-      const naive = await time(async () => {
+      const naiveRun = () => time(async () => {
         for (const t of texts) await model.embed!([t], {});
       });
-      const batched = await time(() => Promise.all(texts.map((t) => manager.task({ taskData: [t], taskType: 'embedding', modelName: path }).then(ok))));
-      runs.push([naive, batched]);
+      const batchedRun = () => time(() => Promise.all(texts.map((t) => manager.task({ taskData: [t], taskType: 'embedding', modelName: path }).then(ok))));
+      // Alternate which side goes first, so a noisy neighbour hurts both alike.
+      if (round % 2 === 0) runs.push([await naiveRun(), await batchedRun()]);
+      else {
+        const batched = await batchedRun();
+        runs.push([await naiveRun(), batched]);
+      }
     }
-    await model.dispose();
     const naive = median(runs.map((r) => r[0]));
     const batched = median(runs.map((r) => r[1]));
     const calls = manager.getModelStatus(path)?.backendCalls ?? 0;
-    row(`64 concurrent 1-text requests, ${label}`, `${((64 / naive) * 1000).toFixed(0)} texts/s one call each`, `${((64 / batched) * 1000).toFixed(0)} texts/s batched (${(calls / 3).toFixed(0)} calls/round)`, `${(naive / batched).toFixed(2)}x`, '>= 2x');
+    row(`64 concurrent 1-text requests, ${label}`, `${((64 / naive) * 1000).toFixed(0)} texts/s one call each`, `${((64 / batched) * 1000).toFixed(0)} texts/s batched (${(calls / 4).toFixed(0)} calls/round)`, `${(naive / batched).toFixed(2)}x`, '>= 2x');
+    await manager.shutdown();
+    await model.dispose();
   }
 
   // (3) cache hits per second, against embedding the same texts on the backend.
   {
+    progress('(3) embedding cache');
     await using manager = await ModelManager.create({ gpuCount: 0, defaultKeepAlive: -1 });
-    const texts = sentences(1000, 99);
+    const texts = sentences(256, 99);
     const computeMs = await time(() => manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding }).then(ok));
     let hits = 0;
     const hitMs = await time(async () => {
@@ -142,22 +182,29 @@ async function main(): Promise<void> {
     const bulkMs = await time(async () => {
       for (let round = 0; round < 5; round++) ok(await manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding }));
     });
-    row('embedding cache, ONNX', `${((1000 / computeMs) * 1000).toFixed(0)} texts/s computed`, `${((hits / hitMs) * 1000).toFixed(0)} hits/s (1-text requests), ${((5000 / bulkMs) * 1000).toFixed(0)} hits/s (1000-text requests)`, `${((hits / hitMs) / (1000 / computeMs)).toFixed(0)}x`, 'n/a');
+    row('embedding cache, ONNX', `${((texts.length / computeMs) * 1000).toFixed(0)} texts/s computed`, `${((hits / hitMs) * 1000).toFixed(0)} hits/s (1-text requests), ${(((5 * texts.length) / bulkMs) * 1000).toFixed(0)} hits/s (${texts.length}-text requests)`, `${((hits / hitMs) / (texts.length / computeMs)).toFixed(0)}x`, 'n/a');
   }
 
   // (4) cold load: task({taskData: null}) on a fresh manager vs the backend's own load().
   for (const [label, backend, path, taskType] of [['ONNX embedding', 'transformers', onnxEmbedding, 'embedding'], ['GGUF llama', 'llama-cpp', ggufLlama, 'text_generation']] as const) {
+    progress(`(4) cold load, ${label}`);
     const warm = await load(backend, path, taskType); // page cache and backend engine warmed alike for both sides
     await warm.dispose();
     const direct: number[] = [];
     const viaTask: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const directLoad = async () => {
       let loaded: LoadedModel | undefined;
       direct.push(await time(async () => (loaded = await load(backend, path, taskType))));
       await loaded?.dispose();
+    };
+    const taskLoad = async () => {
       const manager = await ModelManager.create({ gpuCount: 0 });
       viaTask.push(await time(async () => ok(await manager.task({ taskData: null, taskType, modelName: path }))));
       await manager.shutdown();
+    };
+    for (let i = 0; i < 6; i++) {
+      if (i % 2 === 0) await directLoad().then(taskLoad);
+      else await taskLoad().then(directLoad);
     }
     const [a, b] = [median(direct), median(viaTask)];
     row(`cold load, ${label}`, `${a.toFixed(0)} ms backend.load()`, `${b.toFixed(0)} ms task(null)`, `${((b / a - 1) * 100).toFixed(1)}%`, 'n/a');

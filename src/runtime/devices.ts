@@ -2,7 +2,6 @@
  * Device choice: what the caller asked for (cpu, gpu, cuda:N, auto) against the GPUs found,
  * with a fall back to CPU and a warning instead of a failed load.
  */
-import { readdir } from 'node:fs/promises';
 import { ModelManagerError } from '../errors.js';
 import type { Device } from './backends/backend.js';
 

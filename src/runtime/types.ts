@@ -21,7 +21,7 @@ export interface ModelManagerOptions {
   defaultKeepAlive?: KeepAlive;
   /** Embedding cache settings. Defaults to 10,000 entries for 1 hour, in memory only. */
   embeddingCache?: EmbeddingCacheOptions;
-  /** Dynamic batching of embedding requests. Defaults to 32 texts, 0 ms. */
+  /** Dynamic batching of embedding requests. Defaults to 16 texts, 0 ms. */
   batching?: BatchingOptions;
   /** Folders where a bare name is looked up as `<root>/<name>`. Defaults to `['./models']`. */
   modelRoots?: string[];

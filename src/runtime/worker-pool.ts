@@ -5,13 +5,13 @@
  * it and nothing piles up behind a slow one. Embedding jobs that wait together are merged into
  * one call (dynamic batching): requests arriving in the same turn of the event loop (or within
  * `maxWaitMs`) and requests that queued while every instance was busy go out as one batch of at
- * most `maxBatchSize` texts.
+ * most `maxBatchSize` texts, grouped by text length.
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, LoadedModel } from './backends/backend.js';
 
 export interface BatchingOptions {
-  /** Most texts in one backend call. Defaults to 32. */
+  /** Most texts in one backend call. Defaults to 16. */
   maxBatchSize?: number;
   /** How long the first waiting request waits for others while an instance is free. 0 = one event-loop turn. Defaults to 0. */
   maxWaitMs?: number;
@@ -44,7 +44,7 @@ export class WorkerPool {
   calls = 0;
   batchedTexts = 0;
 
-  constructor(models: readonly LoadedModel[], { maxBatchSize = 32, maxWaitMs = 0 }: BatchingOptions = {}) {
+  constructor(models: readonly LoadedModel[], { maxBatchSize = 16, maxWaitMs = 0 }: BatchingOptions = {}) {
     this.#workers = models.map((model) => ({ model, busy: false }));
     this.#maxBatchSize = Math.max(1, maxBatchSize);
     this.#maxWaitMs = Math.max(0, maxWaitMs);
@@ -135,21 +135,27 @@ export class WorkerPool {
     return undefined;
   }
 
+  /**
+   * The head job plus the waiting jobs of the same parameters closest to it in text length, up to
+   * `maxBatchSize` texts: a backend pads a batch to its longest text, so similar lengths waste
+   * less. The head always goes, so no request waits behind later ones for long.
+   */
   #takeBatch(key: string): EmbedJob[] {
-    const batch: EmbedJob[] = [];
-    let texts = 0;
-    for (let i = 0; i < this.#queue.length; ) {
-      const job = this.#queue[i]!;
-      const fits = batch.length === 0 || texts + (job.kind === 'embed' ? job.texts.length : 0) <= this.#maxBatchSize;
-      if (job.kind === 'embed' && job.paramsKey === key && fits) {
-        batch.push(job);
-        texts += job.texts.length;
-        this.#queue.splice(i, 1);
-        if (texts >= this.#maxBatchSize) break;
-      } else {
-        i++;
-      }
+    const head = this.#queue[0] as EmbedJob;
+    const headLength = meanLength(head.texts);
+    const others = this.#queue
+      .filter((job): job is EmbedJob => job !== head && job.kind === 'embed' && job.paramsKey === key)
+      .sort((a, b) => Math.abs(meanLength(a.texts) - headLength) - Math.abs(meanLength(b.texts) - headLength));
+    const batch: EmbedJob[] = [head];
+    let texts = head.texts.length;
+    for (const job of others) {
+      if (texts >= this.#maxBatchSize) break;
+      if (texts + job.texts.length > this.#maxBatchSize) continue;
+      batch.push(job);
+      texts += job.texts.length;
     }
+    const taken = new Set<Job>(batch);
+    for (let i = this.#queue.length - 1; i >= 0; i--) if (taken.has(this.#queue[i]!)) this.#queue.splice(i, 1);
     return batch;
   }
 
@@ -195,6 +201,12 @@ async function embedOn(model: LoadedModel, texts: readonly string[], params: Emb
     throw new ModelManagerError('TASK_FAILED', `backend "${model.backend}" returned ${vectors.length} vectors for ${texts.length} texts`);
   }
   return vectors;
+}
+
+function meanLength(texts: readonly string[]): number {
+  let total = 0;
+  for (const t of texts) total += t.length;
+  return texts.length === 0 ? 0 : total / texts.length;
 }
 
 function paramsKey(params: EmbeddingParams): string {

@@ -4,7 +4,7 @@
  * front matter for discovery).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { bertModel, llamaModel, type TransformerShape } from './gguf-models.js';
 import { writeGgufFile, type GgmlType } from './gguf-writer.js';
@@ -106,6 +106,70 @@ async function assertNoOtherWeights(path: string, keep: string): Promise<void> {
   }
 }
 
+/** The folder being written, and the files written into it so far. */
+class OutputFolder {
+  readonly files: string[] = [];
+  constructor(readonly path: string) {}
+
+  async write(file: string, content: string | Uint8Array): Promise<void> {
+    await this.stream(file, (target) => writeFile(target, content));
+  }
+
+  /** Lets `writer` write `file` itself (large files written piece by piece). */
+  async stream(file: string, writer: (target: string) => Promise<unknown>): Promise<void> {
+    const target = join(this.path, file);
+    await mkdir(dirname(target), { recursive: true });
+    await writer(target);
+    this.files.push(file);
+  }
+}
+
+interface Written { name: string; parameterCount: number }
+
+async function writeGgufModel(out: OutputFolder, task: TestModelTask, size: TestModelSize, seed: number): Promise<Written> {
+  const { type, ...shape } = task === 'embedding' ? GGUF_BERT_SIZES[size] : LLAMA_SIZES[size];
+  const name = `testmodel-${task === 'embedding' ? 'bert' : 'llama'}-${size}`;
+  const model = task === 'embedding' ? bertModel(shape, { seed, type, name }) : llamaModel(shape, { seed, type, name });
+  await out.stream(weightsFile('gguf', task, size), (target) => writeGgufFile(target, model.spec));
+  await out.write('config.json', json(model.config));
+  return { name, parameterCount: model.parameterCount };
+}
+
+async function writeOnnxBert(out: OutputFolder, size: TestModelSize, seed: number): Promise<Written> {
+  const shape = ONNX_BERT_SIZES[size];
+  const name = `testmodel-onnx-bert-${size}`;
+  const vocab = wordPieceVocabulary(shape.vocab);
+  const { bertOnnxModel } = await import('./onnx-bert.js');
+  const model = bertOnnxModel({ ...shape, vocab: vocab.length }, { seed, name });
+  await out.write('onnx/model.onnx', model.bytes);
+  await out.write('tokenizer.json', json(wordPieceTokenizerJson(vocab)));
+  await out.write('tokenizer_config.json', json(wordPieceTokenizerConfig(shape.maxPositions)));
+  await out.write('config.json', json({
+    architectures: ['BertModel'], model_type: 'bert', hidden_size: shape.hidden, num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads, intermediate_size: shape.feedForward, vocab_size: vocab.length,
+    max_position_embeddings: shape.maxPositions, type_vocab_size: 2, hidden_act: 'gelu', layer_norm_eps: 1e-12,
+    pad_token_id: 0, torch_dtype: 'float32',
+  }));
+  return { name, parameterCount: model.parameterCount };
+}
+
+async function writeOnnxGpt2(out: OutputFolder, size: TestModelSize, seed: number): Promise<Written> {
+  const shape = ONNX_GPT2_SIZES[size];
+  const name = `testmodel-onnx-gpt2-${size}`;
+  const { gpt2OnnxModel } = await import('./onnx-gpt2.js');
+  const model = gpt2OnnxModel(shape, { seed, name });
+  await out.write('onnx/model.onnx', model.bytes);
+  await out.write('tokenizer.json', json(byteBpeTokenizerJson()));
+  await out.write('tokenizer_config.json', json(byteBpeTokenizerConfig(shape.maxPositions)));
+  const endOfText = BYTE_BPE_VOCAB_SIZE - 1;
+  await out.write('config.json', json({
+    architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: shape.hidden, n_layer: shape.layers, n_head: shape.heads,
+    n_positions: shape.maxPositions, n_ctx: shape.maxPositions, vocab_size: BYTE_BPE_VOCAB_SIZE, activation_function: 'gelu',
+    layer_norm_epsilon: 1e-5, bos_token_id: endOfText, eos_token_id: endOfText, use_cache: true, torch_dtype: 'float32',
+  }));
+  return { name, parameterCount: model.parameterCount };
+}
+
 /** Writes a generated model into `out` and describes what was written. */
 export async function writeTestModel({ format, task, out, size = 'tiny', seed = 1 }: WriteTestModelOptions): Promise<TestModelInfo> {
   if (!TEST_MODEL_FORMATS.includes(format)) throw new ModelManagerError('INVALID_ARGUMENT', `Unknown test model format "${format}": use ${TEST_MODEL_FORMATS.join(' or ')}.`);
@@ -114,58 +178,10 @@ export async function writeTestModel({ format, task, out, size = 'tiny', seed = 
   if (!Number.isInteger(seed) || seed < 0) throw new ModelManagerError('INVALID_ARGUMENT', `The seed must be a whole number of 0 or more, got ${seed}.`);
   const path = resolve(out);
   await assertNoOtherWeights(path, weightsFile(format, task, size));
-  await mkdir(path, { recursive: true });
-  const files: string[] = [];
-  const write = async (file: string, content: string | Uint8Array) => {
-    await writeFile(join(path, file), content);
-    files.push(file);
-  };
-
-  let parameterCount: number;
-  let name: string;
-  if (format === 'gguf') {
-    const { type, ...shape } = task === 'embedding' ? GGUF_BERT_SIZES[size] : LLAMA_SIZES[size];
-    name = `testmodel-${task === 'embedding' ? 'bert' : 'llama'}-${size}`;
-    const model = task === 'embedding' ? bertModel(shape, { seed, type, name }) : llamaModel(shape, { seed, type, name });
-    const file = weightsFile(format, task, size);
-    await writeGgufFile(join(path, file), model.spec);
-    files.push(file);
-    await write('config.json', json(model.config));
-    parameterCount = model.parameterCount;
-  } else if (task === 'embedding') {
-    const shape = ONNX_BERT_SIZES[size];
-    name = `testmodel-onnx-bert-${size}`;
-    const vocab = wordPieceVocabulary(shape.vocab);
-    const { bertOnnxModel } = await import('./onnx-bert.js');
-    const model = bertOnnxModel({ ...shape, vocab: vocab.length }, { seed, name });
-    await mkdir(join(path, 'onnx'), { recursive: true });
-    await write('onnx/model.onnx', model.bytes);
-    await write('tokenizer.json', json(wordPieceTokenizerJson(vocab)));
-    await write('tokenizer_config.json', json(wordPieceTokenizerConfig(shape.maxPositions)));
-    await write('config.json', json({
-      architectures: ['BertModel'], model_type: 'bert', hidden_size: shape.hidden, num_hidden_layers: shape.layers,
-      num_attention_heads: shape.heads, intermediate_size: shape.feedForward, vocab_size: vocab.length,
-      max_position_embeddings: shape.maxPositions, type_vocab_size: 2, hidden_act: 'gelu', layer_norm_eps: 1e-12,
-      pad_token_id: 0, torch_dtype: 'float32',
-    }));
-    parameterCount = model.parameterCount;
-  } else {
-    const shape = ONNX_GPT2_SIZES[size];
-    name = `testmodel-onnx-gpt2-${size}`;
-    const { gpt2OnnxModel } = await import('./onnx-gpt2.js');
-    const model = gpt2OnnxModel(shape, { seed, name });
-    await mkdir(join(path, 'onnx'), { recursive: true });
-    await write('onnx/model.onnx', model.bytes);
-    await write('tokenizer.json', json(byteBpeTokenizerJson()));
-    await write('tokenizer_config.json', json(byteBpeTokenizerConfig(shape.maxPositions)));
-    const endOfText = BYTE_BPE_VOCAB_SIZE - 1;
-    await write('config.json', json({
-      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: shape.hidden, n_layer: shape.layers, n_head: shape.heads,
-      n_positions: shape.maxPositions, n_ctx: shape.maxPositions, vocab_size: BYTE_BPE_VOCAB_SIZE, activation_function: 'gelu',
-      layer_norm_epsilon: 1e-5, bos_token_id: endOfText, eos_token_id: endOfText, use_cache: true, torch_dtype: 'float32',
-    }));
-    parameterCount = model.parameterCount;
-  }
-  await write('README.md', readme({ name, task, format, parameterCount }));
-  return { path, files, format, task, size, parameterCount };
+  const folder = new OutputFolder(path);
+  const { name, parameterCount } = format === 'gguf'
+    ? await writeGgufModel(folder, task, size, seed)
+    : task === 'embedding' ? await writeOnnxBert(folder, size, seed) : await writeOnnxGpt2(folder, size, seed);
+  await folder.write('README.md', readme({ name, task, format, parameterCount }));
+  return { path, files: folder.files, format, task, size, parameterCount };
 }

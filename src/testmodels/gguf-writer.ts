@@ -11,6 +11,7 @@ import { ModelManagerError } from '../errors.js';
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const GGUF_VERSION = 3;
 const DEFAULT_ALIGNMENT = 32;
+const MAX_DIMS = 4; // GGML_MAX_DIMS
 
 /** The scalar value types of GGUF metadata, with their wire ids. */
 const VALUE_TYPE_IDS = {
@@ -188,7 +189,18 @@ function encodeTensor(values: Float32Array, type: GgmlType): Buffer {
  */
 export async function writeGgufFile(path: string, spec: GgufFileSpec): Promise<number> {
   const declared = spec.metadata['general.alignment'];
-  const alignment = declared?.type === 'uint32' ? declared.value : DEFAULT_ALIGNMENT;
+  if (declared !== undefined && declared.type !== 'uint32') {
+    throw new ModelManagerError('INVALID_ARGUMENT', `general.alignment must be a uint32 (llama.cpp reads it as one), got ${declared.type}`);
+  }
+  const alignment = declared?.value ?? DEFAULT_ALIGNMENT;
+  const names = new Set<string>();
+  for (const { name, shape } of spec.tensors) {
+    if (names.has(name)) throw new ModelManagerError('INVALID_ARGUMENT', `tensor "${name}" appears twice; GGUF tensor names are unique`);
+    names.add(name);
+    if (shape.length < 1 || shape.length > MAX_DIMS || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `tensor "${name}" has shape [${shape.join(', ')}]: use 1 to ${MAX_DIMS} positive whole dimensions`);
+    }
+  }
   if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0) {
     throw new ModelManagerError('INVALID_ARGUMENT', `GGUF alignment must be a power of two, got ${alignment}`);
   }

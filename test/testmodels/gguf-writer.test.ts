@@ -54,10 +54,13 @@ test('float16 conversion rounds to nearest even and saturates like numpy', () =>
   assert.notEqual(toFloat16Bits(NaN) & 0x03ff, 0);
 });
 
-test('refuses an alignment that is not a power of two', async () => {
+test('refuses what llama.cpp would refuse: bad alignment, duplicate tensors, impossible shapes', async () => {
   using dir = tempDir();
-  await assert.rejects(
-    writeGgufFile(join(dir.path, 'x.gguf'), { metadata: { 'general.alignment': { type: 'uint32', value: 24 } }, tensors: [] }),
-    /power of two/,
-  );
+  const file = join(dir.path, 'x.gguf');
+  const tensor = (name: string, shape: number[]) => ({ name, shape, type: 'F32' as const, fill: () => {} });
+  await assert.rejects(writeGgufFile(file, { metadata: { 'general.alignment': { type: 'uint32', value: 24 } }, tensors: [] }), /power of two/);
+  await assert.rejects(writeGgufFile(file, { metadata: { 'general.alignment': { type: 'uint64', value: 32 } }, tensors: [] }), /must be a uint32/);
+  await assert.rejects(writeGgufFile(file, { metadata: {}, tensors: [tensor('a', [2]), tensor('a', [2])] }), /appears twice/);
+  await assert.rejects(writeGgufFile(file, { metadata: {}, tensors: [tensor('a', [1, 1, 1, 1, 1])] }), /1 to 4/);
+  await assert.rejects(writeGgufFile(file, { metadata: {}, tensors: [tensor('a', [0])] }), /positive whole/);
 });

@@ -118,6 +118,8 @@ export class ModelSlot {
       state: this.state === 'loading' ? 'loading' : 'ready',
       path: this.location.path,
       estimatedBytes: this.estimatedBytes,
+      loadTimeMs: this.loadTimeMs,
+      measuredBytes: this.memoryBytes,
       keepAliveMinutes: keepAliveMinutes(this.config.keepAliveMs),
       requests: this.requests,
       backendCalls: this.pool?.calls ?? 0,

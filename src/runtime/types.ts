@@ -105,6 +105,10 @@ export interface ModelStatus extends LoadedModelInfo {
   path: string;
   /** The cost estimated before the load (backend estimate, registry memoryEstimate, or file sizes), for all workers. */
   estimatedBytes: number;
+  /** How long the load took (0 while loading). */
+  loadTimeMs: number;
+  /** Memory the load measured: what the backend reported, else the growth of the process RSS. */
+  measuredBytes: number;
   keepAliveMinutes: number;
   requests: number;
   backendCalls: number;

@@ -12,7 +12,8 @@ export interface BudgetedModel {
   readonly sizeBytes: number;
   /** Evictable: loaded, unreferenced, nothing running or waiting. */
   readonly idle: boolean;
-  readonly lastUsedAt: Date;
+  /** Larger = used more recently. */
+  readonly lastUse: number;
 }
 
 export interface BudgetLimits {
@@ -25,7 +26,7 @@ export interface BudgetLimits {
  * @throws OUT_OF_MEMORY when evicting every idle model is still not enough
  */
 export function chooseEvictions<T extends BudgetedModel>(loaded: readonly T[], name: string, bytes: number, { budgetBytes, maxLoadedModels }: BudgetLimits): T[] {
-  const idle = loaded.filter((m) => m.idle).sort((a, b) => a.lastUsedAt.getTime() - b.lastUsedAt.getTime());
+  const idle = loaded.filter((m) => m.idle).sort((a, b) => a.lastUse - b.lastUse);
   const victims: T[] = [];
   let used = loaded.reduce((n, m) => n + m.sizeBytes, 0);
   let count = loaded.length;

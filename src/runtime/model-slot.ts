@@ -8,6 +8,8 @@ import type { ResolvedModel } from './resolve-model.js';
 import type { LoadedModelInfo, ModelStatus } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
+let useCounter = 0;
+
 export interface SlotConfig {
   taskType: TaskType;
   device: Device;
@@ -39,6 +41,8 @@ export class ModelSlot {
   requests = 0;
   loadedAt = new Date();
   lastUsedAt = new Date();
+  /** Order of last use across all slots (clock times tie within a millisecond). */
+  lastUse = ++useCounter;
   expiresAt: Date | null = null;
   /** Set once the registry holds a throughput figure for this load. */
   throughputRecorded = false;
@@ -74,6 +78,7 @@ export class ModelSlot {
 
   touch(): void {
     this.lastUsedAt = new Date();
+    this.lastUse = ++useCounter;
   }
 
   /** Starts the keep-alive countdown; `onExpire` frees the slot. */

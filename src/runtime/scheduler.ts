@@ -25,6 +25,8 @@ import { WorkerPool, type BatchingOptions } from './worker-pool.js';
 
 /** Most instances one model may have. */
 export const MAX_WORKERS = 64;
+/** Names whose resolution is remembered at once, at most. */
+const MAX_REMEMBERED_NAMES = 1024;
 
 export interface AcquireOptions {
   numWorkers?: unknown;
@@ -71,7 +73,12 @@ export class Scheduler {
 
   /** Where `name` lives; remembered while a slot of it lives. */
   async locate(name: string): Promise<ResolvedModel> {
-    return this.#resolved.get(name) ?? (await this.#options.resolve(name));
+    const known = this.#resolved.get(name);
+    if (known) return known;
+    const location = await this.#options.resolve(name);
+    // Remembered until the next model is freed, so cache-only requests skip the walk too.
+    if (this.#resolved.size < MAX_REMEMBERED_NAMES) this.#resolved.set(name, location);
+    return location;
   }
 
   /** Finds or starts the model's slot and counts the caller in; resolves once it is loaded. */

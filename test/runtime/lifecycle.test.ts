@@ -63,6 +63,21 @@ test('keepAlive 0 frees right after the task; -1 keeps the model with no expiry'
   dataOf(await manager.task(embed(models.ggufEmbedding, { keepAlive: -1 })));
   assert.equal(manager.ps()[0]?.expiresAt, null);
   assert.equal(manager.getModelStatus(models.ggufEmbedding)?.keepAliveMinutes, -1);
+  // A later request's keepAlive applies to the loaded model.
+  dataOf(await manager.task(embed(models.ggufEmbedding, { keepAlive: '1h' })));
+  assert.equal(manager.getModelStatus(models.ggufEmbedding)?.keepAliveMinutes, 60);
+  dataOf(await manager.task(embed(models.ggufEmbedding, { keepAlive: 0 })));
+  assert.equal(manager.ps().length, 0);
+});
+
+test('shutdown during a load stops it cleanly: the request fails or finishes, nothing stays loaded', async () => {
+  const manager = await create();
+  const pending = manager.task({ taskData: 'hi', taskType: 'text_generation', modelName: models.ggufLlama, maxTokens: 2 });
+  await manager.shutdown();
+  const result = await pending;
+  if (!result.success) assert.equal(result.error.code, 'SHUTTING_DOWN');
+  assert.equal(manager.ps().length, 0);
+  assert.equal(manager.getStatus().loading, 0);
 });
 
 test('releaseModel frees at once and forgets the config: the next request may use other workers', async () => {

@@ -11,7 +11,7 @@
  * - a freed model is forgotten at once (the next request loads it afresh, with its own config)
  *   and disposed once the requests inside it are done.
  */
-import { ModelManagerError } from '../errors.js';
+import { isModelManagerError, ModelManagerError } from '../errors.js';
 import type { TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
 import { parseDevice, planDevice, type DeviceRequest } from './devices.js';
@@ -115,6 +115,10 @@ export class Scheduler {
       } catch (error) {
         slot.inFlight -= 1;
         slot.notifyUnused();
+        // Released while it loaded: the request was not, so it goes to a fresh load.
+        if (isModelManagerError(error) && error.details.releasedWhileLoading === true && !this.#options.signal.aborted) {
+          return this.acquire(name, taskType, options);
+        }
         throw error;
       } finally {
         slot.awaitingLoad -= 1;
@@ -150,7 +154,9 @@ export class Scheduler {
       const loaded = await loadInstances(backend, slot.location, slot.config, this.#options.signal);
       if (slot.state === 'closed') {
         await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
-        throw new ModelManagerError('SHUTTING_DOWN', `"${slot.name}" was released while it loaded`);
+        throw new ModelManagerError('MODEL_LOAD_FAILED', `"${slot.name}" was released while it loaded: retry the request`, {
+          details: { modelName: slot.name, releasedWhileLoading: true },
+        });
       }
       slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
       // The backend knows where the instance really landed (e.g. a GPU build that fell back to CPU).
@@ -164,6 +170,9 @@ export class Scheduler {
     } catch (error) {
       this.counters.loadFailures += 1;
       this.#forget(slot);
+      if (this.#options.signal.aborted && !isModelManagerError(error, 'SHUTTING_DOWN')) {
+        throw new ModelManagerError('SHUTTING_DOWN', `the model manager shut down while "${slot.name}" loaded`, { cause: error });
+      }
       throw error;
     }
   }

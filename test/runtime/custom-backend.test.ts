@@ -49,8 +49,12 @@ class GatedEchoBackend implements InferenceBackend {
     this.#gate = gate();
   }
 
+  /** When set, loads wait for it. */
+  loadGate: Promise<void> | undefined;
+
   async load({ device }: LoadOptions): Promise<LoadedModel> {
     const instance = ++this.loads;
+    await this.loadGate;
     return {
       backend: this.name,
       device,
@@ -150,5 +154,22 @@ test('shutdown fails queued requests with SHUTTING_DOWN and frees the model afte
   backend.open();
   assert.equal((await running).success, true);
   await stopping;
+  assert.equal(backend.disposed, 1);
+});
+
+test('a model released while it loads is not served; its waiting requests go to a fresh load', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const backend = new GatedEchoBackend();
+  backend.open();
+  const loading = gate();
+  backend.loadGate = loading.promise;
+  manager.registerBackend(backend);
+  const model = echoModel('released-while-loading');
+  const waiting = manager.task(echo(model, 'still wanted'));
+  await waitFor(() => backend.loads === 1, 'load started');
+  const releasing = manager.releaseModel(model);
+  loading.resolve();
+  assert.equal(await releasing, true);
+  assert.deepEqual(dataOf(await waiting), { instance: 2, echo: 'still wanted' });
   assert.equal(backend.disposed, 1);
 });

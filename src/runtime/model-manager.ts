@@ -145,6 +145,7 @@ export class ModelManager implements AsyncDisposable {
     if (taskData !== null && taskType === 'text_generation') generationPrompt(taskData);
     if (taskData === undefined) throw new ModelManagerError('INVALID_TASK_DATA', 'taskData is required: the input, or null to only load the model');
 
+    await this.initialize();
     if (taskData !== null && taskType === 'embedding') {
       // Texts all in the cache need no model: answer without loading it.
       const location = await this.#scheduler.locate(modelName);
@@ -152,7 +153,6 @@ export class ModelManager implements AsyncDisposable {
       if (hit) return hit;
     }
 
-    await this.initialize();
     const slot = await this.#scheduler.acquire(modelName, taskType, { numWorkers, device, keepAlive });
     try {
       if (taskData === null) {

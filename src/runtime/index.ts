@@ -2,7 +2,7 @@
  * The runtime: ModelManager and what its callers and backend authors need.
  */
 export { ModelManager, type GetModelOptions } from './model-manager.js';
-export { ModelHandle } from './model-handle.js';
+export { ModelHandle, type ModelHandleInfo } from './model-handle.js';
 export { ok, fail, type Result, type ResultError } from './result.js';
 export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.js';
 export { parseDevice, planDevice, detectGpuCount, type DeviceRequest, type DevicePlan } from './devices.js';

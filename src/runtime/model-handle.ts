@@ -12,7 +12,18 @@ export interface ModelHandleTarget {
   release(): void;
 }
 
-export class ModelHandle implements AsyncDisposable {
+/** What a handle tells about the model it holds. */
+export interface ModelHandleInfo {
+  name: string;
+  model: string;
+  taskType: TaskType;
+  backend: string;
+  device: Device;
+  workers: number;
+  dimensions: number | undefined;
+}
+
+export class ModelHandle implements AsyncDisposable, ModelHandleInfo {
   readonly name: string;
   /** Identity of the model: registry id, else absolute path. */
   readonly model: string;
@@ -25,7 +36,7 @@ export class ModelHandle implements AsyncDisposable {
   #released = false;
 
   /** @internal Handles come from ModelManager.getModel(). */
-  constructor(info: Omit<ModelHandle, 'released' | 'embed' | 'generate' | 'run' | 'release' | typeof Symbol.asyncDispose>, target: ModelHandleTarget) {
+  constructor(info: ModelHandleInfo, target: ModelHandleTarget) {
     this.name = info.name;
     this.model = info.model;
     this.taskType = info.taskType;

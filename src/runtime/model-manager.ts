@@ -66,7 +66,7 @@ export class ModelManager implements AsyncDisposable {
     this.registry = registry;
     this.memoryBudgetBytes = memoryBudgetBytes;
     this.maxLoadedModels = Math.max(1, maxLoadedModels);
-    this.maxQueue = Math.max(0, maxQueue);
+    this.maxQueue = Math.max(1, maxQueue);
     this.defaultKeepAliveMs = parseKeepAlive(defaultKeepAlive);
     this.cache = new EmbeddingCache(embeddingCache);
     this.#modelRoots = modelRoots;

@@ -15,7 +15,7 @@ export interface ModelManagerOptions {
   memoryBudgetBytes?: number;
   /** Most models loaded at once (each task type of a model counts once). Defaults to 3. */
   maxLoadedModels?: number;
-  /** Requests that may wait per model before new ones get QUEUE_FULL. Defaults to 512. */
+  /** Requests that may wait per model (at least 1) before new ones get QUEUE_FULL. Defaults to 512. */
   maxQueue?: number;
   /** Keep-alive of requests that name none. Defaults to 5 (minutes). */
   defaultKeepAlive?: KeepAlive;

@@ -70,7 +70,8 @@ export class EmbeddingCache {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
       this.#hits += 1;
-      return entry.vector;
+      // Copies in and out: a caller changing its vector must not change what others are served.
+      return entry.vector.slice();
     }
     if (entry) this.#entries.delete(key);
     this.#misses += 1;
@@ -80,7 +81,7 @@ export class EmbeddingCache {
   set(key: string, vector: number[]): void {
     if (this.maxEntries <= 0) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { vector, expiresAt: Date.now() + this.ttlMs });
+    this.#entries.set(key, { vector: vector.slice(), expiresAt: Date.now() + this.ttlMs });
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;

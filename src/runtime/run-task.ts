@@ -39,7 +39,7 @@ export async function runTask(slot: ModelSlot, input: RunTaskInput): Promise<unk
   }
 }
 
-/** The vectors of `texts` the cache holds (undefined where it holds none), and the keys to store the others under. */
+/** The cache keys of `texts` under these parameters, and whether every one is cached. */
 export function lookupEmbeddings(cache: EmbeddingCache, model: string, texts: readonly string[], params: EmbeddingParams) {
   const paramsKey = `${params.pooling ?? ''}|${params.normalize ?? ''}`;
   const keys = texts.map((t) => EmbeddingCache.key(model, paramsKey, t));

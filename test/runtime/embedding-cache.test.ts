@@ -50,3 +50,13 @@ test('a persisted cache is there again after a restart, and a corrupt file is re
   await assert.rejects(new EmbeddingCache({ persistPath }).load(), (e) => isModelManagerError(e, 'INVALID_FILE'));
   assert.equal(await new EmbeddingCache({ persistPath: join(dir.path, 'absent.json') }).load(), 0);
 });
+
+test('a caller changing a vector it got does not change what the cache serves', () => {
+  const cache = new EmbeddingCache();
+  const stored = [1, 2];
+  cache.set(key('a'), stored);
+  stored[0] = 99;
+  const served = cache.get(key('a'))!;
+  served[1] = 42;
+  assert.deepEqual(cache.get(key('a')), [1, 2]);
+});

@@ -7,15 +7,18 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ModelManager, type EmbeddingTaskOutput, type GenerationTaskOutput, type PreloadOutput } from '../../src/runtime/index.js';
+import { writeTestModel } from '../../src/testmodels/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf, writeTinyModels, type TinyModels } from './fixtures.js';
 
 const dir = tempDir('mm-runtime-task-');
 let models: TinyModels;
+let onnxGpt2: string;
 let manager: ModelManager;
 
 before(async () => {
   models = await writeTinyModels(dir.path);
+  onnxGpt2 = (await writeTestModel({ format: 'onnx', task: 'text_generation', out: join(dir.path, 'onnx-gpt2') })).path;
   manager = await ModelManager.create({ gpuCount: 0, onWarning: () => {} });
 });
 after(async () => {
@@ -65,6 +68,14 @@ test('text generation on a generated GGUF llama: maxTokens bounds it, a seed rep
   // maxLength (the seed's name) means the same
   const short = dataOf<GenerationTaskOutput>(await manager.task({ ...request, maxTokens: undefined, maxLength: 2 }));
   assert.ok(short.tokens <= 2);
+});
+
+test('text generation on a generated ONNX decoder runs through the transformers backend, streamed', async () => {
+  const streamed: string[] = [];
+  const data = dataOf<GenerationTaskOutput>(await manager.task({ taskData: 'Hello', taskType: 'text_generation', modelName: onnxGpt2, maxTokens: 4, onToken: (t) => streamed.push(t) }));
+  assert.ok(data.tokens > 0 && data.tokens <= 4);
+  assert.equal(streamed.join(''), data.generatedText);
+  assert.equal(manager.getModelStatus(onnxGpt2)?.backend, 'transformers');
 });
 
 test('taskData null preloads and reports workers, device and keep-alive', async () => {

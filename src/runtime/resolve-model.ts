@@ -6,6 +6,7 @@
  * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -58,7 +59,7 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
     return located(registered.localPath, 'registry', registered.modelId, registered);
   }
 
-  const asPath = resolve(trimmed);
+  const asPath = resolve(trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed);
   searched.push(asPath);
   if (await exists(asPath)) return located(asPath, 'path', asPath, await registeredAt(registry, asPath));
 

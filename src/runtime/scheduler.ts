@@ -159,8 +159,14 @@ export class Scheduler {
         });
       }
       slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
-      // The backend knows where the instance really landed (e.g. a GPU build that fell back to CPU).
-      slot.config.device = loaded.instances[0]?.device ?? slot.config.device;
+      // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
+      const landed = loaded.instances[0]?.device ?? slot.config.device;
+      if (landed !== slot.config.device) {
+        const warning = `${backend.name} runs it on ${landed}, not ${slot.config.device}`;
+        slot.warnings.push(warning);
+        this.#options.onWarning(`${slot.name}: ${warning}`);
+      }
+      slot.config.device = landed;
       slot.sizeBytes = loaded.reportedBytes ?? slot.sizeBytes;
       slot.loadTimeMs = loaded.loadTimeMs;
       slot.memoryBytes = loaded.reportedBytes ?? loaded.rssDeltaBytes;

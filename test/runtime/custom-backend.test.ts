@@ -51,13 +51,15 @@ class GatedEchoBackend implements InferenceBackend {
 
   /** When set, loads wait for it. */
   loadGate: Promise<void> | undefined;
+  /** When set, instances run on the CPU whatever device was asked for (like a CPU-only backend). */
+  cpuOnly = false;
 
   async load({ device }: LoadOptions): Promise<LoadedModel> {
     const instance = ++this.loads;
     await this.loadGate;
     return {
       backend: this.name,
-      device,
+      device: this.cpuOnly ? 'cpu' : device,
       run: async (_task, data) => {
         this.started += 1;
         await this.#gate.promise;
@@ -104,6 +106,19 @@ test('on GPUs the workers are capped by the GPUs found', async () => {
   manager.registerBackend(new GatedEchoBackend());
   const data = dataOf<{ workers: number; device: string }>(await manager.task(echo(echoModel('gpu'), null, { numWorkers: 4, device: 'gpu' })));
   assert.deepEqual([data.workers, data.device], [2, 'gpu']);
+});
+
+test('a backend that runs the model elsewhere than planned is reported as it is, with a warning', async () => {
+  const warnings: string[] = [];
+  await using manager = await ModelManager.create({ gpuCount: 1, onWarning: (w) => warnings.push(w) });
+  const backend = new GatedEchoBackend();
+  backend.cpuOnly = true;
+  manager.registerBackend(backend);
+  const model = echoModel('cpu-only');
+  const data = dataOf<{ device: string }>(await manager.task(echo(model, null, { device: 'gpu' })));
+  assert.equal(data.device, 'cpu');
+  assert.equal(manager.ps()[0]?.sizeVram, 0);
+  assert.match(warnings.join('\n'), /runs it on cpu, not gpu/);
 });
 
 test('a loaded model with a busy worker queues up to maxQueue, then answers QUEUE_FULL at once', async () => {

@@ -17,3 +17,6 @@ export {
   bytesPerElement, DEFAULT_ESTIMATE_CONTEXT, PARAMETER_COUNTERS,
   type MemoryEstimateOptions, type MemoryEstimateReport, type ConfigParameterCount, type TransformerShape, type HfConfig, type Dtype,
 } from './estimate/index.js';
+export * from './runtime/index.js';
+export * from './testmodels/index.js';
+export * from './runtime/backends/index.js';

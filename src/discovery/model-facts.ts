@@ -67,6 +67,7 @@ export function factsFromHfConfig(config: Record<string, unknown>, facts: ModelF
     facts.modelType ??= 'decoder_only';
     facts.capabilities.add('text-generation');
   }
+  if (audio && hasText && facts.modelType === 'encoder_decoder') facts.capabilities.add('speech-recognition');
   if (vision && hasText) facts.modelType ??= 'multimodal';
   else if (vision) facts.modelType ??= 'vision_model';
   else if (audio) facts.modelType ??= 'audio_model';
@@ -138,14 +139,19 @@ export function factsFromOnnx(info: OnnxModelInfo, facts: ModelFacts): void {
     if (i.dataType === 'IMAGE') facts.modalities.add('image');
     if (i.dataType === 'AUDIO') facts.modalities.add('audio');
   }
-  if (facts.outputs.some((o) => o.dataType === 'LOGITS')) facts.capabilities.add('text-generation');
-  else if (facts.inputs.some((i) => i.dataType === 'TOKENS')) facts.capabilities.add('embedding');
+  const tokens = facts.inputs.some((i) => i.dataType === 'TOKENS');
+  const logits = facts.outputs.some((o) => o.dataType === 'LOGITS');
+  if (logits && tokens) facts.capabilities.add('text-generation');
+  else if (logits && facts.modalities.has('image')) facts.capabilities.add('image-classification');
+  else if (tokens) facts.capabilities.add('embedding');
 }
 
 /** Default I/O of a model whose graph is not at hand, from its type and capabilities. */
 export function defaultIo(facts: ModelFacts): { inputs: IOSpecInput[]; outputs: IOSpecInput[] } {
   const inputs: IOSpecInput[] = [];
-  if (facts.modalities.has('text')) inputs.push({ name: 'text', dataType: 'TEXT', dtype: 'string' });
+  // Speech models (whisper) take audio and write text: text is their output, not an input.
+  const speech = facts.modalities.has('audio') && (facts.modelType === 'encoder_decoder' || facts.modelType === 'audio_model');
+  if (facts.modalities.has('text') && !speech) inputs.push({ name: 'text', dataType: 'TEXT', dtype: 'string' });
   if (facts.modalities.has('image')) inputs.push({ name: 'image', dataType: 'IMAGE', dtype: 'uint8' });
   if (facts.modalities.has('audio')) inputs.push({ name: 'audio', dataType: 'AUDIO', dtype: 'float32' });
   const outputs: IOSpecInput[] = facts.capabilities.has('embedding') || facts.modelType === 'embedding_model'

@@ -106,7 +106,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     } catch (error) {
       const err = toModelManagerError(error);
       const path = typeof err.details.path === 'string' ? err.details.path : unit.localPath;
-      warnings.add(path, String(err.details.reason ?? err.message).replace(`${path}: `, ''));
+      warnings.add(path, err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message);
     } finally {
       ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
     }

@@ -79,7 +79,8 @@ export class BoundedReader implements AsyncDisposable {
     if (n > this.remaining) throw this.invalid(`it ends at byte ${this.size} but the header needs ${this.pos + n} (truncated or lying header)`);
     const windowEnd = this.#windowStart + this.#window.length;
     if (this.pos >= this.#windowStart && this.pos + n <= windowEnd) return;
-    const forwards = this.pos >= this.#windowStart && this.pos <= windowEnd;
+    // Reading on (or skipping a little) grows the chunk; a long jump starts small again.
+    const forwards = this.pos >= this.#windowStart && this.pos - windowEnd < 65_536;
     this.#chunk = forwards ? Math.min(this.#chunk * 2, this.#maxChunk) : this.#initialChunk;
     const length = Math.min(Math.max(n, this.#chunk), this.remaining);
     const next = Buffer.allocUnsafe(length);
@@ -103,6 +104,15 @@ export class BoundedReader implements AsyncDisposable {
     const start = this.pos - this.#windowStart;
     this.pos += n;
     return this.#window.subarray(start, start + n);
+  }
+
+  /**
+   * The window's bytes from `pos` on, for parsers that scan many small records without a call
+   * per record; call `skip` with what they consumed.
+   */
+  buffered(): Buffer {
+    const start = this.pos - this.#windowStart;
+    return start >= 0 && start < this.#window.length ? this.#window.subarray(start) : Buffer.alloc(0);
   }
 
   /** Moves past `n` bytes without reading them. */

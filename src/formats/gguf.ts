@@ -120,6 +120,31 @@ class GgufCursor {
     return (await this.r.bytes(length)).toString('utf8');
   }
 
+  /** Skips `count` strings (a vocabulary), walking the window without an await per string. */
+  async skipStrings(key: string, count: number): Promise<void> {
+    const max = this.limits.maxStringBytes;
+    const width = this.version === 1 ? 4 : 8;
+    let done = 0;
+    while (done < count) {
+      const buf = this.r.buffered();
+      let off = 0;
+      while (done < count && off + width <= buf.length) {
+        const high = width === 8 ? (this.le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off)) : 0;
+        const low = this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off + width - 4);
+        if (high !== 0 || low > max) throw this.r.invalid(`a string of "${key}" is over the ${max}-byte limit`);
+        if (off + width + low > buf.length) break;
+        off += width + low;
+        done += 1;
+      }
+      this.r.skip(off);
+      // The next string crosses the window's end (or the window is empty): read it the slow way.
+      if (done < count) {
+        await this.string(`element of "${key}"`, max, false);
+        done += 1;
+      }
+    }
+  }
+
   async scalar(type: GGUFValueType): Promise<number | bigint | boolean> {
     const width = FIXED_WIDTH[type]!;
     const b = await this.r.bytes(width);
@@ -158,7 +183,7 @@ class GgufCursor {
       return values;
     }
     if (width !== undefined) this.r.skip(width * length);
-    else if (elementType === GGUFValueType.STRING) for (let i = 0; i < length; i++) await this.string(`element of "${key}"`, this.limits.maxStringBytes, false);
+    else if (elementType === GGUFValueType.STRING) await this.skipStrings(key, length);
     else for (let i = 0; i < length; i++) await this.value(key, elementType, depth + 1);
     return { arrayLength: length, elementType: elementName };
   }

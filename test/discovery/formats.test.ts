@@ -115,3 +115,16 @@ test('GGML: the legacy magics are told from PyTorch and GGUF', async () => {
   assert.equal(parseGgmlMagic(Buffer.from('PK\x03\x04....')), undefined);
   assert.equal(parseGgmlMagic(Buffer.from('GGUF\x03\x00\x00\x00')), undefined);
 });
+
+test('GGUF: a 50,000-token vocabulary is skipped string by string, across read windows, without losing the tensor table', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'vocab.gguf');
+  const vocab = Array.from({ length: 50_000 }, (_, i) => `tok${i}${'x'.repeat(i % 17)}`);
+  writeGguf(path, llamaGgufMetadata({ name: 'big vocab', vocab }), llamaTensors({ vocab: 50_000 }));
+  const h = await readGgufHeader(path);
+  const reference = await gguf(path, { allowLocalFile: true, computeParametersCount: true });
+  assert.equal(h.vocabSize, 50_000);
+  assert.equal(h.parameterCount, reference.parameterCount);
+  assert.equal(h.tensors.length, reference.tensorInfos.length);
+  assert.ok(h.bytesRead < 2 ** 20, `read ${h.bytesRead} bytes`);
+});

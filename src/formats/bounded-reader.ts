@@ -12,7 +12,7 @@ export interface BoundedReaderOptions {
   maxBytes?: number;
   /** First chunk, and the chunk after a jump; chunks double while reading forwards. Defaults to 16 KiB. */
   initialChunk?: number;
-  /** Largest chunk. Defaults to 1 MiB. */
+  /** Largest chunk (so reading past the header's end wastes at most this much). Defaults to 256 KiB. */
   maxChunk?: number;
   /** What the file is said to be, for messages (e.g. `GGUF`). Defaults to `model`. */
   kind?: string;
@@ -46,7 +46,7 @@ export class BoundedReader implements AsyncDisposable {
   }
 
   /** Opens a regular file. @throws FILE_NOT_FOUND when it cannot be opened, INVALID_FILE when it is not a regular file. */
-  static async open(path: string, { maxBytes = 64 * 2 ** 20, initialChunk = 16 * 1024, maxChunk = 2 ** 20, kind = 'model' }: BoundedReaderOptions = {}): Promise<BoundedReader> {
+  static async open(path: string, { maxBytes = 64 * 2 ** 20, initialChunk = 16 * 1024, maxChunk = 256 * 1024, kind = 'model' }: BoundedReaderOptions = {}): Promise<BoundedReader> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');

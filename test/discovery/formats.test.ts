@@ -126,5 +126,5 @@ test('GGUF: a 50,000-token vocabulary is skipped string by string, across read w
   assert.equal(h.vocabSize, 50_000);
   assert.equal(h.parameterCount, reference.parameterCount);
   assert.equal(h.tensors.length, reference.tensorInfos.length);
-  assert.ok(h.bytesRead < 2 ** 20, `read ${h.bytesRead} bytes`);
+  assert.ok(h.bytesRead <= h.tensorDataOffset + 256 * 1024, `read ${h.bytesRead} bytes of a ${h.tensorDataOffset}-byte header`);
 });

@@ -3,13 +3,14 @@
  * weights). A weights header that cannot be read makes the model fail with that reason; a bad
  * side file (README, metadata.json) is only a warning.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { parseGgmlMagic, readGgufModel, readOnnxModel, readSafetensorsHeader, readSafetensorsModel } from '../formats/index.js';
+import { parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
 import type { ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
 import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, type ModelFacts } from './model-facts.js';
+import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
 import { metadataOverrides, readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
 
@@ -26,17 +27,18 @@ const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => base
 
 /** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
 async function sniffWeightsFile(path: string, meter: ReadMeter): Promise<'ggml' | 'pytorch'> {
-  const handle = await open(path, 'r');
+  const head = Buffer.alloc(8);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let bytesRead: number;
   try {
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, 8, 0);
-    meter.bytes += bytesRead;
-    if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
-    if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch'; // zip (torch.save since 1.6)
-    if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) return 'pytorch'; // pickle protocol 2-5
+    bytesRead = readSync(fd, head, 0, 8, 0);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+  meter.bytes += bytesRead;
+  if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
+  if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch'; // zip (torch.save since 1.6)
+  if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) return 'pytorch'; // pickle protocol 2-5
   throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
 }
 
@@ -46,14 +48,14 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
   const safetensors = names(unit, /\.safetensors$/i);
   if (index || safetensors.length > 0) {
     if (index) {
-      const summary = await readSafetensorsModel(index);
-      meter.bytes += summary.files.reduce((a, f) => a + 8 + f.headerBytes, 0);
+      const summary = await readSafetensorsIndex(index);
+      meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
     }
     let count = 0;
     for (const path of safetensors) {
-      const h = await readSafetensorsHeader(path);
-      meter.bytes += 8 + h.headerBytes;
+      const h = await readSafetensorsFile(path);
+      meter.bytes += h.bytesRead;
       count += h.parameterCount;
     }
     return { format: 'safetensors', parameterCount: count };

@@ -7,7 +7,7 @@
  * times that through the thread pool. The walker yields to the event loop between folders
  * (see `Yielder`) so a server stays responsive during a scan.
  */
-import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { FileRole, FoundFile, ScanWarning } from './types.js';
 
@@ -16,6 +16,8 @@ export interface Listing {
   files: Map<string, string>;
   /** name -> full path of folders (symlinks followed). */
   dirs: Map<string, string>;
+  /** Names of `dirs` reached through a symlink. */
+  linkedDirs: Set<string>;
 }
 
 const MODEL_FILE = /\.(safetensors|gguf|onnx|bin|pt|pth|ckpt|ggml)$/i;
@@ -41,7 +43,7 @@ export function listFolder(dir: string, isExcluded: (name: string, path: string)
     warnings.add(dir, `cannot read folder (${errno(error)}); models below it keep their registry entries`);
     return undefined;
   }
-  const listing: Listing = { files: new Map(), dirs: new Map() };
+  const listing: Listing = { files: new Map(), dirs: new Map(), linkedDirs: new Set() };
   for (const entry of entries) {
     const name = entry.name;
     const path = join(dir, name);
@@ -62,7 +64,10 @@ export function listFolder(dir: string, isExcluded: (name: string, path: string)
         continue;
       }
     }
-    if (kind === 'dir') listing.dirs.set(name, path);
+    if (kind === 'dir') {
+      listing.dirs.set(name, path);
+      if (entry.isSymbolicLink()) listing.linkedDirs.add(name);
+    }
     else if (kind === 'file') listing.files.set(name, path);
     else if (MODEL_FILE.test(name)) warnings.add(path, 'not a regular file (a pipe, socket or device); skipped');
   }
@@ -81,11 +86,10 @@ export function statFile(path: string, role: FileRole, warnings: WarningSink): F
   return { path, size: s.size, mtimeMs: s.mtimeMs, role };
 }
 
-/** `dev:ino` of a folder, to notice a folder reached twice through symlinks. */
-export function folderKey(dir: string): string | undefined {
+/** The real path of a folder, or undefined when it cannot be resolved. */
+export function realFolder(dir: string): string | undefined {
   try {
-    const s = statSync(dir);
-    return `${s.dev}:${s.ino}`;
+    return realpathSync(dir);
   } catch {
     return undefined;
   }

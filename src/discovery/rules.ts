@@ -90,30 +90,52 @@ export interface CategoryEvidence {
   capabilities: string[];
 }
 
-/** Short keywords must start a word (`vit` is not in `activity`); longer ones may sit anywhere (`llama` in `codellama`). */
-function keywordHits(haystack: string, keywords: readonly string[]): number {
-  let hits = 0;
-  for (const raw of keywords) {
-    const k = raw.toLowerCase();
-    if (k.length === 0) continue;
-    if (k.length > 3 ? haystack.includes(k) : new RegExp(`(^|[^a-z0-9])${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`).test(haystack)) hits += 1;
-  }
-  return hits;
+/** A rule made ready to score: keyword tests and a file matcher, built once per rules object. */
+interface CompiledRule {
+  name: string;
+  keywords: ((haystack: string) => boolean)[];
+  files?: (name: string) => boolean;
+  modalities: string[];
 }
 
-function score(r: CategoryRule, haystack: string, evidence: CategoryEvidence, mods: Set<string>): number {
-  let s = keywordHits(haystack, r.keywords);
-  if (r.file_patterns.length > 0 && evidence.fileNames.some((f) => picomatch.isMatch(f, r.file_patterns, { dot: true, basename: true }))) s += 0.5;
-  if (r.modalities.length > 0 && r.modalities.every((m) => mods.has(m.toLowerCase()))) s += 2 * r.modalities.length;
+/** Short keywords must start a word (`vit` is not in `activity`); longer ones may sit anywhere (`llama` in `codellama`). */
+function keywordTest(raw: string): (haystack: string) => boolean {
+  const k = raw.toLowerCase();
+  if (k.length > 3) return (h) => h.includes(k);
+  const re = new RegExp(`(^|[^a-z0-9])${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+  return (h) => re.test(h);
+}
+
+const compiled = new WeakMap<Record<string, CategoryRule>, CompiledRule[]>();
+
+function compile(section: Record<string, CategoryRule>): CompiledRule[] {
+  let rules = compiled.get(section);
+  if (!rules) {
+    rules = Object.entries(section).map(([name, r]) => ({
+      name,
+      keywords: r.keywords.filter((k) => k.length > 0).map(keywordTest),
+      files: r.file_patterns.length > 0 ? picomatch(r.file_patterns, { dot: true, basename: true }) : undefined,
+      modalities: r.modalities.map((m) => m.toLowerCase()),
+    }));
+    compiled.set(section, rules);
+  }
+  return rules;
+}
+
+function score(r: CompiledRule, haystack: string, evidence: CategoryEvidence, mods: Set<string>): number {
+  let s = 0;
+  for (const test of r.keywords) if (test(haystack)) s += 1;
+  if (r.files && evidence.fileNames.some(r.files)) s += 0.5;
+  if (r.modalities.length > 0 && r.modalities.every((m) => mods.has(m))) s += 2 * r.modalities.length;
   return s;
 }
 
 function best(section: Record<string, CategoryRule>, haystack: string, evidence: CategoryEvidence, mods: Set<string>, bonus: Record<string, number> = {}): string | undefined {
   let winner: string | undefined;
   let top = 0;
-  for (const [name, r] of Object.entries(section)) {
-    const s = score(r, haystack, evidence, mods) + (bonus[name] ?? 0);
-    if (s > top) [winner, top] = [name, s];
+  for (const r of compile(section)) {
+    const s = score(r, haystack, evidence, mods) + (bonus[r.name] ?? 0);
+    if (s > top) [winner, top] = [r.name, s];
   }
   return winner;
 }

@@ -70,6 +70,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const adds: ModelMetadata[] = [];
   const updates: ModelMetadata[] = [];
   let bytesRead = 0;
+  let maxModelBytesRead = 0;
   let done = 0;
 
   const handle = async (unit: ModelUnit) => {
@@ -87,6 +88,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     try {
       const d = await describeUnit(unit, ctx.rules, (path, reason) => warnings.add(path, reason));
       bytesRead += d.bytesRead;
+      maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
       const moved = changedSince(unit, new WarningSink());
       if (moved.length > 0) {
         warnings.add(moved[0]!, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
@@ -163,7 +165,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   for (const w of warnings.items) log.push({ at: new Date().toISOString(), level: 'warn', scanId, path: w.path, message: w.reason });
   const finishedAt = new Date();
   const summary = {
-    scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead,
+    scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead, maxModelBytesRead,
   };
   info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);
   state.lastScan = summary;

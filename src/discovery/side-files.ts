@@ -3,7 +3,7 @@
  * paragraph, and `metadata.json` (the seed's custom fields, which override what was derived).
  * Each read is bounded and counted; a bad file is a warning, not a failed model.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import YAML from 'yaml';
 import { fromSnakeCase, modelMetadataSchema } from '../registry/index.js';
 
@@ -13,23 +13,27 @@ export interface ReadMeter {
   warn(path: string, reason: string): void;
 }
 
+/** The first `maxBytes` of a file (synchronous, like every header read of a scan: see BoundedReader). */
 async function readHead(path: string, maxBytes: number, meter: ReadMeter): Promise<{ text: string; whole: boolean } | undefined> {
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     meter.warn(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     return undefined;
   }
   try {
-    const { size } = await handle.stat();
+    const { size } = fstatSync(fd);
     const length = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, 0);
+    const buf = Buffer.allocUnsafe(length);
+    const bytesRead = length > 0 ? readSync(fd, buf, 0, length, 0) : 0;
     meter.bytes += bytesRead;
     return { text: buf.subarray(0, bytesRead).toString('utf8'), whole: size <= maxBytes };
+  } catch (error) {
+    meter.warn(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

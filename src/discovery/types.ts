@@ -57,6 +57,8 @@ export interface ScanSummary {
   counts: ScanCounts;
   /** Bytes read from model files (headers, configs) in this scan. */
   bytesRead: number;
+  /** Most bytes read for any one model in this scan. */
+  maxModelBytesRead: number;
 }
 
 export interface ScanReport extends ScanSummary {

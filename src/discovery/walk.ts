@@ -2,10 +2,10 @@
  * Walks one root and returns the models under it (file names and stats only, no headers).
  */
 import { statSync } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { classifyFolder, idFromPath } from './classify.js';
-import { folderKey, listFolder, statFile, type WarningSink, Yielder } from './fs-scan.js';
+import { listFolder, realFolder, statFile, type WarningSink, Yielder } from './fs-scan.js';
 import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
 import type { ModelUnit } from './types.js';
 
@@ -49,26 +49,27 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
   }
   if (rootStat.isFile()) {
     // A single file given as a root: classify its folder, keep what is this file.
-    const listing = { files: new Map([[basename(root), root]]), dirs: new Map<string, string>() };
+    const listing = { files: new Map([[basename(root), root]]), dirs: new Map<string, string>(), linkedDirs: new Set<string>() };
     const { units } = classifyFolder({ dir: dirname(root), root: dirname(root), listing, warnings, formats });
     for (const u of units) u.idHint = idFromPath(dirname(root), root, true);
     result.units.push(...units);
     if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
     return result;
   }
+  // Real paths of the folders walked: a folder reached again through a symlink is a loop or a
+  // duplicate. Plain subfolders extend their parent's real path; only symlinks need resolving.
   const seen = new Map<string, string>();
-  const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
+  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: realFolder(root), depth: 0 }];
   while (stack.length > 0) {
-    const { dir, depth } = stack.pop()!;
+    const { dir, real, depth } = stack.pop()!;
     await yielder.maybe();
-    const key = folderKey(dir);
-    if (key !== undefined) {
-      const before = seen.get(key);
+    if (real !== undefined) {
+      const before = seen.get(real);
       if (before !== undefined) {
         warnings.add(dir, `symlink loop or second link: this folder was already scanned as ${before}`);
         continue;
       }
-      seen.set(key, dir);
+      seen.set(real, dir);
     }
     const listing = listFolder(dir, isExcluded, warnings);
     options.onFolder?.(dir);
@@ -92,7 +93,11 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     // An HF-style folder is one model: its subfolders (checkpoints, onnx/) are not separate models.
     if (units.some((u) => u.localPath === dir && u.kind === 'hf-folder')) continue;
     if (!options.scanSubdirectories || depth >= options.maxDepth) continue;
-    for (const [, path] of listing.dirs) if (!claimed.has(path)) stack.push({ dir: path, depth: depth + 1 });
+    for (const [name, path] of listing.dirs) {
+      if (claimed.has(path)) continue;
+      const childReal = listing.linkedDirs.has(name) || real === undefined ? realFolder(path) : join(real, name);
+      stack.push({ dir: path, real: childReal, depth: depth + 1 });
+    }
   }
   return result;
 }

@@ -62,6 +62,22 @@ interface Field {
 }
 
 async function varint(r: BoundedReader): Promise<number> {
+  // Fast path: decode from the bytes already in the window (nodes are thousands of tiny records).
+  const buf = r.buffered();
+  if (buf.length >= 10 || r.pos + buf.length === r.size) {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < Math.min(10, buf.length); i++) {
+      const b = buf[i]!;
+      value += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        r.skip(i + 1);
+        return value;
+      }
+      scale *= 128;
+    }
+    if (buf.length >= 10) throw r.invalid('a varint runs longer than 10 bytes (not protobuf)');
+  }
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {

@@ -42,12 +42,22 @@ async function sniffWeightsFile(path: string, meter: ReadMeter): Promise<'ggml' 
   throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
 }
 
+/** True when the files are exactly shards 1..M of one `-0000N-of-0000M.safetensors` set. */
+function shardNamesComplete(paths: string[]): boolean {
+  const shards = paths.map((p) => /-(\d{5})-of-(\d{5})\.safetensors$/.exec(p)).filter((m) => m !== null);
+  if (shards.length === 0 || shards.length !== paths.length) return false;
+  const total = Number(shards[0]![2]);
+  return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
+}
+
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
 async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<{ format?: ModelFormat; parameterCount?: number }> {
   const index = fileNamed(unit, 'model.safetensors.index.json');
   const safetensors = names(unit, /\.safetensors$/i);
   if (index || safetensors.length > 0) {
-    if (index) {
+    // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
+    // shard's header) is read only when the names do not. `mm validate` still reads it.
+    if (index && !shardNamesComplete(safetensors)) {
       const summary = await readSafetensorsIndex(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };

@@ -9,7 +9,7 @@ import { BoundedReader, MAX_SAFETENSORS_HEADER_BYTES, parseSafetensorsHeaderJson
 
 /** One file's header, with the bytes its read took. @throws INVALID_FILE, FILE_NOT_FOUND */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsHeader & { bytesRead: number }> {
-  await using r = await BoundedReader.open(path, { maxBytes: MAX_SAFETENSORS_HEADER_BYTES + 8, initialChunk: 64 * 1024, kind: 'safetensors' });
+  await using r = await BoundedReader.open(path, { maxBytes: MAX_SAFETENSORS_HEADER_BYTES + 8, initialChunk: 4096, kind: 'safetensors' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, fewer than the 8-byte header length`);
   const length = (await r.bytes(8)).readBigUInt64LE(0);
   if (length > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) throw r.invalid(`header length ${length} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);

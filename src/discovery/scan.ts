@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
-import type { ModelMetadata, Registry } from '../registry/index.js';
+import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
@@ -67,7 +67,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
   const found = new Set<string>();
   const taken = new Set<string>();
-  const adds: ModelMetadata[] = [];
+  const adds: ModelMetadataInput[] = [];
   const updates: ModelMetadata[] = [];
   let bytesRead = 0;
   let maxModelBytesRead = 0;
@@ -99,11 +99,15 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       taken.add(modelId);
       found.add(modelId);
       const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
-      const record = recordOf(modelId, d, (p, r) => warnings.add(p, r), metadataPath);
       const current = known.byId.get(modelId);
-      if (!current) adds.push(record);
-      else if (mergeFinding(current, record)) updates.push(record);
-      else counts.unchanged += 1;
+      // A new model without metadata.json is validated once, by the registry's add.
+      if (!current && Object.keys(d.overrides).length === 0) adds.push({ ...d.fields, modelId });
+      else {
+        const record = recordOf(modelId, d, (p, r) => warnings.add(p, r), metadataPath);
+        if (!current) adds.push(record);
+        else if (mergeFinding(current, record)) updates.push(record);
+        else counts.unchanged += 1;
+      }
       state.models.set(unit.localPath, { modelId, fingerprint: fp });
     } catch (error) {
       const err = toModelManagerError(error);

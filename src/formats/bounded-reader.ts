@@ -87,8 +87,8 @@ export class BoundedReader implements AsyncDisposable {
     if (n > this.remaining) throw this.invalid(`it ends at byte ${this.size} but the header needs ${this.pos + n} (truncated or lying header)`);
     const windowEnd = this.#windowStart + this.#window.length;
     if (this.pos >= this.#windowStart && this.pos + n <= windowEnd) return;
-    // Reading on (or skipping a little) grows the chunk; a long jump starts small again.
-    const forwards = this.pos >= this.#windowStart && this.pos - windowEnd < 65_536;
+    // Reading on grows the chunk; after a jump (over weights) the next read starts small again.
+    const forwards = this.pos >= this.#windowStart && this.pos <= windowEnd;
     this.#chunk = forwards ? Math.min(this.#chunk * 2, this.#maxChunk) : this.#initialChunk;
     const length = Math.min(Math.max(n, this.#chunk), this.remaining);
     const next = Buffer.allocUnsafe(length);

@@ -137,7 +137,7 @@ async function initializerHead(r: BoundedReader, end: number): Promise<{ element
  * @throws ModelManagerError INVALID_FILE (with the reason), FILE_NOT_FOUND
  */
 export async function readOnnxModel(path: string, { maxReadBytes = 16 * 2 ** 20, maxRecordBytes = 2 ** 20 }: OnnxLimits = {}): Promise<OnnxModelInfo> {
-  await using r = await BoundedReader.open(path, { maxBytes: maxReadBytes, initialChunk: 4096, kind: 'ONNX' });
+  await using r = await BoundedReader.open(path, { maxBytes: maxReadBytes, initialChunk: 512, kind: 'ONNX' });
   const info: OnnxModelInfo = {
     path, fileSize: r.size, opsets: {}, metadata: {}, inputs: [], outputs: [], nodeCount: 0, initializerCount: 0, parameterCount: 0, bytesRead: 0,
   };

@@ -32,6 +32,21 @@ const LOGGED_CHANGES = 500;
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
+/**
+ * The registry's models, or `'unchanged'` when nothing can have changed since the last scan:
+ * every model found has the files the index remembers, none it remembers under these roots is
+ * gone, and the registry holds as many discovered models as then. Listing 10,000 records is the
+ * largest cost of an unchanged rescan, so it is skipped when it cannot tell anything new.
+ */
+async function knownModels(registry: Registry, state: DiscoveryState, units: readonly ModelUnit[], fingerprints: Map<string, string>, roots: readonly string[]): Promise<KnownModels | 'unchanged'> {
+  const unchanged =
+    state.discoveredCount !== undefined &&
+    units.every((u) => state.models.get(u.localPath)?.fingerprint === fingerprints.get(u.localPath)) &&
+    [...state.models.keys()].filter((p) => roots.some((r) => under(p, r))).length === units.length &&
+    (await registry.countModels({ source: 'discovered' })) === state.discoveredCount;
+  return unchanged ? 'unchanged' : new KnownModels(await registry.listModels());
+}
+
 /** Runs one scan and returns its report (never throws for a bad file; throws only when the registry fails). */
 export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const { registry, state, settings } = ctx;
@@ -44,7 +59,6 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const info = (message: string, path?: string) => log.push({ at: new Date().toISOString(), level: 'info', scanId, message, ...(path ? { path } : {}) });
   info(`scan started: ${roots.join(', ') || '(no roots)'}`);
 
-  const known = new KnownModels(await registry.listModels());
   const yielder = new Yielder();
   const units: ModelUnit[] = [];
   const unreadable: string[] = [];
@@ -63,6 +77,8 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     unreadable.push(...walked.unreadable);
   }
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
+  const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
+  const known = await knownModels(registry, state, unique, fingerprints, roots);
 
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
   const found = new Set<string>();
@@ -73,9 +89,21 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let maxModelBytesRead = 0;
   let done = 0;
 
+  /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
+  const failed = (unit: ModelUnit, fp: string, path: string, reason: string) => {
+    warnings.add(path, reason);
+    state.models.set(unit.localPath, { modelId: '', fingerprint: fp, failed: { path, reason } });
+  };
+
   const handle = async (unit: ModelUnit) => {
-    const fp = fingerprint(unit.files);
+    const fp = fingerprints.get(unit.localPath)!;
     const before = state.models.get(unit.localPath);
+    if (before?.failed && before.fingerprint === fp) return warnings.add(before.failed.path, before.failed.reason);
+    if (known === 'unchanged') {
+      found.add(before!.modelId);
+      counts.unchanged += 1;
+      return;
+    }
     const stored = known.byPath.get(unit.localPath);
     if (stored) {
       found.add(stored.modelId);
@@ -92,6 +120,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       const moved = changedSince(unit, new WarningSink());
       if (moved.length > 0) {
         warnings.add(moved[0]!, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
+        state.models.delete(unit.localPath);
         return;
       }
       const requested = typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined;
@@ -112,16 +141,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     } catch (error) {
       const err = toModelManagerError(error);
       const path = typeof err.details.path === 'string' ? err.details.path : unit.localPath;
-      warnings.add(path, err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message);
-    } finally {
-      ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
+      failed(unit, fp, path, err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message);
     }
   };
 
   let next = 0;
   const worker = async () => {
     while (next < unique.length) {
-      await handle(unique[next++]!);
+      const unit = unique[next++]!;
+      await handle(unit);
+      ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
       await yielder.maybe();
     }
   };
@@ -156,13 +185,19 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   }
 
-  for (const m of known.byId.values()) {
+  for (const m of known === 'unchanged' ? [] : known.byId.values()) {
     if (m.source !== 'discovered' || !m.localPath || found.has(m.modelId)) continue;
     if (!roots.some((r) => under(m.localPath!, r)) || unreadable.some((d) => under(m.localPath!, d))) continue;
     counts.missing += 1;
     if (m.status === 'missing') continue;
     await registry.updateModel(m.modelId, { status: 'missing' }, 'discovery: files missing');
     info(`marked missing ${m.modelId}: its files are gone`, m.localPath);
+  }
+
+  // Forget index entries of models no longer on disk (under the roots scanned, outside unreadable folders).
+  const present = new Set(unique.map((u) => u.localPath));
+  for (const path of [...state.models.keys()]) {
+    if (!present.has(path) && roots.some((r) => under(path, r)) && !unreadable.some((d) => under(path, d))) state.models.delete(path);
   }
 
   counts.warnings = warnings.items.length;
@@ -173,6 +208,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   };
   info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);
   state.lastScan = summary;
+  state.discoveredCount = await registry.countModels({ source: 'discovered' });
   await state.saveIndex();
   await state.appendLog(log);
   return { ...summary, warnings: warnings.items, modelIds: [...found].sort() };

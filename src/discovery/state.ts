@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import type { FoundFile, ScanLogEntry, ScanSummary } from './types.js';
 
 export interface IndexEntry {
+  /** Empty for a model that could not be read. */
   modelId: string;
   fingerprint: string;
+  /** Why the model could not be read (its warning, repeated while its files stay the same). */
+  failed?: { path: string; reason: string };
 }
 
 interface IndexFile {
   format: 'model-manager/discovery-index';
   version: 1;
   lastScan?: ScanSummary;
+  /** Discovered models in the registry when the index was saved: a changed count means someone else changed them. */
+  discoveredCount?: number;
   models: Record<string, IndexEntry>;
 }
 
@@ -40,6 +45,7 @@ export class DiscoveryState {
   readonly logPath: string;
   models: Map<string, IndexEntry> = new Map();
   lastScan: ScanSummary | undefined;
+  discoveredCount: number | undefined;
   readonly #maxLogEntries: number;
   #logLines = 0;
 
@@ -59,6 +65,7 @@ export class DiscoveryState {
       if (doc.format === 'model-manager/discovery-index' && doc.models) {
         state.models = new Map(Object.entries(doc.models));
         state.lastScan = doc.lastScan;
+        state.discoveredCount = doc.discoveredCount;
       }
     } catch {
       // no index yet, or a damaged one: it is only a cache
@@ -74,6 +81,7 @@ export class DiscoveryState {
   async saveIndex(): Promise<void> {
     const doc: IndexFile = { format: 'model-manager/discovery-index', version: 1, models: Object.fromEntries(this.models) };
     if (this.lastScan) doc.lastScan = this.lastScan;
+    if (this.discoveredCount !== undefined) doc.discoveredCount = this.discoveredCount;
     await writeAtomic(this.indexPath, JSON.stringify(doc));
   }
 

@@ -93,10 +93,13 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
   using base = tempDir();
   const tree = buildTree(base.path);
   const roots = [tree.models, tree.hfCache, tree.ollama];
-  assert.equal(mm(base.path, 'scan', ...roots).status, 0);
+  const first = mm(base.path, 'scan', ...roots).json as ScanReport;
 
   const again = mm(base.path, 'scan', ...roots).json as ScanReport;
   assert.deepEqual([again.counts.added, again.counts.updated, again.counts.unchanged], [0, 0, GOOD.length]);
+  assert.equal(again.bytesRead, 0, 'nothing is read again, broken files included');
+  const sorted = (r: ScanReport) => r.warnings.map((w) => `${w.path}: ${w.reason}`).sort();
+  assert.deepEqual(sorted(again), sorted(first), 'the broken files are still reported');
 
   const chatId = 'language/chat/llama-2-7b-chat';
   {

@@ -91,12 +91,10 @@ try {
   }
 
   let naiveBytes = 0;
-  let naiveDeclared = 0;
   let naiveMs = 0;
   for (const dir of tree.samples) {
     const r = naiveRead(dir, naiveCap);
     naiveBytes += r.bytes;
-    naiveDeclared += r.declared;
     naiveMs += r.ms;
   }
   const naiveThroughput = naiveBytes / (naiveMs / 1000);

@@ -8,7 +8,7 @@
  * - loose `.bin/.pt/.pth/.ckpt` and `.ggml` files: one model each (the magic tells PyTorch from legacy GGML).
  */
 import { basename, extname, join, relative, sep } from 'node:path';
-import { ggufShardSet } from '../formats/gguf.js';
+import { ggufShardSet } from '../formats/gguf-shards.js';
 import { statFile, type Listing, type WarningSink } from './fs-scan.js';
 import type { FileRole, FoundFile, ModelUnit, UnitKind } from './types.js';
 

@@ -2,5 +2,6 @@
 export * from './safetensors.js';
 export * from './bounded-reader.js';
 export * from './gguf.js';
+export * from './gguf-shards.js';
 export * from './onnx.js';
 export * from './ggml.js';

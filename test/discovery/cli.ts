@@ -16,6 +16,11 @@ export interface CliResult {
  * pointed inside `base`, so a test never scans the machine's real models.
  */
 export function mm(base: string, ...args: string[]): CliResult {
+  return mmWithEnv(base, {}, ...args);
+}
+
+/** Like `mm`, with some environment variables set (e.g. OLLAMA_MODELS pointing at a test store). */
+export function mmWithEnv(base: string, extra: Record<string, string>, ...args: string[]): CliResult {
   const env = {
     ...process.env,
     MM_HOME: join(base, 'home'),
@@ -24,6 +29,7 @@ export function mm(base: string, ...args: string[]): CliResult {
     OLLAMA_MODELS: join(base, 'no-ollama'),
     LMSTUDIO_MODELS: join(base, 'no-lmstudio'),
     HF_HUB_OFFLINE: '1',
+    ...extra,
   };
   const r = spawnSync(process.execPath, [MM, '--json', '--db', join(base, 'registry.db'), ...args], { env, encoding: 'utf8', cwd: base });
   let json: unknown;

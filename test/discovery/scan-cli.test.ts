@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Registry, type ModelMetadata, type ScanLogEntry, type ScanReport, type ValidationReport } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { mm } from './cli.js';
+import { mm, mmWithEnv } from './cli.js';
 import { buildTree } from './tree.js';
 
 const GOOD = [
@@ -140,4 +140,14 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
   const unknown = mm(base.path, 'validate', 'no/such-model');
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /MODEL_NOT_FOUND/);
+});
+
+test('mm scan without roots scans ./models, the HF cache and the Ollama store the environment names', async () => {
+  using base = tempDir();
+  const tree = buildTree(base.path);
+  const run = mmWithEnv(base.path, { HF_HUB_CACHE: tree.hfCache, OLLAMA_MODELS: tree.ollama }, 'scan');
+  assert.equal(run.status, 0, run.stderr);
+  const report = run.json as ScanReport;
+  assert.deepEqual(report.roots, [tree.models, tree.hfCache, tree.ollama], 'LM Studio is left out: its folder does not exist');
+  assert.deepEqual(report.modelIds, GOOD);
 });

@@ -20,3 +20,4 @@ export {
 export * from './runtime/index.js';
 export * from './testmodels/index.js';
 export * from './runtime/backends/index.js';
+export * from './discovery/index.js';

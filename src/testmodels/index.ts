@@ -3,4 +3,4 @@
  * WordPiece tokenizer), for tests, benchmarks and `mm testmodel`.
  */
 export * from './write-test-model.js';
-export { writeGgufFile, toFloat16Bits, GGML_TYPES, type GgufValue, type GgufFileSpec, type GgufTensorSpec, type GgmlType } from './gguf-writer.js';
+export { writeGgufFile, toFloat16Bits, GGML_TYPES, type GgufValue as GgufWriterValue, type GgufFileSpec, type GgufTensorSpec, type GgmlType } from './gguf-writer.js';

@@ -1,9 +1,340 @@
+/**
+ * DuckDbStore: the registry in a DuckDB file (@duckdb/node-api), with SQL for analytics.
+ *
+ * Filter fields are columns (tags and I/O types as lists) with ART indexes for point filters;
+ * search candidates come from plain SQL word-prefix matching (no FTS extension: nothing is
+ * downloaded) and are ranked by the shared `rankSearch`, so every store orders results alike.
+ * DuckDB admits one read-write process per file: see DuckDbFile for how processes take turns.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StatementType, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { ModelManagerError } from '../../errors.js';
-import type { RegistryStore } from './store.js';
+import { rankSearch, searchTerms, type ModelFilter, type SearchHit, type SortField } from '../query.js';
+import type { ModelMetadata } from '../schema.js';
+import { DuckDbFile, openWithRetry, type DuckDbLeaseOptions } from './duckdb-lease.js';
+import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 
-// Placeholder until the JSON store lands (issue 2, in progress in this session).
-export const DuckDbStore = {
-  async open(path: string): Promise<RegistryStore> {
-    throw new ModelManagerError('INVALID_CONFIG', `the duckdb store is not built yet (${path})`);
-  },
-};
+const APP_MARK = 'model-manager';
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS mm_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+  model_id VARCHAR PRIMARY KEY, version INTEGER NOT NULL, model_name VARCHAR NOT NULL, model_type VARCHAR NOT NULL,
+  architecture VARCHAR NOT NULL, attention_type VARCHAR, format VARCHAR, source VARCHAR NOT NULL,
+  parameter_count BIGINT, context_length BIGINT, total_bytes BIGINT, created_at VARCHAR, updated_at VARCHAR,
+  tags VARCHAR[] NOT NULL, input_types VARCHAR[] NOT NULL, output_types VARCHAR[] NOT NULL,
+  search_names VARCHAR NOT NULL, search_tags VARCHAR NOT NULL, search_text VARCHAR NOT NULL, data VARCHAR NOT NULL);
+CREATE INDEX IF NOT EXISTS models_type ON models(model_type);
+CREATE INDEX IF NOT EXISTS models_arch ON models(architecture);
+CREATE INDEX IF NOT EXISTS models_format ON models(format);
+CREATE INDEX IF NOT EXISTS models_source ON models(source);
+CREATE TABLE IF NOT EXISTS model_versions (
+  model_id VARCHAR NOT NULL, version INTEGER NOT NULL, created_at VARCHAR NOT NULL, change VARCHAR NOT NULL, data VARCHAR NOT NULL,
+  PRIMARY KEY (model_id, version));
+CREATE TABLE IF NOT EXISTS model_cache (
+  model_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL, expires_at BIGINT, PRIMARY KEY (model_id, key));
+`;
+
+const MODEL_COLUMNS = `model_id, version, model_name, model_type, architecture, attention_type, format, source, parameter_count,
+  context_length, total_bytes, created_at, updated_at, tags, input_types, output_types, search_names, search_tags, search_text, data`;
+const ROW_PLACEHOLDERS = `(${MODEL_COLUMNS.split(',').map(() => '?').join(',')})`;
+// Rows per INSERT statement when adding many models: one statement per row is slow in DuckDB.
+const INSERT_CHUNK = 200;
+
+const SORT_COLUMNS = {
+  modelId: 'model_id',
+  modelName: 'model_name',
+  parameterCount: 'parameter_count',
+  contextLength: 'context_length',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+} as const satisfies Record<SortField, string>;
+
+function modelRow(model: ModelMetadata, version: number): DuckDBValue[] {
+  const text = (v: string | undefined) => v ?? null;
+  const num = (v: number | undefined) => (v === undefined ? null : BigInt(v));
+  return [
+    model.modelId, version, model.modelName, model.modelType, model.architecture.toLowerCase(), text(model.attentionType),
+    text(model.format), model.source, num(model.parameterCount), num(model.contextLength), num(model.memoryEstimate?.totalBytes),
+    text(model.createdAt), text(model.updatedAt), listValue(model.tags), listValue(model.inputs.map((s) => s.dataType)),
+    listValue(model.outputs.map((s) => s.dataType)),
+    searchTerms(`${model.modelId} ${model.modelName} ${model.displayName ?? ''}`).join(' '),
+    searchTerms(model.tags.join(' ')).join(' '), searchTerms(model.description).join(' '), JSON.stringify(model),
+  ];
+}
+
+/** A regular expression matching `term` at the start of a word of a space-joined term list. */
+const wordPrefix = (term: string) => `(^| )${term.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`;
+
+async function rows(connection: DuckDBConnection, sql: string, values: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+  return (await connection.runAndReadAll(sql, values)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** Refuses files that are not a Model Manager DuckDB registry, opening them read-only so they stay untouched. */
+async function checkExistingFile(path: string, lockTimeoutMs: number): Promise<void> {
+  if (!existsSync(path) || statSync(path).size === 0) return;
+  let probe;
+  try {
+    probe = await openWithRetry(path, { access_mode: 'READ_ONLY' }, lockTimeoutMs);
+  } catch (error) {
+    if (error instanceof ModelManagerError) throw error;
+    throw new ModelManagerError('STORE_CORRUPT', `${path} is not a readable DuckDB registry (${(error as Error).message.split('\n')[0]}); it was left untouched. Restore it from a backup or point --db elsewhere.`, {
+      details: { path },
+      cause: error,
+    });
+  }
+  try {
+    const connection = await probe.connect();
+    try {
+      const tables = (await rows(connection, `SELECT table_name AS name FROM information_schema.tables`)).map((r) => String(r.name));
+      if (tables.length === 0) return;
+      const mark = tables.includes('mm_meta') ? (await rows(connection, `SELECT value FROM mm_meta WHERE key = 'app'`))[0]?.value : undefined;
+      if (mark !== APP_MARK) {
+        throw new ModelManagerError('STORE_FOREIGN', `${path} is a DuckDB database of another program; it was left untouched. Point --db at a new file.`, {
+          details: { path, tables: tables.slice(0, 10) },
+        });
+      }
+    } finally {
+      connection.closeSync();
+    }
+  } finally {
+    probe.closeSync();
+  }
+}
+
+export class DuckDbStore implements RegistryStore {
+  readonly kind = 'duckdb' as const;
+  readonly #file: DuckDbFile;
+  #closed = false;
+
+  private constructor(readonly location: string, file: DuckDbFile) {
+    this.#file = file;
+  }
+
+  /**
+   * Opens (creating if needed) the DuckDB registry at `path`.
+   * @throws ModelManagerError STORE_CORRUPT, STORE_FOREIGN (the file is left untouched), STORE_LOCKED
+   */
+  static async open(path: string, options: DuckDbLeaseOptions = {}): Promise<DuckDbStore> {
+    const location = resolve(path);
+    mkdirSync(dirname(location), { recursive: true });
+    await checkExistingFile(location, options.lockTimeoutMs ?? 30_000);
+    // Checkpointing on every close would rewrite row groups each time (~100 ms at 100k models);
+    // the WAL is replayed on open instead, and DuckDB checkpoints once it grows past its threshold.
+    const file = DuckDbFile.acquire(location, async (c) => void (await c.run('PRAGMA disable_checkpoint_on_shutdown')), options);
+    const store = new DuckDbStore(location, file);
+    try {
+      await file.run(async (c) => {
+        const hasMeta = (await rows(c, `SELECT 1 FROM information_schema.tables WHERE table_name = 'mm_meta'`)).length > 0;
+        if (hasMeta) return;
+        await c.run('BEGIN');
+        await c.run(SCHEMA);
+        await c.run(`INSERT OR IGNORE INTO mm_meta VALUES ('app', ?), ('schema', ?)`, [APP_MARK, SCHEMA_VERSION]);
+        await c.run('COMMIT');
+      });
+    } catch (error) {
+      await file.release();
+      if (error instanceof ModelManagerError) throw error;
+      throw new ModelManagerError('STORE_IO', `cannot open the DuckDB registry at ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return store;
+  }
+
+  /** Runs work inside one transaction, rolled back when it throws. */
+  #transaction<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.#run(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const result = await work(c);
+        await c.run('COMMIT');
+        return result;
+      } catch (error) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  #run<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ModelManagerError('STORE_IO', `the DuckDB registry ${this.location} is closed`));
+    return this.#file.run(work);
+  }
+
+  async insert(models: readonly ModelMetadata[], change: string): Promise<VersionInfo[]> {
+    const infos = models.map((m) => ({ modelId: m.modelId, version: 1, createdAt: m.updatedAt ?? new Date().toISOString(), change }));
+    await this.#transaction(async (c) => {
+      for (let i = 0; i < models.length; i += INSERT_CHUNK) {
+        const chunk = models.slice(i, i + INSERT_CHUNK);
+        const taken = await rows(c, `SELECT model_id FROM models WHERE model_id IN (${chunk.map(() => '?').join(',')}) LIMIT 1`, chunk.map((m) => m.modelId));
+        if (taken[0]) {
+          const modelId = String(taken[0].model_id);
+          throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered; use update, or remove it first`, { details: { modelId } });
+        }
+        await c.run(`INSERT INTO models (${MODEL_COLUMNS}) VALUES ${chunk.map(() => ROW_PLACEHOLDERS).join(',')}`, chunk.flatMap((m) => modelRow(m, 1)));
+        await c.run(`INSERT INTO model_versions VALUES ${chunk.map(() => '(?,?,?,?,?)').join(',')}`,
+          chunk.flatMap((m, k) => [m.modelId, 1, infos[i + k]!.createdAt, change, JSON.stringify(m)]));
+      }
+    });
+    return infos;
+  }
+
+  async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
+    return this.#transaction(async (c) => {
+      const found = (await rows(c, `SELECT version FROM models WHERE model_id = ?`, [model.modelId]))[0];
+      if (!found) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
+      const current = Number(found.version);
+      if (expectedVersion !== undefined && current !== expectedVersion) {
+        throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${current}, expected ${expectedVersion}); read it again and retry`, {
+          details: { modelId: model.modelId, version: current, expectedVersion },
+        });
+      }
+      const info = { modelId: model.modelId, version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
+      await c.run(`DELETE FROM models WHERE model_id = ?`, [model.modelId]);
+      await c.run(`INSERT INTO models (${MODEL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`, modelRow(model, info.version));
+      await c.run(`INSERT INTO model_versions VALUES (?,?,?,?,?)`, [model.modelId, info.version, info.createdAt, change, JSON.stringify(model)]);
+      return info;
+    });
+  }
+
+  async remove(modelId: string): Promise<boolean> {
+    return this.#transaction(async (c) => {
+      const removed = (await c.run(`DELETE FROM models WHERE model_id = ?`, [modelId])).rowsChanged > 0;
+      if (removed) {
+        await c.run(`DELETE FROM model_versions WHERE model_id = ?`, [modelId]);
+        await c.run(`DELETE FROM model_cache WHERE model_id = ?`, [modelId]);
+      }
+      return removed;
+    });
+  }
+
+  async get(modelId: string): Promise<StoredModel | undefined> {
+    const row = (await this.#run((c) => rows(c, `SELECT version, data FROM models WHERE model_id = ?`, [modelId])))[0];
+    return row && { model: JSON.parse(String(row.data)) as ModelMetadata, version: Number(row.version) };
+  }
+
+  #where(f: ModelFilter): { sql: string; values: DuckDBValue[] } {
+    const clauses: string[] = [];
+    const values: DuckDBValue[] = [];
+    const inList = (column: string, list: unknown) => {
+      if (!Array.isArray(list)) return;
+      clauses.push(`${column} IN (${list.map(() => '?').join(',')})`);
+      values.push(...(list as string[]));
+    };
+    inList('model_type', f.modelType);
+    inList('architecture', f.architecture);
+    inList('attention_type', f.attentionType);
+    inList('format', f.format);
+    inList('source', f.source);
+    if (f.tags) (clauses.push('list_has_all(tags, ?)'), values.push(listValue(f.tags)));
+    if (Array.isArray(f.inputType)) (clauses.push('list_has_any(input_types, ?)'), values.push(listValue(f.inputType as string[])));
+    if (Array.isArray(f.outputType)) (clauses.push('list_has_any(output_types, ?)'), values.push(listValue(f.outputType as string[])));
+    if (f.minParams !== undefined) (clauses.push('parameter_count >= ?'), values.push(f.minParams));
+    if (f.maxParams !== undefined) (clauses.push('parameter_count <= ?'), values.push(f.maxParams));
+    if (f.fitsBytes !== undefined) (clauses.push('total_bytes <= ?'), values.push(f.fitsBytes));
+    return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
+  }
+
+  async list(f: ModelFilter): Promise<ModelMetadata[]> {
+    const { sql, values } = this.#where(f);
+    const column = SORT_COLUMNS[f.sort ?? 'modelId'];
+    const dir = f.order === 'desc' ? 'DESC' : 'ASC';
+    const order = column === 'model_id' ? `model_id ${dir}` : `${column} ${dir} NULLS LAST, model_id ASC`;
+    const limit = f.limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    const found = await this.#run((c) => rows(c, `SELECT data FROM models ${sql} ORDER BY ${order} ${limit} OFFSET ${Math.max(0, Math.floor(f.offset ?? 0))}`, values));
+    return found.map((r) => JSON.parse(String(r.data)) as ModelMetadata);
+  }
+
+  async count(f: ModelFilter): Promise<number> {
+    const { sql, values } = this.#where(f);
+    return Number((await this.#run((c) => rows(c, `SELECT count(*) AS n FROM models ${sql}`, values)))[0]?.n ?? 0);
+  }
+
+  async search(text: string, limit: number): Promise<SearchHit[]> {
+    const terms = searchTerms(text);
+    if (terms.length === 0) return [];
+    // Each term must begin a word somewhere; a coarse score (name 10, tag 5, description 1) picks the
+    // candidate pool, which rankSearch then orders exactly as the other stores do.
+    const perTerm = terms.map(() => `CASE WHEN regexp_matches(search_names, ?) THEN 10 WHEN regexp_matches(search_tags, ?) THEN 5
+      WHEN regexp_matches(search_text, ?) THEN 1 ELSE 0 END`);
+    const values = terms.flatMap((t) => [wordPrefix(t), wordPrefix(t), wordPrefix(t)]);
+    const like = terms.map(() => `(search_names || ' ' || search_tags || ' ' || search_text) LIKE ?`).join(' AND ');
+    const found = await this.#run((c) => rows(c, `SELECT data FROM (
+        SELECT data, model_id, ${perTerm.map((p, i) => `(${p}) AS s${i}`).join(', ')} FROM models WHERE ${like})
+      WHERE ${terms.map((_, i) => `s${i} > 0`).join(' AND ')}
+      ORDER BY ${terms.map((_, i) => `s${i}`).join(' + ')} DESC, model_id LIMIT ?`,
+    [...values, ...terms.map((t) => `%${t}%`), Math.max(200, limit * 10)]));
+    return rankSearch(found.map((r) => JSON.parse(String(r.data)) as ModelMetadata), text, limit);
+  }
+
+  async stats(): Promise<RegistryStats> {
+    return this.#run(async (c) => {
+      const totalVersions = Number((await rows(c, `SELECT count(*) AS n FROM model_versions`))[0]?.n ?? 0);
+      // The stats need only a few fields of each record: read those columns, not the JSON.
+      const found = await rows(c, `SELECT model_type, json_extract_string(data, '$.architecture') AS architecture, attention_type,
+        format, source, parameter_count FROM models`);
+      return computeStats(found.map((r) => ({
+        modelType: String(r.model_type), architecture: String(r.architecture ?? ''), attentionType: r.attention_type ?? undefined,
+        format: r.format ?? undefined, source: String(r.source), parameterCount: r.parameter_count === null ? undefined : Number(r.parameter_count),
+      }) as ModelMetadata), totalVersions);
+    });
+  }
+
+  async listVersions(modelId: string): Promise<VersionInfo[]> {
+    const found = await this.#run((c) => rows(c, `SELECT version, created_at, change FROM model_versions WHERE model_id = ? ORDER BY version`, [modelId]));
+    return found.map((r) => ({ modelId, version: Number(r.version), createdAt: String(r.created_at), change: String(r.change) }));
+  }
+
+  async getVersion(modelId: string, version: number): Promise<ModelMetadata | undefined> {
+    const row = (await this.#run((c) => rows(c, `SELECT data FROM model_versions WHERE model_id = ? AND version = ?`, [modelId, version])))[0];
+    return row && (JSON.parse(String(row.data)) as ModelMetadata);
+  }
+
+  async cacheGet(modelId: string, key: string): Promise<unknown> {
+    const row = (await this.#run((c) => rows(c, `SELECT value, expires_at FROM model_cache WHERE model_id = ? AND key = ?`, [modelId, key])))[0];
+    if (!row || (row.expires_at !== null && Number(row.expires_at) <= Date.now())) return undefined;
+    return JSON.parse(String(row.value));
+  }
+
+  async cacheSet(modelId: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+    await this.#run((c) => c.run(`INSERT OR REPLACE INTO model_cache VALUES (?, ?, ?, ?)`,
+      [modelId, key, JSON.stringify(value) ?? 'null', ttlMs === undefined ? null : BigInt(Date.now() + ttlMs)]));
+  }
+
+  async cacheClear(modelId?: string): Promise<number> {
+    const result = await this.#run((c) => modelId === undefined
+      ? c.run(`DELETE FROM model_cache`)
+      : c.run(`DELETE FROM model_cache WHERE model_id = ?`, [modelId]));
+    return result.rowsChanged;
+  }
+
+  /**
+   * Runs a read-only SQL query for analytics, e.g.
+   * `SELECT architecture, count(*) AS n FROM models GROUP BY ALL ORDER BY n DESC`.
+   * Tables: models (one row per model, `data` holds the JSON record), model_versions, model_cache.
+   * @throws ModelManagerError INVALID_ARGUMENT when the query is not a single read-only statement.
+   */
+  async sql(query: string, values: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    return this.#run(async (c) => {
+      const statements = await c.extractStatements(query);
+      if (statements.count !== 1) {
+        throw new ModelManagerError('INVALID_ARGUMENT', `sql() takes exactly one statement, got ${statements.count}`);
+      }
+      const prepared = await statements.prepare(0);
+      const kind = prepared.statementType;
+      // SELECT, EXPLAIN and PRAGMA-free reads only: anything else could change or break the registry.
+      if (kind !== StatementType.SELECT && kind !== StatementType.EXPLAIN) {
+        throw new ModelManagerError('INVALID_ARGUMENT', `sql() runs read-only queries (SELECT); got a ${StatementType[kind] ?? 'other'} statement`);
+      }
+      if (values.length > 0) prepared.bind(values);
+      return (await prepared.runAndReadAll()).getRowObjectsJS() as Record<string, unknown>[];
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#file.release();
+  }
+}

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StatementType, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBListValue, LIST, StatementType, VARCHAR, listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { ModelManagerError } from '../../errors.js';
 import { rankSearch, searchTerms, type ModelFilter, type SearchHit, type SortField } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
@@ -68,8 +68,19 @@ function modelRow(model: ModelMetadata, version: number): DuckDBValue[] {
 /** A regular expression matching `term` at the start of a word of a space-joined term list. */
 const wordPrefix = (term: string) => `(^| )${term.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`;
 
+const VARCHAR_LIST = LIST(VARCHAR);
+
+/** Parameter types: every list we bind holds strings, and an empty one cannot say so by itself. */
+function typesOf(values: DuckDBValue[]): DuckDBType[] {
+  return values.map((v) => (v instanceof DuckDBListValue ? VARCHAR_LIST : undefined)) as DuckDBType[];
+}
+
 async function rows(connection: DuckDBConnection, sql: string, values: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
-  return (await connection.runAndReadAll(sql, values)).getRowObjectsJS() as Record<string, unknown>[];
+  return (await connection.runAndReadAll(sql, values, typesOf(values))).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+async function exec(connection: DuckDBConnection, sql: string, values: DuckDBValue[] = []): Promise<number> {
+  return (await connection.run(sql, values, typesOf(values))).rowsChanged;
 }
 
 /** Refuses files that are not a Model Manager DuckDB registry, opening them read-only so they stay untouched. */
@@ -172,7 +183,7 @@ export class DuckDbStore implements RegistryStore {
           const modelId = String(taken[0].model_id);
           throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered; use update, or remove it first`, { details: { modelId } });
         }
-        await c.run(`INSERT INTO models (${MODEL_COLUMNS}) VALUES ${chunk.map(() => ROW_PLACEHOLDERS).join(',')}`, chunk.flatMap((m) => modelRow(m, 1)));
+        await exec(c, `INSERT INTO models (${MODEL_COLUMNS}) VALUES ${chunk.map(() => ROW_PLACEHOLDERS).join(',')}`, chunk.flatMap((m) => modelRow(m, 1)));
         await c.run(`INSERT INTO model_versions VALUES ${chunk.map(() => '(?,?,?,?,?)').join(',')}`,
           chunk.flatMap((m, k) => [m.modelId, 1, infos[i + k]!.createdAt, change, JSON.stringify(m)]));
       }
@@ -192,7 +203,7 @@ export class DuckDbStore implements RegistryStore {
       }
       const info = { modelId: model.modelId, version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
       await c.run(`DELETE FROM models WHERE model_id = ?`, [model.modelId]);
-      await c.run(`INSERT INTO models (${MODEL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`, modelRow(model, info.version));
+      await exec(c, `INSERT INTO models (${MODEL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`, modelRow(model, info.version));
       await c.run(`INSERT INTO model_versions VALUES (?,?,?,?,?)`, [model.modelId, info.version, info.createdAt, change, JSON.stringify(model)]);
       return info;
     });
@@ -200,7 +211,7 @@ export class DuckDbStore implements RegistryStore {
 
   async remove(modelId: string): Promise<boolean> {
     return this.#transaction(async (c) => {
-      const removed = (await c.run(`DELETE FROM models WHERE model_id = ?`, [modelId])).rowsChanged > 0;
+      const removed = (await exec(c, `DELETE FROM models WHERE model_id = ?`, [modelId])) > 0;
       if (removed) {
         await c.run(`DELETE FROM model_versions WHERE model_id = ?`, [modelId]);
         await c.run(`DELETE FROM model_cache WHERE model_id = ?`, [modelId]);
@@ -303,10 +314,9 @@ export class DuckDbStore implements RegistryStore {
   }
 
   async cacheClear(modelId?: string): Promise<number> {
-    const result = await this.#run((c) => modelId === undefined
-      ? c.run(`DELETE FROM model_cache`)
-      : c.run(`DELETE FROM model_cache WHERE model_id = ?`, [modelId]));
-    return result.rowsChanged;
+    return this.#run((c) => modelId === undefined
+      ? exec(c, `DELETE FROM model_cache`)
+      : exec(c, `DELETE FROM model_cache WHERE model_id = ?`, [modelId]));
   }
 
   /**

@@ -14,7 +14,7 @@ export interface DuckDbLeaseOptions {
   lockTimeoutMs?: number;
   /** Close the file after this long without work. Defaults to 50 ms. */
   idleMs?: number;
-  /** After holding the file this long, close it between two operations so others get in. Defaults to 250 ms. */
+  /** After holding the file this long, close it between two operations so others get in. Defaults to 1000 ms. */
   maxHoldMs?: number;
 }
 
@@ -67,9 +67,7 @@ export class DuckDbFile {
 
   private constructor(
     readonly path: string,
-    /** Runs on every fresh open, e.g. session pragmas. */
-    readonly onOpen: (connection: DuckDBConnection) => Promise<void>,
-    { lockTimeoutMs = 30_000, idleMs = 50, maxHoldMs = 250 }: DuckDbLeaseOptions,
+    { lockTimeoutMs = 30_000, idleMs = 50, maxHoldMs = 1000 }: DuckDbLeaseOptions,
   ) {
     this.#lockTimeoutMs = lockTimeoutMs;
     this.#idleMs = idleMs;
@@ -77,13 +75,13 @@ export class DuckDbFile {
   }
 
   /** The shared handle of `path` in this process; release it with `release()`. */
-  static acquire(path: string, onOpen: (connection: DuckDBConnection) => Promise<void>, options: DuckDbLeaseOptions = {}): DuckDbFile {
+  static acquire(path: string, options: DuckDbLeaseOptions = {}): DuckDbFile {
     const existing = files.get(path);
     if (existing) {
       existing.#users += 1;
       return existing;
     }
-    const file = new DuckDbFile(path, onOpen, options);
+    const file = new DuckDbFile(path, options);
     files.set(path, file);
     return file;
   }
@@ -109,7 +107,6 @@ export class DuckDbFile {
     const instance = await openWithRetry(this.path, NO_NETWORK, this.#lockTimeoutMs);
     try {
       const connection = await instance.connect();
-      await this.onOpen(connection);
       this.#instance = instance;
       this.#connection = connection;
       this.#heldSince = Date.now();

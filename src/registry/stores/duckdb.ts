@@ -132,9 +132,7 @@ export class DuckDbStore implements RegistryStore {
     const location = resolve(path);
     mkdirSync(dirname(location), { recursive: true });
     await checkExistingFile(location, options.lockTimeoutMs ?? 30_000);
-    // Checkpointing on every close would rewrite row groups each time (~100 ms at 100k models);
-    // the WAL is replayed on open instead, and DuckDB checkpoints once it grows past its threshold.
-    const file = DuckDbFile.acquire(location, async (c) => void (await c.run('PRAGMA disable_checkpoint_on_shutdown')), options);
+    const file = DuckDbFile.acquire(location, options);
     const store = new DuckDbStore(location, file);
     try {
       await file.run(async (c) => {

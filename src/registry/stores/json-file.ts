@@ -13,12 +13,15 @@ import type { ModelMetadata } from '../schema.js';
 export const JSON_FORMAT = 'model-manager/registry';
 export const JSON_FORMAT_VERSION = 1;
 
-/** One numbered version of a model, with the record as it was then. */
+/**
+ * One numbered version of a model. Older versions carry the record as it was then; the current
+ * one does not, its record is the one under `models` (so a file holds each record once).
+ */
 export interface JsonVersion {
   version: number;
   createdAt: string;
   change: string;
-  model: ModelMetadata;
+  model?: ModelMetadata;
 }
 
 export interface JsonCacheEntry {
@@ -99,6 +102,25 @@ export function parseDocument(text: string, path: string): JsonDocument {
     });
   }
   return doc as unknown as JsonDocument;
+}
+
+/**
+ * The file's text: top-level keys on their own lines and one line per model, version list and
+ * cache entry, so it reads (and diffs) record by record yet costs little more than compact JSON.
+ */
+export function serializeDocument(doc: JsonDocument): string {
+  const map = (entries: Record<string, unknown>) => {
+    const lines = Object.entries(entries).map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+    return lines.length === 0 ? '{}' : `{\n${lines.join(',\n')}\n  }`;
+  };
+  return `{
+  "format": ${JSON.stringify(doc.format)},
+  "formatVersion": ${doc.formatVersion},
+  "models": ${map(doc.models)},
+  "versions": ${map(doc.versions)},
+  "cache": ${map(doc.cache)}
+}
+`;
 }
 
 /** Reads and parses the file, with the signature of what was read. */

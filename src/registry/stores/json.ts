@@ -14,14 +14,12 @@ import { compareModels, matchesFilter, page, rankSearch, type ModelFilter, type 
 import type { ModelMetadata } from '../schema.js';
 import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 import {
-  readDocument, sameSignature, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
+  readDocument, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
 } from './json-file.js';
 
 export interface JsonStoreOptions {
   /** How long a writer waits for another process's lock before failing with STORE_LOCKED. Defaults to 30000 ms. */
   lockTimeoutMs?: number;
-  /** Indent of the file. Defaults to 2 (human-readable). */
-  indent?: number;
 }
 
 // A lock older than this is taken to be left by a crashed process (the holder refreshes it every stale/2 ms).
@@ -37,16 +35,14 @@ function versionInfo(modelId: string, v: JsonVersion): VersionInfo {
 export class JsonStore implements RegistryStore {
   readonly kind = 'json' as const;
   readonly #lockTimeoutMs: number;
-  readonly #indent: number;
   #doc: JsonDocument | undefined;
   #signature: FileSignature | undefined;
   // Writes of this process queue here, so they do not poll each other's lock file.
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(readonly location: string, { lockTimeoutMs = 30_000, indent = 2 }: JsonStoreOptions) {
+  private constructor(readonly location: string, { lockTimeoutMs = 30_000 }: JsonStoreOptions) {
     this.#lockTimeoutMs = lockTimeoutMs;
-    this.#indent = indent;
   }
 
   /**
@@ -103,7 +99,7 @@ export class JsonStore implements RegistryStore {
       if (compromised) {
         throw new ModelManagerError('STORE_LOCKED', `lost the lock on ${this.location} while writing; nothing was written, try again`, { cause: compromised });
       }
-      await writeAtomically(this.location, `${JSON.stringify(doc, null, this.#indent)}\n`);
+      await writeAtomically(this.location, serializeDocument(doc));
       this.#signature = await signatureOf(this.location);
       return result;
     } catch (error) {
@@ -126,7 +122,7 @@ export class JsonStore implements RegistryStore {
         }
       }
       return models.map((model) => {
-        const entry: JsonVersion = { version: 1, createdAt: model.updatedAt ?? new Date().toISOString(), change, model: structuredClone(model) };
+        const entry: JsonVersion = { version: 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
         doc.models[model.modelId] = structuredClone(model);
         doc.versions[model.modelId] = [entry];
         return versionInfo(model.modelId, entry);
@@ -137,14 +133,17 @@ export class JsonStore implements RegistryStore {
   async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
     return this.#write((doc) => {
       const versions = doc.versions[model.modelId];
-      if (!doc.models[model.modelId] || !versions) throw notFound(model.modelId);
-      const current = versions.at(-1)?.version ?? 0;
+      const previous = doc.models[model.modelId];
+      const last = versions?.at(-1);
+      if (!previous || !versions || !last) throw notFound(model.modelId);
+      const current = last.version;
       if (expectedVersion !== undefined && current !== expectedVersion) {
         throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${current}, expected ${expectedVersion}); read it again and retry`, {
           details: { modelId: model.modelId, version: current, expectedVersion },
         });
       }
-      const entry: JsonVersion = { version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change, model: structuredClone(model) };
+      const entry: JsonVersion = { version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
+      last.model = previous;
       doc.models[model.modelId] = structuredClone(model);
       versions.push(entry);
       return versionInfo(model.modelId, entry);
@@ -198,8 +197,10 @@ export class JsonStore implements RegistryStore {
   }
 
   async getVersion(modelId: string, version: number): Promise<ModelMetadata | undefined> {
-    const found = (await this.#read()).versions[modelId]?.find((v) => v.version === version);
-    return found && structuredClone(found.model);
+    const doc = await this.#read();
+    const found = doc.versions[modelId]?.find((v) => v.version === version);
+    const model = found && (found.model ?? doc.models[modelId]);
+    return model && structuredClone(model);
   }
 
   async cacheGet(modelId: string, key: string): Promise<unknown> {

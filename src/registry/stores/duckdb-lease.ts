@@ -3,9 +3,11 @@
  *
  * DuckDB lets only one process open a file read-write, and a second open in the same process would
  * bypass the file lock, so every store of this process on one file shares one DuckDbFile. It opens
- * the database for a burst of work and closes it when idle (or after holding it a while), so other
- * processes get their turn; while another process holds the file, it retries with backoff.
+ * the database for a burst of work and closes it when idle, or between two operations as soon as
+ * another process asks for it: a process kept out touches `<file>.waiting` while it retries.
+ * Closing drops DuckDB's buffer cache, so a holder nobody waits for keeps the file open.
  */
+import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ModelManagerError } from '../../errors.js';
 
@@ -14,8 +16,22 @@ export interface DuckDbLeaseOptions {
   lockTimeoutMs?: number;
   /** Close the file after this long without work. Defaults to 50 ms. */
   idleMs?: number;
-  /** After holding the file this long, close it between two operations so others get in. Defaults to 1000 ms. */
-  maxHoldMs?: number;
+  /** Hold the file at least this long before handing it to a waiting process. Defaults to 1000 ms. */
+  minHoldMs?: number;
+}
+
+// A waiting mark older than this is left by a process that gave up or died.
+const WAITING_FRESH_MS = 1_000;
+
+const waitingMark = (path: string) => `${path}.waiting`;
+
+/** True when another process touched the waiting mark recently. */
+function someoneWaits(path: string): boolean {
+  try {
+    return Date.now() - statSync(waitingMark(path)).mtimeMs < WAITING_FRESH_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** Never fetch extensions: the registry must work offline, and sql() must not reach out. */
@@ -36,16 +52,29 @@ export async function openWithRetry(path: string, options: Record<string, string
   const deadline = Date.now() + lockTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await DuckDBInstance.create(path, { ...NO_NETWORK, ...options });
+      const instance = await DuckDBInstance.create(path, { ...NO_NETWORK, ...options });
+      if (attempt > 0) {
+        try {
+          unlinkSync(waitingMark(path));
+        } catch {
+          // another waiter took it away already
+        }
+      }
+      return instance;
     } catch (error) {
       if (!isLockConflict(error)) throw error;
+      try {
+        writeFileSync(waitingMark(path), String(process.pid));
+      } catch {
+        // a read-only folder: the holder will still let go when idle
+      }
       if (Date.now() >= deadline) {
         throw new ModelManagerError('STORE_LOCKED', `the DuckDB registry ${path} is held by another process (${(error as Error).message.split('\n')[0]}); try again when it is done`, {
           details: { path },
           cause: error,
         });
       }
-      // Short, jittered waits: the holder lets go within milliseconds of going idle.
+      // Short, jittered waits: the holder lets go at its next operation's end, or when idle.
       await sleep(Math.min(2 * 1.5 ** attempt, 25) * (0.5 + Math.random()));
     }
   }
@@ -58,20 +87,21 @@ export class DuckDbFile {
   #instance: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
   #heldSince = 0;
+  #reopenAfter = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
   readonly #lockTimeoutMs: number;
   readonly #idleMs: number;
-  readonly #maxHoldMs: number;
+  readonly #minHoldMs: number;
 
   private constructor(
     readonly path: string,
-    { lockTimeoutMs = 30_000, idleMs = 50, maxHoldMs = 1000 }: DuckDbLeaseOptions,
+    { lockTimeoutMs = 30_000, idleMs = 50, minHoldMs = 1000 }: DuckDbLeaseOptions,
   ) {
     this.#lockTimeoutMs = lockTimeoutMs;
     this.#idleMs = idleMs;
-    this.#maxHoldMs = maxHoldMs;
+    this.#minHoldMs = minHoldMs;
   }
 
   /** The shared handle of `path` in this process; release it with `release()`. */
@@ -104,6 +134,8 @@ export class DuckDbFile {
 
   async #open(): Promise<DuckDBConnection> {
     if (this.#connection) return this.#connection;
+    const wait = this.#reopenAfter - Date.now();
+    if (wait > 0) await sleep(wait);
     const instance = await openWithRetry(this.path, NO_NETWORK, this.#lockTimeoutMs);
     try {
       const connection = await instance.connect();
@@ -119,10 +151,10 @@ export class DuckDbFile {
 
   async #afterWork(): Promise<void> {
     if (!this.#connection) return;
-    if (Date.now() - this.#heldSince >= this.#maxHoldMs) {
+    if (Date.now() - this.#heldSince >= this.#minHoldMs && someoneWaits(this.path)) {
       this.#shut();
-      // Step aside a moment, so a process polling for the file can take it before we open it again.
-      if (this.#pending > 0) await sleep(10 + Math.random() * 20);
+      // Step aside a moment, so the waiting process (polling every few ms) takes the file before we reopen it.
+      this.#reopenAfter = Date.now() + 50;
     } else if (this.#pending === 0) {
       this.#idleTimer = setTimeout(() => {
         if (this.#pending === 0) this.#shut();

@@ -242,6 +242,10 @@ export class SqliteStore implements RegistryStore {
   #where(f: ModelFilter): { sql: string; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      clauses.push(clause);
+      params.push(value);
+    };
     const inList = (column: string, values: unknown) => {
       if (!Array.isArray(values)) return;
       clauses.push(`${column} IN (${values.map(() => '?').join(',')})`);
@@ -262,9 +266,9 @@ export class SqliteStore implements RegistryStore {
       clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
       params.push(direction, ...types);
     }
-    if (f.minParams !== undefined) (clauses.push('parameter_count >= ?'), params.push(f.minParams));
-    if (f.maxParams !== undefined) (clauses.push('parameter_count <= ?'), params.push(f.maxParams));
-    if (f.fitsBytes !== undefined) (clauses.push('total_bytes <= ?'), params.push(f.fitsBytes));
+    if (f.minParams !== undefined) add('parameter_count >= ?', f.minParams);
+    if (f.maxParams !== undefined) add('parameter_count <= ?', f.maxParams);
+    if (f.fitsBytes !== undefined) add('total_bytes <= ?', f.fitsBytes);
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 

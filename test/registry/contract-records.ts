@@ -91,6 +91,7 @@ export function recordCases({ open, file }: StoreContractOptions): void {
       await registry.setAlias(id, 'production', 2);
       assert.equal((await registry.getModel(`${id}@production`))?.description, 'second');
       assert.equal((await registry.getModel(`${id}@1`))?.description, 'sample model number 1');
+      assert.deepEqual(await registry.getModel(`${id}@4`), await registry.getModel(id), 'the current version reads as the model');
       assert.equal(await registry.getModel(`${id}@staging`), undefined);
 
       await registry.rollback(id, 1);

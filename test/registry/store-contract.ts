@@ -7,6 +7,7 @@ import type { RegistryStore, StoreKind } from '../../src/index.js';
 import { recordCases } from './contract-records.js';
 import { queryCases } from './contract-queries.js';
 import { durabilityCases } from './contract-durability.js';
+import { agreementCases } from './contract-agreement.js';
 
 export { sampleModel } from './samples.js';
 
@@ -26,6 +27,7 @@ export function runStoreContract(options: StoreContractOptions): void {
   describe(`store contract: ${options.name}`, () => {
     recordCases(options);
     queryCases(options);
+    agreementCases(options);
     durabilityCases(options);
   });
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Registry, isModelManagerError } from '../../src/index.js';
@@ -48,6 +50,25 @@ describe('duckdb store', () => {
     assert.equal(await b.countModels(), 3);
   });
 
+  it('gets a turn while another process keeps the file busy', { timeout: 60_000 }, async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
+    const reader = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/store-reader.js', import.meta.url)), 'duckdb', path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await once(reader.stdout, 'data');
+      // The reader never goes idle; without the hand-over this would fail with STORE_LOCKED.
+      await using registry = await Registry.open({ instance: await DuckDbStore.open(path, { lockTimeoutMs: 10_000 }) });
+      await registry.addModel(sampleModel(1));
+      assert.equal(await registry.countModels(), 1);
+    } finally {
+      reader.kill('SIGKILL');
+      await once(reader, 'close');
+    }
+  });
+
   it('fails with STORE_LOCKED when another process holds the file too long', { timeout: 60_000 }, async () => {
     using dir = tempDir();
     const path = `${dir.path}/registry.duckdb`;
@@ -60,6 +81,7 @@ describe('duckdb store', () => {
     try {
       await once(holder.stdout, 'data');
       await assert.rejects(DuckDbStore.open(path, { lockTimeoutMs: 300 }), (e) => isModelManagerError(e, 'STORE_LOCKED'));
+      assert.equal(existsSync(`${path}.waiting`), false, 'a waiter that gives up leaves no mark behind');
     } finally {
       holder.kill('SIGKILL');
       await once(holder, 'close');

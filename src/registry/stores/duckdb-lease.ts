@@ -25,6 +25,15 @@ const WAITING_FRESH_MS = 1_000;
 
 const waitingMark = (path: string) => `${path}.waiting`;
 
+/** Removes the waiting mark once we got in or gave up; another waiter touches it again on its next try. */
+function removeWaitingMark(path: string): void {
+  try {
+    unlinkSync(waitingMark(path));
+  } catch {
+    // already gone
+  }
+}
+
 /** True when another process touched the waiting mark recently. */
 function someoneWaits(path: string): boolean {
   try {
@@ -53,13 +62,7 @@ export async function openWithRetry(path: string, options: Record<string, string
   for (let attempt = 0; ; attempt++) {
     try {
       const instance = await DuckDBInstance.create(path, { ...NO_NETWORK, ...options });
-      if (attempt > 0) {
-        try {
-          unlinkSync(waitingMark(path));
-        } catch {
-          // another waiter took it away already
-        }
-      }
+      if (attempt > 0) removeWaitingMark(path);
       return instance;
     } catch (error) {
       if (!isLockConflict(error)) throw error;
@@ -69,6 +72,7 @@ export async function openWithRetry(path: string, options: Record<string, string
         // a read-only folder: the holder will still let go when idle
       }
       if (Date.now() >= deadline) {
+        removeWaitingMark(path);
         throw new ModelManagerError('STORE_LOCKED', `the DuckDB registry ${path} is held by another process (${(error as Error).message.split('\n')[0]}); try again when it is done`, {
           details: { path },
           cause: error,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import lockfile from 'proper-lockfile';
@@ -45,6 +46,17 @@ describe('json store file', () => {
     await assert.rejects(registry.addModel(sampleModel(2)), (e) => isModelManagerError(e, 'STORE_CORRUPT'));
     await assert.rejects(registry.getModel('org1/model-1'), (e) => isModelManagerError(e, 'STORE_CORRUPT'));
     assert.equal(readFileSync(path, 'utf8'), truncated);
+  });
+
+  it('removes temp files of writers that died mid-write, and only those', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.json`;
+    await (await JsonStore.open(path)).close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const leftovers = [`.registry.json.${dead}.0123abcd.tmp`, `.registry.json.${process.pid}.0123abcd.tmp`, '.other.json.1.0123abcd.tmp'];
+    for (const name of leftovers) writeFileSync(`${dir.path}/${name}`, '{');
+    await (await JsonStore.open(path)).close();
+    assert.deepEqual(readdirSync(dir.path).sort(), ['.other.json.1.0123abcd.tmp', `.registry.json.${process.pid}.0123abcd.tmp`, 'registry.json']);
   });
 
   it('refuses a registry file of a newer format', async () => {

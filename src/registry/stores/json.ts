@@ -14,7 +14,7 @@ import { compareModels, matchesFilter, page, rankSearch, type ModelFilter, type 
 import type { ModelMetadata } from '../schema.js';
 import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 import {
-  readDocument, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
+  readDocument, removeStaleTemps, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
 } from './json-file.js';
 
 export interface JsonStoreOptions {
@@ -54,6 +54,8 @@ export class JsonStore implements RegistryStore {
     await mkdir(dirname(store.location), { recursive: true });
     await store.#read();
     if (store.#signature === undefined) await store.#write(() => undefined);
+    // Only once the file is known to be ours: its folder may hold anything.
+    await removeStaleTemps(store.location);
     return store;
   }
 

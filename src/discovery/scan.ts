@@ -76,6 +76,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     units.push(...walked.units);
     unreadable.push(...walked.unreadable);
   }
+  const walkMs = performance.now() - t0;
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
   const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
   const known = await knownModels(registry, state, unique, fingerprints, roots);
@@ -155,6 +156,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, ctx.concurrency ?? 8) }, worker));
+  const readMs = performance.now() - t0 - walkMs;
 
   for (let i = 0; i < adds.length; i += ADD_BATCH) {
     const batch = adds.slice(i, i + ADD_BATCH);
@@ -203,7 +205,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   counts.warnings = warnings.items.length;
   for (const w of warnings.items) log.push({ at: new Date().toISOString(), level: 'warn', scanId, path: w.path, message: w.reason });
   const finishedAt = new Date();
+  const registryMs = performance.now() - t0 - walkMs - readMs;
   const summary = {
+    phasesMs: { walk: Math.round(walkMs), read: Math.round(readMs), registry: Math.round(registryMs) },
     scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead, maxModelBytesRead,
   };
   info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);

@@ -77,6 +77,9 @@ test('register() adds one folder with overrides; a path without a model is refus
   const m = await ctx.discovery.register(join(dir, 'weights.gguf'), { modelId: 'team/my-model', tags: ['pinned'] });
   assert.deepEqual([m.modelId, m.format, m.tags, m.source], ['team/my-model', 'gguf', ['pinned'], 'discovered']);
   assert.deepEqual((await ctx.discovery.discovered()).map((d) => d.modelId), ['team/my-model']);
+  const other = join(base.path, 'other');
+  ggufModel(other, 'weights');
+  await assert.rejects(ctx.discovery.register(join(other, 'weights.gguf'), { modelId: 'team/my-model' }), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
   mkdirSync(join(base.path, 'empty'));
   await assert.rejects(ctx.discovery.register(join(base.path, 'empty')), (e) => isModelManagerError(e, 'FILE_NOT_FOUND'));
   const logs = await ctx.discovery.logs();
@@ -128,4 +131,18 @@ test('start() scans at once, concurrent refreshes share one scan, and logs stay 
   const logs = await ctx.discovery.logs({ limit: 1000 });
   assert.ok(logs.length <= 8, `kept ${logs.length} entries`);
   assert.match(logs[0]!.message, /^scan finished/);
+});
+
+test('a model file given as a root is scanned; a root that does not exist is a warning and marks nothing missing', async () => {
+  using base = tempDir();
+  const file = ggufModel(join(base.path, 'loose'), 'solo');
+  const gone = join(base.path, 'unmounted');
+  await using ctx = await open(base.path, { roots: [file] });
+  const report = await ctx.discovery.refresh();
+  assert.deepEqual(report.modelIds, ['solo']);
+  await ctx.registry.addModel({ modelId: 'was/there', modelType: 'decoder_only', source: 'discovered', localPath: join(gone, 'm') });
+  const missingRoot = await ctx.discovery.refresh({ roots: [gone] });
+  assert.deepEqual(missingRoot.warnings, [{ path: gone, reason: 'root does not exist' }]);
+  assert.equal(missingRoot.counts.missing, 0);
+  assert.equal((await ctx.registry.requireModel('was/there')).status, undefined);
 });

@@ -99,16 +99,17 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const handle = async (unit: ModelUnit) => {
     const fp = fingerprints.get(unit.localPath)!;
     const before = state.models.get(unit.localPath);
+    // A registered model whose files are here is not missing, even when they cannot be read now.
+    const stored = known === 'unchanged' ? undefined : known.byPath.get(unit.localPath);
+    if (stored) {
+      found.add(stored.modelId);
+      taken.add(stored.modelId);
+    }
     if (before?.failed && before.fingerprint === fp) return warnings.add(before.failed.path, before.failed.reason);
     if (known === 'unchanged') {
       found.add(before!.modelId);
       counts.unchanged += 1;
       return;
-    }
-    const stored = known.byPath.get(unit.localPath);
-    if (stored) {
-      found.add(stored.modelId);
-      taken.add(stored.modelId);
     }
     if (before && stored && before.fingerprint === fp && before.modelId === stored.modelId && stored.status !== 'missing') {
       counts.unchanged += 1;
@@ -184,6 +185,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
     } catch (error) {
       warnings.add(m.localPath ?? m.modelId, `not updated in the registry: ${toModelManagerError(error).message}`);
+      state.models.delete(m.localPath ?? '');
     }
   }
 

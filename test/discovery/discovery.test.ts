@@ -146,3 +146,21 @@ test('a model file given as a root is scanned; a root that does not exist is a w
   assert.equal(missingRoot.counts.missing, 0);
   assert.equal((await ctx.registry.requireModel('was/there')).status, undefined);
 });
+
+test('a registered model whose weights break stays registered (not missing) while the warning repeats', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const file = ggufModel(join(root, 'm'), 'fragile');
+  await using ctx = await open(base.path, { roots: [root] });
+  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  writeFileSync(file, 'no longer a GGUF file');
+  for (let i = 0; i < 2; i++) {
+    ggufModel(join(root, `new${i}`), 'other'); // something else changes too, so the scan takes its full path
+    const report = await ctx.discovery.refresh();
+    assert.deepEqual([report.counts.missing, report.warnings.length], [0, 1]);
+    assert.match(report.warnings[0]!.reason, /GGUF magic/);
+    const m = await ctx.registry.requireModel('m/fragile');
+    assert.equal(m.status, 'available', 'the registry keeps what it had');
+    assert.equal(m.format, 'gguf');
+  }
+});

@@ -164,3 +164,16 @@ test('a registered model whose weights break stays registered (not missing) whil
     assert.equal(m.format, 'gguf');
   }
 });
+
+test('with watch on, a new model file under a root is scanned without being asked', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  mkdirSync(root);
+  await using ctx = await open(base.path, { roots: [root], settings: { watch: true, autoRefreshOnStartup: false, scanIntervalMinutes: 0 } });
+  ctx.discovery.start();
+  ggufModel(join(root, 'dropped'), 'in');
+  for (let i = 0; i < 100 && !ctx.discovery.status().lastScan; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (ctx.discovery.status().running) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(ctx.discovery.status().lastScan?.counts.added, 1);
+  assert.equal((await ctx.registry.requireModel('dropped/in')).format, 'gguf');
+});

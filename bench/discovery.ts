@@ -106,8 +106,10 @@ try {
     declaredBytes: tree.declaredBytes,
     coldScanMs: Math.round(coldMs),
     coldScanCpuMs: coldCpuMs,
+    coldPhasesMs: cold.phasesMs,
     rescanMs: Math.round(rescanMs),
     rescanCpuMs,
+    rescanPhasesMs: warm.phasesMs,
     machine: { cpus: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: load() },
     bytesReadPerModel: Math.round(perModel),
     maxBytesReadPerModel: cold.maxModelBytesRead,
@@ -124,7 +126,7 @@ try {
   console.error(
     [
       `machine       ${cpus().length} cores, load average ${loadBefore} before, ${load()} after (other work shares these cores)`,
-      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU for ${count} models (target < 5 s)`,
+      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU for ${count} models (target < 5 s): ${JSON.stringify(cold.phasesMs)} ms`,
       `rescan        ${(rescanMs / 1000).toFixed(2)} s wall, ${(rescanCpuMs / 1000).toFixed(2)} s CPU, nothing re-read (${warm.bytesRead} bytes) (target < 1 s)`,
       `bytes/model   ${formatBytes(perModel)} average, ${formatBytes(cold.maxModelBytesRead)} at most (target <= 1 MiB); declared weights ${formatBytes(tree.declaredBytes / count)} average`,
       `naive read    measured ${formatBytes(naiveBytes)} of ${tree.samples.length} sample folders (capped at ${formatBytes(naiveCap)} per file) at ${formatBytes(naiveThroughput)}/s;`,

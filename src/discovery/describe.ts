@@ -145,7 +145,8 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     },
     rules,
   );
-  for (const c of [category.secondary]) if (c === 'CODE' || c === 'REASONING') facts.capabilities.add(c.toLowerCase());
+  // Code and reasoning models are told by their names; the category found them, the capability follows.
+  if (category.secondary === 'CODE' || category.secondary === 'REASONING') facts.capabilities.add(category.secondary.toLowerCase());
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
   const fields: Omit<ModelMetadataInput, 'modelId'> = {
     modelName: localName.replace(/\.(gguf|onnx|bin|pt|pth|ckpt|ggml)$/i, ''),

@@ -130,6 +130,11 @@ export class Discovery implements AsyncDisposable {
     const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
     const record = validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput);
     const stored = await this.registry.getModel(modelId);
+    if (stored?.localPath && stored.localPath !== unit.localPath) {
+      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {
+        details: { modelId, localPath: stored.localPath },
+      });
+    }
     const saved = stored
       ? await this.registry.updateModel(modelId, (current) => mergeFinding(current, record) ?? current, 'registered from files')
       : await this.registry.addModel(record, 'registered from files');

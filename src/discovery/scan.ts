@@ -76,6 +76,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     units.push(...walked.units);
     unreadable.push(...walked.unreadable);
   }
+  const walkMs = performance.now() - t0;
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
   const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
   const known = await knownModels(registry, state, unique, fingerprints, roots);
@@ -98,16 +99,17 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const handle = async (unit: ModelUnit) => {
     const fp = fingerprints.get(unit.localPath)!;
     const before = state.models.get(unit.localPath);
+    // A registered model whose files are here is not missing, even when they cannot be read now.
+    const stored = known === 'unchanged' ? undefined : known.byPath.get(unit.localPath);
+    if (stored) {
+      found.add(stored.modelId);
+      taken.add(stored.modelId);
+    }
     if (before?.failed && before.fingerprint === fp) return warnings.add(before.failed.path, before.failed.reason);
     if (known === 'unchanged') {
       found.add(before!.modelId);
       counts.unchanged += 1;
       return;
-    }
-    const stored = known.byPath.get(unit.localPath);
-    if (stored) {
-      found.add(stored.modelId);
-      taken.add(stored.modelId);
     }
     if (before && stored && before.fingerprint === fp && before.modelId === stored.modelId && stored.status !== 'missing') {
       counts.unchanged += 1;
@@ -155,6 +157,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, ctx.concurrency ?? 8) }, worker));
+  const readMs = performance.now() - t0 - walkMs;
 
   for (let i = 0; i < adds.length; i += ADD_BATCH) {
     const batch = adds.slice(i, i + ADD_BATCH);
@@ -182,6 +185,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
     } catch (error) {
       warnings.add(m.localPath ?? m.modelId, `not updated in the registry: ${toModelManagerError(error).message}`);
+      state.models.delete(m.localPath ?? '');
     }
   }
 
@@ -203,7 +207,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   counts.warnings = warnings.items.length;
   for (const w of warnings.items) log.push({ at: new Date().toISOString(), level: 'warn', scanId, path: w.path, message: w.reason });
   const finishedAt = new Date();
+  const registryMs = performance.now() - t0 - walkMs - readMs;
   const summary = {
+    phasesMs: { walk: Math.round(walkMs), read: Math.round(readMs), registry: Math.round(registryMs) },
     scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead, maxModelBytesRead,
   };
   info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);

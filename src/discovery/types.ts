@@ -59,6 +59,8 @@ export interface ScanSummary {
   bytesRead: number;
   /** Most bytes read for any one model in this scan. */
   maxModelBytesRead: number;
+  /** Where the time went: walking folders, reading headers, writing the registry. */
+  phasesMs: { walk: number; read: number; registry: number };
 }
 
 export interface ScanReport extends ScanSummary {

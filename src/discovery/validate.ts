@@ -2,7 +2,7 @@
  * `validate`: are a registered model's files all there, do their headers agree with their sizes,
  * and are its shard sets complete? Each check says what it found.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ggufShardSet, readGgufHeader, readOnnxModel, readSafetensorsHeader } from '../formats/index.js';
 import { toModelManagerError } from '../errors.js';
@@ -53,6 +53,18 @@ async function shardsComplete(paths: string[]): Promise<ValidationCheck | undefi
   return { name: 'shards complete', ok: missing.length === 0, message: missing.length === 0 ? `${expected.size} shards present` : `${missing.length} of ${expected.size} shards missing: ${missing.slice(0, 5).join(', ')}` };
 }
 
+/** Ollama blobs have no extension: the model layer is the one that starts with the GGUF magic. */
+async function startsWithGguf(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, 4, 0);
+    return head.toString('latin1') === 'GGUF';
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads each weights header, which checks the sizes it declares against the file's size. */
 async function headersConsistent(paths: string[]): Promise<ValidationCheck | undefined> {
   const problems: string[] = [];
@@ -61,7 +73,7 @@ async function headersConsistent(paths: string[]): Promise<ValidationCheck | und
     if (!(await exists(path))) continue;
     try {
       if (/\.safetensors$/i.test(path)) await readSafetensorsHeader(path);
-      else if (/\.gguf$/i.test(path) || /\/blobs\/sha256-/.test(path)) await readGgufHeader(path);
+      else if (/\.gguf$/i.test(path) || (/[\\/]blobs[\\/]sha256-/.test(path) && (await startsWithGguf(path)))) await readGgufHeader(path);
       else if (/\.onnx$/i.test(path)) await readOnnxModel(path);
       else continue;
       checked += 1;

@@ -77,6 +77,9 @@ test('register() adds one folder with overrides; a path without a model is refus
   const m = await ctx.discovery.register(join(dir, 'weights.gguf'), { modelId: 'team/my-model', tags: ['pinned'] });
   assert.deepEqual([m.modelId, m.format, m.tags, m.source], ['team/my-model', 'gguf', ['pinned'], 'discovered']);
   assert.deepEqual((await ctx.discovery.discovered()).map((d) => d.modelId), ['team/my-model']);
+  const other = join(base.path, 'other');
+  ggufModel(other, 'weights');
+  await assert.rejects(ctx.discovery.register(join(other, 'weights.gguf'), { modelId: 'team/my-model' }), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
   mkdirSync(join(base.path, 'empty'));
   await assert.rejects(ctx.discovery.register(join(base.path, 'empty')), (e) => isModelManagerError(e, 'FILE_NOT_FOUND'));
   const logs = await ctx.discovery.logs();
@@ -128,4 +131,49 @@ test('start() scans at once, concurrent refreshes share one scan, and logs stay 
   const logs = await ctx.discovery.logs({ limit: 1000 });
   assert.ok(logs.length <= 8, `kept ${logs.length} entries`);
   assert.match(logs[0]!.message, /^scan finished/);
+});
+
+test('a model file given as a root is scanned; a root that does not exist is a warning and marks nothing missing', async () => {
+  using base = tempDir();
+  const file = ggufModel(join(base.path, 'loose'), 'solo');
+  const gone = join(base.path, 'unmounted');
+  await using ctx = await open(base.path, { roots: [file] });
+  const report = await ctx.discovery.refresh();
+  assert.deepEqual(report.modelIds, ['solo']);
+  await ctx.registry.addModel({ modelId: 'was/there', modelType: 'decoder_only', source: 'discovered', localPath: join(gone, 'm') });
+  const missingRoot = await ctx.discovery.refresh({ roots: [gone] });
+  assert.deepEqual(missingRoot.warnings, [{ path: gone, reason: 'root does not exist' }]);
+  assert.equal(missingRoot.counts.missing, 0);
+  assert.equal((await ctx.registry.requireModel('was/there')).status, undefined);
+});
+
+test('a registered model whose weights break stays registered (not missing) while the warning repeats', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const file = ggufModel(join(root, 'm'), 'fragile');
+  await using ctx = await open(base.path, { roots: [root] });
+  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  writeFileSync(file, 'no longer a GGUF file');
+  for (let i = 0; i < 2; i++) {
+    ggufModel(join(root, `new${i}`), 'other'); // something else changes too, so the scan takes its full path
+    const report = await ctx.discovery.refresh();
+    assert.deepEqual([report.counts.missing, report.warnings.length], [0, 1]);
+    assert.match(report.warnings[0]!.reason, /GGUF magic/);
+    const m = await ctx.registry.requireModel('m/fragile');
+    assert.equal(m.status, 'available', 'the registry keeps what it had');
+    assert.equal(m.format, 'gguf');
+  }
+});
+
+test('with watch on, a new model file under a root is scanned without being asked', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  mkdirSync(root);
+  await using ctx = await open(base.path, { roots: [root], settings: { watch: true, autoRefreshOnStartup: false, scanIntervalMinutes: 0 } });
+  ctx.discovery.start();
+  ggufModel(join(root, 'dropped'), 'in');
+  for (let i = 0; i < 100 && !ctx.discovery.status().lastScan; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (ctx.discovery.status().running) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(ctx.discovery.status().lastScan?.counts.added, 1);
+  assert.equal((await ctx.registry.requireModel('dropped/in')).format, 'gguf');
 });

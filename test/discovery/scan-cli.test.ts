@@ -137,6 +137,9 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
   assert.equal(shards.checks.find((c) => c.name === 'shards complete')?.ok, false);
   assert.equal(shards.checks.find((c) => c.name === 'files present')?.ok, false);
 
+  const ollama = mm(base.path, 'validate', 'ollama/llama3:8b').json as ValidationReport;
+  assert.equal(ollama.ok, true, JSON.stringify(ollama.checks));
+
   const unknown = mm(base.path, 'validate', 'no/such-model');
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /MODEL_NOT_FOUND/);

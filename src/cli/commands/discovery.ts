@@ -27,7 +27,7 @@ export function register(program: Command): void {
             ['excluded', status.settings.excludePatterns.join(', ')],
           ]);
           if (last && last.counts.warnings > 0) {
-            const warnings = (await d.logs({ limit: 20 })).filter((e) => e.scanId === last.scanId && e.level !== 'info');
+            const warnings = (await d.logs({ limit: 1000 })).filter((e) => e.scanId === last.scanId && e.level !== 'info').slice(0, 50);
             process.stdout.write('\nwarnings of the last scan:\n');
             printTable(['PATH', 'REASON'], warnings.map((w) => [w.path, w.message]));
           }

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { encodeSafetensorsHeader, isModelManagerError, readSafetensorsHeader } from '../../src/index.js';
+import { readSafetensorsFile, summarizeCanonicalHeader } from '../../src/discovery/safetensors-headers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { llamaSafetensors, writeSafetensors, writeSparse } from './formats-writer.js';
+
+const counts = (h: { parameterCount: number; parametersByDtype: Record<string, number>; dataBytes: number }) => [h.parameterCount, h.parametersByDtype, h.dataBytes];
+
+test('the scan reader counts what the shared reader counts, for canonical and other header layouts', async () => {
+  using dir = tempDir();
+  const canonical = join(dir.path, 'a.safetensors');
+  writeSafetensors(canonical, { ...llamaSafetensors({ layers: 3 }), scalar: { dtype: 'F32', shape: [] }, 'odd "name"': { dtype: 'I8', shape: [3, 5] } });
+  assert.deepEqual(counts(await readSafetensorsFile(canonical)), counts(await readSafetensorsHeader(canonical)));
+
+  const withMetadata = join(dir.path, 'b.safetensors');
+  const { header, dataBytes } = encodeSafetensorsHeader({ w: { dtype: 'BF16', shape: [4, 4] } }, { format: 'pt', note: 'a "quoted" value' });
+  writeSparse(withMetadata, [header, dataBytes]);
+  assert.deepEqual(counts(await readSafetensorsFile(withMetadata)), [16, { BF16: 16 }, 32]);
+
+  // Pretty-printed JSON is not the canonical layout: the exact parser reads it.
+  const pretty = join(dir.path, 'c.safetensors');
+  const json = Buffer.from(JSON.stringify({ w: { dtype: 'F16', shape: [2, 3], data_offsets: [0, 12] } }, null, 2));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  writeSparse(pretty, [length, json, 12]);
+  assert.deepEqual(counts(await readSafetensorsFile(pretty)), [6, { F16: 6 }, 12]);
+
+  // The fast path takes the canonical layouts and leaves the rest to the exact parser.
+  assert.equal(summarizeCanonicalHeader(header.subarray(8).toString(), dataBytes)?.parameterCount, 16);
+  assert.equal(summarizeCanonicalHeader(json.toString(), 12), undefined);
+  assert.equal(summarizeCanonicalHeader('{"w":{"dtype":"F16","shape":[1,,2],"data_offsets":[0,4]}}', 4), undefined);
+});
+
+test('lying canonical headers are refused with the shared reader\'s reasons', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'lie.safetensors');
+  const { header } = encodeSafetensorsHeader({ w: { dtype: 'F32', shape: [1000] } });
+  writeFileSync(path, Buffer.concat([header, Buffer.alloc(10)]));
+  await assert.rejects(readSafetensorsFile(path), (e) => isModelManagerError(e, 'INVALID_FILE') && /truncated or lying/.test(e.message));
+  const wrong = Buffer.from(header.toString('latin1').replace('[0,4000]', '[0,4004]'), 'latin1');
+  writeSparse(path, [wrong, 4004]);
+  await assert.rejects(readSafetensorsFile(path), (e) => isModelManagerError(e, 'INVALID_FILE') && /declares 1000 F32 values but 4004 bytes/.test(e.message));
+});

@@ -109,11 +109,18 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   const facts = emptyFacts();
   const configPath = fileNamed(unit, 'config.json');
   const config = configPath ? await readJsonFile(configPath, meter) : undefined;
-  if (config) factsFromHfConfig(config, facts);
-  const weights = await readWeights(unit, facts, meter);
-
   const tokenizerConfigPath = fileNamed(unit, 'tokenizer_config.json');
   const tokenizerConfig = tokenizerConfigPath ? await readJsonFile(tokenizerConfigPath, meter, 16 * 2 ** 20) : undefined;
+  const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
+  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
+  const fm = readme?.frontMatter ?? {};
+  const pipelineTag = typeof fm.pipeline_tag === 'string' ? fm.pipeline_tag : undefined;
+  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
+
+  if (config) factsFromHfConfig(config, facts, { pipelineTag, tags, tokenizerConfig });
+  else if (pipelineTag) factsFromPipelineTag(pipelineTag, facts);
+  const weights = await readWeights(unit, facts, meter);
+
   if (tokenizerConfig?.chat_template) facts.capabilities.add('chat');
   if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.template')) facts.capabilities.add('chat');
   if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.projector')) facts.modalities.add('image');
@@ -121,17 +128,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     facts.capabilities.add('embedding');
     facts.modelType ??= 'embedding_model';
   }
-  const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
-  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
-  const fm = readme?.frontMatter ?? {};
-  if (typeof fm.pipeline_tag === 'string') factsFromPipelineTag(fm.pipeline_tag, facts);
   if (facts.modalities.size === 0) facts.modalities.add('text');
 
   const metadataPath = fileNamed(unit, 'metadata.json');
   const metadataDoc = metadataPath ? await readJsonFile(metadataPath, meter) : undefined;
   const overrides = metadataDoc ? metadataOverrides(metadataDoc) : {};
 
-  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
   const localName = unit.kind === 'ollama' ? `${unit.ollama!.name}:${unit.ollama!.tag}` : basename(unit.localPath);
   const rel = relative(unit.root, unit.localPath).split(sep);
   const io = facts.inputs && facts.outputs ? { inputs: facts.inputs, outputs: facts.outputs } : defaultIo(facts);

@@ -110,7 +110,7 @@ export function transformerShape(fullConfig: HfConfig): TransformerShape {
     intermediate,
     vocab: num(config, 'vocab_size', 'padded_vocab_size'),
     tiedEmbeddings: typeof tie === 'boolean' ? tie : !UNTIED_BY_DEFAULT.has(family),
-    contextLength: num(config, 'max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length', 'n_ctx') ?? DEFAULT_CONTEXT[family],
+    contextLength: num(config, 'max_position_embeddings', 'n_positions', 'max_sequence_length', 'max_seq_len', 'seq_length', 'n_ctx') ?? DEFAULT_CONTEXT[family],
     mla,
     encoderDecoder: config.is_encoder_decoder === true || family === 't5' || family === 'mt5' || family === 'bart',
     torchDtype: typeof config.torch_dtype === 'string' ? config.torch_dtype : typeof config.dtype === 'string' ? config.dtype : undefined,

@@ -36,6 +36,8 @@ const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity']);
 /** The task a model does, from the hub's tag or the architecture's name. */
 export function inferPipelineTag(architecture: string, config: HfConfig, shape: TransformerShape): string | undefined {
   if (/ForConditionalGeneration$/.test(architecture)) {
+    // Whisper and kin are seq2seq too, but hear audio: their task is speech recognition.
+    if (/^(Whisper|Speech2Text)/.test(architecture)) return 'automatic-speech-recognition';
     if (config.vision_config) return 'image-text-to-text';
     if (shape.encoderDecoder) return 'text2text-generation';
     return 'text-generation';
@@ -128,6 +130,7 @@ export function describeModelKind({ architecture, config, shape, pipelineTag, ta
   if (tokenizerConfig?.chat_template || tags.includes('conversational')) capabilities.add('chat');
   if (tags.includes('code')) capabilities.add('code');
   if (task === 'fill-mask') capabilities.add('fill_mask');
+  if (task === 'automatic-speech-recognition') capabilities.add('speech_recognition');
   if (task === 'translation' || task === 'summarization' || task === 'text-classification' || task === 'question-answering') capabilities.add(task.replace(/-/g, '_'));
   const kind: ModelKind = { modelType, modalities, ...ioSpecs(task, shape, config, modelType), capabilities: [...capabilities] };
   if (task) kind.pipelineTag = task;

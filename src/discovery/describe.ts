@@ -7,9 +7,10 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
-import type { ModelFormat, ModelMetadataInput } from '../registry/index.js';
+import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
+import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
-import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, type ModelFacts } from './model-facts.js';
+import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, shapeOfGguf, type ModelFacts } from './model-facts.js';
 import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
 import { metadataOverrides, readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
@@ -20,6 +21,8 @@ export interface Description {
   /** Fields from metadata.json, applied over the derived ones. */
   overrides: Record<string, unknown>;
   bytesRead: number;
+  /** How to size the model's memory beyond its config: the headers' parameter count, a GGUF header's shape and file bytes. */
+  estimate: Pick<MemoryEstimateOptions, 'shape' | 'weightsBytes' | 'parameterCount' | 'parameterMethod'>;
 }
 
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
@@ -50,8 +53,14 @@ function shardNamesComplete(paths: string[]): boolean {
   return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
 }
 
+interface WeightsFacts {
+  format?: ModelFormat;
+  parameterCount?: number;
+  estimate?: Description['estimate'];
+}
+
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
-async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<{ format?: ModelFormat; parameterCount?: number }> {
+async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<WeightsFacts> {
   const index = fileNamed(unit, 'model.safetensors.index.json');
   const safetensors = names(unit, /\.safetensors$/i);
   if (index || safetensors.length > 0) {
@@ -77,8 +86,12 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
     const model = await readGgufModel(gguf[0]!);
     meter.bytes += model.bytesRead;
     factsFromGguf(model.header, facts);
-    if (unit.kind !== 'ollama' && names(unit, /mmproj.*\.gguf$/i).length > 0) facts.modalities.add('image');
-    return { format: 'gguf', parameterCount: model.parameterCount };
+    const projectors = unit.kind === 'ollama' ? [] : names(unit, /mmproj.*\.gguf$/i);
+    if (projectors.length > 0) facts.modalities.add('image');
+    // GGUF weights load as stored: the files (shards and projector included) are what they weigh.
+    const loaded = new Set([...gguf, ...projectors]);
+    const weightsBytes = unit.files.filter((f) => loaded.has(f.path)).reduce((a, f) => a + f.size, 0);
+    return { format: 'gguf', parameterCount: model.parameterCount, estimate: { shape: shapeOfGguf(model.header), weightsBytes } };
   }
   const onnxFiles = names(unit, /\.onnx$/i).sort((a, b) => Number(basename(b) === 'model.onnx') - Number(basename(a) === 'model.onnx'));
   if (onnxFiles.length > 0) {
@@ -98,6 +111,15 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
   const pytorch = names(unit, /\.(bin|pt|pth|ckpt)$/i);
   if (pytorch.length > 0) return { format: await sniffWeightsFile(pytorch[0]!, meter) };
   return {};
+}
+
+/**
+ * The memory estimate an import would store, so `mm list --fits` answers for models found on
+ * disk. None when the weights cannot be sized: overhead alone would claim the model fits anywhere.
+ */
+export function estimateOf(model: EstimatedModel, options: Description['estimate']): MemoryEstimate | undefined {
+  const report = estimateMemory(model, options);
+  return report.weightsBytes > 0 ? toMemoryEstimate(report) : undefined;
 }
 
 /**
@@ -150,10 +172,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   // Code and reasoning models are told by their names; the category found them, the capability follows.
   if (category.secondary === 'CODE' || category.secondary === 'REASONING') facts.capabilities.add(category.secondary.toLowerCase());
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const modelType = facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model');
+  const files = unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs }));
   const fields: Omit<ModelMetadataInput, 'modelId'> = {
     modelName: localName.replace(/\.(gguf|onnx|bin|pt|pth|ckpt|ggml)$/i, ''),
     description: readme?.summary ?? '',
-    modelType: facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model'),
+    modelType,
     architecture: facts.architecture ?? '',
     modalities: [...facts.modalities],
     capabilities: [...facts.capabilities],
@@ -165,7 +189,7 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     source: 'discovered',
     status: 'available',
     localPath: unit.localPath,
-    files: unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs })),
+    files,
     supportedBackends: weights.format === 'gguf' ? ['llama-cpp'] : weights.format === 'onnx' ? ['transformers'] : [],
   };
   if (weights.format) fields.format = weights.format;
@@ -177,5 +201,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   if (facts.vocabSize !== undefined || tokenizerConfig) {
     fields.custom = { ...(facts.vocabSize !== undefined ? { vocabSize: facts.vocabSize } : {}), ...(tokenizerConfig?.model_max_length !== undefined && typeof tokenizerConfig.model_max_length === 'number' && tokenizerConfig.model_max_length < 1e9 ? { modelMaxLength: tokenizerConfig.model_max_length } : {}) };
   }
-  return { fields, overrides, bytesRead: meter.bytes };
+  const estimate: Description['estimate'] = { ...weights.estimate };
+  if (weights.parameterCount !== undefined && weights.format) Object.assign(estimate, { parameterCount: weights.parameterCount, parameterMethod: weights.format });
+  const sized = estimateOf({
+    modelType, files, huggingfaceConfig: config, parameterCount: weights.parameterCount, format: weights.format,
+    quantization: facts.quantization, contextLength: facts.contextLength, attentionType: facts.attentionType,
+  }, estimate);
+  if (sized) fields.memoryEstimate = sized;
+  return { fields, overrides, bytesRead: meter.bytes, estimate };
 }

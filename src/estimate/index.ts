@@ -5,5 +5,5 @@ export { kvCacheShape, kvCacheElements, type KvCacheShape } from './kv-cache.js'
 export { bytesPerElement, normalizeDtype, parseDtype, type Dtype } from './dtype.js';
 export {
   estimateMemory, toMemoryEstimate, DEFAULT_ESTIMATE_CONTEXT, OVERHEAD_FIXED_BYTES, OVERHEAD_FRACTION,
-  type MemoryEstimateOptions, type MemoryEstimateReport,
+  type MemoryEstimateOptions, type MemoryEstimateReport, type EstimatedModel,
 } from './memory.js';

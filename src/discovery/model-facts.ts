@@ -3,7 +3,7 @@
  * graph, a README's pipeline tag. Each function returns registry fields it could tell.
  */
 import { PIPELINE_DATA } from '@huggingface/tasks';
-import { attentionTypeOfShape, transformerShape, type HfConfig, type TransformerShape } from '../estimate/index.js';
+import { attentionTypeOfShape, quantizationOfConfig, transformerShape, type HfConfig, type TransformerShape } from '../estimate/index.js';
 import type { GgufHeader, OnnxModelInfo, OnnxTensorSpec } from '../formats/index.js';
 import { describeModelKind, type ModelKind } from '../hub/model-kind.js';
 import type { AttentionType, IOSpecInput, Modality } from '../registry/index.js';
@@ -33,15 +33,6 @@ export interface HfConfigContext {
   tags?: string[];
   /** tokenizer_config.json, to see a chat template. Defaults to none. */
   tokenizerConfig?: HfConfig;
-}
-
-/** `quant_method-Nbit` of a config's `quantization_config` (bitsandbytes says its bits by flags). */
-export function quantizationOfConfig(config: HfConfig): string | undefined {
-  const q = config.quantization_config as Record<string, unknown> | undefined;
-  if (!q || typeof q !== 'object') return undefined;
-  const method = typeof q.quant_method === 'string' ? q.quant_method : 'quantized';
-  const bits = typeof q.bits === 'number' ? q.bits : q.load_in_4bit === true ? 4 : q.load_in_8bit === true ? 8 : undefined;
-  return bits ? `${method}-${bits}bit` : method;
 }
 
 function addKind(kind: ModelKind, facts: ModelFacts): void {

@@ -76,6 +76,18 @@ export function languageConfig(config: HfConfig): HfConfig {
   return config;
 }
 
+/**
+ * `quant_method-Nbit` of a config's `quantization_config` (gptq-4bit, awq-4bit; bitsandbytes says its
+ * bits by `load_in_4bit`/`load_in_8bit`), or undefined when the weights are not quantized.
+ */
+export function quantizationOfConfig(config: HfConfig): string | undefined {
+  const q = config.quantization_config as Record<string, unknown> | undefined;
+  if (!q || typeof q !== 'object') return undefined;
+  const method = typeof q.quant_method === 'string' ? q.quant_method : 'quantized';
+  const bits = typeof q.bits === 'number' ? q.bits : q.load_in_4bit === true ? 4 : q.load_in_8bit === true ? 8 : undefined;
+  return bits ? `${method}-${bits}bit` : method;
+}
+
 /** Reads the shape of a config; fields it cannot find stay undefined. */
 export function transformerShape(fullConfig: HfConfig): TransformerShape {
   const config = languageConfig(fullConfig);

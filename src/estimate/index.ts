@@ -1,4 +1,4 @@
-export { transformerShape, languageConfig, type HfConfig, type TransformerShape, type MlaShape } from './config-shape.js';
+export { transformerShape, languageConfig, quantizationOfConfig, type HfConfig, type TransformerShape, type MlaShape } from './config-shape.js';
 export { detectAttentionType, attentionTypeOfShape } from './attention.js';
 export { countParametersFromConfig, PARAMETER_COUNTERS, type ConfigParameterCount, type ParameterFamily } from './parameters.js';
 export { kvCacheShape, kvCacheElements, type KvCacheShape } from './kv-cache.js';

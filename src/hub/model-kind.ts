@@ -31,7 +31,11 @@ const SUFFIX_TASKS: [RegExp, PipelineType][] = [
 ];
 
 const TEXT_OUT: Partial<Record<PipelineType, string>> = { 'automatic-speech-recognition': 'text', 'image-to-text': 'text', 'image-text-to-text': 'text' };
-const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity']);
+const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity', 'image-feature-extraction']);
+/** Tasks whose only input is an image. */
+const IMAGE_ONLY_TASKS = new Set(['image-classification', 'image-feature-extraction']);
+/** Vision backbones: their bare `...Model` class embeds images, not text. */
+const VISION_FAMILIES = /^(vit|deit|beit|dinov2|dino|swin|swinv2|convnext|convnextv2|resnet|regnet|efficientnet|mobilenet_v2|mobilevit|siglip_vision_model|clip_vision_model)$/;
 
 /** The task a model does, from the hub's tag or the architecture's name. */
 export function inferPipelineTag(architecture: string, config: HfConfig, shape: TransformerShape): string | undefined {
@@ -42,6 +46,7 @@ export function inferPipelineTag(architecture: string, config: HfConfig, shape: 
     if (shape.encoderDecoder) return 'text2text-generation';
     return 'text-generation';
   }
+  if (/Model$/.test(architecture) && VISION_FAMILIES.test(shape.family)) return 'image-feature-extraction';
   return SUFFIX_TASKS.find(([pattern]) => pattern.test(architecture))?.[1];
 }
 
@@ -62,12 +67,12 @@ function ioSpecs(task: string | undefined, shape: TransformerShape, config: HfCo
   const hidden = shape.hidden ?? 'hidden';
   const labels = typeof config.id2label === 'object' && config.id2label ? Object.keys(config.id2label).length : 'labels';
   const inputs: IOSpecInput[] = [];
-  if (task === 'image-classification' || task === 'image-text-to-text' || config.vision_config) {
+  if ((task && IMAGE_ONLY_TASKS.has(task)) || task === 'image-text-to-text' || config.vision_config) {
     inputs.push({ name: 'pixel_values', dataType: 'IMAGE', dtype: 'float32', shape: ['batch', 3, 'height', 'width'], description: 'normalised image pixels' });
   }
   if (task === 'automatic-speech-recognition' || task === 'audio-classification') {
     inputs.push({ name: 'input_features', dataType: 'AUDIO', dtype: 'float32', shape: ['batch', 'features', 'frames'], description: 'audio features (log-mel or raw samples)' });
-  } else if (task !== 'image-classification') {
+  } else if (!task || !IMAGE_ONLY_TASKS.has(task)) {
     inputs.push({ name: 'input_ids', dataType: 'TOKENS', dtype: 'int64', shape: seq, description: 'token ids from the tokenizer' });
     inputs.push({ name: 'attention_mask', dataType: 'TOKENS', dtype: 'int64', shape: seq, description: '1 for real tokens, 0 for padding', optional: true });
     if (typeof config.type_vocab_size === 'number' && config.type_vocab_size > 1) {

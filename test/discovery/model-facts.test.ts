@@ -37,3 +37,12 @@ test('an unknown architecture leaves the model type to the weights: a guess is n
   assert.equal(facts.modelType, undefined);
   assert.deepEqual([...facts.modalities], ['text']);
 });
+
+test('a bare vision backbone (ViTModel) embeds images, not text', () => {
+  const config = { architectures: ['ViTModel'], model_type: 'vit', hidden_size: 768, num_attention_heads: 12, image_size: 224 };
+  const imported = createModelFromHuggingFace('google/vit-base-patch16-224-in21k', config);
+  assert.deepEqual([imported.modalities, imported.inputs.map((i) => i.dataType), imported.outputs[0]?.dataType], [['image'], ['IMAGE'], 'EMBEDDINGS']);
+  const facts = emptyFacts();
+  factsFromHfConfig(config, facts);
+  assert.deepEqual([...facts.modalities], ['image']);
+});

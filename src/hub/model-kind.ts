@@ -35,6 +35,8 @@ const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity', 'i
 /** Tasks whose only input is an image. */
 const IMAGE_ONLY_TASKS = new Set(['image-classification', 'image-feature-extraction']);
 /** Vision backbones: their bare `...Model` class embeds images, not text. */
+/** Speech encoders: they hear raw audio whatever head they carry. */
+const AUDIO_FAMILIES = /^(wav2vec2|wav2vec2-bert|wav2vec2-conformer|hubert|wavlm|data2vec-audio|unispeech|unispeech-sat|sew|sew-d|whisper)$/;
 const VISION_FAMILIES = /^(vit|deit|beit|dinov2|dino|swin|swinv2|convnext|convnextv2|resnet|regnet|efficientnet|mobilenet_v2|mobilevit|siglip_vision_model|clip_vision_model)$/;
 
 /** The task a model does, from the hub's tag or the architecture's name. */
@@ -50,10 +52,11 @@ export function inferPipelineTag(architecture: string, config: HfConfig, shape: 
   return SUFFIX_TASKS.find(([pattern]) => pattern.test(architecture))?.[1];
 }
 
-function modalitiesOf(task: string | undefined, config: HfConfig): Modality[] {
+function modalitiesOf(task: string | undefined, config: HfConfig, family: string): Modality[] {
   const found = new Set<Modality>();
   const data = task ? (PIPELINE_DATA as Record<string, { modality: string } | undefined>)[task] : undefined;
-  if (!data || data.modality === 'nlp') found.add('text');
+  if (AUDIO_FAMILIES.test(family)) found.add('audio');
+  else if (!data || data.modality === 'nlp') found.add('text');
   if (data?.modality === 'cv' || /image|video/.test(task ?? '') || config.vision_config) found.add('image');
   if (data?.modality === 'audio' || /audio|speech/.test(task ?? '') || config.audio_config) found.add('audio');
   if (/video/.test(task ?? '')) found.add('video');
@@ -70,7 +73,7 @@ function ioSpecs(task: string | undefined, shape: TransformerShape, config: HfCo
   if ((task && IMAGE_ONLY_TASKS.has(task)) || task === 'image-text-to-text' || config.vision_config) {
     inputs.push({ name: 'pixel_values', dataType: 'IMAGE', dtype: 'float32', shape: ['batch', 3, 'height', 'width'], description: 'normalised image pixels' });
   }
-  if (task === 'automatic-speech-recognition' || task === 'audio-classification') {
+  if (task === 'automatic-speech-recognition' || task === 'audio-classification' || AUDIO_FAMILIES.test(shape.family)) {
     inputs.push({ name: 'input_features', dataType: 'AUDIO', dtype: 'float32', shape: ['batch', 'features', 'frames'], description: 'audio features (log-mel or raw samples)' });
   } else if (!task || !IMAGE_ONLY_TASKS.has(task)) {
     inputs.push({ name: 'input_ids', dataType: 'TOKENS', dtype: 'int64', shape: seq, description: 'token ids from the tokenizer' });
@@ -115,7 +118,7 @@ export function describeModelKind({ architecture, config, shape, pipelineTag, ta
   tokenizerConfig?: HfConfig;
 }): ModelKind {
   const task = pipelineTag ?? inferPipelineTag(architecture, config, shape);
-  const modalities = modalitiesOf(task, config);
+  const modalities = modalitiesOf(task, config, shape.family);
   let modelType: ModelType;
   let warning: string | undefined;
   if ((task && EMBEDDING_TASKS.has(task)) || tags.includes('sentence-transformers')) modelType = 'embedding_model';

@@ -46,3 +46,12 @@ test('a bare vision backbone (ViTModel) embeds images, not text', () => {
   factsFromHfConfig(config, facts);
   assert.deepEqual([...facts.modalities], ['image']);
 });
+
+test('a bare speech encoder (HubertModel) hears audio, not text', () => {
+  const config = { architectures: ['HubertModel'], model_type: 'hubert', hidden_size: 768, num_attention_heads: 12 };
+  const imported = createModelFromHuggingFace('facebook/hubert-base-ls960', config);
+  assert.deepEqual([imported.modalities, imported.inputs.map((i) => i.dataType)], [['audio'], ['AUDIO']]);
+  const facts = emptyFacts();
+  factsFromHfConfig(config, facts);
+  assert.deepEqual([...facts.modalities], ['audio']);
+});

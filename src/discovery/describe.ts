@@ -7,9 +7,10 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
-import type { ModelFormat, ModelMetadataInput } from '../registry/index.js';
+import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
+import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
-import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, type ModelFacts } from './model-facts.js';
+import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, shapeOfGguf, type ModelFacts } from './model-facts.js';
 import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
 import { metadataOverrides, readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
@@ -20,6 +21,8 @@ export interface Description {
   /** Fields from metadata.json, applied over the derived ones. */
   overrides: Record<string, unknown>;
   bytesRead: number;
+  /** How to size the model's memory beyond its config: the headers' parameter count, a GGUF header's shape and file bytes. */
+  estimate: Pick<MemoryEstimateOptions, 'shape' | 'weightsBytes' | 'parameterCount' | 'parameterMethod'>;
 }
 
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
@@ -50,8 +53,14 @@ function shardNamesComplete(paths: string[]): boolean {
   return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
 }
 
+interface WeightsFacts {
+  format?: ModelFormat;
+  parameterCount?: number;
+  estimate?: Description['estimate'];
+}
+
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
-async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<{ format?: ModelFormat; parameterCount?: number }> {
+async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<WeightsFacts> {
   const index = fileNamed(unit, 'model.safetensors.index.json');
   const safetensors = names(unit, /\.safetensors$/i);
   if (index || safetensors.length > 0) {
@@ -77,8 +86,12 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
     const model = await readGgufModel(gguf[0]!);
     meter.bytes += model.bytesRead;
     factsFromGguf(model.header, facts);
-    if (unit.kind !== 'ollama' && names(unit, /mmproj.*\.gguf$/i).length > 0) facts.modalities.add('image');
-    return { format: 'gguf', parameterCount: model.parameterCount };
+    const projectors = unit.kind === 'ollama' ? [] : names(unit, /mmproj.*\.gguf$/i);
+    if (projectors.length > 0) facts.modalities.add('image');
+    // GGUF weights load as stored: the files (shards and projector included) are what they weigh.
+    const loaded = new Set([...gguf, ...projectors]);
+    const weightsBytes = unit.files.filter((f) => loaded.has(f.path)).reduce((a, f) => a + f.size, 0);
+    return { format: 'gguf', parameterCount: model.parameterCount, estimate: { shape: shapeOfGguf(model.header), weightsBytes } };
   }
   const onnxFiles = names(unit, /\.onnx$/i).sort((a, b) => Number(basename(b) === 'model.onnx') - Number(basename(a) === 'model.onnx'));
   if (onnxFiles.length > 0) {
@@ -101,6 +114,15 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
 }
 
 /**
+ * The memory estimate an import would store, so `mm list --fits` answers for models found on
+ * disk. None when the weights cannot be sized: overhead alone would claim the model fits anywhere.
+ */
+export function estimateOf(model: EstimatedModel, options: Description['estimate']): MemoryEstimate | undefined {
+  const report = estimateMemory(model, options);
+  return report.weightsBytes > 0 ? toMemoryEstimate(report) : undefined;
+}
+
+/**
  * Reads a model's headers and side files into registry fields.
  * @throws ModelManagerError when a weights header is unreadable (the caller turns it into a warning)
  */
@@ -109,11 +131,18 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   const facts = emptyFacts();
   const configPath = fileNamed(unit, 'config.json');
   const config = configPath ? await readJsonFile(configPath, meter) : undefined;
-  if (config) factsFromHfConfig(config, facts);
-  const weights = await readWeights(unit, facts, meter);
-
   const tokenizerConfigPath = fileNamed(unit, 'tokenizer_config.json');
   const tokenizerConfig = tokenizerConfigPath ? await readJsonFile(tokenizerConfigPath, meter, 16 * 2 ** 20) : undefined;
+  const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
+  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
+  const fm = readme?.frontMatter ?? {};
+  const pipelineTag = typeof fm.pipeline_tag === 'string' ? fm.pipeline_tag : undefined;
+  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
+
+  if (config) factsFromHfConfig(config, facts, { pipelineTag, tags, tokenizerConfig });
+  else if (pipelineTag) factsFromPipelineTag(pipelineTag, facts);
+  const weights = await readWeights(unit, facts, meter);
+
   if (tokenizerConfig?.chat_template) facts.capabilities.add('chat');
   if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.template')) facts.capabilities.add('chat');
   if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.projector')) facts.modalities.add('image');
@@ -121,17 +150,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     facts.capabilities.add('embedding');
     facts.modelType ??= 'embedding_model';
   }
-  const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
-  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
-  const fm = readme?.frontMatter ?? {};
-  if (typeof fm.pipeline_tag === 'string') factsFromPipelineTag(fm.pipeline_tag, facts);
   if (facts.modalities.size === 0) facts.modalities.add('text');
 
   const metadataPath = fileNamed(unit, 'metadata.json');
   const metadataDoc = metadataPath ? await readJsonFile(metadataPath, meter) : undefined;
   const overrides = metadataDoc ? metadataOverrides(metadataDoc) : {};
 
-  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
   const localName = unit.kind === 'ollama' ? `${unit.ollama!.name}:${unit.ollama!.tag}` : basename(unit.localPath);
   const rel = relative(unit.root, unit.localPath).split(sep);
   const io = facts.inputs && facts.outputs ? { inputs: facts.inputs, outputs: facts.outputs } : defaultIo(facts);
@@ -148,10 +172,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   // Code and reasoning models are told by their names; the category found them, the capability follows.
   if (category.secondary === 'CODE' || category.secondary === 'REASONING') facts.capabilities.add(category.secondary.toLowerCase());
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const modelType = facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model');
+  const files = unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs }));
   const fields: Omit<ModelMetadataInput, 'modelId'> = {
     modelName: localName.replace(/\.(gguf|onnx|bin|pt|pth|ckpt|ggml)$/i, ''),
     description: readme?.summary ?? '',
-    modelType: facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model'),
+    modelType,
     architecture: facts.architecture ?? '',
     modalities: [...facts.modalities],
     capabilities: [...facts.capabilities],
@@ -163,7 +189,7 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     source: 'discovered',
     status: 'available',
     localPath: unit.localPath,
-    files: unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs })),
+    files,
     supportedBackends: weights.format === 'gguf' ? ['llama-cpp'] : weights.format === 'onnx' ? ['transformers'] : [],
   };
   if (weights.format) fields.format = weights.format;
@@ -175,5 +201,12 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   if (facts.vocabSize !== undefined || tokenizerConfig) {
     fields.custom = { ...(facts.vocabSize !== undefined ? { vocabSize: facts.vocabSize } : {}), ...(tokenizerConfig?.model_max_length !== undefined && typeof tokenizerConfig.model_max_length === 'number' && tokenizerConfig.model_max_length < 1e9 ? { modelMaxLength: tokenizerConfig.model_max_length } : {}) };
   }
-  return { fields, overrides, bytesRead: meter.bytes };
+  const estimate: Description['estimate'] = { ...weights.estimate };
+  if (weights.parameterCount !== undefined && weights.format) Object.assign(estimate, { parameterCount: weights.parameterCount, parameterMethod: weights.format });
+  const sized = estimateOf({
+    modelType, files, huggingfaceConfig: config, parameterCount: weights.parameterCount, format: weights.format,
+    quantization: facts.quantization, contextLength: facts.contextLength, attentionType: facts.attentionType,
+  }, estimate);
+  if (sized) fields.memoryEstimate = sized;
+  return { fields, overrides, bytesRead: meter.bytes, estimate };
 }

@@ -14,7 +14,7 @@ import { runScan } from './scan.js';
 import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding } from './upsert.js';
+import { chooseId, KnownModels, mergeFinding, withEstimate } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 import { walkRoot } from './walk.js';
 
@@ -128,7 +128,7 @@ export class Discovery implements AsyncDisposable {
     const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
     const known = new KnownModels(await this.registry.listModels());
     const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
-    const record = validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput);
+    const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
     const stored = await this.registry.getModel(modelId);
     if (stored?.localPath && stored.localPath !== unit.localPath) {
       throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {

@@ -3,8 +3,10 @@
  * graph, a README's pipeline tag. Each function returns registry fields it could tell.
  */
 import { PIPELINE_DATA } from '@huggingface/tasks';
-import type { AttentionType, IOSpecInput, Modality } from '../registry/index.js';
+import { attentionTypeOfShape, quantizationOfConfig, transformerShape, type HfConfig, type TransformerShape } from '../estimate/index.js';
 import type { GgufHeader, OnnxModelInfo, OnnxTensorSpec } from '../formats/index.js';
+import { describeModelKind, type ModelKind } from '../hub/model-kind.js';
+import type { AttentionType, IOSpecInput, Modality } from '../registry/index.js';
 
 export interface ModelFacts {
   architecture?: string;
@@ -23,71 +25,82 @@ export function emptyFacts(): ModelFacts {
   return { modalities: new Set(), capabilities: new Set() };
 }
 
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-/** The attention rule of the design: MLA when LoRA ranks are set; else by KV heads against heads. */
-export function attentionOf(heads: number | undefined, kvHeads: number | undefined, mla = false): AttentionType | undefined {
-  if (mla) return 'mla';
-  if (heads === undefined) return undefined;
-  const kv = kvHeads ?? heads;
-  if (kv === 1 && heads > 1) return 'mqa';
-  return kv < heads ? 'gqa' : 'mha';
+/** What a config or a README adds beyond the config itself. */
+export interface HfConfigContext {
+  /** The README's `pipeline_tag`. Defaults to one read from the architecture. */
+  pipelineTag?: string;
+  /** The README's tags. Defaults to none. */
+  tags?: string[];
+  /** tokenizer_config.json, to see a chat template. Defaults to none. */
+  tokenizerConfig?: HfConfig;
 }
 
-const AUDIO_TYPES = /whisper|wav2vec|hubert|wavlm|speech|audio|encodec|musicgen|bark|seamless|clap/i;
-const VISION_TYPES = /vit|clip|siglip|resnet|convnext|swin|dino|detr|yolo|segformer|beit|deit|sam|mobilenet|efficientnet/i;
+function addKind(kind: ModelKind, facts: ModelFacts): void {
+  for (const m of kind.modalities) facts.modalities.add(m);
+  for (const c of kind.capabilities) facts.capabilities.add(c);
+}
 
-/** Facts from an HF `config.json` (and, for multimodal ones, its nested text/vision configs). */
-export function factsFromHfConfig(config: Record<string, unknown>, facts: ModelFacts): void {
-  const text = (config.text_config && typeof config.text_config === 'object' ? config.text_config : config) as Record<string, unknown>;
+/**
+ * Facts from an HF `config.json`, read by the same rules as a Hugging Face import
+ * (`transformerShape`, `describeModelKind`, `attentionTypeOfShape`), so a model found on disk
+ * and the same model imported agree. A kind the import only guessed (unknown architecture)
+ * leaves the model type to the weights' headers.
+ */
+export function factsFromHfConfig(config: HfConfig, facts: ModelFacts, { pipelineTag, tags = [], tokenizerConfig }: HfConfigContext = {}): void {
+  const shape = transformerShape(config);
   const archs = Array.isArray(config.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
-  const modelType = typeof config.model_type === 'string' ? config.model_type : undefined;
-  facts.architecture ??= archs[0] ?? modelType;
-  facts.contextLength ??= num(text.max_position_embeddings) ?? num(text.n_positions) ?? num(text.max_seq_len) ?? num(text.seq_length) ?? num(text.n_ctx);
-  const heads = num(text.num_attention_heads) ?? num(text.n_head);
-  const kv = num(text.num_key_value_heads) ?? (text.multi_query === true ? 1 : undefined);
-  facts.attentionType ??= attentionOf(heads, kv, text.kv_lora_rank !== undefined || text.q_lora_rank !== undefined);
-  facts.vocabSize ??= num(text.vocab_size);
-  const q = config.quantization_config as Record<string, unknown> | undefined;
-  if (q && typeof q === 'object') {
-    const method = typeof q.quant_method === 'string' ? q.quant_method : 'quantized';
-    const bits = num(q.bits) ?? (q.load_in_4bit === true ? 4 : q.load_in_8bit === true ? 8 : undefined);
-    facts.quantization ??= bits ? `${method}-${bits}bit` : method;
-  }
-  const kind = `${modelType ?? ''} ${archs.join(' ')}`;
-  const audio = AUDIO_TYPES.test(kind) || config.audio_config !== undefined;
-  const vision = config.vision_config !== undefined || (VISION_TYPES.test(kind) && !audio);
-  const hasText = !(vision || audio) || config.text_config !== undefined || archs.some((a) => /CausalLM|ConditionalGeneration|Seq2Seq/.test(a)) || num(config.vocab_size) !== undefined;
-  if (hasText) facts.modalities.add('text');
-  if (vision) facts.modalities.add('image');
-  if (audio) facts.modalities.add('audio');
-  const causal = archs.some((a) => /ForCausalLM$/.test(a));
-  if (config.is_encoder_decoder === true || archs.some((a) => /ForConditionalGeneration$|Seq2Seq/.test(a)) && !vision) facts.modelType ??= 'encoder_decoder';
-  if (causal || archs.some((a) => /ForCausalLM|LMHeadModel/.test(a))) {
-    facts.modelType ??= 'decoder_only';
-    facts.capabilities.add('text-generation');
-  }
-  if (audio && hasText && facts.modelType === 'encoder_decoder') facts.capabilities.add('speech-recognition');
-  if (vision && hasText) facts.modelType ??= 'multimodal';
-  else if (vision) facts.modelType ??= 'vision_model';
-  else if (audio) facts.modelType ??= 'audio_model';
-  if (archs.some((a) => /ForMaskedLM$|^(Bert|Roberta|XLMRoberta|DistilBert|Electra|DebertaV2|MPNet|NomicBert)Model$/.test(a))) facts.modelType ??= 'encoder_only';
+  const architecture = archs[0] ?? shape.family;
+  if (architecture) facts.architecture ??= architecture;
+  facts.contextLength ??= shape.contextLength;
+  facts.attentionType ??= attentionTypeOfShape(shape);
+  facts.vocabSize ??= shape.vocab;
+  facts.quantization ??= quantizationOfConfig(config);
+  const kind = describeModelKind({ architecture, config, shape, pipelineTag, tags, tokenizerConfig });
+  addKind(kind, facts);
+  if (kind.warning) return;
+  facts.modelType ??= kind.modelType;
+  facts.inputs ??= kind.inputs;
+  facts.outputs ??= kind.outputs;
 }
 
-/** Facts from a README front matter's `pipeline_tag`, via @huggingface/tasks' pipeline table. */
+/** Facts from a README front matter's `pipeline_tag` when there is no config, by the import's rules. */
 export function factsFromPipelineTag(tag: string, facts: ModelFacts): void {
-  const data = (PIPELINE_DATA as Record<string, { modality?: string } | undefined>)[tag];
-  if (!data) return;
-  const modality = data.modality;
-  if (modality === 'nlp') facts.modalities.add('text');
-  if (modality === 'cv') facts.modalities.add('image');
-  if (modality === 'audio') facts.modalities.add('audio');
-  if (modality === 'multimodal') {
-    facts.modalities.add('text');
-    facts.modalities.add(/audio|speech/.test(tag) ? 'audio' : 'image');
+  if (!(tag in PIPELINE_DATA)) return;
+  addKind(describeModelKind({ architecture: '', config: {}, shape: transformerShape({}), pipelineTag: tag }), facts);
+}
+
+/** The transformer shape a GGUF header declares, in the terms the estimate and attention rules use. */
+export function shapeOfGguf(h: GgufHeader): TransformerShape {
+  const meta = (key: string) => {
+    const v = h.architecture === undefined ? undefined : h.metadata[`${h.architecture}.${key}`];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  };
+  const kvLoraRank = meta('attention.kv_lora_rank');
+  const keyLength = meta('attention.key_length');
+  const headDim = keyLength ?? (h.embeddingLength !== undefined && h.headCount ? h.embeddingLength / h.headCount : undefined);
+  const shape: TransformerShape = {
+    family: h.architecture ?? '',
+    layers: h.blockCount,
+    hidden: h.embeddingLength,
+    heads: h.headCount,
+    // llama.cpp reads a missing head_count_kv as head_count.
+    kvHeads: h.headCountKv ?? h.headCount,
+    headDim,
+    vocab: h.vocabSize,
+    tiedEmbeddings: false,
+    contextLength: h.contextLength,
+    encoderDecoder: false,
+  };
+  if (kvLoraRank !== undefined) {
+    const rope = meta('rope.dimension_count') ?? 0;
+    shape.mla = { kvLoraRank, qkRopeHeadDim: rope, qkNopeHeadDim: (keyLength ?? rope) - rope, vHeadDim: meta('attention.value_length') ?? headDim ?? 0 };
   }
-  if (tag === 'feature-extraction' || tag === 'sentence-similarity') facts.capabilities.add('embedding');
-  if (tag === 'text-generation' || tag === 'text2text-generation') facts.capabilities.add('text-generation');
+  const window = meta('attention.sliding_window');
+  if (window !== undefined && window > 0 && h.blockCount !== undefined) {
+    shape.slidingWindow = window;
+    shape.slidingLayers = h.architecture === 'gemma2' ? Math.ceil(h.blockCount / 2) : h.blockCount;
+  }
+  return shape;
 }
 
 const GGUF_EMBEDDERS = /^(bert|nomic-bert|jina-bert-v2|t5encoder|modernbert)$/;
@@ -96,7 +109,7 @@ const GGUF_EMBEDDERS = /^(bert|nomic-bert|jina-bert-v2|t5encoder|modernbert)$/;
 export function factsFromGguf(h: GgufHeader, facts: ModelFacts): void {
   facts.architecture ??= h.architecture;
   facts.contextLength ??= h.contextLength;
-  facts.attentionType ??= attentionOf(h.headCount, h.headCountKv, h.architecture !== undefined && h.metadata[`${h.architecture}.attention.kv_lora_rank`] !== undefined);
+  facts.attentionType ??= attentionTypeOfShape(shapeOfGguf(h));
   facts.quantization ??= h.quantization;
   facts.vocabSize ??= h.vocabSize;
   const arch = h.architecture ?? '';
@@ -110,7 +123,7 @@ export function factsFromGguf(h: GgufHeader, facts: ModelFacts): void {
   } else {
     facts.modalities.add('text');
     facts.modelType ??= 'decoder_only';
-    facts.capabilities.add('text-generation');
+    facts.capabilities.add('text_generation');
   }
   if (h.chatTemplate) facts.capabilities.add('chat');
 }
@@ -141,8 +154,8 @@ export function factsFromOnnx(info: OnnxModelInfo, facts: ModelFacts): void {
   }
   const tokens = facts.inputs.some((i) => i.dataType === 'TOKENS');
   const logits = facts.outputs.some((o) => o.dataType === 'LOGITS');
-  if (logits && tokens) facts.capabilities.add('text-generation');
-  else if (logits && facts.modalities.has('image')) facts.capabilities.add('image-classification');
+  if (logits && tokens) facts.capabilities.add('text_generation');
+  else if (logits && facts.modalities.has('image')) facts.capabilities.add('image_classification');
   else if (tokens) facts.capabilities.add('embedding');
 }
 
@@ -156,7 +169,7 @@ export function defaultIo(facts: ModelFacts): { inputs: IOSpecInput[]; outputs: 
   if (facts.modalities.has('audio')) inputs.push({ name: 'audio', dataType: 'AUDIO', dtype: 'float32' });
   const outputs: IOSpecInput[] = facts.capabilities.has('embedding') || facts.modelType === 'embedding_model'
     ? [{ name: 'embeddings', dataType: 'EMBEDDINGS', dtype: 'float32' }]
-    : facts.capabilities.has('text-generation') || facts.modelType === 'decoder_only' || facts.modelType === 'encoder_decoder'
+    : facts.capabilities.has('text_generation') || facts.modelType === 'decoder_only' || facts.modelType === 'encoder_decoder'
       ? [{ name: 'text', dataType: 'TEXT', dtype: 'string' }]
       : [{ name: 'features', dataType: 'FEATURES', dtype: 'float32' }];
   return { inputs, outputs };

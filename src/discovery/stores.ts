@@ -3,7 +3,8 @@
  * and Ollama (`manifests/<host>/<namespace>/<model>/<tag>` -> `blobs/sha256-...`).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { repoIdOfCacheFolder } from '../hub/cache.js';
 import { classifyFolder, idFromPath } from './classify.js';
 import { listFolder, statFile, type Listing, type WarningSink } from './fs-scan.js';
 import type { FoundFile, ModelUnit } from './types.js';
@@ -39,7 +40,7 @@ function newestSnapshot(repoDir: string, snapshots: Listing): string | undefined
 
 /** The models of one HF cache repo folder, read from its newest snapshot; ids are the repo id. */
 export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
-  const repoId = repoDir.split(/[\\/]/).pop()!.replace(/^models--/, '').split('--').join('/');
+  const repoId = repoIdOfCacheFolder(basename(repoDir));
   const snapshots = listFolder(join(repoDir, 'snapshots'), ctx.isExcluded, ctx.warnings);
   const snapshot = snapshots && newestSnapshot(repoDir, snapshots);
   if (!snapshot) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
 import { validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
-import type { Description } from './describe.js';
+import { estimateOf, type Description } from './describe.js';
 
 /** Registry models, looked up by id and by local path. */
 export class KnownModels {
@@ -51,13 +51,22 @@ export function recordOf(modelId: string, d: Description, warn: Warn, metadataPa
   if (Object.keys(d.overrides).length === 0) return validateModel(base);
   const custom = { ...(d.fields.custom ?? {}), ...((d.overrides.custom as Record<string, unknown> | undefined) ?? {}) };
   try {
-    return validateModel({ ...base, ...d.overrides, custom, modelId });
+    return withEstimate(validateModel({ ...base, ...d.overrides, custom, modelId }), d);
   } catch (error) {
     if (!isModelManagerError(error, 'INVALID_METADATA')) throw error;
     const issues = (error.details.issues as { field: string; reason: string }[] | undefined) ?? [];
     warn(metadataPath, `ignored (would make the record invalid): ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`);
     return validateModel(base);
   }
+}
+
+/** The record re-sized after metadata.json changed it (a parameter count or quantization it sets counts). */
+export function withEstimate(model: ModelMetadata, d: Description): ModelMetadata {
+  if (d.overrides.memoryEstimate !== undefined) return model;
+  const { memoryEstimate: _derived, ...rest } = model;
+  const { parameterCount, parameterMethod: _method, ...sizes } = d.estimate;
+  const sized = estimateOf(rest, model.parameterCount === parameterCount ? d.estimate : sizes);
+  return sized ? { ...rest, memoryEstimate: sized } : rest;
 }
 
 /**
@@ -67,6 +76,8 @@ export function recordOf(modelId: string, d: Description, warn: Warn, metadataPa
 export function mergeFinding(stored: ModelMetadata, found: ModelMetadata): ModelMetadata | undefined {
   const merged: ModelMetadata = { ...stored, ...found, source: stored.source, createdAt: stored.createdAt, aliases: stored.aliases, status: 'available' };
   if (stored.category?.manual) merged.category = stored.category;
-  for (const key of ['measured', 'memoryEstimate', 'qualityMetrics'] as const) if (stored[key] !== undefined) Object.assign(merged, { [key]: stored[key] });
+  for (const key of ['measured', 'qualityMetrics'] as const) if (stored[key] !== undefined) Object.assign(merged, { [key]: stored[key] });
+  // The estimate follows the files; one stored by hand (`mm estimate`) stays when the files give none.
+  if (found.memoryEstimate === undefined && stored.memoryEstimate !== undefined) merged.memoryEstimate = stored.memoryEstimate;
   return comparable(merged) === comparable(stored) ? undefined : merged;
 }

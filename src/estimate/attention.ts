@@ -7,7 +7,7 @@ import type { AttentionType } from '../registry/index.js';
 import { transformerShape, type HfConfig, type TransformerShape } from './config-shape.js';
 
 /** The attention type of a shape, or undefined when the config names no heads. */
-export function attentionTypeOfShape(shape: TransformerShape): AttentionType | undefined {
+export function attentionTypeOfShape(shape: Pick<TransformerShape, 'heads' | 'kvHeads' | 'mla'>): AttentionType | undefined {
   if (shape.mla) return 'mla';
   if (shape.heads === undefined || shape.kvHeads === undefined) return undefined;
   if (shape.kvHeads === 1 && shape.heads > 1) return 'mqa';

@@ -76,6 +76,18 @@ export function languageConfig(config: HfConfig): HfConfig {
   return config;
 }
 
+/**
+ * `quant_method-Nbit` of a config's `quantization_config` (gptq-4bit, awq-4bit; bitsandbytes says its
+ * bits by `load_in_4bit`/`load_in_8bit`), or undefined when the weights are not quantized.
+ */
+export function quantizationOfConfig(config: HfConfig): string | undefined {
+  const q = config.quantization_config as Record<string, unknown> | undefined;
+  if (!q || typeof q !== 'object') return undefined;
+  const method = typeof q.quant_method === 'string' ? q.quant_method : 'quantized';
+  const bits = typeof q.bits === 'number' ? q.bits : q.load_in_4bit === true ? 4 : q.load_in_8bit === true ? 8 : undefined;
+  return bits ? `${method}-${bits}bit` : method;
+}
+
 /** Reads the shape of a config; fields it cannot find stay undefined. */
 export function transformerShape(fullConfig: HfConfig): TransformerShape {
   const config = languageConfig(fullConfig);
@@ -110,7 +122,7 @@ export function transformerShape(fullConfig: HfConfig): TransformerShape {
     intermediate,
     vocab: num(config, 'vocab_size', 'padded_vocab_size'),
     tiedEmbeddings: typeof tie === 'boolean' ? tie : !UNTIED_BY_DEFAULT.has(family),
-    contextLength: num(config, 'max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length', 'n_ctx') ?? DEFAULT_CONTEXT[family],
+    contextLength: num(config, 'max_position_embeddings', 'n_positions', 'max_sequence_length', 'max_seq_len', 'seq_length', 'n_ctx') ?? DEFAULT_CONTEXT[family],
     mla,
     encoderDecoder: config.is_encoder_decoder === true || family === 't5' || family === 'mt5' || family === 'bart',
     torchDtype: typeof config.torch_dtype === 'string' ? config.torch_dtype : typeof config.dtype === 'string' ? config.dtype : undefined,

@@ -4,7 +4,7 @@
 import { ModelManagerError } from '../errors.js';
 import type { AttentionType, MemoryEstimate, ModelMetadata } from '../registry/index.js';
 import { attentionTypeOfShape } from './attention.js';
-import { transformerShape, type HfConfig } from './config-shape.js';
+import { transformerShape, type HfConfig, type TransformerShape } from './config-shape.js';
 import { bytesPerElement, normalizeDtype, parseDtype, type Dtype } from './dtype.js';
 import { kvCacheElements, kvCacheShape } from './kv-cache.js';
 import { countParametersFromConfig } from './parameters.js';
@@ -28,6 +28,10 @@ export interface MemoryEstimateOptions {
   parameterCount?: number;
   /** Where `parameterCount` came from (e.g. `safetensors`), recorded in `method`. Defaults to `given`. */
   parameterMethod?: string;
+  /** The transformer's shape, for models sized by a header rather than a config (GGUF). Defaults to the config's. */
+  shape?: TransformerShape;
+  /** Bytes the weights load as, when they are stored as loaded (GGUF files under any name, e.g. Ollama blobs). Defaults to the model's `.gguf` files. */
+  weightsBytes?: number;
 }
 
 /** An estimate with its parts; `toMemoryEstimate` keeps what the registry stores. */
@@ -45,12 +49,17 @@ export interface MemoryEstimateReport extends MemoryEstimate {
   warnings: string[];
 }
 
-function isModel(input: ModelMetadata | HfConfig): input is ModelMetadata {
-  return typeof input.modelId === 'string' && typeof input.modelType === 'string';
+/** The fields of a model record an estimate reads: a stored record, or one about to be stored. */
+export type EstimatedModel = Pick<ModelMetadata, 'modelType'>
+  & Partial<Pick<ModelMetadata, 'huggingfaceConfig' | 'contextLength' | 'parameterCount' | 'memoryEstimate' | 'quantization' | 'format' | 'files' | 'attentionType'>>;
+
+function isModel(input: EstimatedModel | HfConfig): input is EstimatedModel {
+  // Configs spell it `model_type`; records `modelType`.
+  return typeof input.modelType === 'string';
 }
 
 /** Picks the weights' dtype: asked for, else the model's quantization, else the published dtype. */
-function weightsDtype(options: MemoryEstimateOptions, model: ModelMetadata | undefined, config: HfConfig): { dtype: Dtype; from: string } {
+function weightsDtype(options: MemoryEstimateOptions, model: EstimatedModel | undefined, config: HfConfig): { dtype: Dtype; from: string } {
   if (options.dtype) return { dtype: parseDtype(options.dtype), from: 'asked' };
   const quantized = model?.quantization && normalizeDtype(model.quantization);
   if (quantized) return { dtype: quantized, from: 'quantization' };
@@ -69,12 +78,12 @@ function weightsDtype(options: MemoryEstimateOptions, model: ModelMetadata | und
  * KV cache = 2 x layers x kvHeads x headDim x bytes per token (MLA: the latent), times context
  * (sliding-window layers stop at their window) and batch. GGUF models weigh what their files do.
  */
-export function estimateMemory(input: ModelMetadata | HfConfig, options: MemoryEstimateOptions = {}): MemoryEstimateReport {
+export function estimateMemory(input: EstimatedModel | HfConfig, options: MemoryEstimateOptions = {}): MemoryEstimateReport {
   const model = isModel(input) ? input : undefined;
   const config: HfConfig = model ? (model.huggingfaceConfig ?? {}) : input;
   const { batch = 1 } = options;
   const warnings: string[] = [];
-  const shape = transformerShape(config);
+  const shape = options.shape ?? transformerShape(config);
   const contextLength = shape.contextLength ?? model?.contextLength;
   const context = options.context ?? Math.min(contextLength ?? DEFAULT_ESTIMATE_CONTEXT, DEFAULT_ESTIMATE_CONTEXT);
   for (const [name, value] of [['context', context], ['batch', batch]] as const) {
@@ -95,7 +104,7 @@ export function estimateMemory(input: ModelMetadata | HfConfig, options: MemoryE
   const { dtype, from } = weightsDtype(options, model, config);
   let weightsBytes: number;
   let weightsMethod: string;
-  const ggufBytes = model?.format === 'gguf' ? model.files.filter((f) => f.path.endsWith('.gguf')).reduce((a, f) => a + (f.size ?? 0), 0) : 0;
+  const ggufBytes = options.weightsBytes ?? (model?.format === 'gguf' ? (model.files ?? []).filter((f) => f.path.endsWith('.gguf')).reduce((a, f) => a + (f.size ?? 0), 0) : 0);
   if (!options.dtype && ggufBytes > 0) {
     weightsBytes = ggufBytes;
     weightsMethod = 'gguf file bytes';
@@ -103,7 +112,7 @@ export function estimateMemory(input: ModelMetadata | HfConfig, options: MemoryE
     weightsBytes = Math.ceil(parameterCount * bytesPerElement(dtype));
     weightsMethod = `${dtype}${from === 'asked' ? '' : ` (${from})`}`;
   } else {
-    weightsBytes = model?.files.reduce((a, f) => a + (f.size ?? 0), 0) ?? 0;
+    weightsBytes = model?.files?.reduce((a, f) => a + (f.size ?? 0), 0) ?? 0;
     weightsMethod = 'file bytes';
     warnings.push(weightsBytes > 0 ? 'parameter count unknown: weights sized by their files' : 'parameter count unknown: weights not sized');
   }

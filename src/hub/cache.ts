@@ -11,6 +11,11 @@ export function cacheFolderName(repoId: string): string {
   return `models--${repoId.split('/').join('--')}`;
 }
 
+/** `models--org--name` -> `org/name`. */
+export function repoIdOfCacheFolder(folder: string): string {
+  return folder.replace(/^models--/, '').split('--').join('/');
+}
+
 /**
  * The snapshot folder of a repo at a revision (branch, tag or commit), or undefined when the
  * cache does not hold it. A repo with no ref file but exactly one snapshot uses that one.

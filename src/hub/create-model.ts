@@ -3,7 +3,7 @@
  * Pure: no files, no network. `importFromHuggingFace` gathers the inputs and calls this.
  */
 import {
-  attentionTypeOfShape, countParametersFromConfig, estimateMemory, toMemoryEstimate, transformerShape, type MemoryEstimateOptions, type HfConfig,
+  attentionTypeOfShape, countParametersFromConfig, estimateMemory, quantizationOfConfig, toMemoryEstimate, transformerShape, type MemoryEstimateOptions, type HfConfig,
 } from '../estimate/index.js';
 import { validateModel, type ModelFile, type ModelFormat, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import type { ModelCard } from './model-card.js';
@@ -75,7 +75,6 @@ export function createModelFromHuggingFace(modelId: string, hfConfig: HfConfig, 
     if (!counted) warnings.push('config.json lacks the sizes (layers, hidden size, heads, vocabulary) to count parameters');
   }
 
-  const quant = hfConfig.quantization_config as { quant_method?: unknown; bits?: unknown } | undefined;
   const input: ModelMetadataInput = {
     modelId,
     modelName: modelId.split('/').pop() ?? modelId,
@@ -100,7 +99,8 @@ export function createModelFromHuggingFace(modelId: string, hfConfig: HfConfig, 
   if (card?.baseModel) input.baseModel = card.baseModel;
   const format = formatOf(files, weights);
   if (format) input.format = format;
-  if (quant && typeof quant === 'object' && typeof quant.quant_method === 'string') input.quantization = typeof quant.bits === 'number' ? `${quant.quant_method}-${quant.bits}bit` : quant.quant_method;
+  const quantization = quantizationOfConfig(hfConfig);
+  if (quantization) input.quantization = quantization;
   if (parameterCount !== undefined) input.parameterCount = parameterCount;
   const attention = attentionTypeOfShape(shape);
   if (attention) input.attentionType = attention;

@@ -31,22 +31,32 @@ const SUFFIX_TASKS: [RegExp, PipelineType][] = [
 ];
 
 const TEXT_OUT: Partial<Record<PipelineType, string>> = { 'automatic-speech-recognition': 'text', 'image-to-text': 'text', 'image-text-to-text': 'text' };
-const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity']);
+const EMBEDDING_TASKS = new Set(['feature-extraction', 'sentence-similarity', 'image-feature-extraction']);
+/** Tasks whose only input is an image. */
+const IMAGE_ONLY_TASKS = new Set(['image-classification', 'image-feature-extraction']);
+/** Vision backbones: their bare `...Model` class embeds images, not text. */
+/** Speech encoders: they hear raw audio whatever head they carry. */
+const AUDIO_FAMILIES = /^(wav2vec2|wav2vec2-bert|wav2vec2-conformer|hubert|wavlm|data2vec-audio|unispeech|unispeech-sat|sew|sew-d|whisper)$/;
+const VISION_FAMILIES = /^(vit|deit|beit|dinov2|dino|swin|swinv2|convnext|convnextv2|resnet|regnet|efficientnet|mobilenet_v2|mobilevit|siglip_vision_model|clip_vision_model)$/;
 
 /** The task a model does, from the hub's tag or the architecture's name. */
 export function inferPipelineTag(architecture: string, config: HfConfig, shape: TransformerShape): string | undefined {
   if (/ForConditionalGeneration$/.test(architecture)) {
+    // Whisper and kin are seq2seq too, but hear audio: their task is speech recognition.
+    if (/^(Whisper|Speech2Text)/.test(architecture)) return 'automatic-speech-recognition';
     if (config.vision_config) return 'image-text-to-text';
     if (shape.encoderDecoder) return 'text2text-generation';
     return 'text-generation';
   }
+  if (/Model$/.test(architecture) && VISION_FAMILIES.test(shape.family)) return 'image-feature-extraction';
   return SUFFIX_TASKS.find(([pattern]) => pattern.test(architecture))?.[1];
 }
 
-function modalitiesOf(task: string | undefined, config: HfConfig): Modality[] {
+function modalitiesOf(task: string | undefined, config: HfConfig, family: string): Modality[] {
   const found = new Set<Modality>();
   const data = task ? (PIPELINE_DATA as Record<string, { modality: string } | undefined>)[task] : undefined;
-  if (!data || data.modality === 'nlp') found.add('text');
+  if (AUDIO_FAMILIES.test(family)) found.add('audio');
+  else if (!data || data.modality === 'nlp') found.add('text');
   if (data?.modality === 'cv' || /image|video/.test(task ?? '') || config.vision_config) found.add('image');
   if (data?.modality === 'audio' || /audio|speech/.test(task ?? '') || config.audio_config) found.add('audio');
   if (/video/.test(task ?? '')) found.add('video');
@@ -60,12 +70,12 @@ function ioSpecs(task: string | undefined, shape: TransformerShape, config: HfCo
   const hidden = shape.hidden ?? 'hidden';
   const labels = typeof config.id2label === 'object' && config.id2label ? Object.keys(config.id2label).length : 'labels';
   const inputs: IOSpecInput[] = [];
-  if (task === 'image-classification' || task === 'image-text-to-text' || config.vision_config) {
+  if ((task && IMAGE_ONLY_TASKS.has(task)) || task === 'image-text-to-text' || config.vision_config) {
     inputs.push({ name: 'pixel_values', dataType: 'IMAGE', dtype: 'float32', shape: ['batch', 3, 'height', 'width'], description: 'normalised image pixels' });
   }
-  if (task === 'automatic-speech-recognition' || task === 'audio-classification') {
+  if (task === 'automatic-speech-recognition' || task === 'audio-classification' || AUDIO_FAMILIES.test(shape.family)) {
     inputs.push({ name: 'input_features', dataType: 'AUDIO', dtype: 'float32', shape: ['batch', 'features', 'frames'], description: 'audio features (log-mel or raw samples)' });
-  } else if (task !== 'image-classification') {
+  } else if (!task || !IMAGE_ONLY_TASKS.has(task)) {
     inputs.push({ name: 'input_ids', dataType: 'TOKENS', dtype: 'int64', shape: seq, description: 'token ids from the tokenizer' });
     inputs.push({ name: 'attention_mask', dataType: 'TOKENS', dtype: 'int64', shape: seq, description: '1 for real tokens, 0 for padding', optional: true });
     if (typeof config.type_vocab_size === 'number' && config.type_vocab_size > 1) {
@@ -108,7 +118,7 @@ export function describeModelKind({ architecture, config, shape, pipelineTag, ta
   tokenizerConfig?: HfConfig;
 }): ModelKind {
   const task = pipelineTag ?? inferPipelineTag(architecture, config, shape);
-  const modalities = modalitiesOf(task, config);
+  const modalities = modalitiesOf(task, config, shape.family);
   let modelType: ModelType;
   let warning: string | undefined;
   if ((task && EMBEDDING_TASKS.has(task)) || tags.includes('sentence-transformers')) modelType = 'embedding_model';
@@ -128,6 +138,7 @@ export function describeModelKind({ architecture, config, shape, pipelineTag, ta
   if (tokenizerConfig?.chat_template || tags.includes('conversational')) capabilities.add('chat');
   if (tags.includes('code')) capabilities.add('code');
   if (task === 'fill-mask') capabilities.add('fill_mask');
+  if (task === 'automatic-speech-recognition') capabilities.add('speech_recognition');
   if (task === 'translation' || task === 'summarization' || task === 'text-classification' || task === 'question-answering') capabilities.add(task.replace(/-/g, '_'));
   const kind: ModelKind = { modelType, modalities, ...ioSpecs(task, shape, config, modelType), capabilities: [...capabilities] };
   if (task) kind.pipelineTag = task;

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { DuckDBListValue, LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { ModelManagerError } from '../../errors.js';
-import { searchTerms, type SortField } from '../query.js';
+import { searchTerms } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
 import { openWithRetry } from './duckdb-lease.js';
 
@@ -36,14 +36,6 @@ export const ROW_PLACEHOLDERS = `(${MODEL_COLUMNS.split(',').map(() => '?').join
 // Rows per INSERT statement when adding many models: one statement per row is slow in DuckDB.
 export const INSERT_CHUNK = 200;
 
-export const SORT_COLUMNS = {
-  modelId: 'model_id',
-  modelName: 'model_name',
-  parameterCount: 'parameter_count',
-  contextLength: 'context_length',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<SortField, string>;
 
 export function modelRow(model: ModelMetadata, version: number): DuckDBValue[] {
   const text = (v: string | undefined) => v ?? null;

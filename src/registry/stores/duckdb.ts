@@ -15,8 +15,9 @@ import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../qu
 import type { ModelMetadata } from '../schema.js';
 import { DuckDbFile, type DuckDbLeaseOptions } from './duckdb-lease.js';
 import {
-  APP_MARK, INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, SCHEMA, SCHEMA_VERSION, SORT_COLUMNS, checkExistingFile, exec, modelRow, rows, typesOf,
+  APP_MARK, INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, SCHEMA, SCHEMA_VERSION, checkExistingFile, exec, modelRow, rows, typesOf,
 } from './duckdb-schema.js';
+import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 
 export class DuckDbStore implements RegistryStore {
@@ -128,28 +129,15 @@ export class DuckDbStore implements RegistryStore {
   }
 
   #where(f: ModelFilter): { sql: string; values: DuckDBValue[] } {
-    const clauses: string[] = [];
-    const values: DuckDBValue[] = [];
+    const { clauses, values: scalars } = scalarClauses(f);
+    const values: DuckDBValue[] = [...scalars];
     const add = (clause: string, value: DuckDBValue) => {
       clauses.push(clause);
       values.push(value);
     };
-    const inList = (column: string, list: unknown) => {
-      if (!Array.isArray(list)) return;
-      clauses.push(`${column} IN (${list.map(() => '?').join(',')})`);
-      values.push(...(list as string[]));
-    };
-    inList('model_type', f.modelType);
-    inList('architecture', f.architecture);
-    inList('attention_type', f.attentionType);
-    inList('format', f.format);
-    inList('source', f.source);
     if (f.tags) add('list_has_all(tags, ?)', listValue(f.tags));
     if (Array.isArray(f.inputType)) add('list_has_any(input_types, ?)', listValue(f.inputType as string[]));
     if (Array.isArray(f.outputType)) add('list_has_any(output_types, ?)', listValue(f.outputType as string[]));
-    if (f.minParams !== undefined) add('parameter_count >= ?', f.minParams);
-    if (f.maxParams !== undefined) add('parameter_count <= ?', f.maxParams);
-    if (f.fitsBytes !== undefined) add('total_bytes <= ?', f.fitsBytes);
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
   }
 

@@ -4,7 +4,6 @@
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ModelManagerError } from '../../errors.js';
-import type { SortField } from '../query.js';
 
 export const APP_MARK = 'model-manager';
 export const SCHEMA_VERSION = '1';
@@ -55,14 +54,6 @@ CREATE TABLE IF NOT EXISTS model_cache (
 CREATE VIRTUAL TABLE IF NOT EXISTS models_fts USING fts5(names, tags, description, tokenize = 'unicode61 remove_diacritics 0');
 `;
 
-export const SORT_COLUMNS = {
-  modelId: 'model_id',
-  modelName: 'model_name',
-  parameterCount: 'parameter_count',
-  contextLength: 'context_length',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<SortField, string>;
 
 export type Row = { data: string };
 

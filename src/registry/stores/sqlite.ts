@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import { ModelManagerError } from '../../errors.js';
 import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
-import { APP_MARK, CURRENT_RECORD, SCHEMA, SCHEMA_VERSION, SORT_COLUMNS, checkExistingFile, type Row } from './sqlite-schema.js';
+import { APP_MARK, CURRENT_RECORD, SCHEMA, SCHEMA_VERSION, checkExistingFile, type Row } from './sqlite-schema.js';
+import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import type { CountMap, RegistryStats, RegistryStore, StoredModel, VersionInfo } from './store.js';
 
 export class SqliteStore implements RegistryStore {
@@ -151,22 +152,8 @@ export class SqliteStore implements RegistryStore {
   }
 
   #where(f: ModelFilter): { sql: string; params: unknown[] } {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      clauses.push(clause);
-      params.push(value);
-    };
-    const inList = (column: string, values: unknown) => {
-      if (!Array.isArray(values)) return;
-      clauses.push(`${column} IN (${values.map(() => '?').join(',')})`);
-      params.push(...values);
-    };
-    inList('model_type', f.modelType);
-    inList('architecture', f.architecture);
-    inList('attention_type', f.attentionType);
-    inList('format', f.format);
-    inList('source', f.source);
+    const { clauses, values } = scalarClauses(f);
+    const params: unknown[] = [...values];
     if (f.tags) {
       clauses.push(`model_id IN (SELECT model_id FROM model_tags WHERE tag IN (${f.tags.map(() => '?').join(',')})
         GROUP BY model_id HAVING count(*) = ?)`);
@@ -177,9 +164,6 @@ export class SqliteStore implements RegistryStore {
       clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
       params.push(direction, ...types);
     }
-    if (f.minParams !== undefined) add('parameter_count >= ?', f.minParams);
-    if (f.maxParams !== undefined) add('parameter_count <= ?', f.maxParams);
-    if (f.fitsBytes !== undefined) add('total_bytes <= ?', f.fitsBytes);
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 

@@ -6,3 +6,4 @@ export * from './config.js';
 export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
+export * from './server/index.js';

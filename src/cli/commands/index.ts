@@ -8,6 +8,7 @@ import * as remove from './remove.js';
 import * as restore from './restore.js';
 import * as rollback from './rollback.js';
 import * as search from './search.js';
+import * as serve from './serve.js';
 import * as show from './show.js';
 import * as stats from './stats.js';
 import * as update from './update.js';
@@ -17,4 +18,5 @@ import * as versions from './versions.js';
 export const COMMANDS: ((program: Command) => void)[] = [
   list.register, show.register, search.register, stats.register, add.register, update.register, remove.register,
   exportCmd.register, restore.register, versions.register, rollback.register, metric.register, clearCache.register,
+  serve.register,
 ];

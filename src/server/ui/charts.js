@@ -46,6 +46,7 @@ export function estimateVsMeasured(groups, { format = String, width = 640, title
     svg.append(s('text', { x: labelWidth - 8, y: y + bar + 4, 'text-anchor': 'end', class: 'chart-label' }, truncate(g.label, 28)));
     [['estimate', g.estimate, '#a5b4fc'], ['measured', g.measured, '#4f46e5']].forEach(([kind, v, color], k) => {
       const yy = y + k * bar;
+      if (v === null) return; // not applicable (e.g. nothing measures the KV cache alone)
       if (!Number.isFinite(v)) {
         svg.append(s('text', { x: labelWidth + 4, y: yy + bar - 3, class: 'chart-value muted' }, `no ${kind}`));
         return;

@@ -30,7 +30,7 @@ function memorySection(m) {
   const e = m.memoryEstimate;
   const measured = m.measured;
   const groups = [{ label: 'total memory', estimate: e?.totalBytes, measured: measured?.memoryBytes }];
-  if (e) groups.push({ label: 'weights', estimate: e.weightsBytes }, { label: `KV cache (${e.context} tokens)`, estimate: e.kvCacheBytes ?? e.kvCacheBytesPerToken * e.context * e.batch });
+  if (e) groups.push({ label: 'weights', estimate: e.weightsBytes, measured: null }, { label: `KV cache (${e.context} tokens)`, estimate: e.kvCacheBytes ?? e.kvCacheBytesPerToken * e.context * e.batch, measured: null });
   return h('div', { class: 'card' }, h('h2', {}, 'Memory: estimate and measured'),
     e || measured ? estimateVsMeasured(groups, { format: bytes }) : h('p', { class: 'muted' }, 'No estimate yet (`mm estimate`) and never loaded by the runtime.'),
     facts([

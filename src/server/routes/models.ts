@@ -46,6 +46,11 @@ export function filterOf(q: ListQuery): ModelFilter {
 export async function listVisible(ctx: ServerContext, caller: Caller, q: ListQuery): Promise<{ models: ModelMetadata[]; total: number }> {
   const filter = filterOf(q);
   const modalities = values(q.modality)?.map((m) => m.toLowerCase());
+  if (caller.role === 'admin' && !modalities) {
+    // Admins see everything, so the store can filter and page with its indexes.
+    const [models, total] = await Promise.all([ctx.registry.listModels(filter), ctx.registry.countModels(filter)]);
+    return { models, total };
+  }
   const all = await ctx.registry.listModels({ ...filter, limit: undefined, offset: undefined });
   const visible = all.filter((m) => canSee(caller, m) && (!modalities || m.modalities.some((x) => modalities.includes(x))));
   return { models: page(visible, filter), total: visible.length };
@@ -200,7 +205,9 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     },
   }, async (req) => {
     const limit = req.query.limit ?? 50;
-    const hits = (await ctx.registry.searchModels(req.query.q, { limit: 10_000 })).filter((h) => canSee(req.caller, h.model)).slice(0, limit);
+    const admin = req.caller.role === 'admin';
+    const found = await ctx.registry.searchModels(req.query.q, { limit: admin ? limit : 10_000 });
+    const hits = admin ? found : found.filter((h) => canSee(req.caller, h.model)).slice(0, limit);
     return { count: hits.length, hits };
   });
 

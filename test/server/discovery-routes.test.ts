@@ -38,9 +38,9 @@ const auth = ApiKeys.fromRecords([writer.record, reader.record]);
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 test('register takes a path inside the roots (resolved), refuses others before discovery sees them', async () => {
-  let discovery: ReturnType<typeof recordingDiscovery> | undefined;
-  await using h = await startHarness({ auth, discovery: lazy(() => discovery!.service) }, []);
-  discovery = recordingDiscovery(h.registry);
+  const ref: { current?: ReturnType<typeof recordingDiscovery> } = {};
+  await using h = await startHarness({ auth, discovery: lazy(() => ref.current!.service) }, []);
+  const discovery = (ref.current = recordingDiscovery(h.registry));
   mkdirSync(join(h.modelsDir, 'tiny-llama'));
   const outside = join(h.dir, 'outside');
   mkdirSync(outside);
@@ -65,12 +65,12 @@ test('register takes a path inside the roots (resolved), refuses others before d
 });
 
 test('status, logs, discovered, validate and refresh pass through; hidden models stay hidden', async () => {
-  let discovery: ReturnType<typeof recordingDiscovery> | undefined;
-  await using h = await startHarness({ auth, discovery: lazy(() => discovery!.service) }, [
+  const ref: { current?: ReturnType<typeof recordingDiscovery> } = {};
+  await using h = await startHarness({ auth, discovery: lazy(() => ref.current!.service) }, [
     model('local/seen', { source: 'discovered' }),
     model('local/hidden', { source: 'discovered', accessLevel: 'admin_only' }),
   ]);
-  discovery = recordingDiscovery(h.registry);
+  const discovery = (ref.current = recordingDiscovery(h.registry));
   assert.equal((await h.app.inject({ url: '/api/models/discovery/status', headers: as(reader.key) })).json().running, false);
   const logs = (await h.app.inject({ url: '/api/models/discovery/logs?limit=5', headers: as(reader.key) })).json();
   assert.equal(logs.logs[0].level, 'warn');

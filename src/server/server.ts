@@ -54,6 +54,8 @@ export interface CreateServerOptions {
 /** The caller of public paths (UI, docs, health) on a server with keys: it may read nothing through the API. */
 const ANONYMOUS: Caller = Object.freeze({ user: 'anonymous', role: 'reader', groups: Object.freeze([]) });
 
+const UI_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 /** Paths anyone may fetch: the UI, its assets, the API description and the health check. */
 function isPublic(url: string): boolean {
   return !(url.startsWith('/api/') || url.startsWith('/v1/') || url === '/metrics' || url.startsWith('/metrics?'));
@@ -113,6 +115,14 @@ export async function createServer({
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  // The UI renders model data as text nodes only; the policy makes sure nothing else ever runs.
+  app.addHook('onSend', async (req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !req.url.startsWith('/docs')) {
+      reply.header('content-security-policy', UI_CSP);
+    }
+    reply.header('x-content-type-options', 'nosniff');
   });
 
   app.setErrorHandler((error, req, reply) => {

@@ -92,3 +92,13 @@ function lazy(get: () => DiscoveryService): DiscoveryService {
     register: (p, o) => get().register(p, o), validate: (id) => get().validate(id),
   };
 }
+
+test('register refuses a localPath override outside the roots', async () => {
+  const ref: { current?: ReturnType<typeof recordingDiscovery> } = {};
+  await using h = await startHarness({ auth, discovery: lazy(() => ref.current!.service) }, []);
+  const discovery = (ref.current = recordingDiscovery(h.registry));
+  mkdirSync(join(h.modelsDir, 'ok'));
+  const res = await h.app.inject({ method: 'POST', url: '/api/models/register', headers: as(writer.key), payload: { path: join(h.modelsDir, 'ok'), metadata: { localPath: '/etc' } } });
+  assert.equal(res.statusCode, 403);
+  assert.deepEqual(discovery.calls, []);
+});

@@ -165,3 +165,16 @@ test('the OpenAPI document describes the routes and /docs serves the viewer', as
   assert.equal(viewer.statusCode, 200);
   assert.match(viewer.body, /swagger/i);
 });
+
+test('an update cannot rename a model, and the UI is served with a strict content policy', async () => {
+  await using h = await startHarness({}, seed);
+  const rename = await h.app.inject({ method: 'PUT', url: '/api/models/acme/vision', payload: { modelId: 'acme/other' } });
+  assert.equal(rename.statusCode, 400);
+  assert.equal(rename.json().error.code, 'INVALID_METADATA');
+  const page = await h.app.inject('/');
+  assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
+  assert.match(page.body, /<main id="view"/);
+  const script = await h.app.inject('/app.js');
+  assert.equal(script.statusCode, 200);
+  assert.match(String(script.headers['content-type']), /javascript/);
+});

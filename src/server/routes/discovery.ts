@@ -91,6 +91,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
     if (name) overrides.modelName = name;
     if (modalities) overrides.modalities = modalities.map((m) => m.toLowerCase()) as ModelMetadataInput['modalities'];
     if (capabilities) overrides.capabilities = capabilities.map((c) => c.toLowerCase());
+    if (typeof overrides.localPath === 'string') overrides.localPath = await checkModelPath(overrides.localPath, ctx.modelRoots);
     const accessLevel = String(overrides.accessLevel ?? 'public').toLowerCase() as AccessLevel;
     checkAccessResult(req.caller, { accessLevel, groups: overrides.groups ?? [] });
     reply.code(201);

@@ -66,6 +66,11 @@ async function checkLocalPath<T extends { localPath?: unknown }>(ctx: ServerCont
 export async function patchModel(ctx: ServerContext, caller: Caller, id: string, patch: Record<string, unknown>, note: string): Promise<ModelMetadata> {
   requireRole(caller, 'writer', 'changing a model');
   await visibleModel(ctx, caller, id);
+  if (patch.modelId !== undefined && patch.modelId !== id) {
+    throw new ModelManagerError('INVALID_METADATA', 'modelId cannot be changed by an update (remove the model and add it under the new id)', {
+      details: { issues: [{ field: 'modelId', reason: 'read-only' }] },
+    });
+  }
   const checked = await checkLocalPath(ctx, patch);
   return ctx.registry.updateModel(
     id,

@@ -89,6 +89,10 @@ export interface LoadedModelLike {
 /** The parts of `getStatus()` the metrics endpoint reads; each is optional so a leaner status still fits. */
 export interface ManagerStatusLike {
   cache?: { hits?: number; misses?: number; entries?: number };
+  /** Requests waiting, all models together. */
+  queueDepth?: number;
+  memory?: { budgetBytes?: number; usedBytes?: number };
+  counters?: { loads?: number; loadFailures?: number; evictions?: number; expired?: number; released?: number };
 }
 
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */

@@ -13,15 +13,23 @@ async function runtimeSamples(ctx: ServerContext): Promise<Sample[]> {
   ];
   if (!ctx.runtime) return samples;
   const loaded = ctx.runtime.ps();
-  const cache = ctx.runtime.getStatus().cache ?? {};
+  const status = ctx.runtime.getStatus();
+  const cache = status.cache ?? {};
+  const counters = status.counters ?? {};
   samples.push(
     { name: 'mm_loaded_models', help: 'Models loaded in memory.', type: 'gauge', value: loaded.length },
     { name: 'mm_loaded_bytes', help: 'Memory held by loaded models.', type: 'gauge', value: loaded.reduce((n, m) => n + m.sizeBytes, 0) },
-    { name: 'mm_queue_depth', help: 'Requests waiting for a model, all models together.', type: 'gauge', value: loaded.reduce((n, m) => n + m.queue, 0) },
+    { name: 'mm_queue_depth', help: 'Requests waiting for a model, all models together.', type: 'gauge', value: status.queueDepth ?? loaded.reduce((n, m) => n + m.queue, 0) },
     { name: 'mm_embedding_cache_hits_total', help: 'Embeddings answered from the cache.', type: 'counter', value: cache.hits ?? 0 },
     { name: 'mm_embedding_cache_misses_total', help: 'Embeddings computed because the cache missed.', type: 'counter', value: cache.misses ?? 0 },
     { name: 'mm_embedding_cache_entries', help: 'Embeddings held in the cache.', type: 'gauge', value: cache.entries ?? 0 },
   );
+  if (status.memory?.budgetBytes !== undefined) {
+    samples.push({ name: 'mm_memory_budget_bytes', help: 'Memory all loaded models may take together.', type: 'gauge', value: status.memory.budgetBytes });
+  }
+  for (const [event, value] of Object.entries(counters)) {
+    if (value !== undefined) samples.push({ name: 'mm_model_events_total', help: 'Model lifecycle events: loads, load failures, evictions, keep-alive expiries, releases.', type: 'counter', value, labels: { event } });
+  }
   for (const m of loaded) {
     samples.push({ name: 'mm_model_queue_depth', help: 'Requests waiting for one model.', type: 'gauge', value: m.queue, labels: { model: m.model } });
   }

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { ApiKeys, createApiKey } from '../../src/index.js';
 import { model, startHarness } from '../server/harness.js';
 import { decodePng } from './png.js';
 
@@ -96,6 +97,30 @@ test('find a model, open it, compare two, and screenshot the UI', { skip, timeou
     const [hr, hg, hb] = image.pixel(640, 10);
     assert.ok(hr < 40 && hg < 40 && hb < 60, 'the dark header is drawn: the stylesheet loaded');
     assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+  }
+});
+
+test('with API keys on, the UI asks for a key, keeps it, and shows only what the key may see', { skip, timeout: 60_000 }, async () => {
+  const reader = createApiKey({ user: 'rita', role: 'reader' });
+  const hidden = model('org/secret', { accessLevel: 'admin_only' });
+  await using h = await startHarness({ auth: ApiKeys.fromRecords([reader.record]) }, [...models, hidden]);
+  const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${address}/`);
+    await page.waitForSelector('#banner:not([hidden])');
+    assert.match(await page.locator('#banner').innerText(), /API key/);
+    await page.fill('#api-key', reader.key);
+    await page.click('#key-form button');
+    await page.waitForSelector('#model-table');
+    assert.equal(await page.locator('#model-table tbody tr').count(), 3, 'the admin-only model is not listed');
+    await page.reload();
+    await page.waitForSelector('#model-table');
+    assert.equal(await page.evaluate('localStorage.getItem("mm.apiKey")'), reader.key);
   } finally {
     await browser?.close();
   }

@@ -125,6 +125,22 @@ function trySection(m) {
     h('div', { class: 'form-actions' }, h('button', { class: 'primary', onclick: run }, 'Run'), h('span', { class: 'muted small' }, 'runs through the OpenAI-compatible API')), out);
 }
 
+/** Validate (files present and readable) and test-load (load once, free), with the outcome beside them. */
+function checks(m) {
+  const note = h('span', { class: 'muted small', id: 'check-result' });
+  const run = async (label, path, method, describe) => {
+    note.textContent = `${label}…`;
+    try {
+      note.textContent = describe(await api(modelPath(m.modelId, path), { method }));
+    } catch (error) {
+      note.textContent = `${label}: ${error.message}`;
+    }
+  };
+  return [note,
+    h('button', { class: 'ghost', onclick: () => run('validating', 'validate', 'GET', (r) => (r.ok ? 'files check out ✓' : `problems: ${r.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`)) }, 'Validate'),
+    h('button', { class: 'ghost', onclick: () => run('loading', 'test-load', 'POST', (r) => `loaded and freed in ${ms(r.loadTimeMs)} ✓`) }, 'Test load')];
+}
+
 export async function modelView(id) {
   const root = h('section', { class: 'model-page' });
   const render = async () => {
@@ -132,11 +148,11 @@ export async function modelView(id) {
     clear(root,
       h('div', { class: 'page-head' },
         h('div', {}, h('a', { href: '#/models', class: 'muted small' }, '← all models'), h('h1', {}, m.displayName ?? m.modelId),
-          h('p', { class: 'muted mono' }, m.modelId),
+          m.displayName ? h('p', { class: 'muted mono' }, m.modelId) : null,
           h('div', { class: 'badges' }, h('span', { class: 'badge' }, m.modelType.replace(/_/g, ' ')), m.format ? h('span', { class: `badge fmt-${m.format}` }, m.format) : null,
             m.attentionType ? h('span', { class: 'badge' }, m.attentionType.toUpperCase()) : null, h('span', { class: `badge access-${m.accessLevel}` }, m.accessLevel.replace('_', ' ')),
             m.status === 'missing' ? h('span', { class: 'badge warn' }, 'files missing') : null)),
-        h('div', { class: 'actions' }, h('a', { class: 'button ghost', href: `#/compare/${encodeURIComponent(m.modelId)}` }, 'Compare with…'))),
+        h('div', { class: 'actions' }, checks(m), h('a', { class: 'button ghost', href: `#/compare/${encodeURIComponent(m.modelId)}` }, 'Compare with…'))),
       m.description ? h('p', { class: 'lead' }, m.description) : null,
       h('div', { class: 'grid two' },
         h('div', { class: 'card' }, h('h2', {}, 'Overview'), facts([

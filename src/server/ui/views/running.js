@@ -31,7 +31,7 @@ export async function runningView() {
             h('thead', {}, h('tr', {}, ['Model', 'Backend', 'Device', 'Size', 'Workers', 'In use', 'Queue', 'Expires', ''].map((c) => h('th', {}, c)))),
             h('tbody', {}, ps.models.map((m) => h('tr', {}, h('td', {}, h('a', { href: `#/model/${encodeURIComponent(m.model)}` }, m.name)), h('td', {}, m.backend), h('td', {}, m.device),
               h('td', { class: 'num' }, bytes(m.size)), h('td', { class: 'num' }, m.workers), h('td', { class: 'num' }, m.refs), h('td', { class: 'num' }, m.queue),
-              h('td', {}, m.expires_at ? when(m.expires_at) : 'kept'), h('td', {}, h('button', { class: 'ghost small', onclick: () => release(m.model) }, 'release'))))))));
+              h('td', {}, m.expires_at ? when(m.expires_at) : m.refs > 0 ? 'in use' : 'kept until released'), h('td', {}, h('button', { class: 'ghost small', onclick: () => release(m.model) }, 'release'))))))));
   };
   await render();
   return root;

@@ -3,7 +3,7 @@
  * discovered models, registering a path, metadata (one and bulk), category and validation.
  */
 import type { FastifyInstance } from 'fastify';
-import { isModelManagerError, toModelManagerError } from '../../errors.js';
+import { toModelManagerError } from '../../errors.js';
 import type { AccessLevel, ModelMetadataInput } from '../../registry/schema.js';
 import { fromSnakeCase } from '../../registry/transfer.js';
 import { canSee, checkAccessResult, requireRole } from '../auth/access.js';
@@ -133,7 +133,6 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
         await patchModel(ctx, req.caller, id, camelPatch(u.metadata), 'bulk metadata');
         updated.push(id);
       } catch (error) {
-        if (!isModelManagerError(error) && !(error instanceof Error)) throw error;
         failed.push({ modelId: id, error: toModelManagerError(error).toJSON() });
       }
     }

@@ -6,4 +6,19 @@ export * from './config.js';
 export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
+export {
+  importFromHuggingFace, syncHuggingFace, createModelFromHuggingFace, resolveHfSnapshot, fetchHubSnapshot, findCachedSnapshot,
+  readModelFolder, parseModelCard, snapshotModelId, folderModelId, hubError, describeModelKind,
+  type HfImportOptions, type HfImportOutcome, type HfImportAction, type HfSyncResult, type HfSnapshot, type HfSourceKind,
+  type CreateModelOptions, type HubClientOptions, type ModelCard, type ModelKind, type WeightsSummary,
+} from './hub/index.js';
+export {
+  estimateMemory, toMemoryEstimate, countParametersFromConfig, detectAttentionType, transformerShape, kvCacheShape, parseDtype,
+  bytesPerElement, DEFAULT_ESTIMATE_CONTEXT, PARAMETER_COUNTERS,
+  type MemoryEstimateOptions, type MemoryEstimateReport, type ConfigParameterCount, type TransformerShape, type HfConfig, type Dtype,
+} from './estimate/index.js';
+export * from './runtime/index.js';
+export * from './testmodels/index.js';
+export * from './runtime/backends/index.js';
+export * from './discovery/index.js';
 export * from './server/index.js';

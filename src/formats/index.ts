@@ -1,2 +1,7 @@
 /** Readers of model file headers (never the weights), shared by import, estimation and discovery. */
 export * from './safetensors.js';
+export * from './bounded-reader.js';
+export * from './gguf.js';
+export * from './gguf-shards.js';
+export * from './onnx.js';
+export * from './ggml.js';

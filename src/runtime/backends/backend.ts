@@ -34,19 +34,25 @@ export interface EmbeddingParams {
 }
 
 export interface GenerationParams {
-  /** Most new tokens to generate. */
+  /** Most new tokens to generate. Defaults to 256 in the built-in backends. */
   maxTokens?: number;
   temperature?: number;
   topK?: number;
   topP?: number;
   seed?: number;
   stop?: readonly string[];
+  /** Receives the text as it is generated, piece by piece (streaming). */
+  onToken?: (text: string) => void;
+  /** Stops the generation; the text so far is returned. */
+  signal?: AbortSignal;
 }
 
 export interface GenerationOutput {
   text: string;
   /** Tokens generated (for throughput figures). */
   tokens: number;
+  /** Why generation ended, when the backend knows: `length` when maxTokens was reached. */
+  finishReason?: 'stop' | 'length';
 }
 
 /** One loaded instance of a model on one device. */
@@ -57,6 +63,8 @@ export interface LoadedModel {
   readonly memoryBytes?: number;
   /** Vector length of embeddings, when known. */
   readonly dimensions?: number;
+  /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
+  readonly warning?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */

@@ -1,0 +1,137 @@
+/**
+ * Discovery benchmark: cold scan, unchanged rescan and bytes read per model over a generated
+ * tree of model folders, against a naive full read of the same files measured in the same run.
+ *
+ *   npm run bench:discovery -- [--models 10000] [--naive-bytes 1073741824] [--tree DIR] [--keep]
+ *
+ * `--tree DIR` builds the tree in DIR once and reuses it on later runs (building 10,000 folders
+ * takes minutes on a slow disk); registry and scan state are fresh in every run.
+ *
+ * The naive read cannot read terabytes of (sparse) weights in a benchmark: it reads one model of
+ * each kind up to `--naive-bytes` per file, measures its throughput, and extrapolates to the
+ * tree's declared bytes. The printout says which figures are measured and which extrapolated.
+ */
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Discovery, Registry, formatBytes, loadConfig } from '../src/index.js';
+import { buildBenchTree, type BenchTree } from './discovery-tree.js';
+
+const { values } = parseArgs({
+  options: { models: { type: 'string', default: '10000' }, 'naive-bytes': { type: 'string', default: String(2 ** 30) }, tree: { type: 'string' }, keep: { type: 'boolean', default: false } },
+});
+const count = Number(values.models);
+const naiveCap = Number(values['naive-bytes']);
+
+/** Reads every file of a folder from start to end (up to `cap` bytes each); returns bytes and ms. */
+function naiveRead(dir: string, cap: number): { bytes: number; declared: number; ms: number } {
+  const buf = Buffer.allocUnsafe(8 * 2 ** 20);
+  let bytes = 0;
+  let declared = 0;
+  const t0 = performance.now();
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    declared += statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      let pos = 0;
+      for (let n = 1; n > 0 && pos < cap; pos += n) n = readSync(fd, buf, 0, Math.min(buf.length, cap - pos), pos);
+      bytes += pos;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { bytes, declared, ms: performance.now() - t0 };
+}
+
+/** The tree described by DIR/tree.json when it has `count` models, else a new one written there. */
+function reuseOrBuild(dir: string, count: number): BenchTree {
+  const manifest = join(dir, 'tree.json');
+  if (existsSync(manifest)) {
+    const tree = JSON.parse(readFileSync(manifest, 'utf8')) as BenchTree;
+    if (tree.models === count) return tree;
+    rmSync(join(dir, 'models'), { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  const tree = buildBenchTree(dir, count);
+  writeFileSync(manifest, JSON.stringify(tree));
+  return tree;
+}
+
+const base = mkdtempSync(join(tmpdir(), 'mm-bench-discovery-'));
+try {
+  let t = performance.now();
+  const tree = reuseOrBuild(values.tree ?? base, count);
+  const buildMs = performance.now() - t;
+  console.error(`${values.tree ? 'using' : 'built'} ${count} model folders (${formatBytes(tree.declaredBytes)} declared, sparse) in ${(buildMs / 1000).toFixed(1)} s under ${tree.root}`);
+
+  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
+  await using registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db'), config });
+  await using discovery = await Discovery.create({ registry, config, roots: [tree.root] });
+
+  const cpu = (since: NodeJS.CpuUsage) => {
+    const u = process.cpuUsage(since);
+    return Math.round((u.user + u.system) / 1000);
+  };
+  const load = () => Number(loadavg()[0]!.toFixed(1));
+  const loadBefore = load();
+  t = performance.now();
+  let c0 = process.cpuUsage();
+  const cold = await discovery.refresh();
+  const coldMs = performance.now() - t;
+  const coldCpuMs = cpu(c0);
+  t = performance.now();
+  c0 = process.cpuUsage();
+  const warm = await discovery.refresh();
+  const rescanMs = performance.now() - t;
+  const rescanCpuMs = cpu(c0);
+  if (cold.counts.added !== count || warm.counts.unchanged !== count || cold.warnings.length > 0) {
+    throw new Error(`unexpected counts: cold ${JSON.stringify(cold.counts)}, rescan ${JSON.stringify(warm.counts)}, first warning ${JSON.stringify(cold.warnings[0])}`);
+  }
+
+  let naiveBytes = 0;
+  let naiveMs = 0;
+  for (const dir of tree.samples) {
+    const r = naiveRead(dir, naiveCap);
+    naiveBytes += r.bytes;
+    naiveMs += r.ms;
+  }
+  const naiveThroughput = naiveBytes / (naiveMs / 1000);
+  const naiveFullMs = (tree.declaredBytes / naiveThroughput) * 1000;
+
+  const perModel = cold.bytesRead / count;
+  const result = {
+    models: count,
+    declaredBytes: tree.declaredBytes,
+    coldScanMs: Math.round(coldMs),
+    coldScanCpuMs: coldCpuMs,
+    rescanMs: Math.round(rescanMs),
+    rescanCpuMs,
+    machine: { cpus: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: load() },
+    bytesReadPerModel: Math.round(perModel),
+    maxBytesReadPerModel: cold.maxModelBytesRead,
+    rescanBytesRead: warm.bytesRead,
+    naive: { sampledFolders: tree.samples.length, bytesRead: naiveBytes, ms: Math.round(naiveMs), throughputBytesPerSec: Math.round(naiveThroughput), estimatedFullReadMs: Math.round(naiveFullMs) },
+    ratios: {
+      bytesNaiveOverScan: Math.round(tree.declaredBytes / cold.bytesRead),
+      timeNaiveOverColdScan: Math.round(naiveFullMs / coldMs),
+      coldOverRescan: Number((coldMs / rescanMs).toFixed(1)),
+    },
+    targets: { coldUnder5s: coldMs < 5000, rescanUnder1s: rescanMs < 1000, maxPerModelUnder1MiB: cold.maxModelBytesRead <= 2 ** 20 },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.error(
+    [
+      `machine       ${cpus().length} cores, load average ${loadBefore} before, ${load()} after (other work shares these cores)`,
+      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU for ${count} models (target < 5 s)`,
+      `rescan        ${(rescanMs / 1000).toFixed(2)} s wall, ${(rescanCpuMs / 1000).toFixed(2)} s CPU, nothing re-read (${warm.bytesRead} bytes) (target < 1 s)`,
+      `bytes/model   ${formatBytes(perModel)} average, ${formatBytes(cold.maxModelBytesRead)} at most (target <= 1 MiB); declared weights ${formatBytes(tree.declaredBytes / count)} average`,
+      `naive read    measured ${formatBytes(naiveBytes)} of ${tree.samples.length} sample folders (capped at ${formatBytes(naiveCap)} per file) at ${formatBytes(naiveThroughput)}/s;`,
+      `              extrapolated full read of the tree: ${(naiveFullMs / 1000 / 3600).toFixed(1)} h, ${result.ratios.timeNaiveOverColdScan}x the cold scan; ${result.ratios.bytesNaiveOverScan}x the bytes`,
+    ].join('\n'),
+  );
+} finally {
+  if (!values.keep) rmSync(base, { recursive: true, force: true });
+  else console.error(`kept ${base}`);
+}

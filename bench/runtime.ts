@@ -1,0 +1,218 @@
+/**
+ * Runtime benchmark: what ModelManager costs and what it buys, each figure against a baseline
+ * measured in the same run, on the same generated 'bench' models (realistic shapes, random
+ * weights) and the same inputs.
+ *
+ *   1. task() overhead against calling the backend's loaded model directly (single request)
+ *   2. 64 concurrent single-text embedding requests: dynamic batching vs one call each
+ *   3. embedding cache hits per second (against backend embeddings per second)
+ *   4. cold load: task({taskData: null}) against the backend's own load()
+ *
+ * Run: npm run bench:runtime   (models are written once to $TMPDIR/mm-bench-models)
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LlamaCppBackend } from '../src/runtime/backends/llama-cpp.js';
+import { TransformersBackend } from '../src/runtime/backends/transformers.js';
+import { ModelManager, type InferenceBackend, type LoadedModel } from '../src/runtime/index.js';
+import { writeTestModel, type TestModelFormat, type TestModelTask } from '../src/testmodels/index.js';
+
+const MODELS_DIR = process.env.MM_BENCH_MODELS ?? join(tmpdir(), 'mm-bench-models');
+const WORDS = 'the a model runs fast on small machines while users wait for answers about text search embeddings'.split(' ');
+
+/** Deterministic sentences of 8 to 23 words. */
+function sentences(n: number, salt = 0): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const len = 8 + ((i * 7 + salt) % 16);
+    return Array.from({ length: len }, (_, j) => WORDS[(i * 13 + j * 5 + salt) % WORDS.length]).join(' ') + ` #${salt}-${i}`;
+  });
+}
+
+async function benchModel(format: TestModelFormat, task: TestModelTask): Promise<string> {
+  const out = join(MODELS_DIR, `${format}-${task}-bench`);
+  if (!existsSync(join(out, 'README.md'))) {
+    process.stderr.write(`writing ${out} ...\n`);
+    await writeTestModel({ format, task, out, size: 'bench' });
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+function row(label: string, baseline: string, measured: string, ratio: string, target: string): void {
+  process.stdout.write(`| ${label} | ${baseline} | ${measured} | ${ratio} | ${target} |\n`);
+}
+
+function progress(step: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${step}\n`);
+}
+
+/**
+ * Hands the manager an instance loaded beforehand, so both sides of a ratio run on the very same
+ * loaded model (two onnxruntime sessions in one process would fight over the same two cores).
+ */
+function sharedInstanceBackend(instance: LoadedModel, taskType: string): InferenceBackend {
+  return {
+    name: `shared-${instance.backend}`,
+    tasks: [taskType],
+    supports: () => true,
+    load: async () => ({
+      backend: instance.backend,
+      device: instance.device,
+      ...(instance.embed ? { embed: (texts: readonly string[], params: object) => instance.embed!(texts, params) } : {}),
+      ...(instance.generate ? { generate: (prompt: string, params: object) => instance.generate!(prompt, params) } : {}),
+      dispose: async () => {},
+    }),
+  };
+}
+
+function ok<T>(result: { success: true; data: T } | { success: false; error: { code: string; message: string } }): T {
+  if (!result.success) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.data;
+}
+
+/**
+ * (1) Single requests in adjacent pairs (order alternating), so drift on a shared machine hits
+ * both sides alike; the overhead is the median of the per-pair ratios.
+ */
+async function overhead(label: string, direct: () => Promise<unknown>, viaTask: () => Promise<unknown>, reps: number): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await direct();
+    await viaTask();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const [x, y] = i % 2 === 0 ? [await time(direct), await time(viaTask)] : ([await time(viaTask), await time(direct)].reverse() as [number, number]);
+    a.push(x);
+    b.push(y);
+    ratios.push(y / x);
+  }
+  row(`task() overhead, ${label}`, `${median(a).toFixed(2)} ms direct`, `${median(b).toFixed(2)} ms task()`, `${((median(ratios) - 1) * 100).toFixed(1)}%`, '<= 5%');
+}
+
+async function main(): Promise<void> {
+  const onnxEmbedding = await benchModel('onnx', 'embedding');
+  const ggufEmbedding = await benchModel('gguf', 'embedding');
+  const ggufLlama = await benchModel('gguf', 'text_generation');
+  const backends: Record<string, InferenceBackend> = { transformers: new TransformersBackend(), 'llama-cpp': new LlamaCppBackend() };
+  const load = (backend: string, path: string, taskType: string): Promise<LoadedModel> =>
+    backends[backend]!.load({ path, taskType, device: 'cpu' });
+
+  process.stdout.write(`Node ${process.version}, ${(await import('node:os')).cpus().length} CPU cores; bench models in ${MODELS_DIR}\n\n`);
+  process.stdout.write('| measure | baseline | ModelManager | ratio | target |\n|---|---|---|---|---|\n');
+
+  // (1) overhead of one request through task(), cache off so every call reaches the model.
+  {
+    const text = sentences(1)[0]!;
+    const onnx = await load('transformers', onnxEmbedding, 'embedding');
+    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(onnx, 'embedding'));
+    progress('(1) task() overhead, ONNX embedding');
+    await overhead('ONNX embedding (1 text)', () => onnx.embed!([text], {}), async () => ok(await manager.task({ taskData: [text], taskType: 'embedding', modelName: onnxEmbedding })), 80);
+    await onnx.dispose();
+  }
+  {
+    const llama = await load('llama-cpp', ggufLlama, 'text_generation');
+    await using manager = await ModelManager.create({ gpuCount: 0, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(llama, 'text_generation'));
+    const params = { maxTokens: 8, temperature: 0, seed: 1 };
+    progress('(1) task() overhead, GGUF generation');
+    await overhead('GGUF llama generation (8 tokens)', () => llama.generate!('Once upon a time', params), async () => ok(await manager.task({ taskData: 'Once upon a time', taskType: 'text_generation', modelName: ggufLlama, ...params })), 16);
+    await llama.dispose();
+  }
+
+  // (2) 64 concurrent single-text requests: batched through task() vs a loop of one call each, same instance.
+  for (const [label, backend, path] of [['ONNX', 'transformers', onnxEmbedding], ['GGUF', 'llama-cpp', ggufEmbedding]] as const) {
+    progress(`(2) batching, ${label}`);
+    const model = await load(backend, path, 'embedding');
+    await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, defaultKeepAlive: -1 });
+    manager.registerBackend(sharedInstanceBackend(model, 'embedding'));
+    ok(await manager.task({ taskData: null, taskType: 'embedding', modelName: path }));
+    await model.embed!(sentences(4, 7), {});
+    const runs: [number, number][] = [];
+    for (let round = 0; round < 4; round++) {
+      const texts = sentences(64, round);
+      const naiveRun = () => time(async () => {
+        for (const t of texts) await model.embed!([t], {});
+      });
+      const batchedRun = () => time(() => Promise.all(texts.map((t) => manager.task({ taskData: [t], taskType: 'embedding', modelName: path }).then(ok))));
+      // Alternate which side goes first, so a noisy neighbour hurts both alike.
+      if (round % 2 === 0) runs.push([await naiveRun(), await batchedRun()]);
+      else {
+        const batched = await batchedRun();
+        runs.push([await naiveRun(), batched]);
+      }
+    }
+    const naive = median(runs.map((r) => r[0]));
+    const batched = median(runs.map((r) => r[1]));
+    const calls = manager.getModelStatus(path)?.backendCalls ?? 0;
+    row(`64 concurrent 1-text requests, ${label}`, `${((64 / naive) * 1000).toFixed(0)} texts/s one call each`, `${((64 / batched) * 1000).toFixed(0)} texts/s batched (${(calls / 4).toFixed(0)} calls/round)`, `${(naive / batched).toFixed(2)}x`, '>= 2x');
+    await manager.shutdown();
+    await model.dispose();
+  }
+
+  // (3) cache hits per second, against embedding the same texts on the backend.
+  {
+    progress('(3) embedding cache');
+    await using manager = await ModelManager.create({ gpuCount: 0, defaultKeepAlive: -1 });
+    const texts = sentences(256, 99);
+    const computeMs = await time(() => manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding }).then(ok));
+    let hits = 0;
+    const hitMs = await time(async () => {
+      for (let round = 0; round < 5; round++) {
+        for (const t of texts) {
+          ok(await manager.task({ taskData: [t], taskType: 'embedding', modelName: onnxEmbedding }));
+          hits += 1;
+        }
+      }
+    });
+    const bulkMs = await time(async () => {
+      for (let round = 0; round < 5; round++) ok(await manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding }));
+    });
+    row('embedding cache, ONNX', `${((texts.length / computeMs) * 1000).toFixed(0)} texts/s computed`, `${((hits / hitMs) * 1000).toFixed(0)} hits/s (1-text requests), ${(((5 * texts.length) / bulkMs) * 1000).toFixed(0)} hits/s (${texts.length}-text requests)`, `${((hits / hitMs) / (texts.length / computeMs)).toFixed(0)}x`, 'n/a');
+  }
+
+  // (4) cold load: task({taskData: null}) on a fresh manager vs the backend's own load().
+  for (const [label, backend, path, taskType] of [['ONNX embedding', 'transformers', onnxEmbedding, 'embedding'], ['GGUF llama', 'llama-cpp', ggufLlama, 'text_generation']] as const) {
+    progress(`(4) cold load, ${label}`);
+    // Page cache, backend engine and the manager's first estimate (code loaded once per process) warmed for both sides.
+    const warm = await load(backend, path, taskType);
+    await warm.dispose();
+    const warmManager = await ModelManager.create({ gpuCount: 0 });
+    ok(await warmManager.task({ taskData: null, taskType, modelName: path }));
+    await warmManager.shutdown();
+    const direct: number[] = [];
+    const viaTask: number[] = [];
+    const directLoad = async () => {
+      let loaded: LoadedModel | undefined;
+      direct.push(await time(async () => (loaded = await load(backend, path, taskType))));
+      await loaded?.dispose();
+    };
+    const taskLoad = async () => {
+      const manager = await ModelManager.create({ gpuCount: 0 });
+      viaTask.push(await time(async () => ok(await manager.task({ taskData: null, taskType, modelName: path }))));
+      await manager.shutdown();
+    };
+    for (let i = 0; i < 6; i++) {
+      if (i % 2 === 0) await directLoad().then(taskLoad);
+      else await taskLoad().then(directLoad);
+    }
+    const [a, b] = [median(direct), median(viaTask)];
+    row(`cold load, ${label}`, `${a.toFixed(0)} ms backend.load()`, `${b.toFixed(0)} ms task(null)`, `${((b / a - 1) * 100).toFixed(1)}%`, 'n/a');
+  }
+}
+
+await main();

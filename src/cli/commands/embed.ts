@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { ModelManager, ModelManagerError, parseDevice, type EmbeddingTaskOutput } from '../../index.js';
+import { action, optionsOf, withRegistry } from '../context.js';
+import { printJson } from '../output.js';
+
+interface EmbedOptions {
+  device?: string;
+  pooling?: string;
+  normalize?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('embed <model> <text...>')
+    .description('embed texts with a model (registry id, HF id, or model folder/file)')
+    .option('--device <device>', 'cpu, gpu, cuda:N or auto', 'auto')
+    .option('--pooling <kind>', 'mean, cls or none (defaults to the model\'s own)')
+    .option('--no-normalize', 'keep the raw vectors (no L2 normalisation)')
+    .action(
+      action(async (command, model: string, texts: string[]) => {
+        const o = optionsOf<EmbedOptions>(command);
+        await withRegistry(command, async (registry) => {
+          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+          try {
+            const result = await manager.task({
+              taskData: texts,
+              taskType: 'embedding',
+              modelName: model,
+              device: parseDevice(o.device ?? 'auto'),
+              ...(o.pooling ? { pooling: o.pooling } : {}),
+              ...(o.normalize === false ? { normalize: false } : {}),
+            });
+            if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+            const data = result.data as EmbeddingTaskOutput;
+            if (o.json) return printJson(data);
+            process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions, model ${model}\n`);
+            data.embeddings.forEach((vector, i) => {
+              const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
+              process.stdout.write(`${JSON.stringify(texts[i]).slice(0, 40)}: [${head}${vector.length > 6 ? ', ...' : ''}]\n`);
+            });
+          } finally {
+            await manager.shutdown();
+          }
+        });
+      }),
+    );
+}

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { formatBytes, ModelManager, ModelManagerError, type LoadedModelInfo } from '../../index.js';
+import { action, optionsOf } from '../context.js';
+import { printJson, printTable } from '../output.js';
+
+export interface ServerOptions {
+  server?: string;
+  apiKey?: string;
+}
+
+/** One row of `mm ps`, from this process or from a server's /api/ps (Ollama-style names). */
+interface PsRow {
+  name: string;
+  model?: string;
+  backend?: string;
+  device?: string;
+  workers?: number;
+  refs?: number;
+  size?: number;
+  queue?: number;
+  last_used_at?: string;
+  expires_at?: string | null;
+}
+
+const NOTE =
+  'models stay loaded only inside a long-lived process: a one-shot `mm` command frees its models when it exits. ' +
+  'Run `mm serve` and use `mm ps --server http://127.0.0.1:8080` to see what it holds.';
+
+export function register(program: Command): void {
+  program
+    .command('ps')
+    .description('list loaded models (of this process, or of a running `mm serve` with --server)')
+    .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
+    .option('--api-key <key>', 'API key of that server')
+    .action(
+      action(async (command) => {
+        const o = optionsOf<ServerOptions>(command);
+        let rows: PsRow[];
+        if (o.server) {
+          rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
+        } else {
+          // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
+          const manager = await ModelManager.create({ gpuCount: 0 });
+          rows = manager.ps().map(toRow);
+          await manager.shutdown();
+        }
+        if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, ...(o.server ? {} : { note: NOTE }) });
+        if (rows.length === 0) {
+          process.stdout.write('no models loaded\n');
+          if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
+          return;
+        }
+        const now = Date.now();
+        printTable(
+          ['NAME', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'QUEUE', 'IDLE', 'EXPIRES'],
+          rows.map((r) => [
+            r.name, r.backend, r.device, r.workers, r.refs, formatBytes(r.size), r.queue,
+            r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
+            r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
+          ]),
+        );
+      }),
+    );
+}
+
+function toRow(info: LoadedModelInfo): PsRow {
+  return {
+    name: info.name, model: info.model, backend: info.backend, device: info.device, workers: info.workers, refs: info.refs,
+    size: info.sizeBytes, queue: info.queue, last_used_at: info.lastUsedAt, expires_at: info.expiresAt,
+  };
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
+}
+
+/** Calls a running `mm serve`; its `{error}` replies become the same error here. */
+export async function callServer(o: ServerOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const url = new URL(path, o.server!.endsWith('/') ? o.server : `${o.server}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (cause) {
+    throw new ModelManagerError('INVALID_ARGUMENT', `cannot reach ${url.origin}: is \`mm serve\` running there?`, { cause, details: { url: url.href } });
+  }
+  const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  if (!response.ok) {
+    const message = payload.error?.message ?? `${response.status} ${response.statusText}`;
+    throw new ModelManagerError(response.status === 404 ? 'NOT_FOUND' : response.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL', `server ${url.origin}: ${message}`, {
+      details: { status: response.status, url: url.href, serverCode: payload.error?.code },
+    });
+  }
+  return payload;
+}

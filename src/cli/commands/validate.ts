@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { Discovery } from '../../index.js';
+import { action, optionsOf, withRegistry } from '../context.js';
+import { printJson, printTable } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('validate <id>')
+    .description("check a model's files: present, header sizes consistent with file sizes, shards complete (exit 1 when not)")
+    .action(
+      action(async (command, id: string) => {
+        const o = optionsOf(command);
+        await withRegistry(command, async (registry) => {
+          await using d = await Discovery.create({ registry });
+          const report = await d.validate(id);
+          if (o.json) printJson(report);
+          else printTable(['CHECK', 'OK', 'DETAIL'], report.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.message]));
+          if (!report.ok) {
+            const failed = report.checks.filter((c) => !c.ok).map((c) => c.name);
+            process.stderr.write(`mm: ${report.modelId} failed validation: ${failed.join(', ')}\n`);
+            process.exitCode = 1;
+          }
+        });
+      }),
+    );
+}

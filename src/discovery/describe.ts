@@ -1,0 +1,178 @@
+/**
+ * Turns one found model into registry fields by reading its headers and side files (never the
+ * weights). A weights header that cannot be read makes the model fail with that reason; a bad
+ * side file (README, metadata.json) is only a warning.
+ */
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
+import { ModelManagerError } from '../errors.js';
+import { parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
+import type { ModelFormat, ModelMetadataInput } from '../registry/index.js';
+import { categorize, type CategorizationRules } from './rules.js';
+import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, type ModelFacts } from './model-facts.js';
+import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
+import { metadataOverrides, readJsonFile, readReadme, type ReadMeter } from './side-files.js';
+import type { ModelUnit } from './types.js';
+
+export interface Description {
+  /** Derived fields, without id and bookkeeping. */
+  fields: Omit<ModelMetadataInput, 'modelId'>;
+  /** Fields from metadata.json, applied over the derived ones. */
+  overrides: Record<string, unknown>;
+  bytesRead: number;
+}
+
+const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
+const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => basename(f.path) === name)?.path;
+
+/** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
+async function sniffWeightsFile(path: string, meter: ReadMeter): Promise<'ggml' | 'pytorch'> {
+  const head = Buffer.alloc(8);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let bytesRead: number;
+  try {
+    bytesRead = readSync(fd, head, 0, 8, 0);
+  } finally {
+    closeSync(fd);
+  }
+  meter.bytes += bytesRead;
+  if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
+  if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch'; // zip (torch.save since 1.6)
+  if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) return 'pytorch'; // pickle protocol 2-5
+  throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
+}
+
+/** True when the files are exactly shards 1..M of one `-0000N-of-0000M.safetensors` set. */
+function shardNamesComplete(paths: string[]): boolean {
+  const shards = paths.map((p) => /-(\d{5})-of-(\d{5})\.safetensors$/.exec(p)).filter((m) => m !== null);
+  if (shards.length === 0 || shards.length !== paths.length) return false;
+  const total = Number(shards[0]![2]);
+  return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
+}
+
+/** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
+async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<{ format?: ModelFormat; parameterCount?: number }> {
+  const index = fileNamed(unit, 'model.safetensors.index.json');
+  const safetensors = names(unit, /\.safetensors$/i);
+  if (index || safetensors.length > 0) {
+    // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
+    // shard's header) is read only when the names do not. `mm validate` still reads it.
+    if (index && !shardNamesComplete(safetensors)) {
+      const summary = await readSafetensorsIndex(index);
+      meter.bytes += summary.bytesRead;
+      return { format: 'safetensors', parameterCount: summary.parameterCount };
+    }
+    let count = 0;
+    for (const path of safetensors) {
+      const h = await readSafetensorsFile(path);
+      meter.bytes += h.bytesRead;
+      count += h.parameterCount;
+    }
+    return { format: 'safetensors', parameterCount: count };
+  }
+  const gguf = unit.kind === 'ollama'
+    ? unit.ollama!.layers.filter((l) => l.mediaType === 'application/vnd.ollama.image.model').map((l) => l.path)
+    : names(unit, /\.gguf$/i).filter((p) => !/mmproj/i.test(basename(p)));
+  if (gguf.length > 0) {
+    const model = await readGgufModel(gguf[0]!);
+    meter.bytes += model.bytesRead;
+    factsFromGguf(model.header, facts);
+    if (unit.kind !== 'ollama' && names(unit, /mmproj.*\.gguf$/i).length > 0) facts.modalities.add('image');
+    return { format: 'gguf', parameterCount: model.parameterCount };
+  }
+  const onnxFiles = names(unit, /\.onnx$/i).sort((a, b) => Number(basename(b) === 'model.onnx') - Number(basename(a) === 'model.onnx'));
+  if (onnxFiles.length > 0) {
+    let count = 0;
+    for (const [i, path] of onnxFiles.entries()) {
+      const info = await readOnnxModel(path);
+      meter.bytes += info.bytesRead;
+      if (i === 0) factsFromOnnx(info, facts);
+      count += info.parameterCount;
+    }
+    return { format: 'onnx', parameterCount: count > 0 ? count : undefined };
+  }
+  if (unit.kind === 'ggml') {
+    await sniffWeightsFile(unit.files[0]!.path, meter).catch(() => undefined);
+    return { format: 'ggml' };
+  }
+  const pytorch = names(unit, /\.(bin|pt|pth|ckpt)$/i);
+  if (pytorch.length > 0) return { format: await sniffWeightsFile(pytorch[0]!, meter) };
+  return {};
+}
+
+/**
+ * Reads a model's headers and side files into registry fields.
+ * @throws ModelManagerError when a weights header is unreadable (the caller turns it into a warning)
+ */
+export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, warn: (path: string, reason: string) => void): Promise<Description> {
+  const meter: ReadMeter = { bytes: 0, warn };
+  const facts = emptyFacts();
+  const configPath = fileNamed(unit, 'config.json');
+  const config = configPath ? await readJsonFile(configPath, meter) : undefined;
+  if (config) factsFromHfConfig(config, facts);
+  const weights = await readWeights(unit, facts, meter);
+
+  const tokenizerConfigPath = fileNamed(unit, 'tokenizer_config.json');
+  const tokenizerConfig = tokenizerConfigPath ? await readJsonFile(tokenizerConfigPath, meter, 16 * 2 ** 20) : undefined;
+  if (tokenizerConfig?.chat_template) facts.capabilities.add('chat');
+  if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.template')) facts.capabilities.add('chat');
+  if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.projector')) facts.modalities.add('image');
+  if (fileNamed(unit, 'modules.json') || fileNamed(unit, 'config_sentence_transformers.json')) {
+    facts.capabilities.add('embedding');
+    facts.modelType ??= 'embedding_model';
+  }
+  const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
+  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
+  const fm = readme?.frontMatter ?? {};
+  if (typeof fm.pipeline_tag === 'string') factsFromPipelineTag(fm.pipeline_tag, facts);
+  if (facts.modalities.size === 0) facts.modalities.add('text');
+
+  const metadataPath = fileNamed(unit, 'metadata.json');
+  const metadataDoc = metadataPath ? await readJsonFile(metadataPath, meter) : undefined;
+  const overrides = metadataDoc ? metadataOverrides(metadataDoc) : {};
+
+  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
+  const localName = unit.kind === 'ollama' ? `${unit.ollama!.name}:${unit.ollama!.tag}` : basename(unit.localPath);
+  const rel = relative(unit.root, unit.localPath).split(sep);
+  const io = facts.inputs && facts.outputs ? { inputs: facts.inputs, outputs: facts.outputs } : defaultIo(facts);
+  const capabilities = [...facts.capabilities];
+  const category = categorize(
+    {
+      text: [unit.idHint, localName, ...rel, facts.architecture ?? '', typeof config?.model_type === 'string' ? config.model_type : '', ...tags, String(fm.pipeline_tag ?? ''), readme?.summary ?? ''],
+      fileNames: unit.files.map((f) => basename(f.path)),
+      modalities: [...facts.modalities],
+      capabilities,
+    },
+    rules,
+  );
+  for (const c of [category.secondary]) if (c === 'CODE' || c === 'REASONING') facts.capabilities.add(c.toLowerCase());
+  const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const fields: Omit<ModelMetadataInput, 'modelId'> = {
+    modelName: localName.replace(/\.(gguf|onnx|bin|pt|pth|ckpt|ggml)$/i, ''),
+    description: readme?.summary ?? '',
+    modelType: facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model'),
+    architecture: facts.architecture ?? '',
+    modalities: [...facts.modalities],
+    capabilities: [...facts.capabilities],
+    category,
+    tags,
+    languages: Array.isArray(fm.language) ? fm.language.filter((l): l is string => typeof l === 'string') : typeof fm.language === 'string' ? [fm.language] : [],
+    inputs: io.inputs,
+    outputs: io.outputs,
+    source: 'discovered',
+    status: 'available',
+    localPath: unit.localPath,
+    files: unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs })),
+    supportedBackends: weights.format === 'gguf' ? ['llama-cpp'] : weights.format === 'onnx' ? ['transformers'] : [],
+  };
+  if (weights.format) fields.format = weights.format;
+  if (weights.parameterCount !== undefined) fields.parameterCount = weights.parameterCount;
+  for (const [key, value] of [['quantization', facts.quantization], ['attentionType', facts.attentionType], ['contextLength', facts.contextLength], ['license', str(fm.license)], ['baseModel', str(fm.base_model)]] as const) {
+    if (value !== undefined) (fields as Record<string, unknown>)[key] = value;
+  }
+  if (config) fields.huggingfaceConfig = config;
+  if (facts.vocabSize !== undefined || tokenizerConfig) {
+    fields.custom = { ...(facts.vocabSize !== undefined ? { vocabSize: facts.vocabSize } : {}), ...(tokenizerConfig?.model_max_length !== undefined && typeof tokenizerConfig.model_max_length === 'number' && tokenizerConfig.model_max_length < 1e9 ? { modelMaxLength: tokenizerConfig.model_max_length } : {}) };
+  }
+  return { fields, overrides, bytesRead: meter.bytes };
+}

@@ -1,0 +1,210 @@
+/**
+ * Discovery: finds models on disk and keeps the registry in step with them, by scans on demand,
+ * at an interval, and (optionally) when a root changes.
+ */
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { config as processConfig, type Config } from '../config.js';
+import { ModelManagerError, toModelManagerError } from '../errors.js';
+import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
+import { describeUnit } from './describe.js';
+import { WarningSink } from './fs-scan.js';
+import { loadCategorizationRules, type CategorizationRules } from './rules.js';
+import { runScan } from './scan.js';
+import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
+import { DiscoveryState, fingerprint } from './state.js';
+import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
+import { chooseId, KnownModels, mergeFinding } from './upsert.js';
+import { validateModelFiles } from './validate.js';
+import { walkRoot } from './walk.js';
+
+export interface DiscoveryOptions {
+  registry: Registry;
+  /** Roots to scan. Defaults to ./models, the HF cache, the Ollama and LM Studio stores (those that exist), plus the settings' `roots`. */
+  roots?: string[];
+  /** `model_discovery.json`. Defaults to `MM_HOME/model_discovery.json` when it exists. */
+  settingsPath?: string;
+  /** `model_categorization.json`. Defaults to `MM_HOME/model_categorization.json` when it exists, else the shipped rules. */
+  rulesPath?: string;
+  /** Settings that win over the file's. Defaults to none. */
+  settings?: Partial<DiscoverySettings>;
+  /** Folder of the scan index and logs. Defaults to `MM_HOME/discovery`. */
+  stateDir?: string;
+  /** Where defaults come from. Defaults to the process environment. */
+  config?: Config;
+}
+
+export interface RefreshOptions {
+  /** Roots to scan this time. Defaults to the configured roots. */
+  roots?: string[];
+  onProgress?: (p: ScanProgress) => void;
+}
+
+export class Discovery implements AsyncDisposable {
+  readonly registry: Registry;
+  readonly settings: DiscoverySettings;
+  readonly rules: CategorizationRules;
+  readonly #state: DiscoveryState;
+  readonly #config: Config;
+  readonly #roots: string[] | undefined;
+  #running: Promise<ScanReport> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #nextScanAt: Date | undefined;
+  #watchers: FSWatcher[] = [];
+  #watchDebounce: NodeJS.Timeout | undefined;
+
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined) {
+    this.registry = registry;
+    this.settings = settings;
+    this.rules = rules;
+    this.#state = state;
+    this.#config = config;
+    this.#roots = roots?.map((r) => resolve(r));
+  }
+
+  /** Loads settings and rules and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file */
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig() }: DiscoveryOptions): Promise<Discovery> {
+    const loaded = await loadDiscoverySettings(settingsPath ?? join(config.home, 'model_discovery.json'), { optional: settingsPath === undefined, overrides: settings });
+    const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
+    const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
+    return new Discovery(registry, loaded, rules, state, config, roots);
+  }
+
+  /** The roots a refresh scans: the given ones, else the defaults that exist plus the settings' roots. */
+  roots(): string[] {
+    if (this.#roots) return this.#roots;
+    const defaults = this.settings.includeDefaultRoots
+      ? [resolve('models'), this.#config.hf.hubCache, this.#config.ollamaModels, this.#config.lmStudioModels].filter((r) => existsSync(r))
+      : [];
+    return [...new Set([...defaults, ...this.settings.roots.map((r) => resolve(r))])];
+  }
+
+  /** Scans the roots now; a call during a running scan of the same roots gets that scan's report. */
+  async refresh({ roots, onProgress }: RefreshOptions = {}): Promise<ScanReport> {
+    if (this.#running && !roots) return this.#running;
+    while (this.#running) await this.#running.catch(() => undefined);
+    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress });
+    this.#running = run;
+    try {
+      return await run;
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  status(): DiscoveryStatus {
+    const status: DiscoveryStatus = { running: this.#running !== undefined, roots: this.roots(), settings: this.settings };
+    if (this.#state.lastScan) status.lastScan = this.#state.lastScan;
+    if (this.#nextScanAt) status.nextScanAt = this.#nextScanAt.toISOString();
+    return status;
+  }
+
+  /** Scan log entries, newest first. `limit` defaults to 100. */
+  async logs({ limit = 100 }: { limit?: number } = {}): Promise<ScanLogEntry[]> {
+    return this.#state.readLog({ limit });
+  }
+
+  /** Models discovery registered. */
+  async discovered(): Promise<ModelMetadata[]> {
+    return this.registry.listModels({ source: 'discovered' });
+  }
+
+  /**
+   * Registers the model at `path` (a model folder or file) now, with `overrides` over what its files say.
+   * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several, INVALID_FILE for unreadable headers
+   */
+  async register(path: string, overrides: Partial<ModelMetadataInput> = {}): Promise<ModelMetadata> {
+    const target = resolve(path);
+    const warnings = new WarningSink();
+    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), warnings });
+    const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
+    if (!unit) {
+      if (units.length > 1) {
+        throw new ModelManagerError('INVALID_ARGUMENT', `${target} holds ${units.length} models; register one of: ${units.slice(0, 5).map((u) => u.localPath).join(', ')}`, { details: { path: target, models: units.map((u) => u.localPath) } });
+      }
+      const why = warnings.items[0] ? `: ${warnings.items[0].reason}` : '';
+      throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
+    }
+    const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
+    const known = new KnownModels(await this.registry.listModels());
+    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
+    const record = validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput);
+    const stored = await this.registry.getModel(modelId);
+    const saved = stored
+      ? await this.registry.updateModel(modelId, (current) => mergeFinding(current, record) ?? current, 'registered from files')
+      : await this.registry.addModel(record, 'registered from files');
+    this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
+    await this.#state.saveIndex();
+    const at = new Date().toISOString();
+    await this.#state.appendLog([
+      { at, level: 'info', scanId: 'register', path: unit.localPath, message: `registered ${modelId}` },
+      ...warnings.items.map((w) => ({ at, level: 'warn' as const, scanId: 'register', path: w.path, message: w.reason })),
+    ]);
+    return saved;
+  }
+
+  /** Checks a model's files (by id, or by its local path). @throws MODEL_NOT_FOUND */
+  async validate(modelId: string): Promise<ValidationReport> {
+    let model = await this.registry.getModel(modelId);
+    if (!model && existsSync(modelId)) model = (await this.registry.listModels()).find((m) => m.localPath === resolve(modelId));
+    if (!model) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; run \`mm scan\` or see \`mm list\``, { details: { modelId } });
+    return validateModelFiles(model);
+  }
+
+  /** Starts periodic scans (and the file watch when the settings ask for it); scans at once when `autoRefreshOnStartup`. */
+  start(): void {
+    if (this.#timer || this.#watchers.length > 0) return;
+    if (this.settings.autoRefreshOnStartup) this.#background();
+    const everyMs = this.settings.scanIntervalMinutes * 60_000;
+    if (everyMs > 0) {
+      this.#nextScanAt = new Date(Date.now() + everyMs);
+      this.#timer = setInterval(() => {
+        this.#nextScanAt = new Date(Date.now() + everyMs);
+        this.#background();
+      }, everyMs);
+      this.#timer.unref();
+    }
+    if (this.settings.watch) for (const root of this.roots()) this.#watch(root);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    clearTimeout(this.#watchDebounce);
+    this.#timer = undefined;
+    this.#nextScanAt = undefined;
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+  }
+
+  /** Stops scheduling and waits for a running scan. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.#running?.catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #background(): void {
+    this.refresh().catch(async (error: unknown) => {
+      const err = toModelManagerError(error);
+      await this.#state.appendLog([{ at: new Date().toISOString(), level: 'error', scanId: 'background', message: `scan failed: ${err.message}` }]).catch(() => undefined);
+    });
+  }
+
+  #watch(root: string): void {
+    try {
+      const watcher = watch(root, { recursive: true }, () => {
+        clearTimeout(this.#watchDebounce);
+        this.#watchDebounce = setTimeout(() => this.#background(), 2000);
+        this.#watchDebounce.unref();
+      });
+      watcher.on('error', () => watcher.close());
+      watcher.unref();
+      this.#watchers.push(watcher);
+    } catch (error) {
+      void this.#state.appendLog([{ at: new Date().toISOString(), level: 'warn', scanId: 'watch', path: root, message: `cannot watch: ${(error as Error).message}` }]);
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * One scan: walk the roots, read the headers of models whose files changed, and bring the
+ * registry in step (add, update, mark missing). Every problem is a warning naming its path;
+ * the registry keeps what it had for a model that could not be read.
+ */
+import { randomUUID } from 'node:crypto';
+import { basename, resolve, sep } from 'node:path';
+import { toModelManagerError } from '../errors.js';
+import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
+import { describeUnit } from './describe.js';
+import { Yielder, WarningSink } from './fs-scan.js';
+import type { CategorizationRules } from './rules.js';
+import { allowedFormats, type DiscoverySettings } from './settings.js';
+import { fingerprint, type DiscoveryState } from './state.js';
+import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
+import { chooseId, KnownModels, mergeFinding, recordOf } from './upsert.js';
+import { changedSince, walkRoot } from './walk.js';
+
+export interface ScanContext {
+  registry: Registry;
+  state: DiscoveryState;
+  settings: DiscoverySettings;
+  rules: CategorizationRules;
+  roots: readonly string[];
+  onProgress?: (p: ScanProgress) => void;
+  /** Models whose headers are read at once. Defaults to 8. */
+  concurrency?: number;
+}
+
+const ADD_BATCH = 500;
+const LOGGED_CHANGES = 500;
+
+const under = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/**
+ * The registry's models, or `'unchanged'` when nothing can have changed since the last scan:
+ * every model found has the files the index remembers, none it remembers under these roots is
+ * gone, and the registry holds as many discovered models as then. Listing 10,000 records is the
+ * largest cost of an unchanged rescan, so it is skipped when it cannot tell anything new.
+ */
+async function knownModels(registry: Registry, state: DiscoveryState, units: readonly ModelUnit[], fingerprints: Map<string, string>, roots: readonly string[]): Promise<KnownModels | 'unchanged'> {
+  const unchanged =
+    state.discoveredCount !== undefined &&
+    units.every((u) => state.models.get(u.localPath)?.fingerprint === fingerprints.get(u.localPath)) &&
+    [...state.models.keys()].filter((p) => roots.some((r) => under(p, r))).length === units.length &&
+    (await registry.countModels({ source: 'discovered' })) === state.discoveredCount;
+  return unchanged ? 'unchanged' : new KnownModels(await registry.listModels());
+}
+
+/** Runs one scan and returns its report (never throws for a bad file; throws only when the registry fails). */
+export async function runScan(ctx: ScanContext): Promise<ScanReport> {
+  const { registry, state, settings } = ctx;
+  const scanId = randomUUID();
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const roots = [...new Set(ctx.roots.map((r) => resolve(r)))];
+  const warnings = new WarningSink();
+  const log: ScanLogEntry[] = [];
+  const info = (message: string, path?: string) => log.push({ at: new Date().toISOString(), level: 'info', scanId, message, ...(path ? { path } : {}) });
+  info(`scan started: ${roots.join(', ') || '(no roots)'}`);
+
+  const yielder = new Yielder();
+  const units: ModelUnit[] = [];
+  const unreadable: string[] = [];
+  let folders = 0;
+  for (const root of roots) {
+    const walked = await walkRoot(root, {
+      maxDepth: settings.maxScanDepth,
+      scanSubdirectories: settings.scanSubdirectories,
+      excludePatterns: settings.excludePatterns,
+      formats: allowedFormats(settings),
+      warnings,
+      yielder,
+      onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
+    });
+    units.push(...walked.units);
+    unreadable.push(...walked.unreadable);
+  }
+  const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
+  const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
+  const known = await knownModels(registry, state, unique, fingerprints, roots);
+
+  const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
+  const found = new Set<string>();
+  const taken = new Set<string>();
+  const adds: ModelMetadataInput[] = [];
+  const updates: ModelMetadata[] = [];
+  let bytesRead = 0;
+  let maxModelBytesRead = 0;
+  let done = 0;
+
+  /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
+  const failed = (unit: ModelUnit, fp: string, path: string, reason: string) => {
+    warnings.add(path, reason);
+    state.models.set(unit.localPath, { modelId: '', fingerprint: fp, failed: { path, reason } });
+  };
+
+  const handle = async (unit: ModelUnit) => {
+    const fp = fingerprints.get(unit.localPath)!;
+    const before = state.models.get(unit.localPath);
+    if (before?.failed && before.fingerprint === fp) return warnings.add(before.failed.path, before.failed.reason);
+    if (known === 'unchanged') {
+      found.add(before!.modelId);
+      counts.unchanged += 1;
+      return;
+    }
+    const stored = known.byPath.get(unit.localPath);
+    if (stored) {
+      found.add(stored.modelId);
+      taken.add(stored.modelId);
+    }
+    if (before && stored && before.fingerprint === fp && before.modelId === stored.modelId && stored.status !== 'missing') {
+      counts.unchanged += 1;
+      return;
+    }
+    try {
+      const d = await describeUnit(unit, ctx.rules, (path, reason) => warnings.add(path, reason));
+      bytesRead += d.bytesRead;
+      maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
+      const moved = changedSince(unit, new WarningSink());
+      if (moved.length > 0) {
+        warnings.add(moved[0]!, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
+        state.models.delete(unit.localPath);
+        return;
+      }
+      const requested = typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined;
+      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requested);
+      taken.add(modelId);
+      found.add(modelId);
+      const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
+      const current = known.byId.get(modelId);
+      // A new model without metadata.json is validated once, by the registry's add.
+      if (!current && Object.keys(d.overrides).length === 0) adds.push({ ...d.fields, modelId });
+      else {
+        const record = recordOf(modelId, d, (p, r) => warnings.add(p, r), metadataPath);
+        if (!current) adds.push(record);
+        else if (mergeFinding(current, record)) updates.push(record);
+        else counts.unchanged += 1;
+      }
+      state.models.set(unit.localPath, { modelId, fingerprint: fp });
+    } catch (error) {
+      const err = toModelManagerError(error);
+      const path = typeof err.details.path === 'string' ? err.details.path : unit.localPath;
+      failed(unit, fp, path, err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message);
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < unique.length) {
+      const unit = unique[next++]!;
+      await handle(unit);
+      ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
+      await yielder.maybe();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, ctx.concurrency ?? 8) }, worker));
+
+  for (let i = 0; i < adds.length; i += ADD_BATCH) {
+    const batch = adds.slice(i, i + ADD_BATCH);
+    try {
+      await registry.addModels(batch, 'discovered');
+      counts.added += batch.length;
+    } catch {
+      // One bad record must not cost the batch: add them one by one, naming the failures.
+      for (const m of batch) {
+        try {
+          await registry.addModel(m, 'discovered');
+          counts.added += 1;
+        } catch (error) {
+          warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
+          state.models.delete(m.localPath ?? '');
+        }
+      }
+    }
+  }
+  for (const [i, m] of adds.entries()) if (i < LOGGED_CHANGES) info(`added ${m.modelId}`, m.localPath);
+  for (const m of updates) {
+    try {
+      await registry.updateModel(m.modelId, (current) => mergeFinding(current, m) ?? current, 'discovery: files changed');
+      counts.updated += 1;
+      if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
+    } catch (error) {
+      warnings.add(m.localPath ?? m.modelId, `not updated in the registry: ${toModelManagerError(error).message}`);
+    }
+  }
+
+  for (const m of known === 'unchanged' ? [] : known.byId.values()) {
+    if (m.source !== 'discovered' || !m.localPath || found.has(m.modelId)) continue;
+    if (!roots.some((r) => under(m.localPath!, r)) || unreadable.some((d) => under(m.localPath!, d))) continue;
+    counts.missing += 1;
+    if (m.status === 'missing') continue;
+    await registry.updateModel(m.modelId, { status: 'missing' }, 'discovery: files missing');
+    info(`marked missing ${m.modelId}: its files are gone`, m.localPath);
+  }
+
+  // Forget index entries of models no longer on disk (under the roots scanned, outside unreadable folders).
+  const present = new Set(unique.map((u) => u.localPath));
+  for (const path of [...state.models.keys()]) {
+    if (!present.has(path) && roots.some((r) => under(path, r)) && !unreadable.some((d) => under(path, d))) state.models.delete(path);
+  }
+
+  counts.warnings = warnings.items.length;
+  for (const w of warnings.items) log.push({ at: new Date().toISOString(), level: 'warn', scanId, path: w.path, message: w.reason });
+  const finishedAt = new Date();
+  const summary = {
+    scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead, maxModelBytesRead,
+  };
+  info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);
+  state.lastScan = summary;
+  state.discoveredCount = await registry.countModels({ source: 'discovered' });
+  await state.saveIndex();
+  await state.appendLog(log);
+  return { ...summary, warnings: warnings.items, modelIds: [...found].sort() };
+}

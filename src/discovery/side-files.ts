@@ -1,0 +1,114 @@
+/**
+ * The small files beside the weights: JSON configs, the README's front matter and first
+ * paragraph, and `metadata.json` (the seed's custom fields, which override what was derived).
+ * Each read is bounded and counted; a bad file is a warning, not a failed model.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import YAML from 'yaml';
+import { fromSnakeCase, modelMetadataSchema } from '../registry/index.js';
+
+/** Bytes read by the side-file readers of one model. */
+export interface ReadMeter {
+  bytes: number;
+  warn(path: string, reason: string): void;
+}
+
+/** The first `maxBytes` of a file (synchronous, like every header read of a scan: see BoundedReader). */
+async function readHead(path: string, maxBytes: number, meter: ReadMeter): Promise<{ text: string; whole: boolean } | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    meter.warn(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return undefined;
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.allocUnsafe(length);
+    const bytesRead = length > 0 ? readSync(fd, buf, 0, length, 0) : 0;
+    meter.bytes += bytesRead;
+    return { text: buf.subarray(0, bytesRead).toString('utf8'), whole: size <= maxBytes };
+  } catch (error) {
+    meter.warn(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A JSON object file, or undefined (with a warning) when it is too large or not a JSON object. */
+export async function readJsonFile(path: string, meter: ReadMeter, maxBytes = 4 * 2 ** 20): Promise<Record<string, unknown> | undefined> {
+  const head = await readHead(path, maxBytes, meter);
+  if (!head) return undefined;
+  if (!head.whole) {
+    meter.warn(path, `larger than ${maxBytes} bytes; not read`);
+    return undefined;
+  }
+  try {
+    const value: unknown = JSON.parse(head.text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    meter.warn(path, 'not a JSON object; ignored');
+  } catch (error) {
+    meter.warn(path, `not valid JSON (${(error as Error).message}); ignored`);
+  }
+  return undefined;
+}
+
+export interface ReadmeFacts {
+  frontMatter: Record<string, unknown>;
+  /** First paragraph of prose after the front matter and headings. */
+  summary?: string;
+}
+
+/** The README's YAML front matter and first paragraph (from its first 64 KiB). */
+export async function readReadme(path: string, meter: ReadMeter): Promise<ReadmeFacts | undefined> {
+  const head = await readHead(path, 64 * 1024, meter);
+  if (!head) return undefined;
+  let body = head.text.replace(/^\uFEFF/, '');
+  let frontMatter: Record<string, unknown> = {};
+  const fm = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(body);
+  if (fm) {
+    try {
+      const parsed: unknown = YAML.parse(fm[1]!);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) frontMatter = parsed as Record<string, unknown>;
+    } catch (error) {
+      meter.warn(path, `README front matter is not valid YAML (${(error as Error).message}); ignored`);
+    }
+    body = body.slice(fm[0].length);
+  }
+  const paragraph = body
+    .split(/\r?\n\s*\r?\n/)
+    .map((p) => p.trim())
+    .find((p) => p.length > 0 && !/^(#|<|!\[|\||```|---|\[!\[)/.test(p));
+  const summary = paragraph?.replace(/\s+/g, ' ').slice(0, 600);
+  return summary ? { frontMatter, summary } : { frontMatter };
+}
+
+/** Seed field names that differ from the registry's. */
+const RENAMES: Record<string, string> = { languageSupport: 'languages', name: 'displayName', type: 'modelType', modelPath: 'localPath' };
+const KNOWN_FIELDS = new Set(Object.keys(modelMetadataSchema.shape));
+/** Fields discovery owns; metadata.json cannot set them. */
+const OWNED = new Set(['localPath', 'files', 'source', 'status', 'createdAt', 'updatedAt', 'aliases', 'measured']);
+
+/**
+ * Maps a model folder's `metadata.json` onto registry fields: snake_case becomes camelCase,
+ * non-numeric performance figures ("fast") and unknown fields are kept under `custom`.
+ */
+export function metadataOverrides(doc: Record<string, unknown>): Record<string, unknown> {
+  const camel = fromSnakeCase(doc) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(camel)) {
+    const key = RENAMES[rawKey] ?? rawKey;
+    if (OWNED.has(key)) continue;
+    if (key === 'performanceMetrics' && value && typeof value === 'object') {
+      const numbers = Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && Number.isFinite(v));
+      out.performanceMetrics = Object.fromEntries(numbers);
+      if (numbers.length !== Object.keys(value).length) custom.performanceMetrics = value;
+    } else if (KNOWN_FIELDS.has(key)) out[key] = value;
+    else custom[key] = value;
+  }
+  if (Object.keys(custom).length > 0) out.custom = { ...((out.custom as Record<string, unknown> | undefined) ?? {}), ...custom };
+  return out;
+}

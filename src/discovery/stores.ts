@@ -1,0 +1,116 @@
+/**
+ * Model stores with a layout of their own: the Hugging Face cache (`models--org--name/snapshots/<rev>`)
+ * and Ollama (`manifests/<host>/<namespace>/<model>/<tag>` -> `blobs/sha256-...`).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { classifyFolder, idFromPath } from './classify.js';
+import { listFolder, statFile, type Listing, type WarningSink } from './fs-scan.js';
+import type { FoundFile, ModelUnit } from './types.js';
+
+interface StoreContext {
+  root: string;
+  formats: Set<string>;
+  warnings: WarningSink;
+  isExcluded: (name: string, path: string) => boolean;
+}
+
+/** True for a folder of the HF cache that holds one repo's snapshots. */
+export function isHfCacheRepo(name: string, listing: Listing): boolean {
+  return /^models--.+/.test(name) && listing.dirs.has('snapshots');
+}
+
+/** The snapshot `refs/main` names, else the newest one. */
+function newestSnapshot(repoDir: string, snapshots: Listing): string | undefined {
+  try {
+    const ref = readFileSync(join(repoDir, 'refs', 'main'), 'utf8').trim();
+    const path = snapshots.dirs.get(ref);
+    if (path) return path;
+  } catch {
+    // no refs/main: fall back to the newest snapshot
+  }
+  let newest: { path: string; mtime: number } | undefined;
+  for (const path of snapshots.dirs.values()) {
+    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (!newest || mtime > newest.mtime) newest = { path, mtime };
+  }
+  return newest?.path;
+}
+
+/** The models of one HF cache repo folder, read from its newest snapshot; ids are the repo id. */
+export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
+  const repoId = repoDir.split(/[\\/]/).pop()!.replace(/^models--/, '').split('--').join('/');
+  const snapshots = listFolder(join(repoDir, 'snapshots'), ctx.isExcluded, ctx.warnings);
+  const snapshot = snapshots && newestSnapshot(repoDir, snapshots);
+  if (!snapshot) {
+    ctx.warnings.add(repoDir, 'HF cache repo without snapshots (incomplete download?)');
+    return [];
+  }
+  const listing = listFolder(snapshot, ctx.isExcluded, ctx.warnings);
+  if (!listing) return [];
+  const onnxDir = listing.dirs.get('onnx');
+  const onnxListing = onnxDir ? listFolder(onnxDir, ctx.isExcluded, ctx.warnings) : undefined;
+  const onnxFiles = onnxListing ? [...onnxListing.files.values()] : [];
+  const { units } = classifyFolder({ dir: snapshot, root: snapshot, listing, warnings: ctx.warnings, formats: ctx.formats }, onnxFiles);
+  if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the newest snapshot of ${repoId} (incomplete download?)`);
+  for (const u of units) {
+    u.kind = 'hf-cache';
+    u.root = ctx.root;
+    u.idHint = units.length === 1 ? repoId : `${repoId}/${idFromPath(snapshot, u.localPath, true)}`;
+  }
+  return units;
+}
+
+/** True for an Ollama models folder. */
+export function isOllamaStore(listing: Listing): boolean {
+  return listing.dirs.has('manifests') && listing.dirs.has('blobs');
+}
+
+interface OllamaManifest {
+  layers?: { mediaType?: string; digest?: string }[];
+}
+
+const OLLAMA_MODEL_LAYER = 'application/vnd.ollama.image.model';
+
+/** One model per manifest (`<host>/<namespace>/<model>/<tag>`); its model layer is a GGUF blob. */
+export function ollamaUnits(storeDir: string, ctx: StoreContext): ModelUnit[] {
+  const units: ModelUnit[] = [];
+  const blobs = join(storeDir, 'blobs');
+  const walk = (dir: string, parts: string[]) => {
+    const listing = listFolder(dir, ctx.isExcluded, ctx.warnings);
+    if (!listing) return;
+    if (parts.length < 3) for (const [name, path] of listing.dirs) walk(path, [...parts, name]);
+    if (parts.length !== 3) return;
+    const [host, namespace, model] = parts as [string, string, string];
+    for (const [tag, path] of listing.files) {
+      let manifest: OllamaManifest;
+      const manifestFile = statFile(path, 'manifest', ctx.warnings);
+      if (!manifestFile) continue;
+      try {
+        manifest = JSON.parse(readFileSync(path, 'utf8')) as OllamaManifest;
+      } catch (error) {
+        ctx.warnings.add(path, `Ollama manifest is not JSON: ${(error as Error).message}`);
+        continue;
+      }
+      const layers = (manifest.layers ?? []).flatMap((l) => (l.mediaType && l.digest ? [{ mediaType: l.mediaType, path: join(blobs, l.digest.replace(':', '-')) }] : []));
+      const modelLayer = layers.find((l) => l.mediaType === OLLAMA_MODEL_LAYER);
+      if (!modelLayer) {
+        ctx.warnings.add(path, 'Ollama manifest has no model layer');
+        continue;
+      }
+      const files: FoundFile[] = [manifestFile];
+      let complete = true;
+      for (const layer of layers) {
+        const f = statFile(layer.path, layer.mediaType === OLLAMA_MODEL_LAYER || layer.mediaType.endsWith('.projector') ? 'weights' : 'other', ctx.warnings);
+        if (f) files.push(f);
+        else complete = false;
+      }
+      if (!complete) continue;
+      const name = namespace === 'library' && host === 'registry.ollama.ai' ? model : `${host}/${namespace}/${model}`;
+      const idHint = `ollama/${name}:${tag}`.replace(/[^A-Za-z0-9_.:+/-]+/g, '-');
+      units.push({ kind: 'ollama', localPath: path, root: ctx.root, idHint, files, ollama: { name, tag, layers } });
+    }
+  };
+  walk(join(storeDir, 'manifests'), []);
+  return units;
+}

@@ -1,0 +1,72 @@
+/**
+ * How a model found on disk becomes a registry record: which id it gets, and how new findings
+ * merge into what the registry holds (a category a person set stays, as do fields discovery
+ * does not derive).
+ */
+import { createHash } from 'node:crypto';
+import { isModelManagerError } from '../errors.js';
+import { validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import type { Description } from './describe.js';
+
+/** Registry models, looked up by id and by local path. */
+export class KnownModels {
+  readonly byId = new Map<string, ModelMetadata>();
+  readonly byPath = new Map<string, ModelMetadata>();
+  constructor(models: Iterable<ModelMetadata>) {
+    for (const m of models) this.set(m);
+  }
+  set(m: ModelMetadata): void {
+    this.byId.set(m.modelId, m);
+    if (m.localPath) this.byPath.set(m.localPath, m);
+  }
+}
+
+/**
+ * The id of a model at `localPath`: the one it has in the registry, else metadata.json's, else
+ * the hint, with a short hash of the path added when another model holds that id.
+ */
+export function chooseId(localPath: string, hint: string, known: KnownModels, taken: Set<string>, requested?: string): string {
+  const existing = known.byPath.get(localPath);
+  if (existing) return existing.modelId;
+  const want = requested ?? hint;
+  const holder = known.byId.get(want);
+  if (!taken.has(want) && (!holder || holder.localPath === localPath)) return want;
+  return `${want}-${createHash('sha1').update(localPath).digest('hex').slice(0, 6)}`;
+}
+
+/** Fields that change without meaning a new version. */
+function comparable(m: ModelMetadata): string {
+  const { createdAt: _c, updatedAt: _u, ...rest } = m;
+  return JSON.stringify(rest, Object.keys(rest).sort());
+}
+
+export type Warn = (path: string, reason: string) => void;
+
+/**
+ * The record a description makes, with metadata.json applied; overrides that would make it
+ * invalid are dropped with a warning naming the fields.
+ */
+export function recordOf(modelId: string, d: Description, warn: Warn, metadataPath: string): ModelMetadata {
+  const base = { ...d.fields, modelId } as ModelMetadataInput;
+  if (Object.keys(d.overrides).length === 0) return validateModel(base);
+  const custom = { ...(d.fields.custom ?? {}), ...((d.overrides.custom as Record<string, unknown> | undefined) ?? {}) };
+  try {
+    return validateModel({ ...base, ...d.overrides, custom, modelId });
+  } catch (error) {
+    if (!isModelManagerError(error, 'INVALID_METADATA')) throw error;
+    const issues = (error.details.issues as { field: string; reason: string }[] | undefined) ?? [];
+    warn(metadataPath, `ignored (would make the record invalid): ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`);
+    return validateModel(base);
+  }
+}
+
+/**
+ * Merges a fresh finding into the stored record: derived fields are replaced, a manual category
+ * and fields discovery does not derive are kept. Undefined when nothing changed.
+ */
+export function mergeFinding(stored: ModelMetadata, found: ModelMetadata): ModelMetadata | undefined {
+  const merged: ModelMetadata = { ...stored, ...found, source: stored.source, createdAt: stored.createdAt, aliases: stored.aliases, status: 'available' };
+  if (stored.category?.manual) merged.category = stored.category;
+  for (const key of ['measured', 'memoryEstimate', 'qualityMetrics'] as const) if (stored[key] !== undefined) Object.assign(merged, { [key]: stored[key] });
+  return comparable(merged) === comparable(stored) ? undefined : merged;
+}

@@ -1,0 +1,113 @@
+/**
+ * Walks one root and returns the models under it (file names and stats only, no headers).
+ */
+import { statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import picomatch from 'picomatch';
+import { classifyFolder, idFromPath } from './classify.js';
+import { listFolder, realFolder, statFile, type WarningSink, Yielder } from './fs-scan.js';
+import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
+import type { ModelUnit } from './types.js';
+
+export interface WalkOptions {
+  maxDepth: number;
+  scanSubdirectories: boolean;
+  excludePatterns: readonly string[];
+  /** Registry formats let through (safetensors, pytorch, onnx, gguf, ggml). */
+  formats: Set<string>;
+  warnings: WarningSink;
+  yielder?: Yielder;
+  /** Called after each folder. */
+  onFolder?: (path: string) => void;
+}
+
+export interface WalkResult {
+  units: ModelUnit[];
+  /** Folders that could not be read: models below them are not marked missing. */
+  unreadable: string[];
+}
+
+/** A matcher of exclude globs against a name, or against the path below the root for globs with a `/`. */
+export function excluder(root: string, patterns: readonly string[]): (name: string, path: string) => boolean {
+  const byName = picomatch(patterns.filter((p) => !p.includes('/')), { dot: true });
+  const withSlash = patterns.filter((p) => p.includes('/'));
+  const byPath = withSlash.length > 0 ? picomatch(withSlash, { dot: true }) : undefined;
+  return (name, path) => byName(name) || (byPath !== undefined && byPath(relative(root, path).split('\\').join('/')));
+}
+
+/** Finds every model under `root` (a folder, or one model file). */
+export async function walkRoot(root: string, options: WalkOptions): Promise<WalkResult> {
+  const { warnings, formats } = options;
+  const yielder = options.yielder ?? new Yielder();
+  const isExcluded = excluder(root, options.excludePatterns);
+  const result: WalkResult = { units: [], unreadable: [] };
+  const rootStat = statSync(root, { throwIfNoEntry: false });
+  if (!rootStat) {
+    warnings.add(root, 'root does not exist');
+    result.unreadable.push(root);
+    return result;
+  }
+  if (rootStat.isFile()) {
+    // A single file given as a root: classify its folder, keep what is this file.
+    const listing = { files: new Map([[basename(root), root]]), dirs: new Map<string, string>(), linkedDirs: new Set<string>() };
+    const { units } = classifyFolder({ dir: dirname(root), root: dirname(root), listing, warnings, formats });
+    for (const u of units) u.idHint = idFromPath(dirname(root), root, true);
+    result.units.push(...units);
+    if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
+    return result;
+  }
+  // Real paths of the folders walked: a folder reached again through a symlink is a loop or a
+  // duplicate. Plain subfolders extend their parent's real path; only symlinks need resolving.
+  const seen = new Map<string, string>();
+  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: realFolder(root), depth: 0 }];
+  while (stack.length > 0) {
+    const { dir, real, depth } = stack.pop()!;
+    await yielder.maybe();
+    if (real !== undefined) {
+      const before = seen.get(real);
+      if (before !== undefined) {
+        warnings.add(dir, `symlink loop or second link: this folder was already scanned as ${before}`);
+        continue;
+      }
+      seen.set(real, dir);
+    }
+    const listing = listFolder(dir, isExcluded, warnings);
+    options.onFolder?.(dir);
+    if (!listing) {
+      result.unreadable.push(dir);
+      continue;
+    }
+    const ctx = { root, formats, warnings, isExcluded };
+    if (isHfCacheRepo(basename(dir), listing)) {
+      result.units.push(...hfCacheUnits(dir, ctx));
+      continue;
+    }
+    if (isOllamaStore(listing)) {
+      result.units.push(...ollamaUnits(dir, ctx));
+      continue;
+    }
+    const onnxDir = listing.dirs.get('onnx');
+    const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, isExcluded, warnings)?.files.values() ?? [])] : [];
+    const { units, claimed } = classifyFolder({ dir, root, listing, warnings, formats }, onnxFiles);
+    result.units.push(...units);
+    // An HF-style folder is one model: its subfolders (checkpoints, onnx/) are not separate models.
+    if (units.some((u) => u.localPath === dir && u.kind === 'hf-folder')) continue;
+    if (!options.scanSubdirectories || depth >= options.maxDepth) continue;
+    for (const [name, path] of listing.dirs) {
+      if (claimed.has(path)) continue;
+      const childReal = listing.linkedDirs.has(name) || real === undefined ? realFolder(path) : join(real, name);
+      stack.push({ dir: path, real: childReal, depth: depth + 1 });
+    }
+  }
+  return result;
+}
+
+/** Re-stats a unit's files; the ones whose size or mtime moved since the walk. */
+export function changedSince(unit: ModelUnit, warnings: WarningSink): string[] {
+  const changed: string[] = [];
+  for (const f of unit.files) {
+    const now = statFile(f.path, f.role, warnings);
+    if (!now || now.size !== f.size || now.mtimeMs !== f.mtimeMs) changed.push(f.path);
+  }
+  return changed;
+}

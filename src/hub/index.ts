@@ -1,0 +1,10 @@
+export { cacheFolderName, findCachedSnapshot } from './cache.js';
+export { parseModelCard, type ModelCard } from './model-card.js';
+export { readModelFolder } from './local-folder.js';
+export { fetchHubSnapshot, hubError, type HubClientOptions } from './hub-client.js';
+export { resolveHfSnapshot, HUB_ID_PATTERN, type ResolveOptions } from './resolve-source.js';
+export { describeModelKind, inferPipelineTag, type ModelKind } from './model-kind.js';
+export { createModelFromHuggingFace, type CreateModelOptions } from './create-model.js';
+export { importFromHuggingFace, folderModelId, snapshotModelId, type HfImportOptions, type HfImportOutcome, type HfImportAction } from './import.js';
+export { syncHuggingFace, type HfSyncResult } from './sync.js';
+export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';

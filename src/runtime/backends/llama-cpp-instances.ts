@@ -1,0 +1,160 @@
+/**
+ * Loaded instances of the `llama-cpp` backend: an embedding context, or a completion over one
+ * context sequence. Each serves one call at a time (a sequence evaluates one batch at a time).
+ */
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import { ModelManagerError } from '../../errors.js';
+import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import type { NodeLlamaCpp } from './llama-cpp.js';
+import { l2Normalize } from './vectors.js';
+
+const BACKEND = 'llama-cpp';
+/** llama.cpp's `pooling_type` values, as GGUF metadata stores them. */
+const POOLING_TYPES: Record<number, EmbeddingParams['pooling'] | 'last' | 'rank'> = { 0: 'none', 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' };
+
+/** Runs calls one after the other: a context sequence serves one evaluation at a time. */
+class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(work, work);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export interface InstanceOptions {
+  threads: number | undefined;
+  /** Cap on the context (the model's training context can be far larger than needed). */
+  maxContextSize: number;
+  device: Device;
+  warning: string | undefined;
+  signal?: AbortSignal;
+}
+
+/** Context memory as node-llama-cpp estimates it for this model. */
+function contextBytes(model: LlamaModel, contextSize: number, isEmbeddingContext: boolean): number {
+  const estimate = model.fileInsights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: model.gpuLayers, isEmbeddingContext });
+  return estimate.cpuRam + estimate.gpuVram;
+}
+
+export class LlamaCppEmbedder implements LoadedModel {
+  readonly backend = BACKEND;
+  readonly #queue = new SerialQueue();
+  #disposed = false;
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>,
+    readonly device: Device,
+    readonly memoryBytes: number,
+    private readonly pooling: string | undefined,
+    readonly warning: string | undefined,
+    private readonly contextSize: number,
+  ) {}
+
+  get dimensions(): number {
+    return this.model.embeddingVectorSize;
+  }
+
+  static async create(model: LlamaModel, { threads, device, warning, signal, maxContextSize }: InstanceOptions): Promise<LlamaCppEmbedder> {
+    const contextSize = Math.min(model.trainContextSize, maxContextSize);
+    const context = await model.createEmbeddingContext({
+      contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
+    });
+    const poolingId = model.fileInfo.architectureMetadata.pooling_type;
+    const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
+    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling, warning, contextSize);
+  }
+
+  embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+    if (pooling !== undefined && this.pooling !== undefined && pooling !== this.pooling) {
+      return Promise.reject(new ModelManagerError('INVALID_ARGUMENT', `this GGUF model pools with "${this.pooling}"; llama-cpp cannot switch to "${pooling}": leave pooling out`, {
+        details: { pooling, modelPooling: this.pooling, backend: BACKEND },
+      }));
+    }
+    return this.#queue.run(async () => {
+      const vectors: number[][] = [];
+      for (const text of texts) {
+        const { vector } = await this.context.getEmbeddingFor(this.#tokensOf(text));
+        const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
+        vectors.push(normalize ? l2Normalize(values) : [...values]);
+      }
+      return vectors;
+    });
+  }
+
+  /**
+   * The text's tokens, cut to fit the context as sentence-transformers cuts to max_seq_length
+   * (node-llama-cpp adds BOS/EOS and wants the input below the context size). An empty text is
+   * embedded as its BOS token, so it still gets a vector.
+   */
+  #tokensOf(text: string): Token[] {
+    const tokens = this.model.tokenize(text, false);
+    const room = this.contextSize - 3;
+    if (tokens.length > room) return tokens.slice(0, room);
+    const bos = this.model.tokens.bos;
+    return tokens.length === 0 && bos !== null ? [bos] : tokens;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+export class LlamaCppGenerator implements LoadedModel {
+  readonly backend = BACKEND;
+  readonly #queue = new SerialQueue();
+  #disposed = false;
+
+  private constructor(
+    private readonly model: LlamaModel,
+    private readonly context: Awaited<ReturnType<LlamaModel['createContext']>>,
+    private readonly completion: InstanceType<NodeLlamaCpp['LlamaCompletion']>,
+    readonly device: Device,
+    readonly memoryBytes: number,
+    readonly warning: string | undefined,
+  ) {}
+
+  static async create(
+    model: LlamaModel,
+    { LlamaCompletion }: NodeLlamaCpp,
+    { threads, device, warning, signal, maxContextSize }: InstanceOptions,
+  ): Promise<LlamaCppGenerator> {
+    const contextSize = Math.min(model.trainContextSize, maxContextSize);
+    const context = await model.createContext({
+      contextSize, sequences: 1, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
+    });
+    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+    return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize, warning);
+  }
+
+  generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+    return this.#queue.run(async () => {
+      let tokens = 0;
+      const { response, metadata } = await this.completion.generateCompletionWithMeta(prompt, {
+        maxTokens,
+        ...(temperature === undefined ? {} : { temperature }),
+        ...(topK === undefined ? {} : { topK }),
+        ...(topP === undefined ? {} : { topP }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(stop && stop.length > 0 ? { customStopTriggers: [...stop] } : {}),
+        ...(signal ? { signal, stopOnAbortSignal: true } : {}),
+        onToken: (generated: Token[]) => {
+          tokens += generated.length;
+        },
+        ...(onToken ? { onTextChunk: onToken } : {}),
+      });
+      return { text: response, tokens, finishReason: metadata.stopReason === 'maxTokens' ? 'length' : 'stop' };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Text generation of the `transformers` backend: decoder ONNX models through the text-generation
+ * pipeline and encoder-decoder ones through text2text-generation (the latter untested here: the
+ * project generates no seq2seq model), streamed token by token, with stop strings and a seed.
+ */
+import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
+import type { GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import type { Transformers } from './transformers.js';
+
+/**
+ * Sampling in transformers.js draws from one process-wide generator; generations run one at a
+ * time so that a seed gives the same text whatever else is running.
+ */
+let generationTail: Promise<unknown> = Promise.resolve();
+function oneGenerationAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const next = generationTail.then(work, work);
+  generationTail = next.catch(() => undefined);
+  return next;
+}
+
+/** Index of the first stop string in `text`, or -1. */
+function firstStop(text: string, stop: readonly string[]): number {
+  const found = stop.filter((s) => s !== '').map((s) => text.indexOf(s)).filter((i) => i >= 0);
+  return found.length === 0 ? -1 : Math.min(...found);
+}
+
+export class TransformersGenerator implements LoadedModel {
+  readonly backend = 'transformers';
+  readonly device = 'cpu' as const;
+  #disposed = false;
+
+  constructor(
+    private readonly pipe: TextGenerationPipeline | Text2TextGenerationPipeline,
+    private readonly transformers: Transformers,
+    readonly memoryBytes: number | undefined,
+    readonly warning: string | undefined,
+  ) {}
+
+  generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+    const { BaseStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;
+    const tokenizer = this.pipe.tokenizer;
+    return oneGenerationAtATime(async () => {
+      const ids: bigint[] = [];
+      let text = '';
+      let stopAt = -1;
+      let sawPrompt = false;
+      // Decodes everything generated so far and hands on the new part, holding back an
+      // incomplete UTF-8 sequence (shown as U+FFFD) until its last byte arrives.
+      class PieceStreamer extends BaseStreamer {
+        override put(value: bigint[][]): void {
+          if (!sawPrompt) {
+            sawPrompt = true;
+            return;
+          }
+          ids.push(...(value[0] ?? []));
+          const decoded = tokenizer.decode(ids, { skip_special_tokens: true });
+          if (decoded.endsWith('\uFFFD') || stopAt >= 0) return;
+          const stopIndex = firstStop(decoded, stop);
+          const visible = stopIndex >= 0 ? decoded.slice(0, stopIndex) : decoded;
+          if (visible.length > text.length) onToken?.(visible.slice(text.length));
+          text = visible;
+          stopAt = stopIndex;
+        }
+        override end(): void {}
+      }
+      class StopOnTextOrAbort extends StoppingCriteria {
+        override _call(inputIds: number[][]): boolean[] {
+          const done = stopAt >= 0 || signal?.aborted === true;
+          return inputIds.map(() => done);
+        }
+      }
+      const criteria = new StoppingCriteriaList();
+      criteria.push(new StopOnTextOrAbort());
+      if (seed !== undefined) random.seed(seed);
+      const sample = temperature !== undefined && temperature > 0;
+      // Both pipelines take the generation options; return_full_text only matters to decoders.
+      const run = this.pipe as (text: string, options: Record<string, unknown>) => Promise<unknown>;
+      await run(prompt, {
+        max_new_tokens: maxTokens,
+        do_sample: sample,
+        ...(sample ? { temperature } : {}),
+        ...(topK === undefined ? {} : { top_k: topK }),
+        ...(topP === undefined ? {} : { top_p: topP }),
+        return_full_text: false,
+        // generate() only calls put() and end() of a streamer.
+        streamer: new PieceStreamer(),
+        stopping_criteria: criteria,
+      });
+      const finishReason = stopAt < 0 && ids.length >= maxTokens ? 'length' : 'stop';
+      return { text, tokens: ids.length, finishReason };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.pipe.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The runtime: ModelManager and what its callers and backend authors need.
+ */
+export { ModelManager, type GetModelOptions } from './model-manager.js';
+export { ModelHandle, type ModelHandleInfo } from './model-handle.js';
+export { ok, fail, type Result, type ResultError } from './result.js';
+export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.js';
+export { parseDevice, planDevice, detectGpuCount, type DeviceRequest, type DevicePlan } from './devices.js';
+export { resolveModel, detectFormat, weightBytes, type ResolvedModel, type ResolveOptions } from './resolve-model.js';
+export { EmbeddingCache, type EmbeddingCacheOptions, type EmbeddingCacheStats } from './embedding-cache.js';
+export { WorkerPool, type BatchingOptions } from './worker-pool.js';
+export { BUILTIN_BACKENDS, type BuiltinBackendName } from './backend-registry.js';
+export type * from './backends/backend.js';
+export type {
+  ModelManagerOptions,
+  TaskRequest,
+  TaskOutput,
+  EmbeddingTaskOutput,
+  GenerationTaskOutput,
+  PreloadOutput,
+  LoadedModelInfo,
+  ModelStatus,
+  ManagerStatus,
+} from './types.js';

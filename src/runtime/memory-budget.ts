@@ -1,0 +1,50 @@
+/**
+ * Room for one more model: which idle models to evict (least recently used first) so that a
+ * load fits the memory budget and the loaded-model limit, or OUT_OF_MEMORY when nothing idle
+ * is left to evict.
+ */
+import { ModelManagerError } from '../errors.js';
+import { formatBytes } from '../units.js';
+
+export interface BudgetedModel {
+  readonly name: string;
+  /** Bytes it holds (or has reserved while loading). */
+  readonly sizeBytes: number;
+  /** Evictable: loaded, unreferenced, nothing running or waiting. */
+  readonly idle: boolean;
+  /** Larger = used more recently. */
+  readonly lastUse: number;
+}
+
+export interface BudgetLimits {
+  budgetBytes: number;
+  maxLoadedModels: number;
+}
+
+/**
+ * The models to evict before loading `name` (`bytes`) next to `loaded`.
+ * @throws OUT_OF_MEMORY when evicting every idle model is still not enough
+ */
+export function chooseEvictions<T extends BudgetedModel>(loaded: readonly T[], name: string, bytes: number, { budgetBytes, maxLoadedModels }: BudgetLimits): T[] {
+  const idle = loaded.filter((m) => m.idle).sort((a, b) => a.lastUse - b.lastUse);
+  const victims: T[] = [];
+  let used = loaded.reduce((n, m) => n + m.sizeBytes, 0);
+  let count = loaded.length;
+  while (used + bytes > budgetBytes || count >= maxLoadedModels) {
+    const victim = idle.shift();
+    if (!victim) {
+      const tooMany = count >= maxLoadedModels;
+      throw new ModelManagerError(
+        'OUT_OF_MEMORY',
+        tooMany
+          ? `cannot load "${name}": ${maxLoadedModels} model(s) are loaded and in use; release one (mm release) or raise maxLoadedModels`
+          : `cannot load "${name}": it needs about ${formatBytes(bytes)} and only ${formatBytes(Math.max(0, budgetBytes - used))} of the ${formatBytes(budgetBytes)} budget are free; release a model or raise memoryBudgetBytes`,
+        { details: { modelName: name, neededBytes: bytes, budgetBytes, usedBytes: used, loaded: count, maxLoadedModels } },
+      );
+    }
+    victims.push(victim);
+    used -= victim.sizeBytes;
+    count -= 1;
+  }
+  return victims;
+}

@@ -1,0 +1,290 @@
+/**
+ * ModelManager: one `task()` call that finds, loads, shares, batches and frees models, plus the
+ * service API of seed 001 (getModel/releaseModel, generateEmbeddings, status, initialize,
+ * shutdown) on the same core. The lifecycle rules live in the Scheduler; requests run through
+ * each model's WorkerPool (queue, dynamic batching) and the embedding cache.
+ */
+import { totalmem } from 'node:os';
+import { config as processConfig } from '../config.js';
+import { ModelManagerError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { InferenceBackend, TaskType } from './backends/backend.js';
+import { BackendRegistry } from './backend-registry.js';
+import { detectGpuCount, type DeviceRequest } from './devices.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
+import { MeasurementRecorder } from './measurements.js';
+import { ModelHandle } from './model-handle.js';
+import { resolveModel } from './resolve-model.js';
+import { Scheduler } from './scheduler.js';
+import { fail, ok, type Result } from './result.js';
+import { embeddingTexts, generationPrompt } from './task-input.js';
+import { cachedEmbeddings, runTask } from './run-task.js';
+import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskRequest } from './types.js';
+
+export interface GetModelOptions {
+  /** Defaults to `embedding`. */
+  taskType?: TaskType;
+  numWorkers?: number;
+  device?: DeviceRequest;
+  keepAlive?: number | string;
+}
+
+export class ModelManager implements AsyncDisposable {
+  readonly registry: Registry | undefined;
+  readonly memoryBudgetBytes: number;
+  readonly maxLoadedModels: number;
+  readonly maxQueue: number;
+  readonly defaultKeepAliveMs: number;
+  readonly cache: EmbeddingCache;
+  readonly #backends = new BackendRegistry();
+  readonly #scheduler: Scheduler;
+  readonly #modelRoots: string[];
+  readonly #hubCache: string;
+  readonly #onWarning: (message: string) => void;
+  readonly #abort = new AbortController();
+  readonly #measurements: MeasurementRecorder;
+  #gpuCount: number | undefined;
+  #gpuDetection: Promise<number> | undefined;
+  #initialized: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: ModelManagerOptions) {
+    const {
+      registry,
+      memoryBudgetBytes = Math.floor(totalmem() * 0.8),
+      maxLoadedModels = 3,
+      maxQueue = 512,
+      defaultKeepAlive = 5,
+      embeddingCache = {},
+      batching = {},
+      modelRoots = ['./models'],
+      hubCache = processConfig().hf.hubCache,
+      gpuCount,
+      onWarning = (message: string) => process.emitWarning(message, { code: 'MODEL_MANAGER' }),
+    } = options;
+    this.registry = registry;
+    this.memoryBudgetBytes = memoryBudgetBytes;
+    this.maxLoadedModels = Math.max(1, maxLoadedModels);
+    this.maxQueue = Math.max(1, maxQueue);
+    this.defaultKeepAliveMs = parseKeepAlive(defaultKeepAlive);
+    this.cache = new EmbeddingCache(embeddingCache);
+    this.#modelRoots = modelRoots;
+    this.#hubCache = hubCache;
+    this.#gpuCount = gpuCount;
+    this.#onWarning = onWarning;
+    this.#measurements = new MeasurementRecorder(registry, onWarning);
+    this.#scheduler = new Scheduler({
+      backends: this.#backends,
+      measurements: this.#measurements,
+      resolve: (name) => resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }),
+      batching,
+      memoryBudgetBytes: this.memoryBudgetBytes,
+      maxLoadedModels: this.maxLoadedModels,
+      maxQueue: this.maxQueue,
+      defaultKeepAliveMs: this.defaultKeepAliveMs,
+      gpuCount: () => this.#detectGpus(),
+      onWarning,
+      signal: this.#abort.signal,
+    });
+  }
+
+  /** Creates and initializes a manager (loads the persisted embedding cache). */
+  static async create(options: ModelManagerOptions = {}): Promise<ModelManager> {
+    const manager = new ModelManager(options);
+    await manager.initialize();
+    return manager;
+  }
+
+  /** Loads the persisted embedding cache; idempotent. */
+  initialize(): Promise<void> {
+    this.#initialized ??= (async () => {
+      try {
+        await this.cache.load();
+      } catch (error) {
+        // A bad cache file is only lost speed; say so and start empty.
+        this.#onWarning(error instanceof Error ? error.message : String(error));
+      }
+    })();
+    return this.#initialized;
+  }
+
+  /** GPUs found, detected once on the first load that is not CPU-only. */
+  #detectGpus(): Promise<number> {
+    this.#gpuDetection ??= this.#gpuCount === undefined ? detectGpuCount().then((n) => (this.#gpuCount = n)) : Promise.resolve(this.#gpuCount);
+    return this.#gpuDetection;
+  }
+
+  /** Adds a backend for new formats or task types; asked before the built-in ones. */
+  registerBackend(backend: InferenceBackend): void {
+    this.#backends.register(backend);
+  }
+
+  /** Runs one task, loading the model when needed. Never throws: failures are a Result with a stable code. */
+  async task(request: TaskRequest): Promise<Result<TaskOutput>> {
+    try {
+      return ok(await this.#task(request));
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  async #task(request: TaskRequest): Promise<TaskOutput> {
+    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    if (request === null || typeof request !== 'object') throw new ModelManagerError('INVALID_ARGUMENT', 'task() takes one request object');
+    const { taskData, taskType, modelName, numWorkers, device, keepAlive, onToken, ...params } = request;
+    if (typeof taskType !== 'string' || taskType === '') throw new ModelManagerError('INVALID_ARGUMENT', 'taskType is required: embedding, text_generation, or a registered custom type');
+    if (typeof modelName !== 'string') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is required: a registry id, a Hugging Face id or a model path');
+    if (!this.#backends.servesTask(taskType)) {
+      throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
+        details: { taskType, backends: this.#backends.names() },
+      });
+    }
+    // Bad data fails before any model is loaded.
+    if (taskData !== null && taskType === 'embedding') embeddingTexts(taskData);
+    if (taskData !== null && taskType === 'text_generation') generationPrompt(taskData);
+    if (taskData === undefined) throw new ModelManagerError('INVALID_TASK_DATA', 'taskData is required: the input, or null to only load the model');
+
+    await this.initialize();
+    if (taskData !== null && taskType === 'embedding') {
+      // Texts all in the cache need no model: answer without loading it.
+      const location = await this.#scheduler.locate(modelName);
+      const hit = cachedEmbeddings(this.cache, modelName, location.key, taskData, params);
+      if (hit) return hit;
+    }
+
+    const slot = await this.#scheduler.acquire(modelName, taskType, { numWorkers, device, keepAlive });
+    try {
+      if (taskData === null) {
+        return {
+          preloaded: true,
+          modelName,
+          workers: slot.pool?.instances.length ?? 0,
+          device: slot.config.device,
+          keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
+        };
+      }
+      slot.requests += 1;
+      return await runTask(slot, { taskType, taskData, params, cache: this.cache, signal: this.#abort.signal, ...(typeof onToken === 'function' ? { onToken } : {}), onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
+    } finally {
+      this.#scheduler.leave(slot);
+    }
+  }
+
+  /**
+   * A shared, reference-counted handle on a model (seed 001). Every getModel() of the same
+   * model returns the same loaded instances; hold it as long as you use it, then `release()` it.
+   * @throws ModelManagerError (MODEL_NOT_FOUND, MODEL_LOAD_FAILED, OUT_OF_MEMORY, ...)
+   */
+  async getModel(name: string, { taskType = 'embedding', ...options }: GetModelOptions = {}): Promise<ModelHandle> {
+    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    await this.initialize();
+    const slot = await this.#scheduler.acquire(name, taskType, options);
+    slot.refs += 1;
+    const pool = slot.pool!;
+    let released = false;
+    const handle = new ModelHandle(
+      {
+        name,
+        model: slot.location.key,
+        taskType,
+        backend: slot.backend?.name ?? '',
+        device: slot.config.device,
+        workers: pool.instances.length,
+        dimensions: pool.instances[0]?.dimensions,
+      },
+      {
+        embed: (texts, params) => this.#scheduler.use(slot, () => pool.embed(texts, params)),
+        generate: (prompt, params) => this.#scheduler.use(slot, () => pool.run((m) => {
+          if (!m.generate) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} loaded "${name}" without text generation`);
+          return m.generate(prompt, params);
+        })),
+        run: (data, params) => this.#scheduler.use(slot, () => pool.run((m) => {
+          if (!m.run) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} has no custom task "${taskType}"`);
+          return m.run(taskType, data, params);
+        })),
+        release: () => {
+          if (released) return;
+          released = true;
+          slot.refs = Math.max(0, slot.refs - 1);
+          this.#scheduler.afterUse(slot);
+        },
+      },
+    );
+    this.#scheduler.leave(slot);
+    return handle;
+  }
+
+  /**
+   * Frees a model now and forgets its config (seed 003), so the next request loads it afresh,
+   * possibly with other workers or another device. When other getModel() references are still
+   * held it only drops one of them (seed 001) unless `force` is set.
+   * @returns true when the model was freed, false when it was not loaded or is still referenced.
+   */
+  async releaseModel(name: string, { force = false }: { force?: boolean } = {}): Promise<boolean> {
+    return this.#scheduler.release(name, force);
+  }
+
+  /** Embeds `texts` with the cache (seed 001). @throws ModelManagerError */
+  async generateEmbeddings(texts: string[] | string, modelId: string): Promise<{ embeddings: number[][]; cached: number; dimensions: number }> {
+    const result = await this.task({ taskData: texts, taskType: 'embedding', modelName: modelId });
+    if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+    const { embeddings, cached, dimensions } = result.data as { embeddings: number[][]; cached: number; dimensions: number };
+    return { embeddings, cached, dimensions };
+  }
+
+  /** Loaded models, as `mm ps` lists them (models still loading are left out). */
+  ps(): LoadedModelInfo[] {
+    return this.#scheduler.slots().filter((s) => s.state === 'ready').map((s) => s.info());
+  }
+
+  /** Status of one model by the name it was asked for (or its registry id / path); undefined when not loaded. */
+  getModelStatus(name: string): ModelStatus | undefined {
+    return this.#scheduler.slotsNamed(name)[0]?.status();
+  }
+
+  getStatus(): ManagerStatus {
+    const slots = this.#scheduler.slots();
+    return {
+      initialized: this.#initialized !== undefined,
+      shuttingDown: this.#closing !== undefined,
+      loaded: slots.filter((s) => s.state === 'ready').length,
+      loading: slots.filter((s) => s.state === 'loading').length,
+      queueDepth: slots.reduce((n, s) => n + s.awaitingLoad + (s.pool?.queued ?? 0), 0),
+      memory: { budgetBytes: this.memoryBudgetBytes, usedBytes: slots.reduce((n, s) => n + s.sizeBytes, 0) },
+      maxLoadedModels: this.maxLoadedModels,
+      maxQueue: this.maxQueue,
+      gpuCount: this.#gpuCount ?? null,
+      backends: this.#backends.names(),
+      cache: this.cache.stats(),
+      counters: { ...this.#scheduler.counters },
+      models: slots.map((s) => s.status()),
+    };
+  }
+
+  /** Frees every model, saves the embedding cache, and refuses new work; idempotent. */
+  shutdown(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort();
+      await this.#scheduler.freeAll(new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance'));
+      await this.#measurements.flush();
+      await this.cache.save().catch((error: unknown) => this.#onWarning(`could not save the embedding cache: ${String(error)}`));
+    })();
+    return this.#closing;
+  }
+
+  /** Same as shutdown(). */
+  dispose(): Promise<void> {
+    return this.shutdown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** Waits for registry writes still under way (throughput figures); call it before reading them. */
+  async flushMeasurements(): Promise<void> {
+    await this.#measurements.flush();
+  }
+}
+

@@ -1,0 +1,134 @@
+/**
+ * One model loaded for one task type: its instances, references, queue and keep-alive timer.
+ * The manager decides when slots load and go; a slot only keeps the books.
+ */
+import type { Device, InferenceBackend, TaskType } from './backends/backend.js';
+import { keepAliveMinutes } from './keep-alive.js';
+import type { ResolvedModel } from './resolve-model.js';
+import type { LoadedModelInfo, ModelStatus } from './types.js';
+import type { WorkerPool } from './worker-pool.js';
+
+let useCounter = 0;
+
+export interface SlotConfig {
+  taskType: TaskType;
+  device: Device;
+  workers: number;
+  keepAliveMs: number;
+}
+
+export class ModelSlot {
+  readonly key: string;
+  readonly name: string;
+  readonly location: ResolvedModel;
+  readonly config: SlotConfig;
+  readonly warnings: string[] = [];
+  state: 'loading' | 'ready' | 'closed' = 'loading';
+  backend: InferenceBackend | undefined;
+  pool: WorkerPool | undefined;
+  /** Settles when the load ends; the first requests all wait on this one promise. */
+  ready: Promise<void> | undefined;
+  /** Bytes reserved in the budget: the estimate while loading, then what the load reported. */
+  sizeBytes: number;
+  /** What the load was expected to take (checked against the budget before loading). */
+  estimatedBytes = 0;
+  /** References from getModel() handles. */
+  refs = 0;
+  /** Requests inside task(): waiting for the load, queued, or running. */
+  inFlight = 0;
+  /** Requests waiting for the load to finish (they count against maxQueue). */
+  awaitingLoad = 0;
+  requests = 0;
+  loadedAt = new Date();
+  lastUsedAt = new Date();
+  /** Order of last use across all slots (clock times tie within a millisecond). */
+  lastUse = ++useCounter;
+  expiresAt: Date | null = null;
+  /** Set once the registry holds a throughput figure for this load. */
+  throughputRecorded = false;
+  loadTimeMs = 0;
+  memoryBytes = 0;
+  /** Settles once a freed slot's instances are disposed. */
+  closed: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #unusedWaiters: (() => void)[] = [];
+
+  constructor(key: string, name: string, location: ResolvedModel, config: SlotConfig, estimateBytes: number) {
+    this.key = key;
+    this.name = name;
+    this.location = location;
+    this.config = config;
+    this.sizeBytes = estimateBytes;
+  }
+
+  /** Idle: loaded, no references, nothing running or waiting; only idle slots may be evicted. */
+  get idle(): boolean {
+    return this.state === 'ready' && this.refs === 0 && this.inFlight === 0;
+  }
+
+  /** Resolves once no request is inside the slot. */
+  unused(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#unusedWaiters.push(resolve));
+  }
+
+  notifyUnused(): void {
+    if (this.inFlight === 0) for (const wake of this.#unusedWaiters.splice(0)) wake();
+  }
+
+  touch(): void {
+    this.lastUsedAt = new Date();
+    this.lastUse = ++useCounter;
+  }
+
+  /** Starts the keep-alive countdown; `onExpire` frees the slot. */
+  armTimer(onExpire: () => void): void {
+    this.disarmTimer();
+    const ms = this.config.keepAliveMs;
+    if (ms === Infinity) return;
+    this.expiresAt = new Date(Date.now() + ms);
+    // Timers past ~24.8 days overflow setTimeout; no keep-alive needs that precision.
+    this.#timer = setTimeout(onExpire, Math.min(ms, 2 ** 31 - 1));
+    this.#timer.unref();
+  }
+
+  disarmTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.expiresAt = null;
+  }
+
+  /** The `ps` view. */
+  info(): LoadedModelInfo {
+    return {
+      name: this.name,
+      model: this.location.key,
+      taskType: this.config.taskType,
+      backend: this.backend?.name ?? '',
+      device: this.config.device,
+      workers: this.pool?.instances.length ?? this.config.workers,
+      refs: this.refs + this.inFlight,
+      sizeBytes: this.sizeBytes,
+      sizeVram: this.config.device === 'cpu' ? 0 : this.sizeBytes,
+      loadedAt: this.loadedAt.toISOString(),
+      lastUsedAt: this.lastUsedAt.toISOString(),
+      expiresAt: this.expiresAt?.toISOString() ?? null,
+      queue: this.awaitingLoad + (this.pool?.queued ?? 0),
+    };
+  }
+
+  status(): ModelStatus {
+    return {
+      ...this.info(),
+      state: this.state === 'loading' ? 'loading' : 'ready',
+      path: this.location.path,
+      estimatedBytes: this.estimatedBytes,
+      loadTimeMs: this.loadTimeMs,
+      measuredBytes: this.memoryBytes,
+      keepAliveMinutes: keepAliveMinutes(this.config.keepAliveMs),
+      requests: this.requests,
+      backendCalls: this.pool?.calls ?? 0,
+      warnings: [...this.warnings],
+    };
+  }
+}

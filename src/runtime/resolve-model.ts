@@ -1,0 +1,152 @@
+/**
+ * Turns the name a user gives (registry id, Hugging Face id, model folder or file) into a
+ * location on disk, the way the rest of Model Manager names models.
+ *
+ * Order: the registry (`localPath`), an existing path, the HF cache
+ * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { extname, isAbsolute, join, resolve } from 'node:path';
+import { ModelManagerError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { ModelMetadata } from '../registry/schema.js';
+import type { ModelLocation } from './backends/backend.js';
+
+export interface ResolvedModel extends ModelLocation {
+  /** Stable identity of the model: its registry id, else its absolute path. */
+  key: string;
+  /** Where the name was found. */
+  via: 'registry' | 'path' | 'hf-cache' | 'model-root';
+}
+
+export interface ResolveOptions {
+  registry?: Registry;
+  /** Hugging Face hub cache folder. */
+  hubCache?: string;
+  /** Folders searched for `<root>/<name>`. */
+  modelRoots?: readonly string[];
+}
+
+/** File extensions of weights, by format. */
+const WEIGHT_FORMATS: Record<string, string> = {
+  '.gguf': 'gguf',
+  '.onnx': 'onnx',
+  '.safetensors': 'safetensors',
+  '.bin': 'pytorch',
+  '.pt': 'pytorch',
+  '.ggml': 'ggml',
+};
+
+/** Resolves `name` to a model on disk. @throws MODEL_NOT_FOUND with the places searched. */
+export async function resolveModel(name: string, { registry, hubCache, modelRoots = [] }: ResolveOptions = {}): Promise<ResolvedModel> {
+  const trimmed = name.trim();
+  if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
+  const searched: string[] = [];
+
+  const registered = registry && !looksLikePath(trimmed) ? await registry.getModel(trimmed) : undefined;
+  if (registered) {
+    if (!registered.localPath) {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: download it or set localPath (mm update)`, {
+        details: { modelName: trimmed },
+      });
+    }
+    if (!(await exists(registered.localPath))) {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered at ${registered.localPath}, but nothing is there: restore the files or run \`mm scan\``, {
+        details: { modelName: trimmed, path: registered.localPath },
+      });
+    }
+    return located(registered.localPath, 'registry', registered.modelId, registered);
+  }
+
+  const asPath = resolve(trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed);
+  searched.push(asPath);
+  if (await exists(asPath)) return located(asPath, 'path', asPath, await registeredAt(registry, asPath));
+
+  if (hubCache && /^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
+    const repo = join(hubCache, `models--${trimmed.replace('/', '--')}`);
+    searched.push(repo);
+    const snapshot = await hfSnapshot(repo);
+    if (snapshot) return located(snapshot, 'hf-cache', trimmed, await registeredAt(registry, snapshot));
+  }
+
+  for (const root of modelRoots) {
+    const candidate = resolve(root, trimmed);
+    searched.push(candidate);
+    if (await exists(candidate)) return located(candidate, 'model-root', candidate, await registeredAt(registry, candidate));
+  }
+
+  throw new ModelManagerError(
+    'MODEL_NOT_FOUND',
+    `model "${trimmed}" not found: give a registry id (mm list), a model folder or file, or put it under ./models`,
+    { details: { modelName: trimmed, searched } },
+  );
+}
+
+/** The weights format of a file or folder, from file extensions. */
+export async function detectFormat(path: string): Promise<string | undefined> {
+  const info = await stat(path);
+  if (info.isFile()) return WEIGHT_FORMATS[extname(path).toLowerCase()];
+  const seen = new Set<string>();
+  for (const dir of [path, join(path, 'onnx')]) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const n of names) {
+      const format = WEIGHT_FORMATS[extname(n).toLowerCase()];
+      if (format) seen.add(format);
+    }
+  }
+  // A folder can hold several exports; prefer the ones a built-in backend runs.
+  return ['gguf', 'onnx', 'safetensors', 'pytorch', 'ggml'].find((f) => seen.has(f));
+}
+
+/** Bytes of the weight files at `path` (a file, or every weight file in a folder). */
+export async function weightBytes(path: string): Promise<number> {
+  const info = await stat(path);
+  if (info.isFile()) return info.size;
+  let total = 0;
+  for (const dir of [path, join(path, 'onnx')]) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const n of names) {
+      if (!WEIGHT_FORMATS[extname(n).toLowerCase()] && !n.endsWith('.onnx_data')) continue;
+      const s = await stat(join(dir, n)).catch(() => undefined);
+      if (s?.isFile()) total += s.size;
+    }
+  }
+  return total;
+}
+
+async function located(path: string, via: ResolvedModel['via'], fallbackKey: string, model?: ModelMetadata): Promise<ResolvedModel> {
+  // One model is one key however it was named, so a registered model is never loaded twice.
+  const key = model?.modelId ?? fallbackKey;
+  const format = model?.format ?? (await detectFormat(path));
+  return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
+}
+
+/** The registered model whose localPath is `path`, so measurements of path-loaded models still reach the registry. */
+async function registeredAt(registry: Registry | undefined, path: string): Promise<ModelMetadata | undefined> {
+  if (!registry) return undefined;
+  const models = await registry.listModels();
+  return models.find((m) => m.localPath !== undefined && resolve(m.localPath) === path);
+}
+
+/** The snapshot `refs/main` points at, else the newest one. */
+async function hfSnapshot(repo: string): Promise<string | undefined> {
+  const snapshots = join(repo, 'snapshots');
+  const ref = (await readFile(join(repo, 'refs', 'main'), 'utf8').catch(() => '')).trim();
+  if (ref && (await exists(join(snapshots, ref)))) return join(snapshots, ref);
+  const names = await readdir(snapshots).catch(() => [] as string[]);
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(snapshots, n))).mtimeMs })));
+  const newest = dated.sort((a, b) => b.t - a.t)[0];
+  return newest ? join(snapshots, newest.n) : undefined;
+}
+
+function looksLikePath(name: string): boolean {
+  return isAbsolute(name) || name.startsWith('./') || name.startsWith('../') || name.startsWith('~');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

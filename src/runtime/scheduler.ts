@@ -1,0 +1,275 @@
+/**
+ * The scheduler: which models are loaded, for whom, and for how long (Ollama's scheduler, with
+ * seed 001's reference counts).
+ *
+ * - a model loads on first use, once: concurrent first requests wait on the same load;
+ * - getModel() handles and running requests hold it; the keep-alive timer starts when the last
+ *   goes (0 frees at once, -1 never), and its expiry frees the model;
+ * - before a load its cost is estimated; idle models (least recently used first) are evicted to
+ *   fit the memory budget and the loaded-model limit, else OUT_OF_MEMORY;
+ * - each model has a bounded queue (QUEUE_FULL past `maxQueue` waiting requests);
+ * - a freed model is forgotten at once (the next request loads it afresh, with its own config)
+ *   and disposed once the requests inside it are done.
+ */
+import { isModelManagerError, ModelManagerError } from '../errors.js';
+import type { TaskType } from './backends/backend.js';
+import type { BackendRegistry } from './backend-registry.js';
+import { parseDevice, planDevice, type DeviceRequest } from './devices.js';
+import { parseKeepAlive } from './keep-alive.js';
+import { loadInstances } from './load-instances.js';
+import type { MeasurementRecorder } from './measurements.js';
+import { chooseEvictions } from './memory-budget.js';
+import { ModelSlot } from './model-slot.js';
+import { weightBytes, type ResolvedModel } from './resolve-model.js';
+import { WorkerPool, type BatchingOptions } from './worker-pool.js';
+
+/** Most instances one model may have. */
+export const MAX_WORKERS = 64;
+/** Names whose resolution is remembered at once, at most. */
+const MAX_REMEMBERED_NAMES = 1024;
+
+export interface AcquireOptions {
+  numWorkers?: unknown;
+  device?: unknown;
+  keepAlive?: unknown;
+}
+
+export interface SchedulerOptions {
+  backends: BackendRegistry;
+  measurements: MeasurementRecorder;
+  resolve(name: string): Promise<ResolvedModel>;
+  batching: BatchingOptions;
+  memoryBudgetBytes: number;
+  maxLoadedModels: number;
+  maxQueue: number;
+  defaultKeepAliveMs: number;
+  /** GPUs found (detected once, when first needed). */
+  gpuCount(): Promise<number>;
+  onWarning(message: string): void;
+  /** Aborted on shutdown: stops loads under way. */
+  signal: AbortSignal;
+}
+
+export class Scheduler {
+  readonly counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0 };
+  readonly #options: SchedulerOptions;
+  readonly #slots = new Map<string, ModelSlot>();
+  /** Names already resolved, while a slot of theirs lives (saves the file system walk per request). */
+  readonly #resolved = new Map<string, ResolvedModel>();
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+  }
+
+  slots(): ModelSlot[] {
+    return [...this.#slots.values()];
+  }
+
+  /** Slots asked for by `name`, or whose registry id / path is `name`. */
+  slotsNamed(name: string): ModelSlot[] {
+    const key = this.#resolved.get(name)?.key;
+    return this.slots().filter((s) => s.name === name || s.location.key === name || s.location.key === key);
+  }
+
+  /** Where `name` lives; remembered while a slot of it lives. */
+  async locate(name: string): Promise<ResolvedModel> {
+    const known = this.#resolved.get(name);
+    if (known) return known;
+    const location = await this.#options.resolve(name);
+    // Remembered until the next model is freed, so cache-only requests skip the walk too.
+    if (this.#resolved.size < MAX_REMEMBERED_NAMES) this.#resolved.set(name, location);
+    return location;
+  }
+
+  /** Finds or starts the model's slot and counts the caller in; resolves once it is loaded. */
+  async acquire(name: string, taskType: TaskType, options: AcquireOptions): Promise<ModelSlot> {
+    if (this.#options.signal.aborted) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    const keepAliveMs = options.keepAlive === undefined ? undefined : parseKeepAlive(options.keepAlive as number | string);
+    const workers = options.numWorkers ?? 1;
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
+    }
+    const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+    const location = await this.locate(name);
+    const gpus = device === 'cpu' ? 0 : await this.#options.gpuCount();
+    // No await from here to the map insert: two first requests must find the same slot.
+    const key = `${location.key}\0${taskType}`;
+    let slot = this.#slots.get(key);
+    if (!slot) {
+      slot = this.#createSlot(key, name, location, taskType, workers, device, gpus, keepAliveMs);
+    } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
+      throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
+        details: { modelName: name, maxQueue: this.#options.maxQueue },
+      });
+    } else if (keepAliveMs !== undefined) {
+      slot.config.keepAliveMs = keepAliveMs;
+    }
+    this.#resolved.set(name, location);
+    slot.inFlight += 1;
+    slot.disarmTimer();
+    slot.touch();
+    if (slot.state === 'loading') {
+      slot.awaitingLoad += 1;
+      try {
+        await slot.ready;
+      } catch (error) {
+        slot.inFlight -= 1;
+        slot.notifyUnused();
+        // Released while it loaded: the request was not, so it goes to a fresh load.
+        if (isModelManagerError(error) && error.details.releasedWhileLoading === true && !this.#options.signal.aborted) {
+          return this.acquire(name, taskType, options);
+        }
+        throw error;
+      } finally {
+        slot.awaitingLoad -= 1;
+      }
+    }
+    return slot;
+  }
+
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, gpus: number, keepAliveMs: number | undefined): ModelSlot {
+    const plan = planDevice(requested, workers, gpus);
+    const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs }, 0);
+    if (plan.warning) {
+      slot.warnings.push(plan.warning);
+      this.#options.onWarning(`${name}: ${plan.warning}`);
+    }
+    this.#slots.set(key, slot);
+    slot.ready = this.#load(slot);
+    // Waiters get the error through `ready`; this handler only keeps it from being unhandled.
+    slot.ready.catch(() => undefined);
+    return slot;
+  }
+
+  async #load(slot: ModelSlot): Promise<void> {
+    try {
+      const backend = await this.#options.backends.pick(slot.location, slot.config.taskType);
+      slot.backend = backend;
+      const each = (await backend.estimateBytes?.(slot.location).catch(() => undefined))
+        ?? slot.location.model?.memoryEstimate?.totalBytes
+        ?? (await weightBytes(slot.location.path));
+      slot.estimatedBytes = each * slot.config.workers;
+      await this.#makeRoom(slot, slot.estimatedBytes);
+      this.counters.loads += 1;
+      const loaded = await loadInstances(backend, slot.location, slot.config, this.#options.signal);
+      if (slot.state === 'closed') {
+        await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
+        throw new ModelManagerError('MODEL_LOAD_FAILED', `"${slot.name}" was released while it loaded: retry the request`, {
+          details: { modelName: slot.name, releasedWhileLoading: true },
+        });
+      }
+      slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
+      // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
+      const landed = loaded.instances[0]?.device ?? slot.config.device;
+      if (landed !== slot.config.device) {
+        const warning = `${backend.name} runs it on ${landed}, not ${slot.config.device}`;
+        slot.warnings.push(warning);
+        this.#options.onWarning(`${slot.name}: ${warning}`);
+      }
+      slot.config.device = landed;
+      slot.sizeBytes = loaded.reportedBytes ?? slot.sizeBytes;
+      slot.loadTimeMs = loaded.loadTimeMs;
+      slot.memoryBytes = loaded.reportedBytes ?? loaded.rssDeltaBytes;
+      slot.loadedAt = new Date();
+      slot.state = 'ready';
+      await this.#options.measurements.recordLoad(slot);
+    } catch (error) {
+      this.counters.loadFailures += 1;
+      this.#forget(slot);
+      if (this.#options.signal.aborted && !isModelManagerError(error, 'SHUTTING_DOWN')) {
+        throw new ModelManagerError('SHUTTING_DOWN', `the model manager shut down while "${slot.name}" loaded`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Reserves `bytes` for `slot`, evicting idle models (least recently used first) when needed. @throws OUT_OF_MEMORY */
+  async #makeRoom(slot: ModelSlot, bytes: number): Promise<void> {
+    const others = [...this.#slots.values()].filter((s) => s !== slot);
+    const victims = chooseEvictions(others, slot.name, bytes, { budgetBytes: this.#options.memoryBudgetBytes, maxLoadedModels: this.#options.maxLoadedModels });
+    // Reserve and forget synchronously, so a concurrent load sees the budget as it will be.
+    slot.sizeBytes = bytes;
+    for (const victim of victims) {
+      this.counters.evictions += 1;
+      this.#forget(victim);
+    }
+    await Promise.all(victims.map((v) => this.free(v)));
+  }
+
+  /** Runs one piece of work on a slot held by a handle, keeping it counted as in use meanwhile. */
+  async use<T>(slot: ModelSlot, work: () => Promise<T>): Promise<T> {
+    if (slot.state !== 'ready') throw new ModelManagerError('INVALID_ARGUMENT', `"${slot.name}" was released: call getModel() again`);
+    slot.inFlight += 1;
+    slot.touch();
+    try {
+      return await work();
+    } finally {
+      this.leave(slot);
+    }
+  }
+
+  leave(slot: ModelSlot): void {
+    slot.inFlight = Math.max(0, slot.inFlight - 1);
+    slot.touch();
+    this.afterUse(slot);
+  }
+
+  /** Starts the keep-alive countdown once nothing holds the model. */
+  afterUse(slot: ModelSlot): void {
+    if (slot.inFlight === 0) slot.notifyUnused();
+    if (!slot.idle || this.#slots.get(slot.key) !== slot) return;
+    if (slot.config.keepAliveMs === 0) void this.free(slot);
+    else slot.armTimer(() => {
+      if (!slot.idle) return;
+      this.counters.expired += 1;
+      void this.free(slot);
+    });
+  }
+
+  /** Takes a slot out of the books so new requests start a fresh one. */
+  #forget(slot: ModelSlot): void {
+    if (this.#slots.get(slot.key) === slot) this.#slots.delete(slot.key);
+    const stillUsed = new Set([...this.#slots.values()].map((s) => s.location.key));
+    for (const [name, location] of this.#resolved) if (!stillUsed.has(location.key)) this.#resolved.delete(name);
+  }
+
+  /** Frees a slot: forgotten at once, disposed once the requests inside it are done. */
+  async free(slot: ModelSlot): Promise<void> {
+    this.#forget(slot);
+    slot.disarmTimer();
+    if (slot.state === 'closed') return slot.closed;
+    const wasLoading = slot.state === 'loading';
+    slot.state = 'closed';
+    slot.closed = (async () => {
+      if (wasLoading) await slot.ready?.catch(() => undefined);
+      await slot.unused();
+      await Promise.allSettled(slot.pool?.instances.map((m) => m.dispose()) ?? []);
+    })();
+    return slot.closed;
+  }
+
+  /**
+   * releaseModel(): frees the model now unless other getModel() references are held (then one
+   * is dropped), or regardless with `force`. @returns true when something was freed.
+   */
+  async release(name: string, force: boolean): Promise<boolean> {
+    let freed = false;
+    for (const slot of this.slotsNamed(name)) {
+      if (!force && slot.refs > 1) {
+        slot.refs -= 1;
+        continue;
+      }
+      slot.refs = 0;
+      this.counters.released += 1;
+      await this.free(slot);
+      freed = true;
+    }
+    return freed;
+  }
+
+  /** Shutdown: fails what waits, frees everything once the running requests end. */
+  async freeAll(reason: ModelManagerError): Promise<void> {
+    for (const slot of this.#slots.values()) slot.pool?.rejectQueued(reason);
+    await Promise.allSettled(this.slots().map((slot) => this.free(slot)));
+  }
+}

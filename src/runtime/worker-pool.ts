@@ -1,0 +1,214 @@
+/**
+ * The instances serving one model, and the queue in front of them.
+ *
+ * Work is pulled: an idle instance takes the next job, so the least busy instance always gets
+ * it and nothing piles up behind a slow one. Embedding jobs that wait together are merged into
+ * one call (dynamic batching): requests arriving in the same turn of the event loop (or within
+ * `maxWaitMs`) and requests that queued while every instance was busy go out as one batch of at
+ * most `maxBatchSize` texts, grouped by text length.
+ */
+import { ModelManagerError } from '../errors.js';
+import type { EmbeddingParams, LoadedModel } from './backends/backend.js';
+
+export interface BatchingOptions {
+  /** Most texts in one backend call. Defaults to 16. */
+  maxBatchSize?: number;
+  /** How long the first waiting request waits for others while an instance is free. 0 = one event-loop turn. Defaults to 0. */
+  maxWaitMs?: number;
+}
+
+interface Deferred<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+type Job =
+  | ({ kind: 'run'; fn: (model: LoadedModel) => Promise<unknown> } & Deferred<unknown>)
+  | ({ kind: 'embed'; texts: readonly string[]; params: EmbeddingParams; paramsKey: string } & Deferred<number[][]>);
+type EmbedJob = Extract<Job, { kind: 'embed' }>;
+
+interface Worker {
+  readonly model: LoadedModel;
+  busy: boolean;
+}
+
+export class WorkerPool {
+  readonly #workers: Worker[];
+  readonly #queue: Job[] = [];
+  readonly #maxBatchSize: number;
+  readonly #maxWaitMs: number;
+  #next = 0;
+  #gathering: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #idleWaiters: (() => void)[] = [];
+  /** Backend calls made and texts embedded, for the status page and throughput. */
+  calls = 0;
+  batchedTexts = 0;
+
+  constructor(models: readonly LoadedModel[], { maxBatchSize = 16, maxWaitMs = 0 }: BatchingOptions = {}) {
+    this.#workers = models.map((model) => ({ model, busy: false }));
+    this.#maxBatchSize = Math.max(1, maxBatchSize);
+    this.#maxWaitMs = Math.max(0, maxWaitMs);
+  }
+
+  get instances(): readonly LoadedModel[] {
+    return this.#workers.map((w) => w.model);
+  }
+
+  /** Jobs waiting for an instance. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Instances working right now. */
+  get active(): number {
+    return this.#workers.filter((w) => w.busy).length;
+  }
+
+  /** Runs `fn` on the next free instance. */
+  run<T>(fn: (model: LoadedModel) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ kind: 'run', fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#drain();
+    });
+  }
+
+  /** Embeds `texts`, merged with other waiting requests of the same parameters. */
+  embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
+    return new Promise<number[][]>((resolve, reject) => {
+      this.#queue.push({ kind: 'embed', texts, params, paramsKey: paramsKey(params), resolve, reject });
+      if (this.#waitingTexts() >= this.#maxBatchSize) this.#drain();
+      else this.#gather();
+    });
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.#queue.length === 0 && this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Fails every job that has not started (shutdown). */
+  rejectQueued(error: unknown): void {
+    for (const job of this.#queue.splice(0)) job.reject(error);
+    this.#notifyIdle();
+  }
+
+  #waitingTexts(): number {
+    let n = 0;
+    for (const job of this.#queue) if (job.kind === 'embed') n += job.texts.length;
+    return n;
+  }
+
+  /** Lets requests of the same turn (or of `maxWaitMs`) join the batch before it goes out. */
+  #gather(): void {
+    if (this.#gathering) return;
+    const go = () => {
+      this.#gathering = undefined;
+      this.#drain();
+    };
+    this.#gathering = this.#maxWaitMs > 0 ? setTimeout(go, this.#maxWaitMs) : setImmediate(go);
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0) {
+      const worker = this.#idleWorker();
+      if (!worker) return;
+      const head = this.#queue[0]!;
+      if (head.kind === 'run') {
+        this.#queue.shift();
+        this.#dispatch(worker, () => head.fn(worker.model).then(head.resolve, head.reject));
+      } else {
+        const batch = this.#takeBatch(head.paramsKey);
+        this.#dispatch(worker, () => this.#embedBatch(worker.model, batch));
+      }
+    }
+  }
+
+  #idleWorker(): Worker | undefined {
+    for (let i = 0; i < this.#workers.length; i++) {
+      const worker = this.#workers[(this.#next + i) % this.#workers.length]!;
+      if (!worker.busy) {
+        this.#next = (this.#next + i + 1) % this.#workers.length;
+        return worker;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The head job plus the waiting jobs of the same parameters closest to it in text length, up to
+   * `maxBatchSize` texts: a backend pads a batch to its longest text, so similar lengths waste
+   * less. The head always goes, so no request waits behind later ones for long.
+   */
+  #takeBatch(key: string): EmbedJob[] {
+    const head = this.#queue[0] as EmbedJob;
+    const headLength = meanLength(head.texts);
+    const others = this.#queue
+      .filter((job): job is EmbedJob => job !== head && job.kind === 'embed' && job.paramsKey === key)
+      .sort((a, b) => Math.abs(meanLength(a.texts) - headLength) - Math.abs(meanLength(b.texts) - headLength));
+    const batch: EmbedJob[] = [head];
+    let texts = head.texts.length;
+    for (const job of others) {
+      if (texts >= this.#maxBatchSize) break;
+      if (texts + job.texts.length > this.#maxBatchSize) continue;
+      batch.push(job);
+      texts += job.texts.length;
+    }
+    const taken = new Set<Job>(batch);
+    for (let i = this.#queue.length - 1; i >= 0; i--) if (taken.has(this.#queue[i]!)) this.#queue.splice(i, 1);
+    return batch;
+  }
+
+  #dispatch(worker: Worker, work: () => Promise<void>): void {
+    worker.busy = true;
+    this.calls += 1;
+    void work()
+      .catch(() => undefined)
+      .finally(() => {
+        worker.busy = false;
+        this.#drain();
+        this.#notifyIdle();
+      });
+  }
+
+  async #embedBatch(model: LoadedModel, batch: EmbedJob[]): Promise<void> {
+    const texts = batch.flatMap((job) => job.texts);
+    this.batchedTexts += texts.length;
+    try {
+      const vectors = await embedOn(model, texts, batch[0]!.params);
+      let offset = 0;
+      for (const job of batch) {
+        job.resolve(vectors.slice(offset, offset + job.texts.length));
+        offset += job.texts.length;
+      }
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      // One bad request must not fail the others merged with it: retry each on its own.
+      for (const job of batch) await embedOn(model, job.texts, job.params).then(job.resolve, job.reject);
+    }
+  }
+
+  #notifyIdle(): void {
+    if (this.#queue.length > 0 || this.active > 0) return;
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+}
+
+async function embedOn(model: LoadedModel, texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
+  if (!model.embed) throw new ModelManagerError('UNSUPPORTED_TASK', `backend "${model.backend}" loaded this model without embedding support`);
+  const vectors = await model.embed(texts, params);
+  if (vectors.length !== texts.length) {
+    throw new ModelManagerError('TASK_FAILED', `backend "${model.backend}" returned ${vectors.length} vectors for ${texts.length} texts`);
+  }
+  return vectors;
+}
+
+function meanLength(texts: readonly string[]): number {
+  let total = 0;
+  for (const t of texts) total += t.length;
+  return texts.length === 0 ? 0 : total / texts.length;
+}
+
+function paramsKey(params: EmbeddingParams): string {
+  return `${params.pooling ?? ''}|${params.normalize ?? ''}`;
+}

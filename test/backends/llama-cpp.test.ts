@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LlamaCppBackend, llamaCppGpu } from '../../src/runtime/backends/llama-cpp.js';
+import { isModelManagerError, writeTestModel } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { runBackendContract } from './backend-contract.js';
+
+const ggufIn = (dir: string) => join(dir, readdirSync(dir).find((f) => f.endsWith('.gguf'))!);
+
+runBackendContract({
+  name: 'llama-cpp',
+  create: () => new LlamaCppBackend(),
+  async embeddingModel(dir) {
+    const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir });
+    return { path: model.path, dimensions: 64 };
+  },
+  generationModel: (dir) => writeTestModel({ format: 'gguf', task: 'text_generation', out: dir }),
+  async corruptModels(dir) {
+    const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: join(dir, 'source') });
+    const source = ggufIn(model.path);
+    const truncated = join(dir, 'truncated.gguf');
+    copyFileSync(source, truncated);
+    truncateSync(truncated, Math.floor(statSync(source).size / 2));
+    const junk = join(dir, 'junk', 'model.gguf');
+    mkdirSync(join(dir, 'junk'));
+    writeFileSync(junk, 'this is not a GGUF file at all, only text');
+    return [{ what: 'truncated', path: truncated }, { what: 'junk', path: junk }];
+  },
+});
+
+test('llama-cpp: a folder without a GGUF file fails with MODEL_LOAD_FAILED', async () => {
+  using dir = tempDir();
+  await assert.rejects(new LlamaCppBackend().load({ path: dir.path, taskType: 'embedding', device: 'cpu' }), { code: 'MODEL_LOAD_FAILED' });
+});
+
+test('llama-cpp: a truncated file says which tensor is missing', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path });
+  const file = ggufIn(model.path);
+  truncateSync(file, statSync(file).size - 1000);
+  await assert.rejects(new LlamaCppBackend().load({ path: model.path, taskType: 'text_generation', device: 'cpu' }),
+    (e) => isModelManagerError(e, 'MODEL_LOAD_FAILED') && e.message.includes(file) && /tensor 'output\.weight'.*not within the file bounds/.test(e.message));
+});
+
+test('llama-cpp: estimates memory from the header, and refuses task types it does not run', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path });
+  const backend = new LlamaCppBackend();
+  const estimate = await backend.estimateBytes({ path: model.path });
+  assert.ok(estimate !== undefined && estimate > statSync(ggufIn(model.path)).size, `estimate ${estimate}`);
+  await assert.rejects(backend.load({ path: model.path, taskType: 'image_classification', device: 'cpu' }), { code: 'UNSUPPORTED_TASK' });
+});
+
+test('llama-cpp: a GPU request runs on the GPU when llama.cpp has one, else on the CPU, and says which', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path });
+  const loaded = await new LlamaCppBackend().load({ path: model.path, taskType: 'embedding', device: 'gpu' });
+  try {
+    const [vector] = await loaded.embed!(['on whatever device there is'], {});
+    assert.equal(vector!.length, 64);
+    const { gpu } = await llamaCppGpu();
+    assert.equal(loaded.device, gpu === false ? 'cpu' : 'gpu');
+  } finally {
+    await loaded.dispose();
+  }
+});
+
+test('llama-cpp: the bench-size bert (F16 matrices, MiniLM shape) loads and embeds', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, size: 'bench' });
+  const loaded = await new LlamaCppBackend().load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+  try {
+    const [a, b] = await loaded.embed!(['first text', 'second text'], {});
+    assert.equal(a!.length, 384);
+    assert.notDeepEqual(a, b);
+  } finally {
+    await loaded.dispose();
+  }
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { llamaGgufMetadata, llamaSafetensors, llamaTensors, writeGguf, writeSafetensors } from './formats-writer.js';
+
+async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
+  const registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db') });
+  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
+  const discovery = await Discovery.create({ registry, config, ...options }).catch(async (error: unknown) => {
+    await registry.close();
+    throw error;
+  });
+  return {
+    registry,
+    discovery,
+    async [Symbol.asyncDispose]() {
+      await discovery.close();
+      await registry.close();
+    },
+  };
+}
+
+function ggufModel(dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.gguf`);
+  writeGguf(path, llamaGgufMetadata({ name }), llamaTensors());
+  return path;
+}
+
+test('a file that changes during the scan is a warning, and the registry keeps what it had', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const file = ggufModel(join(root, 'x'), 'moving');
+  mkdirSync(join(root, 'x', 'sub'));
+  await using ctx = await open(base.path, { roots: [root] });
+  // The walk stats x/ before it enters x/sub; growing the file then is a change mid-scan.
+  const report = await ctx.discovery.refresh({
+    onProgress: (p) => {
+      if (p.total === undefined && p.path.endsWith('sub')) appendFileSync(file, Buffer.alloc(64));
+    },
+  });
+  assert.deepEqual(report.warnings.map((w) => [w.path, /changed while it was being read/.test(w.reason)]), [[file, true]]);
+  assert.equal(report.counts.added, 0);
+  assert.equal(await ctx.registry.getModel('x/moving'), undefined);
+  const next = await ctx.discovery.refresh();
+  assert.equal(next.counts.added, 1, 'the next scan reads it again');
+});
+
+test('settings in the seed format: exclude patterns, formats and depth are obeyed', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  ggufModel(join(root, 'keep'), 'a');
+  ggufModel(join(root, 'drafts'), 'b');
+  ggufModel(join(root, 'one', 'two', 'three'), 'deep');
+  mkdirSync(join(root, 'st'), { recursive: true });
+  writeFileSync(join(root, 'st', 'config.json'), '{}');
+  writeSafetensors(join(root, 'st', 'model.safetensors'), llamaSafetensors({ layers: 1 }));
+  const settingsPath = join(base.path, 'model_discovery.json');
+  writeFileSync(settingsPath, JSON.stringify({ discovery: { scan_interval_minutes: 5, max_scan_depth: 2, supported_formats: ['gguf'], exclude_patterns: ['drafts', '*.tmp'] } }));
+  await using ctx = await open(base.path, { roots: [root], settingsPath });
+  assert.equal(ctx.discovery.status().settings.scanIntervalMinutes, 5);
+  const report = await ctx.discovery.refresh();
+  assert.deepEqual(report.modelIds, ['keep/a']);
+
+  writeFileSync(settingsPath, JSON.stringify({ discovery: { max_scan_depth: 'deep' } }));
+  await assert.rejects(open(base.path, { settingsPath }), (e) => isModelManagerError(e, 'INVALID_CONFIG') && /maxScanDepth/.test(e.message));
+});
+
+test('register() adds one folder with overrides; a path without a model is refused', async () => {
+  using base = tempDir();
+  const dir = join(base.path, 'elsewhere', 'my-model');
+  ggufModel(dir, 'weights');
+  await using ctx = await open(base.path, { roots: [] });
+  const m = await ctx.discovery.register(join(dir, 'weights.gguf'), { modelId: 'team/my-model', tags: ['pinned'] });
+  assert.deepEqual([m.modelId, m.format, m.tags, m.source], ['team/my-model', 'gguf', ['pinned'], 'discovered']);
+  assert.deepEqual((await ctx.discovery.discovered()).map((d) => d.modelId), ['team/my-model']);
+  mkdirSync(join(base.path, 'empty'));
+  await assert.rejects(ctx.discovery.register(join(base.path, 'empty')), (e) => isModelManagerError(e, 'FILE_NOT_FOUND'));
+  const logs = await ctx.discovery.logs();
+  assert.equal(logs[0]?.message, 'registered team/my-model');
+});
+
+test('custom categorization rules decide the categories', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  ggufModel(join(root, 'contracts'), 'lexis-7b');
+  const rulesPath = join(base.path, 'model_categorization.json');
+  writeFileSync(rulesPath, JSON.stringify({ categorization_rules: { specialization: { LEGAL: { keywords: ['lexis'] } }, secondary_category: { DRAFTING: { keywords: ['contracts'] } } } }));
+  await using ctx = await open(base.path, { roots: [root], rulesPath });
+  await ctx.discovery.refresh();
+  const m = await ctx.registry.requireModel('contracts/lexis-7b');
+  assert.deepEqual(m.category, { primary: 'LANGUAGE', secondary: 'DRAFTING', specialization: 'LEGAL' });
+});
+
+test('an unreadable folder is a warning and its models are not marked missing', { skip: process.getuid?.() === 0 ? 'root reads every folder' : false }, async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  ggufModel(join(root, 'locked'), 'inside');
+  await using ctx = await open(base.path, { roots: [root] });
+  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  chmodSync(join(root, 'locked'), 0o000);
+  try {
+    const report = await ctx.discovery.refresh();
+    assert.ok(report.warnings.some((w) => w.path === join(root, 'locked') && /cannot read folder/.test(w.reason)));
+    assert.equal(report.counts.missing, 0);
+    assert.equal((await ctx.registry.requireModel('locked/inside')).status, 'available');
+  } finally {
+    chmodSync(join(root, 'locked'), 0o755);
+  }
+});
+
+test('start() scans at once, concurrent refreshes share one scan, and logs stay bounded', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  ggufModel(join(root, 'm'), 'one');
+  await using ctx = await open(base.path, { roots: [root], settings: { maxLogEntries: 4, scanIntervalMinutes: 60 } });
+  ctx.discovery.start();
+  assert.equal(ctx.discovery.status().running, true);
+  assert.ok(ctx.discovery.status().nextScanAt);
+  const [a, b] = await Promise.all([ctx.discovery.refresh(), ctx.discovery.refresh()]);
+  assert.equal(a.scanId, b.scanId);
+  ctx.discovery.stop();
+  assert.equal(ctx.discovery.status().nextScanAt, undefined);
+  for (let i = 0; i < 5; i++) await ctx.discovery.refresh();
+  const logs = await ctx.discovery.logs({ limit: 1000 });
+  assert.ok(logs.length <= 8, `kept ${logs.length} entries`);
+  assert.match(logs[0]!.message, /^scan finished/);
+});

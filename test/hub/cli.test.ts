@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../helpers/tmp.js';
+import { startHubServer, type HubServer } from './hub-server.js';
+import { fixtureConfig, TINY_LLAMA_CONFIG, writeFiles, writeHfCache } from './model-files.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mm` asynchronously, so the hub server in this process keeps answering. */
+function mm(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('mm import / estimate / sync', () => {
+  let hub: HubServer;
+  before(async () => {
+    hub = await startHubServer([{ id: 'mistralai/Mistral-7B-v0.1', sha: 'd'.repeat(40), pipelineTag: 'text-generation', files: { 'config.json': JSON.stringify(fixtureConfig('mistralai--Mistral-7B-v0.1')) } }]);
+  });
+  after(() => hub.close());
+
+  it('imports from the hub, the HF cache and a folder; lists what fits; syncs', async () => {
+    using tmp = tempDir();
+    const env = { MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: hub.url };
+    writeHfCache(env.HF_HUB_CACHE, 'meta-llama/Llama-3.1-8B', 'e'.repeat(40), { 'config.json': JSON.stringify(fixtureConfig('meta-llama--Llama-3.1-8B')) });
+    const folder = join(tmp.path, 'google-t5--t5-small');
+    writeFiles(folder, { 'config.json': JSON.stringify(fixtureConfig('google-t5--t5-small')) });
+
+    const fromHub = await mm(['import', 'mistralai/Mistral-7B-v0.1', '--json'], env);
+    assert.equal(fromHub.code, 0, fromHub.stderr);
+    const outcome = JSON.parse(fromHub.stdout) as { action: string; source: string; model: { parameterCount: number } };
+    assert.deepEqual([outcome.action, outcome.source, outcome.model.parameterCount], ['added', 'hub', 7_241_732_096]);
+
+    const fromCache = await mm(['import', 'meta-llama/Llama-3.1-8B'], env);
+    assert.equal(fromCache.code, 0, fromCache.stderr);
+    assert.match(fromCache.stdout, /added meta-llama\/Llama-3\.1-8B from cache/);
+    assert.match(fromCache.stdout, /8\.03B params, gqa/);
+
+    const fromFolder = await mm(['import', folder], env);
+    assert.equal(fromFolder.code, 0, fromFolder.stderr);
+    assert.match(fromFolder.stdout, /added google-t5\/t5-small from local/);
+
+    const again = await mm(['import', 'meta-llama/Llama-3.1-8B'], env);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /already registered .* use --force/);
+
+    const fits = await mm(['list', '--fits', '4GB', '--json'], env);
+    assert.deepEqual((JSON.parse(fits.stdout) as { models: { modelId: string }[] }).models.map((m) => m.modelId), ['google-t5/t5-small']);
+
+    const sync = await mm(['sync', '--json'], env);
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.deepEqual((JSON.parse(sync.stdout) as { results: { action: string }[] }).results.map((r) => r.action), ['unchanged', 'unchanged', 'unchanged']);
+
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...fixtureConfig('google-t5--t5-small'), n_positions: 1024 }));
+    const changed = await mm(['sync'], env);
+    assert.match(changed.stdout, /google-t5\/t5-small\s+updated\s+2\s+local/);
+  });
+
+  it('estimates a registry id, a folder and a cached id, with suffixes and dtypes', async () => {
+    using tmp = tempDir();
+    const env = { MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '1' };
+    writeHfCache(env.HF_HUB_CACHE, 'meta-llama/Llama-3.1-8B', 'e'.repeat(40), { 'config.json': JSON.stringify(fixtureConfig('meta-llama--Llama-3.1-8B')) });
+    const json = await mm(['estimate', 'meta-llama/Llama-3.1-8B', '--context', '8K', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const e = JSON.parse(json.stdout) as { kvCacheBytesPerToken: number; kvCacheBytes: number; context: number; from: string };
+    assert.deepEqual([e.kvCacheBytesPerToken, e.kvCacheBytes, e.context, e.from], [131072, 1024 ** 3, 8192, 'cache']);
+
+    const table = await mm(['estimate', 'meta-llama/Llama-3.1-8B', '--context', '8K', '--dtype', 'q4_k_m', '--batch', '2'], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /kv cache\s+2\.00 GiB\s+128\.0 KiB\/token x 8192 x 2/);
+    assert.match(table.stdout, /weights .* q4_k_m/);
+
+    const folder = join(tmp.path, 'tiny');
+    writeFiles(folder, { 'config.json': JSON.stringify(TINY_LLAMA_CONFIG) });
+    const local = await mm(['estimate', folder, '--json'], env);
+    assert.equal((JSON.parse(local.stdout) as { from: string }).from, 'local');
+
+    const bad = await mm(['estimate', 'meta-llama/Llama-3.1-8B', '--dtype', 'float13'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown dtype "float13".*\[INVALID_ARGUMENT\]/);
+
+    const novel = join(tmp.path, 'lab--novel');
+    writeFiles(novel, { 'config.json': JSON.stringify({ ...TINY_LLAMA_CONFIG, architectures: ['NovelNet'], model_type: 'novel' }) });
+    const warned = await mm(['import', novel, '--json'], env);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.equal((JSON.parse(warned.stdout) as { modelId: string }).modelId, 'lab/novel');
+    assert.match(warned.stderr, /^warning: lab\/novel: unknown architecture "NovelNet"/m);
+
+    const offline = await mm(['import', 'acme/not-cached'], env);
+    assert.equal(offline.code, 1);
+    assert.match(offline.stderr, /^mm: .*HF_HUB_OFFLINE.*\[OFFLINE\]\n$/);
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * Custom backends through the public registerBackend(), and the lifecycle mechanics that need
+ * controlled timing (a request held open while another arrives). The gated backend below is a
+ * test double for exactly that; everything else in test/runtime runs on the real backends.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { InferenceBackend, LoadedModel, LoadOptions, ModelLocation } from '../../src/runtime/index.js';
+import { ModelManager } from '../../src/runtime/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { dataOf, waitFor } from './fixtures.js';
+
+const dir = tempDir('mm-runtime-custom-');
+after(() => dir[Symbol.dispose]());
+
+function echoModel(name: string): string {
+  const path = join(dir.path, name);
+  mkdirSync(path, { recursive: true });
+  writeFileSync(join(path, 'model.echo'), 'echo');
+  return path;
+}
+
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Serves the `echo` task; each call waits until the test opens the gate. */
+class GatedEchoBackend implements InferenceBackend {
+  readonly name = 'gated-echo';
+  readonly tasks = ['echo'];
+  loads = 0;
+  disposed = 0;
+  #gate = gate();
+  started = 0;
+
+  supports(location: ModelLocation): boolean {
+    return location.path.includes(dir.path);
+  }
+
+  open(): void {
+    this.#gate.resolve();
+  }
+
+  close(): void {
+    this.#gate = gate();
+  }
+
+  /** When set, loads wait for it. */
+  loadGate: Promise<void> | undefined;
+  /** When set, instances run on the CPU whatever device was asked for (like a CPU-only backend). */
+  cpuOnly = false;
+
+  async load({ device }: LoadOptions): Promise<LoadedModel> {
+    const instance = ++this.loads;
+    await this.loadGate;
+    return {
+      backend: this.name,
+      device: this.cpuOnly ? 'cpu' : device,
+      run: async (_task, data) => {
+        this.started += 1;
+        await this.#gate.promise;
+        return { instance, echo: data };
+      },
+      dispose: async () => {
+        this.disposed += 1;
+      },
+    };
+  }
+}
+
+const echo = (modelName: string, taskData: unknown = 'hi', extra: Record<string, unknown> = {}) => ({ taskData, taskType: 'echo', modelName, ...extra });
+
+test('a registered backend adds a task type; before that the type is UNSUPPORTED_TASK', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const model = echoModel('plain');
+  const before = await manager.task(echo(model));
+  assert.equal(before.success ? '' : before.error.code, 'UNSUPPORTED_TASK');
+  const backend = new GatedEchoBackend();
+  backend.open();
+  manager.registerBackend(backend);
+  assert.deepEqual(dataOf(await manager.task(echo(model, { any: ['shape'] }))), { instance: 1, echo: { any: ['shape'] } });
+  assert.ok(manager.getStatus().backends.includes('gated-echo'));
+});
+
+test('with several workers, concurrent requests go to different instances; the rest wait for the first free one', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const backend = new GatedEchoBackend();
+  manager.registerBackend(backend);
+  const model = echoModel('workers');
+  dataOf(await manager.task(echo(model, null, { numWorkers: 2 })));
+  const running = [manager.task(echo(model, 1)), manager.task(echo(model, 2)), manager.task(echo(model, 3))];
+  await waitFor(() => backend.started === 2, 'two requests running');
+  assert.equal(manager.ps()[0]?.queue, 1);
+  assert.equal(manager.ps()[0]?.expiresAt, null, 'no keep-alive countdown while requests run or wait');
+  backend.open();
+  const results = (await Promise.all(running)).map((r) => dataOf<{ instance: number }>(r).instance);
+  assert.deepEqual(new Set(results.slice(0, 2)), new Set([1, 2]));
+});
+
+test('on GPUs the workers are capped by the GPUs found', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 2 });
+  manager.registerBackend(new GatedEchoBackend());
+  const data = dataOf<{ workers: number; device: string }>(await manager.task(echo(echoModel('gpu'), null, { numWorkers: 4, device: 'gpu' })));
+  assert.deepEqual([data.workers, data.device], [2, 'gpu']);
+});
+
+test('a backend that runs the model elsewhere than planned is reported as it is, with a warning', async () => {
+  const warnings: string[] = [];
+  await using manager = await ModelManager.create({ gpuCount: 1, onWarning: (w) => warnings.push(w) });
+  const backend = new GatedEchoBackend();
+  backend.cpuOnly = true;
+  manager.registerBackend(backend);
+  const model = echoModel('cpu-only');
+  const data = dataOf<{ device: string }>(await manager.task(echo(model, null, { device: 'gpu' })));
+  assert.equal(data.device, 'cpu');
+  assert.equal(manager.ps()[0]?.sizeVram, 0);
+  assert.match(warnings.join('\n'), /runs it on cpu, not gpu/);
+});
+
+test('a loaded model with a busy worker queues up to maxQueue, then answers QUEUE_FULL at once', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0, maxQueue: 1 });
+  const backend = new GatedEchoBackend();
+  manager.registerBackend(backend);
+  const model = echoModel('queue');
+  dataOf(await manager.task(echo(model, null)));
+  const first = manager.task(echo(model, 1));
+  await waitFor(() => backend.started === 1, 'first request running');
+  const second = manager.task(echo(model, 2));
+  await waitFor(() => manager.ps()[0]?.queue === 1, 'second request queued');
+  const third = await manager.task(echo(model, 3));
+  assert.equal(third.success ? '' : third.error.code, 'QUEUE_FULL');
+  backend.open();
+  assert.equal((await first).success && (await second).success, true);
+});
+
+test('releaseModel lets running requests finish before it frees the instances', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const backend = new GatedEchoBackend();
+  manager.registerBackend(backend);
+  const model = echoModel('release');
+  const running = manager.task(echo(model, 'in flight'));
+  await waitFor(() => backend.started === 1, 'request running');
+  const releasing = manager.releaseModel(model);
+  assert.equal(manager.ps().length, 0, 'forgotten at once: new requests load afresh');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(backend.disposed, 0, 'not disposed under a running request');
+  backend.open();
+  assert.equal(dataOf<{ echo: string }>(await running).echo, 'in flight');
+  assert.equal(await releasing, true);
+  assert.equal(backend.disposed, 1);
+});
+
+test('shutdown fails queued requests with SHUTTING_DOWN and frees the model after the running one', async () => {
+  const manager = await ModelManager.create({ gpuCount: 0 });
+  const backend = new GatedEchoBackend();
+  manager.registerBackend(backend);
+  const model = echoModel('shutdown');
+  const running = manager.task(echo(model, 1));
+  await waitFor(() => backend.started === 1, 'request running');
+  const queued = manager.task(echo(model, 2));
+  await waitFor(() => manager.ps()[0]?.queue === 1, 'second request queued');
+  const stopping = manager.shutdown();
+  const refused = await queued;
+  assert.equal(refused.success ? '' : refused.error.code, 'SHUTTING_DOWN');
+  backend.open();
+  assert.equal((await running).success, true);
+  await stopping;
+  assert.equal(backend.disposed, 1);
+});
+
+test('a model released while it loads is not served; its waiting requests go to a fresh load', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const backend = new GatedEchoBackend();
+  backend.open();
+  const loading = gate();
+  backend.loadGate = loading.promise;
+  manager.registerBackend(backend);
+  const model = echoModel('released-while-loading');
+  const waiting = manager.task(echo(model, 'still wanted'));
+  await waitFor(() => backend.loads === 1, 'load started');
+  const releasing = manager.releaseModel(model);
+  loading.resolve();
+  assert.equal(await releasing, true);
+  assert.deepEqual(dataOf(await waiting), { instance: 2, echo: 'still wanted' });
+  assert.equal(backend.disposed, 1);
+});

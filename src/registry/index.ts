@@ -6,3 +6,8 @@ export { Registry, type OpenRegistryOptions, type AddQualityMetricInput } from '
 export { exportMetadata, importMetadata, readMetadataFile, fromSnakeCase, type ExportFormat, type ImportResult } from './transfer.js';
 export type { RegistryStore, RegistryStats, StoredModel, VersionInfo, CountMap } from './stores/store.js';
 export { openStore, STORES, type OpenStoreOptions, type StoreFactory } from './stores/index.js';
+// Types only: the json and duckdb stores (and DuckDB's native binding) load when first opened.
+export type { SqliteStore } from './stores/sqlite.js';
+export type { JsonStore, JsonStoreOptions } from './stores/json.js';
+export type { DuckDbStore } from './stores/duckdb.js';
+export type { DuckDbLeaseOptions } from './stores/duckdb-lease.js';

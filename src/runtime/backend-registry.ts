@@ -7,8 +7,8 @@ import type { InferenceBackend, ModelLocation, TaskType } from './backends/backe
 
 /** Built-in backends by name, each imported on first use. */
 export const BUILTIN_BACKENDS = {
-  transformers: { formats: ['onnx'], load: () => importBackend('./backends/transformers.js', 'TransformersBackend') },
-  'llama-cpp': { formats: ['gguf'], load: () => importBackend('./backends/llama-cpp.js', 'LlamaCppBackend') },
+  transformers: { formats: ['onnx'], load: async () => new (await import('./backends/transformers.js')).TransformersBackend() },
+  'llama-cpp': { formats: ['gguf'], load: async () => new (await import('./backends/llama-cpp.js')).LlamaCppBackend() },
 } as const satisfies Record<string, { formats: readonly string[]; load: () => Promise<InferenceBackend> }>;
 
 export type BuiltinBackendName = keyof typeof BUILTIN_BACKENDS;
@@ -78,11 +78,4 @@ export class BackendRegistry {
     }
     return loading;
   }
-}
-
-async function importBackend(specifier: string, exportName: string): Promise<InferenceBackend> {
-  const module = (await import(specifier)) as Record<string, unknown>;
-  const Backend = module[exportName];
-  if (typeof Backend !== 'function') throw new Error(`${specifier} has no export ${exportName}`);
-  return new (Backend as new () => InferenceBackend)();
 }

@@ -243,6 +243,7 @@ export class ModelManager implements AsyncDisposable {
     return this.#scheduler.slotsNamed(name)[0]?.status();
   }
 
+  /** The whole runtime: models (loading ones too), memory against the budget, queue depth, cache and counters. */
   getStatus(): ManagerStatus {
     const slots = this.#scheduler.slots();
     return {

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { InferenceBackend, LoadedModel, LoadOptions, ModelLocation } from '../../src/runtime/index.js';
+import { Registry } from '../../src/registry/index.js';
 import { ModelManager } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf, waitFor } from './fixtures.js';
@@ -187,4 +188,24 @@ test('a model released while it loads is not served; its waiting requests go to 
   assert.equal(await releasing, true);
   assert.deepEqual(dataOf(await waiting), { instance: 2, echo: 'still wanted' });
   assert.equal(backend.disposed, 1);
+});
+
+test('without a backend estimate, the registry memoryEstimate is the cost checked against the budget', async () => {
+  await using registry = await Registry.open({ store: 'sqlite', db: join(dir.path, 'registry.db') });
+  const path = echoModel('estimated');
+  await registry.addModel({
+    modelId: 'test/estimated-echo', modelType: 'custom', localPath: path,
+    memoryEstimate: { weightsBytes: 10_000, kvCacheBytesPerToken: 0, totalBytes: 12_345, context: 0, batch: 1, dtype: 'f32', method: 'test' },
+  });
+  await using manager = await ModelManager.create({ registry, gpuCount: 0, memoryBudgetBytes: 30_000 });
+  const backend = new GatedEchoBackend();
+  backend.open();
+  manager.registerBackend(backend);
+  dataOf(await manager.task(echo('test/estimated-echo', null, { numWorkers: 2 })));
+  assert.equal(manager.getModelStatus('test/estimated-echo')?.estimatedBytes, 24_690);
+  const again = await manager.task(echo('test/estimated-echo', null, { numWorkers: 3 }));
+  assert.equal(again.success, true, 'the loaded model is reused, whatever workers a later request names');
+  assert.equal(await manager.releaseModel('test/estimated-echo'), true);
+  const refused = await manager.task(echo('test/estimated-echo', null, { numWorkers: 3 }));
+  assert.equal(refused.success ? '' : refused.error.code, 'OUT_OF_MEMORY');
 });

@@ -50,6 +50,7 @@ test('getModel() hands out the same instance to every caller, counted; keep-aliv
   assert.ok(manager.ps()[0]?.expiresAt, 'keep-alive armed once the last reference went');
   await waitFor(() => manager.ps().length === 0, 'auto-release');
   assert.equal(manager.getStatus().counters.expired, 1);
+  assert.equal(manager.getStatus().memory.usedBytes, 0, 'its memory is given back to the budget');
   await assert.rejects(async () => b.embed(['x']), /released/);
   // The next request loads it again, transparently.
   assert.equal((await manager.task(embed(models.ggufEmbedding))).success, true);

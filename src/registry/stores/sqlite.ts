@@ -1,103 +1,25 @@
 /**
  * SqliteStore: the default registry store (better-sqlite3, WAL).
  *
- * Filter fields live in indexed columns beside the JSON record; tags and I/O types in their own
- * tables; names, tags and descriptions in an FTS5 index that finds search candidates, which are
- * then ranked by the shared `rankSearch` so every store orders results alike.
+ * Filter fields live in narrow indexed columns; tags and I/O types in their own tables; the JSON
+ * records only in model_versions (the current one is the row of the current version), so filters
+ * scan small rows and read records only for the page they return. Names, tags and descriptions
+ * are in an FTS5 index that finds search candidates, which are then ranked by the shared
+ * `rankSearch` so every store orders results alike.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ModelManagerError } from '../../errors.js';
-import { rankSearch, searchTerms, type ModelFilter, type SearchHit, type SortField } from '../query.js';
+import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
+import { APP_MARK, CURRENT_RECORD, SCHEMA, SCHEMA_VERSION, SORT_COLUMNS, checkExistingFile, type Row } from './sqlite-schema.js';
 import type { CountMap, RegistryStats, RegistryStore, StoredModel, VersionInfo } from './store.js';
-
-const APP_MARK = 'model-manager';
-const SCHEMA_VERSION = '1';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS mm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS models (
-  model_id TEXT NOT NULL UNIQUE,
-  version INTEGER NOT NULL,
-  model_name TEXT NOT NULL,
-  model_type TEXT NOT NULL,
-  architecture TEXT NOT NULL,
-  attention_type TEXT,
-  format TEXT,
-  source TEXT NOT NULL,
-  parameter_count INTEGER,
-  context_length INTEGER,
-  total_bytes INTEGER,
-  created_at TEXT,
-  updated_at TEXT,
-  data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS models_type ON models(model_type);
-CREATE INDEX IF NOT EXISTS models_arch ON models(architecture);
-CREATE INDEX IF NOT EXISTS models_attention ON models(attention_type);
-CREATE INDEX IF NOT EXISTS models_format ON models(format);
-CREATE INDEX IF NOT EXISTS models_source ON models(source);
-CREATE INDEX IF NOT EXISTS models_params ON models(parameter_count);
-CREATE INDEX IF NOT EXISTS models_bytes ON models(total_bytes);
-CREATE INDEX IF NOT EXISTS models_updated ON models(updated_at);
-CREATE TABLE IF NOT EXISTS model_tags (tag TEXT NOT NULL, model_id TEXT NOT NULL, PRIMARY KEY (tag, model_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS model_tags_model ON model_tags(model_id);
-CREATE TABLE IF NOT EXISTS model_io (
-  direction TEXT NOT NULL, data_type TEXT NOT NULL, model_id TEXT NOT NULL,
-  PRIMARY KEY (direction, data_type, model_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS model_io_model ON model_io(model_id);
-CREATE TABLE IF NOT EXISTS model_versions (
-  model_id TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, change TEXT NOT NULL, data TEXT NOT NULL,
-  PRIMARY KEY (model_id, version)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS model_cache (
-  model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER,
-  PRIMARY KEY (model_id, key)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS models_fts USING fts5(names, tags, description, tokenize = 'unicode61 remove_diacritics 0');
-`;
-
-const SORT_COLUMNS = {
-  modelId: 'model_id',
-  modelName: 'model_name',
-  parameterCount: 'parameter_count',
-  contextLength: 'context_length',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<SortField, string>;
-
-type Row = { data: string };
-
-/** Refuses files that are not a Model Manager SQLite registry, without writing to them. */
-function checkExistingFile(path: string): void {
-  if (!existsSync(path) || statSync(path).size === 0) return;
-  let probe: Database.Database | undefined;
-  try {
-    probe = new Database(path, { readonly: true, fileMustExist: true });
-    const tables = probe.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
-    if (tables.length === 0) return;
-    const mark = tables.includes('mm_meta')
-      ? (probe.prepare(`SELECT value FROM mm_meta WHERE key = 'app'`).pluck().get() as string | undefined)
-      : undefined;
-    if (mark !== APP_MARK) {
-      throw new ModelManagerError('STORE_FOREIGN', `${path} is an SQLite database of another program; it was left untouched. Point --db at a new file.`, {
-        details: { path, tables: tables.slice(0, 10) },
-      });
-    }
-  } catch (error) {
-    if (error instanceof ModelManagerError) throw error;
-    throw new ModelManagerError('STORE_CORRUPT', `${path} is not a readable SQLite registry (${(error as Error).message}); it was left untouched. Restore it from a backup or point --db elsewhere.`, {
-      details: { path },
-      cause: error,
-    });
-  } finally {
-    probe?.close();
-  }
-}
 
 export class SqliteStore implements RegistryStore {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
   #closed = false;
 
   private constructor(readonly location: string, db: Database.Database) {
@@ -115,6 +37,8 @@ export class SqliteStore implements RegistryStore {
       db.pragma('busy_timeout = 30000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // 64 MB of page cache (the default is 2 MB): filters over 100k models then stay in memory.
+      db.pragma('cache_size = -65536');
       db.transaction(() => {
         db.exec(SCHEMA);
         db.prepare(`INSERT OR IGNORE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, SCHEMA_VERSION);
@@ -126,49 +50,58 @@ export class SqliteStore implements RegistryStore {
     return new SqliteStore(path, db);
   }
 
+  /** A prepared statement, prepared once per SQL text (preparing costs more than most of our queries). */
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #index(model: ModelMetadata, rowid?: number): number {
-    const db = this.#db;
     const cols = [
       model.modelName, model.modelType, model.architecture.toLowerCase(), model.attentionType ?? null, model.format ?? null,
       model.source, model.parameterCount ?? null, model.contextLength ?? null, model.memoryEstimate?.totalBytes ?? null,
-      model.createdAt ?? null, model.updatedAt ?? null, JSON.stringify(model),
+      model.createdAt ?? null, model.updatedAt ?? null, model.architecture,
     ];
     if (rowid === undefined) {
-      rowid = Number(db.prepare(`INSERT INTO models (version, model_name, model_type, architecture, attention_type, format, source,
-        parameter_count, context_length, total_bytes, created_at, updated_at, data, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+      rowid = Number(this.#sql(`INSERT INTO models (version, model_name, model_type, architecture, attention_type, format, source,
+        parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?)`)
         .run(...cols, model.modelId).lastInsertRowid);
     } else {
-      db.prepare(`UPDATE models SET version = version + 1, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
-        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, data = ? WHERE rowid = ?`)
+      this.#sql(`UPDATE models SET version = version + 1, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
+        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ? WHERE rowid = ?`)
         .run(...cols, rowid);
       this.#unindex(model.modelId, rowid);
     }
-    const tag = db.prepare(`INSERT OR IGNORE INTO model_tags (tag, model_id) VALUES (?, ?)`);
+    const tag = this.#sql(`INSERT OR IGNORE INTO model_tags (tag, model_id) VALUES (?, ?)`);
     for (const t of model.tags) tag.run(t, model.modelId);
-    const io = db.prepare(`INSERT OR IGNORE INTO model_io (direction, data_type, model_id) VALUES (?, ?, ?)`);
+    const io = this.#sql(`INSERT OR IGNORE INTO model_io (direction, data_type, model_id) VALUES (?, ?, ?)`);
     for (const spec of model.inputs) io.run('in', spec.dataType, model.modelId);
     for (const spec of model.outputs) io.run('out', spec.dataType, model.modelId);
-    db.prepare(`INSERT INTO models_fts (rowid, names, tags, description) VALUES (?, ?, ?, ?)`).run(
+    this.#sql(`INSERT INTO models_fts (rowid, names, tags, description) VALUES (?, ?, ?, ?)`).run(
       rowid, [model.modelId, model.modelName, model.displayName ?? ''].join(' '), model.tags.join(' '), model.description,
     );
     return rowid;
   }
 
   #unindex(modelId: string, rowid: number): void {
-    this.#db.prepare(`DELETE FROM model_tags WHERE model_id = ?`).run(modelId);
-    this.#db.prepare(`DELETE FROM model_io WHERE model_id = ?`).run(modelId);
-    this.#db.prepare(`DELETE FROM models_fts WHERE rowid = ?`).run(rowid);
+    this.#sql(`DELETE FROM model_tags WHERE model_id = ?`).run(modelId);
+    this.#sql(`DELETE FROM model_io WHERE model_id = ?`).run(modelId);
+    this.#sql(`DELETE FROM models_fts WHERE rowid = ?`).run(rowid);
   }
 
   #addVersion(model: ModelMetadata, version: number, change: string): VersionInfo {
     const createdAt = model.updatedAt ?? new Date().toISOString();
-    this.#db.prepare(`INSERT INTO model_versions (model_id, version, created_at, change, data) VALUES (?, ?, ?, ?, ?)`)
+    this.#sql(`INSERT INTO model_versions (model_id, version, created_at, change, data) VALUES (?, ?, ?, ?, ?)`)
       .run(model.modelId, version, createdAt, change, JSON.stringify(model));
     return { modelId: model.modelId, version, createdAt, change };
   }
 
   async insert(models: readonly ModelMetadata[], change: string): Promise<VersionInfo[]> {
-    const exists = this.#db.prepare(`SELECT 1 FROM models WHERE model_id = ?`).pluck();
+    const exists = this.#sql(`SELECT 1 FROM models WHERE model_id = ?`).pluck();
     return this.#db.transaction(() => {
       return models.map((model) => {
         if (exists.get(model.modelId)) {
@@ -184,7 +117,7 @@ export class SqliteStore implements RegistryStore {
 
   async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
     return this.#db.transaction(() => {
-      const row = this.#db.prepare(`SELECT rowid, version FROM models WHERE model_id = ?`).get(model.modelId) as
+      const row = this.#sql(`SELECT rowid, version FROM models WHERE model_id = ?`).get(model.modelId) as
         | { rowid: number; version: number }
         | undefined;
       if (!row) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
@@ -211,7 +144,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   async get(modelId: string): Promise<StoredModel | undefined> {
-    const row = this.#db.prepare(`SELECT version, data FROM models WHERE model_id = ?`).get(modelId) as
+    const row = this.#sql(`SELECT p.version, v.data FROM models p ${CURRENT_RECORD} WHERE p.model_id = ?`).get(modelId) as
       | { version: number; data: string }
       | undefined;
     return row && { model: JSON.parse(row.data) as ModelMetadata, version: row.version };
@@ -220,6 +153,10 @@ export class SqliteStore implements RegistryStore {
   #where(f: ModelFilter): { sql: string; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      clauses.push(clause);
+      params.push(value);
+    };
     const inList = (column: string, values: unknown) => {
       if (!Array.isArray(values)) return;
       clauses.push(`${column} IN (${values.map(() => '?').join(',')})`);
@@ -240,9 +177,9 @@ export class SqliteStore implements RegistryStore {
       clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
       params.push(direction, ...types);
     }
-    if (f.minParams !== undefined) (clauses.push('parameter_count >= ?'), params.push(f.minParams));
-    if (f.maxParams !== undefined) (clauses.push('parameter_count <= ?'), params.push(f.maxParams));
-    if (f.fitsBytes !== undefined) (clauses.push('total_bytes <= ?'), params.push(f.fitsBytes));
+    if (f.minParams !== undefined) add('parameter_count >= ?', f.minParams);
+    if (f.maxParams !== undefined) add('parameter_count <= ?', f.maxParams);
+    if (f.fitsBytes !== undefined) add('total_bytes <= ?', f.fitsBytes);
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
@@ -250,24 +187,48 @@ export class SqliteStore implements RegistryStore {
     const { sql, params } = this.#where(f);
     const column = SORT_COLUMNS[f.sort ?? 'modelId'];
     const dir = f.order === 'desc' ? 'DESC' : 'ASC';
-    const order = column === 'model_id' ? `model_id ${dir}` : `${column} ${dir} NULLS LAST, model_id ASC`;
-    const rows = this.#db.prepare(`SELECT data FROM models ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...params, f.limit ?? -1, f.offset ?? 0) as Row[];
+    const order = (prefix: string) =>
+      column === 'model_id' ? `${prefix}model_id ${dir}` : `${prefix}sort_key ${dir} NULLS LAST, ${prefix}model_id ASC`;
+    // Page over the narrow rows first; only the page's records are read.
+    const rows = this.#sql(`SELECT v.data FROM (SELECT model_id, version, ${column} AS sort_key FROM models ${sql}
+      ORDER BY ${order('')} LIMIT ? OFFSET ?) p ${CURRENT_RECORD} ORDER BY ${order('p.')}`).all(...params, f.limit ?? -1, f.offset ?? 0) as Row[];
     return rows.map((r) => JSON.parse(r.data) as ModelMetadata);
   }
 
   async count(f: ModelFilter): Promise<number> {
     const { sql, params } = this.#where(f);
-    return this.#db.prepare(`SELECT count(*) FROM models ${sql}`).pluck().get(...params) as number;
+    return this.#sql(`SELECT count(*) FROM models ${sql}`).pluck().get(...params) as number;
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
     const terms = searchTerms(text);
     if (terms.length === 0) return [];
-    const match = terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
-    // bm25 picks a generous candidate pool; rankSearch then orders it exactly as the other stores do.
-    const rows = this.#db.prepare(`SELECT m.data FROM models_fts f JOIN models m ON m.rowid = f.rowid
-      WHERE models_fts MATCH ? ORDER BY bm25(models_fts, 10.0, 5.0, 1.0) LIMIT ?`).all(match, Math.max(200, limit * 10)) as Row[];
+    const pool = Math.max(200, limit * 10);
+    const phrase = (t: string) => `"${t.replace(/"/g, '""')}"`;
+    let ids: number[];
+    if (terms.length === 1) {
+      // One term: the score tiers of rankSearch (name word, name prefix, tag, tag prefix, description)
+      // are FTS column queries; take them best first until the pool is full. Cheap even when a
+      // common word matches a third of the registry, where ranking every match by bm25 is not.
+      const t = phrase(terms[0]!);
+      const tiers = [`{names} : ${t}`, `{names} : ${t}*`, `{tags} : ${t}`, `{tags} : ${t}*`, `${t}*`];
+      const found = new Set<number>();
+      for (const tier of tiers) {
+        for (const id of this.#sql(`SELECT rowid FROM models_fts WHERE models_fts MATCH ? LIMIT ?`).pluck().all(tier, pool + found.size) as number[]) {
+          if (found.size >= pool) break;
+          found.add(id);
+        }
+        if (found.size >= pool) break;
+      }
+      ids = [...found];
+    } else {
+      // Several terms: bm25 (names weigh most) picks a generous pool from the fewer rows matching them all.
+      ids = this.#sql(`SELECT rowid FROM models_fts WHERE models_fts MATCH ? ORDER BY bm25(models_fts, 10.0, 5.0, 1.0) LIMIT ?`)
+        .pluck().all(terms.map((x) => `${phrase(x)}*`).join(' AND '), pool) as number[];
+    }
+    const rows = ids.length === 0 ? [] : this.#db.prepare(`SELECT v.data FROM models p ${CURRENT_RECORD}
+      WHERE p.rowid IN (${ids.map(() => '?').join(',')})`).all(...ids) as Row[];
+    // rankSearch orders the pool exactly as the other stores do.
     return rankSearch(rows.map((r) => JSON.parse(r.data) as ModelMetadata), text, limit);
   }
 
@@ -279,8 +240,7 @@ export class SqliteStore implements RegistryStore {
       return Object.fromEntries(rows.map((r) => [r.k, r.n]));
     };
     // architecture is stored lower-cased for filtering; report it as written.
-    const archRows = db.prepare(`SELECT json_extract(data, '$.architecture') AS k, count(*) AS n FROM models
-      WHERE architecture != '' GROUP BY k`).all() as { k: string; n: number }[];
+    const archRows = db.prepare(`SELECT arch_label AS k, count(*) AS n FROM models WHERE architecture != '' GROUP BY k`).all() as { k: string; n: number }[];
     return {
       totalModels: db.prepare(`SELECT count(*) FROM models`).pluck().get() as number,
       totalVersions: db.prepare(`SELECT count(*) FROM model_versions`).pluck().get() as number,

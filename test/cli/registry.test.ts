@@ -1,0 +1,178 @@
+/**
+ * Every registry command of `mm`, run as a real process on each store: JSON output for scripts,
+ * tables for people, and failures as a non-zero exit with one line on stderr.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Registry, type StoreKind } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { CATALOGUE } from '../registry/samples.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function mm(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/mm.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Asserts a failure: the exit code, nothing on stdout, one line on stderr ending with the error code. */
+function assertFails(run: Run, code: string, exit = 1): void {
+  assert.equal(run.code, exit, `exit code; stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${run.stderr}`);
+  assert.match(lines[0]!, new RegExp(`^mm: .+ \\[${code}\\]$`));
+}
+
+const ok = (run: Run): Run => {
+  assert.equal(run.code, 0, `exit code; stderr: ${run.stderr}`);
+  return run;
+};
+const json = <T = Record<string, unknown>>(run: Run): T => JSON.parse(ok(run).stdout) as T;
+
+/** How each store is chosen: the default, the --store flag, and the MM_STORE variable. */
+const SETUPS: { kind: StoreKind; file: string; flags: string[]; env: NodeJS.ProcessEnv }[] = [
+  { kind: 'sqlite', file: 'registry.db', flags: [], env: {} },
+  { kind: 'json', file: 'registry.json', flags: ['--store', 'json'], env: {} },
+  { kind: 'duckdb', file: 'registry.duckdb', flags: [], env: { MM_STORE: 'duckdb' } },
+];
+
+describe('mm registry commands', { concurrency: true }, () => {
+  for (const { kind, file, flags, env: storeEnv } of SETUPS) {
+    describe(`on the ${kind} store`, { concurrency: 1 }, () => {
+      const home = tempDir();
+      const env = { ...storeEnv, MM_HOME: home.path, MM_DB: '' };
+      const run = (...args: string[]) => mm([...args, ...flags], env);
+      const catalogue = `${home.path}/catalogue.json`;
+      before(() => writeFileSync(catalogue, JSON.stringify({ models: CATALOGUE })));
+      after(() => home[Symbol.dispose]());
+
+      it('add: all or none, in MM_HOME', async () => {
+        assert.deepEqual(json(await run('add', catalogue, '--json')).added, CATALOGUE.map((m) => m.modelId));
+        assert.ok(existsSync(`${home.path}/${file}`), `the store lives at MM_HOME/${file}`);
+        assertFails(await run('add', catalogue), 'MODEL_EXISTS');
+        assertFails(await run('add', `${home.path}/missing.json`), 'FILE_NOT_FOUND');
+        const bad = `${home.path}/bad.json`;
+        writeFileSync(bad, JSON.stringify([{ modelId: 'x/y', modelType: 'decoder_only', parameterCount: 'many' }]));
+        const failed = await run('add', bad);
+        assertFails(failed, 'INVALID_METADATA');
+        assert.match(failed.stderr, /parameterCount/);
+      });
+
+      it('list: filters, JSON and table', async () => {
+        const listed = json<{ count: number; total: number; models: { modelId: string }[] }>(
+          await run('list', '--type', 'decoder_only', '--tag', 'llm', '--format', 'gguf,safetensors', '--limit', '2', '--json'));
+        assert.deepEqual([listed.count, listed.total], [2, 4]);
+        assert.deepEqual(listed.models.map((m) => m.modelId), ['deepseek/v3', 'meta/llama-70b']);
+        const fits = json<{ models: { modelId: string }[] }>(await run('list', '--fits', '8GB', '--input', 'TEXT', '--json'));
+        assert.deepEqual(fits.models.map((m) => m.modelId), ['google/bert-base', 'meta/llama-7b', 'mistralai/mistral-7b']);
+        const table = ok(await run('list', '--min-params', '7B', '--max-params', '7.5B', '--sort', 'parameterCount', '--desc')).stdout.trimEnd().split('\n');
+        assert.match(table[0]!, /^ID\s+TYPE\s+ARCH\s+FORMAT\s+PARAMS/);
+        assert.deepEqual(table.slice(1).map((l) => l.split(/\s+/)[0]), ['mistralai/mistral-7b', 'meta/llama-7b']);
+        assertFails(await run('list', '--sort', 'colour'), 'INVALID_ARGUMENT', 2);
+        const none = ok(await run('list', '--attention', 'mqa'));
+        assert.equal(none.stdout, '');
+        assert.match(none.stderr, /no models match/);
+      });
+
+      it('show, search and stats', async () => {
+        assert.equal(json(await run('show', 'meta/llama-7b', '--json')).architecture, 'LlamaForCausalLM');
+        assert.match(ok(await run('show', 'meta/llama-7b')).stdout, /^architecture:\s+LlamaForCausalLM$/m);
+        assertFails(await run('show', 'nobody/nothing'), 'MODEL_NOT_FOUND');
+        const found = json<{ count: number; results: { modelId: string; score: number }[] }>(await run('search', 'llama', 'chat', '--json'));
+        assert.deepEqual(found.results.map((r) => r.modelId), ['meta/llama-7b']);
+        assert.ok(found.results[0]!.score > 0);
+        assert.match(ok(await run('search', 'mixture')).stdout, /^deepseek\/v3\s/m);
+        const stats = json<{ totalModels: number; byFormat: Record<string, number> }>(await run('stats', '--json'));
+        assert.equal(stats.totalModels, 8);
+        assert.deepEqual(stats.byFormat, { gguf: 2, safetensors: 3, onnx: 1, pytorch: 1 });
+        assert.match(ok(await run('stats')).stdout, /^models: 8\s/);
+      });
+
+      it('update, versions, rollback and metric', async () => {
+        const updated = json<{ version: number; model: { description: string } }>(await run('update', 'meta/llama-7b', '{"description":"patched"}', '--json'));
+        assert.deepEqual([updated.version, updated.model.description], [2, 'patched']);
+        const patch = `${home.path}/patch.yaml`;
+        writeFileSync(patch, 'context_length: 8192\n');
+        assert.equal(json<{ model: { contextLength: number } }>(await run('update', 'meta/llama-7b', patch, '--json')).model.contextLength, 8192);
+        const refused = await run('update', 'meta/llama-7b', '{"parameterCount":-1}');
+        assertFails(refused, 'INVALID_METADATA');
+        assert.match(refused.stderr, /parameterCount/);
+        assertFails(await run('update', 'nobody/nothing', '{"description":"x"}'), 'MODEL_NOT_FOUND');
+
+        const versions = json<{ versions: { version: number; change: string }[] }>(await run('versions', 'meta/llama-7b', '--json'));
+        assert.deepEqual(versions.versions.map((v) => v.version), [1, 2, 3]);
+        assert.match(ok(await run('versions', 'meta/llama-7b')).stdout, /^3 \(current\)/m);
+
+        const rolled = json<{ version: number; model: { description: string } }>(await run('rollback', 'meta/llama-7b', '1', '--json'));
+        assert.deepEqual([rolled.version, rolled.model.description], [4, 'a small llama for chat']);
+        assertFails(await run('rollback', 'meta/llama-7b', '42'), 'VERSION_NOT_FOUND');
+        assert.equal(json(await run('show', 'meta/llama-7b@2', '--json')).description, 'patched');
+
+        const metric = json<{ qualityMetrics: { name: string; value: number; shots: number }[] }>(
+          await run('metric', 'meta/llama-7b', 'MMLU', '0.625', '--shots', '5', '--json'));
+        assert.deepEqual(metric.qualityMetrics.map((q) => [q.name, q.value, q.shots]), [['MMLU', 0.625, 5]]);
+        const perf = json<{ performanceMetrics: Record<string, number> }>(await run('metric', 'meta/llama-7b', 'tokensPerSecond', '41.5', '--performance', '--json'));
+        assert.deepEqual(perf.performanceMetrics, { tokensPerSecond: 41.5 });
+        assert.match(ok(await run('show', 'meta/llama-7b')).stdout, /^MMLU\s+0\.625\s+5/m);
+        assertFails(await run('metric', 'meta/llama-7b', 'MMLU', 'high'), 'INVALID_ARGUMENT', 2);
+      });
+
+      it('clear-cache: one model or all', async () => {
+        {
+          await using registry = await Registry.open({ store: kind, db: `${home.path}/${file}` });
+          await registry.setCached('meta/llama-7b', 'estimate', 1);
+          await registry.setCached('openai/clip', 'estimate', 2);
+          await registry.setCached('openai/clip', 'other', 3);
+        }
+        assert.deepEqual(json(await run('clear-cache', 'meta/llama-7b', '--json')), { modelId: 'meta/llama-7b', removed: 1 });
+        assert.match(ok(await run('clear-cache')).stdout, /^cleared 2 cached value\(s\)$/m);
+        assert.deepEqual(json(await run('clear-cache', '--json')), { modelId: null, removed: 0 });
+      });
+
+      it('export and restore (also snake_case), remove', async () => {
+        const exported = `${home.path}/export.yaml`;
+        assert.deepEqual(json(await run('export', exported, '--json')), { file: exported, count: 8 });
+        assert.match(readFileSync(exported, 'utf8'), /^format: model-manager\/export$/m);
+        assertFails(await run('export', exported, '--format', 'xml'), 'INVALID_ARGUMENT', 2);
+        const copy = `${home.path}/copy-${file}`;
+        const restored = json<{ added: string[] }>(await mm(['restore', exported, '--db', copy, '--json', ...flags], env));
+        assert.equal(restored.added.length, 8);
+        assert.equal(json(await mm(['stats', '--db', copy, '--json', ...flags], env)).totalModels, 8);
+        const python = `${home.path}/python.json`;
+        writeFileSync(python, JSON.stringify([{ model_id: 'py/model', model_type: 'LANGUAGE_MODEL', inputs: [{ name: 't', data_type: 'text' }] }]));
+        assert.match(ok(await run('restore', python)).stdout, /^added 1, updated 0, unchanged 0$/m);
+        assert.equal(json(await run('show', 'py/model', '--json')).modelType, 'language_model');
+        assertFails(await run('restore', `${home.path}/missing.yaml`), 'FILE_NOT_FOUND');
+
+        assert.deepEqual(json(await run('remove', 'openai/clip', '--json')), { removed: 'openai/clip' });
+        assertFails(await run('remove', 'openai/clip'), 'MODEL_NOT_FOUND');
+        assert.match(ok(await run('delete', 'py/model')).stdout, /^removed py\/model$/m);
+      });
+
+      it('refuses a corrupt store file with one line', async () => {
+        const corrupt = `${home.path}/corrupt-${file}`;
+        writeFileSync(corrupt, 'not a registry at all\n'.repeat(200));
+        const failed = await mm(['list', '--db', corrupt, ...flags], env);
+        assertFails(failed, 'STORE_CORRUPT');
+        assert.equal(readFileSync(corrupt, 'utf8'), 'not a registry at all\n'.repeat(200));
+        const asJson = await mm(['list', '--db', corrupt, '--json', ...flags], env);
+        assert.equal(asJson.code, 1);
+        assert.equal((JSON.parse(asJson.stdout) as { error: { code: string } }).error.code, 'STORE_CORRUPT');
+      });
+    });
+  }
+});

@@ -1,0 +1,150 @@
+/**
+ * Contract cases on single records: add/get/update/remove, validation, versions, rollback,
+ * aliases, metrics and the cache of computed values.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Registry, isModelManagerError, type ModelManagerError } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { sampleModel } from './samples.js';
+import type { StoreContractOptions } from './store-contract.js';
+
+/** Asserts the promise fails with INVALID_METADATA naming `field`. */
+async function rejectsNaming(promise: Promise<unknown>, field: string): Promise<void> {
+  await assert.rejects(promise, (error: ModelManagerError) => {
+    assert.ok(isModelManagerError(error, 'INVALID_METADATA'), `expected INVALID_METADATA, got ${String(error)}`);
+    const fields = (error.details.issues as { field: string }[]).map((i) => i.field);
+    assert.ok(fields.includes(field), `issues name ${fields.join(', ')}, not ${field}`);
+    assert.match(error.message, new RegExp(field.replace('.', '\\.')));
+    return true;
+  });
+}
+
+export function recordCases({ open, file }: StoreContractOptions): void {
+  describe('records', () => {
+    const dir = tempDir();
+    const path = `${dir.path}/${file}`;
+    let registry: Registry;
+    before(async () => {
+      registry = await Registry.open({ instance: await open(path) });
+    });
+    after(async () => {
+      await registry.close();
+      dir[Symbol.dispose]();
+    });
+
+    it('adds, gets and refuses duplicates', async () => {
+      const added = await registry.addModel(sampleModel(1));
+      assert.equal(added.modelName, 'model-1');
+      const got = await registry.getModel('org1/model-1');
+      assert.equal(got?.architecture, 'LlamaForCausalLM');
+      assert.deepEqual(got?.inputs, [{ name: 'text', dataType: 'TEXT', dtype: 'float32', description: '', optional: false }]);
+      assert.ok(got?.createdAt && got.updatedAt);
+      assert.equal(await registry.getModel('nope/none'), undefined);
+      await assert.rejects(registry.addModel(sampleModel(1)), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
+    });
+
+    it('adds a batch all or none', async () => {
+      await assert.rejects(registry.addModels([sampleModel(2), sampleModel(1)]), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
+      assert.equal(await registry.getModel('org2/model-2'), undefined, 'the batch was refused as a whole');
+      await registry.addModels([sampleModel(2), sampleModel(3)]);
+      assert.equal(await registry.countModels(), 3);
+    });
+
+    it('refuses invalid records naming the field, and stores nothing', async () => {
+      await rejectsNaming(registry.addModel(sampleModel(10, { parameterCount: -5 })), 'parameterCount');
+      await rejectsNaming(registry.addModel(sampleModel(11, { modelId: 'bad id with spaces' })), 'modelId');
+      await rejectsNaming(registry.addModel({ ...sampleModel(12), modelType: undefined } as never), 'modelType');
+      await rejectsNaming(registry.addModel(sampleModel(13, { inputs: [{ name: 'x', dataType: 'SMELL' as never }] })), 'inputs.0.dataType');
+      await rejectsNaming(registry.addModel({ ...sampleModel(14), colour: 'red' } as never), 'colour');
+      await rejectsNaming(registry.updateModel('org1/model-1', { contextLength: 'long' }), 'contextLength');
+      assert.equal(await registry.countModels(), 3);
+      assert.equal((await registry.listVersions('org1/model-1')).length, 1, 'a refused update makes no version');
+    });
+
+    it('updates with a merge patch (null removes a field) and removes', async () => {
+      const updated = await registry.updateModel('org2/model-2', { description: 'patched', format: null, tags: ['x'] });
+      assert.equal(updated.description, 'patched');
+      assert.equal((await registry.getModel('org2/model-2'))?.format, undefined);
+      assert.deepEqual((await registry.getModel('org2/model-2'))?.tags, ['x']);
+      await assert.rejects(registry.updateModel('nope/none', { description: 'x' }), (e) => isModelManagerError(e, 'MODEL_NOT_FOUND'));
+      await assert.rejects(registry.updateModel('org2/model-2', { modelId: 'other/id' }), (e) => isModelManagerError(e, 'INVALID_METADATA'));
+      await registry.setCached('org3/model-3', 'k', 1);
+      assert.equal(await registry.removeModel('org3/model-3'), true);
+      assert.equal(await registry.removeModel('org3/model-3'), false);
+      assert.equal(await registry.getModel('org3/model-3'), undefined);
+      assert.equal(await registry.getCached('org3/model-3', 'k'), undefined, 'its cache went with it');
+      await registry.addModel(sampleModel(3));
+      assert.deepEqual((await registry.store.listVersions('org3/model-3')).map((v) => v.version), [1], 'a re-added model starts over');
+    });
+
+    it('versions every change, rolls back, and reads aliases', async () => {
+      const id = 'org1/model-1';
+      await registry.updateModel(id, { description: 'second' });
+      await registry.updateModel(id, { description: 'third' });
+      const versions = await registry.listVersions(id);
+      assert.deepEqual(versions.map((v) => [v.version, v.change]), [[1, 'add'], [2, 'update'], [3, 'update']]);
+      assert.ok(versions.every((v) => v.modelId === id && !Number.isNaN(Date.parse(v.createdAt))));
+      assert.equal((await registry.getVersion(id, 2)).description, 'second');
+      await assert.rejects(registry.getVersion(id, 99), (e) => isModelManagerError(e, 'VERSION_NOT_FOUND'));
+
+      await registry.setAlias(id, 'production', 2);
+      assert.equal((await registry.getModel(`${id}@production`))?.description, 'second');
+      assert.equal((await registry.getModel(`${id}@1`))?.description, 'sample model number 1');
+      assert.deepEqual(await registry.getModel(`${id}@4`), await registry.getModel(id), 'the current version reads as the model');
+      assert.equal(await registry.getModel(`${id}@staging`), undefined);
+
+      await registry.rollback(id, 1);
+      const now = await registry.getModel(id);
+      assert.equal(now?.description, 'sample model number 1');
+      assert.deepEqual(now?.aliases, { production: 2 }, 'a rollback keeps the aliases of today');
+      const after = await registry.listVersions(id);
+      assert.deepEqual(after.slice(-1).map((v) => [v.version, v.change]), [[5, 'rollback to 1']]);
+      await registry.rollback(id, 'production');
+      assert.equal((await registry.getModel(id))?.description, 'second');
+      await assert.rejects(registry.rollback(id, 'canary'), (e) => isModelManagerError(e, 'VERSION_NOT_FOUND'));
+    });
+
+    it('keeps quality and performance metrics', async () => {
+      const id = 'org2/model-2';
+      await registry.addQualityMetric({ modelId: id, name: 'MMLU', value: 0.6, shots: 5 });
+      await registry.addQualityMetric({ modelId: id, name: 'MMLU', value: 0.625, shots: 5, source: 'paper' });
+      await registry.addQualityMetric({ modelId: id, name: 'MMLU', value: 0.5, shots: 0 });
+      await registry.addPerformanceMetrics(id, { tokensPerSecond: 42.5 });
+      const model = await registry.getModel(id);
+      const mmlu = model?.qualityMetrics.map((q) => [q.name, q.value, q.shots, q.source]);
+      assert.deepEqual(mmlu, [['MMLU', 0.625, 5, 'paper'], ['MMLU', 0.5, 0, undefined]], 'same name and shots replaces');
+      assert.deepEqual(model?.performanceMetrics, { tokensPerSecond: 42.5 });
+      await assert.rejects(registry.addQualityMetric({ modelId: 'nope/none', name: 'MMLU', value: 1 }), (e) => isModelManagerError(e, 'MODEL_NOT_FOUND'));
+    });
+
+    it('caches values with a TTL and clears one model or all', async () => {
+      await registry.setCached('org1/model-1', 'estimate', { totalBytes: 123, list: [1, 2] });
+      await registry.setCached('org1/model-1', 'stale', 'gone', 0);
+      await registry.setCached('org2/model-2', 'estimate', 7);
+      await registry.setCached('org2/model-2', 'other', 'x', 60_000);
+      assert.deepEqual(await registry.getCached('org1/model-1', 'estimate'), { totalBytes: 123, list: [1, 2] });
+      assert.equal(await registry.getCached('org1/model-1', 'stale'), undefined, 'an expired value is not returned');
+      assert.equal(await registry.getCached('org1/model-1', 'missing'), undefined);
+      await registry.setCached('org1/model-1', 'estimate', 'replaced');
+      assert.equal(await registry.getCached('org1/model-1', 'estimate'), 'replaced');
+
+      assert.equal(await registry.clearCache('org2/model-2'), 2);
+      assert.equal(await registry.getCached('org2/model-2', 'estimate'), undefined);
+      assert.equal(await registry.getCached('org1/model-1', 'estimate'), 'replaced', 'clearing one model leaves the others');
+      assert.equal(await registry.clearCache(), 2);
+      assert.equal(await registry.getCached('org1/model-1', 'estimate'), undefined);
+      assert.equal(await registry.clearCache(), 0);
+    });
+
+    it('keeps everything across a reopen', async () => {
+      await registry.setCached('org1/model-1', 'kept', [1]);
+      await registry.close();
+      registry = await Registry.open({ instance: await open(path) });
+      assert.equal((await registry.getModel('org1/model-1'))?.description, 'second');
+      assert.equal((await registry.listVersions('org1/model-1')).length, 6);
+      assert.deepEqual(await registry.getCached('org1/model-1', 'kept'), [1]);
+      assert.equal((await registry.getModel('org2/model-2'))?.qualityMetrics.length, 2);
+    });
+  });
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Registry, isModelManagerError } from '../../src/index.js';
+import { DuckDbStore } from '../../src/registry/stores/duckdb.js';
+import { tempDir } from '../helpers/tmp.js';
+import { CATALOGUE, sampleModel } from './samples.js';
+import { runStoreContract } from './store-contract.js';
+
+runStoreContract({
+  name: 'duckdb',
+  kind: 'duckdb',
+  file: 'registry.duckdb',
+  open: (path) => DuckDbStore.open(path),
+  writeForeign: async (path) => {
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE invoices (id INTEGER, total DOUBLE); INSERT INTO invoices VALUES (1, 9.5); CHECKPOINT;`);
+    connection.closeSync();
+    instance.closeSync();
+  },
+});
+
+describe('duckdb store', () => {
+  it('answers read-only SQL for analytics and refuses writes', async () => {
+    using dir = tempDir();
+    const store = await DuckDbStore.open(`${dir.path}/registry.duckdb`);
+    await using registry = await Registry.open({ instance: store });
+    await registry.addModels(CATALOGUE);
+    const rows = await store.sql(`SELECT format, count(*)::INTEGER AS n, sum(parameter_count)::DOUBLE AS params
+      FROM models WHERE format IS NOT NULL GROUP BY format ORDER BY n DESC, format`);
+    assert.deepEqual(rows[0], { format: 'safetensors', n: 3, params: 70e9 + 150e6 + 671e9 });
+    assert.deepEqual(await store.sql(`SELECT model_id FROM models WHERE list_contains(tags, ?) ORDER BY 1`, ['chat']),
+      [{ model_id: 'meta/llama-7b' }, { model_id: 'mistralai/mistral-7b' }]);
+    await assert.rejects(store.sql(`DELETE FROM models`), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
+    await assert.rejects(store.sql(`SELECT 1; DROP TABLE models`), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
+    assert.equal(await registry.countModels(), CATALOGUE.length);
+  });
+
+  it('shares one open file between stores of one process', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    await using a = await Registry.open({ instance: await DuckDbStore.open(path) });
+    await using b = await Registry.open({ instance: await DuckDbStore.open(path) });
+    await Promise.all([a.addModel(sampleModel(1)), b.addModel(sampleModel(2)), a.addModel(sampleModel(3))]);
+    assert.equal(await b.countModels(), 3);
+  });
+
+  it('gets a turn while another process keeps the file busy', { timeout: 60_000 }, async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
+    const reader = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/store-reader.js', import.meta.url)), 'duckdb', path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await once(reader.stdout, 'data');
+      // The reader never goes idle; without the hand-over this would fail with STORE_LOCKED.
+      await using registry = await Registry.open({ instance: await DuckDbStore.open(path, { lockTimeoutMs: 10_000 }) });
+      await registry.addModel(sampleModel(1));
+      assert.equal(await registry.countModels(), 1);
+    } finally {
+      reader.kill('SIGKILL');
+      await once(reader, 'close');
+    }
+  });
+
+  it('fails with STORE_LOCKED when another process holds the file too long', { timeout: 60_000 }, async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(${JSON.stringify(path)});
+      await db.connect();
+      process.stdout.write('holding\\n');
+      setTimeout(() => {}, 60_000);`], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+    try {
+      await once(holder.stdout, 'data');
+      await assert.rejects(DuckDbStore.open(path, { lockTimeoutMs: 300 }), (e) => isModelManagerError(e, 'STORE_LOCKED'));
+      assert.equal(existsSync(`${path}.waiting`), false, 'a waiter that gives up leaves no mark behind');
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'close');
+    }
+    await using registry = await Registry.open({ instance: await DuckDbStore.open(path) });
+    await registry.addModel(sampleModel(1));
+    assert.equal(await registry.countModels(), 1);
+  });
+});

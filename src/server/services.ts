@@ -56,7 +56,7 @@ export interface DiscoveryService {
 
 /** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
 export interface TaskRequestLike {
-  taskData: string[] | string | null;
+  taskData: unknown;
   taskType: string;
   modelName: string;
   numWorkers?: number;

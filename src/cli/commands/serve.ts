@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  ApiKeys, ModelManagerError, ROLES, addApiKey, config, createServer, defaultKeysFile, readKeysFile, removeApiKeys,
+  ApiKeys, Discovery, ModelManager, ModelManagerError, ROLES, addApiKey, config, createServer, defaultKeysFile, readKeysFile, removeApiKeys,
   type Role,
 } from '../../index.js';
 import { action, collect, openRegistry, optionsOf, quantity } from '../context.js';
@@ -18,11 +18,18 @@ interface ServeOptions {
   rateLimit: number;
   keepAlive?: string;
   allowOpen?: boolean;
+  /** false with --no-discovery. */
+  discovery: boolean;
+  /** false with --no-runtime. */
+  runtime: boolean;
+  maxQueue?: number;
+  memoryBudget?: number;
+  maxLoaded?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** Where models may be registered from when no --model-root is given: the discovery roots that exist. */
+/** Where models may be registered from when neither --model-root nor discovery names them: the known stores that exist. */
 function defaultModelRoots(): string[] {
   const cfg = config();
   return [resolve('models'), cfg.hf.hubCache, cfg.ollamaModels, cfg.lmStudioModels].filter((p) => existsSync(p));
@@ -100,6 +107,11 @@ export function register(program: Command): void {
     .option('--rate-limit <n>', 'requests per minute per API key (0: no limit)', quantity('rate limit'), 600)
     .option('--keep-alive <duration>', 'how long a model stays loaded after use when a request names none (5m, 1h, -1)')
     .option('--allow-open', 'listen on a non-loopback address without API keys (anyone reaching it is an admin)')
+    .option('--no-discovery', 'do not scan the model roots (periodic scans follow model_discovery.json)')
+    .option('--no-runtime', 'do not run models (registry and discovery only)')
+    .option('--max-queue <n>', 'requests that may wait per model before 503 QUEUE_FULL', quantity('queue length'))
+    .option('--max-loaded <n>', 'most models loaded at once', quantity('model count'))
+    .option('--memory-budget <bytes>', 'memory all loaded models may take together (16GB)', quantity('memory budget'))
     .action(
       action(async (command) => {
         const o = optionsOf<ServeOptions>(command);
@@ -109,22 +121,36 @@ export function register(program: Command): void {
         }
         const registry = await openRegistry(o);
         const keepAlive = o.keepAlive === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(o.keepAlive) ? Number(o.keepAlive) : o.keepAlive;
+        const discovery = o.discovery ? await Discovery.create({ registry, roots: o.modelRoot }) : undefined;
+        // One list of roots: where discovery scans is where clients may register paths and the runtime looks up names.
+        const modelRoots = o.modelRoot ?? discovery?.roots() ?? defaultModelRoots();
+        const runtime = o.runtime
+          ? await ModelManager.create({
+            registry, modelRoots, maxQueue: o.maxQueue, maxLoadedModels: o.maxLoaded, memoryBudgetBytes: o.memoryBudget, defaultKeepAlive: keepAlive,
+          })
+          : undefined;
         const app = await createServer({
           registry,
+          discovery,
+          runtime,
           auth,
-          modelRoots: o.modelRoot ?? defaultModelRoots(),
+          modelRoots,
           bodyLimit: o.bodyLimit,
           rateLimit: o.rateLimit > 0 ? { max: o.rateLimit } : false,
           keepAliveDefault: keepAlive,
           logger: { level: o.json ? 'warn' : 'info', stream: process.stderr },
         });
         const stop = async () => {
+          discovery?.stop();
           await app.close();
+          await discovery?.close();
+          await runtime?.shutdown();
           await registry.close();
         };
         process.once('SIGINT', () => void stop());
         process.once('SIGTERM', () => void stop());
         const address = await app.listen({ port: o.port, host: o.host });
+        discovery?.start();
         if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs` });
         else process.stderr.write(`Model Manager at ${address}  (web UI: ${address}/  API docs: ${address}/docs${auth ? '  API keys required' : ''})\n`);
       }),

@@ -1,6 +1,10 @@
+/**
+ * What only a scripted runtime can show: failures at chosen moments (each error code's status,
+ * a stream failing before and after its first token) and exact chunk shapes. Everything else
+ * runs against the real ModelManager in runtime-real.test.ts.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiKeys, createApiKey } from '../../src/index.js';
 import { model, startHarness } from './harness.js';
 import { ScriptedRuntime } from './scripted-runtime.js';
 
@@ -14,22 +18,6 @@ const models = [
 function events(body: string): string[] {
   return body.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
 }
-
-test('/v1/embeddings answers in OpenAI shape; keep_alive and the server default reach the runtime', async () => {
-  const runtime = new ScriptedRuntime();
-  await using h = await startHarness({ runtime, keepAliveDefault: '10m' }, models);
-  const res = await h.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'acme/embedder', input: ['hello', 'hi'] } });
-  assert.equal(res.statusCode, 200);
-  const body = res.json();
-  assert.equal(body.object, 'list');
-  assert.deepEqual(body.data.map((d: { index: number; embedding: number[] }) => [d.index, d.embedding]), [[0, [5, 0, 0.5]], [1, [2, 1, 0.5]]]);
-  assert.equal(body.usage.total_tokens, 8);
-  assert.equal(runtime.requests[0]!.keepAlive, '10m');
-  await h.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'acme/embedder', input: 'x', keep_alive: 0 } });
-  assert.equal(runtime.requests[1]!.keepAlive, 0);
-  const b64 = (await h.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'acme/embedder', input: 'abc', encoding_format: 'base64' } })).json();
-  assert.deepEqual([...new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding, 'base64')).buffer)], [3, 0, 0.5]);
-});
 
 test('/api/task runs the seed task and maps its failures to statuses', async () => {
   const runtime = new ScriptedRuntime();
@@ -97,69 +85,4 @@ test('a stream that fails before its first token is an HTTP error; after it, an 
   assert.equal(data.at(-1), '[DONE]');
   const unknown = await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/none', stream: true, prompt: 'x' } });
   assert.equal(unknown.statusCode, 404);
-});
-
-test('a client hanging up mid-stream leaves the server serving', async () => {
-  const runtime = new ScriptedRuntime();
-  runtime.tokenDelayMs = 30;
-  await using h = await startHarness({ runtime }, models);
-  const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-  const controller = new AbortController();
-  const res = await fetch(`${address}/v1/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, signal: controller.signal,
-    body: JSON.stringify({ model: 'meta/llama-tiny', stream: true, prompt: 'x' }),
-  });
-  const reader = res.body!.getReader();
-  await reader.read();
-  controller.abort();
-  await new Promise((r) => setTimeout(r, 200));
-  const after = await fetch(`${address}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'meta/llama-tiny', prompt: 'x' }) });
-  assert.equal(after.status, 200);
-});
-
-test('/api/ps speaks Ollama, hides what the caller may not see; release and test-load', async () => {
-  const runtime = new ScriptedRuntime();
-  const base = { backend: 'llama-cpp', device: 'cpu', workers: 1, refs: 0, sizeBytes: 5e8, sizeVram: 0, loadedAt: '2026-11-22T10:00:00Z', lastUsedAt: '2026-11-22T10:01:00Z', expiresAt: '2026-11-22T10:06:00Z', queue: 2 };
-  runtime.loaded = [{ ...base, name: 'meta/llama-tiny', model: 'meta/llama-tiny' }, { ...base, name: 'org/secret', model: 'org/secret' }];
-  const reader = createApiKey({ user: 'r', role: 'reader' });
-  const writer = createApiKey({ user: 'w', role: 'writer' });
-  await using h = await startHarness({ runtime, auth: ApiKeys.fromRecords([reader.record, writer.record]) }, models);
-  const ps = (await h.app.inject({ url: '/api/ps', headers: { authorization: `Bearer ${reader.key}` } })).json();
-  assert.equal(ps.models.length, 1);
-  const entry = ps.models[0];
-  assert.equal(entry.name, 'meta/llama-tiny');
-  assert.equal(entry.size, 5e8);
-  assert.equal(entry.size_vram, 0);
-  assert.equal(entry.expires_at, '2026-11-22T10:06:00Z');
-  assert.equal(entry.details.format, 'gguf');
-  assert.equal(entry.details.parameter_size, '1.00M');
-
-  const denied = await h.app.inject({ method: 'POST', url: '/api/models/meta/llama-tiny/release', headers: { authorization: `Bearer ${reader.key}` } });
-  assert.equal(denied.statusCode, 403);
-  const released = await h.app.inject({ method: 'POST', url: '/api/models/meta/llama-tiny/release', headers: { authorization: `Bearer ${writer.key}` } });
-  assert.deepEqual(released.json(), { modelId: 'meta/llama-tiny', released: true });
-  assert.deepEqual(runtime.released, ['meta/llama-tiny']);
-
-  const load = await h.app.inject({ method: 'POST', url: '/api/models/acme%2Fembedder/test-load', headers: { authorization: `Bearer ${writer.key}` } });
-  assert.equal(load.statusCode, 200);
-  assert.equal(load.json().ok, true);
-  assert.deepEqual([runtime.requests[0]!.taskData, runtime.requests[0]!.taskType, runtime.requests[0]!.keepAlive], [null, 'embedding', 0]);
-});
-
-test('/metrics exposes requests, latency, queue depth, loaded models and cache hits', async () => {
-  const runtime = new ScriptedRuntime();
-  runtime.loaded = [{ name: 'meta/llama-tiny', model: 'meta/llama-tiny', backend: 'llama-cpp', device: 'cpu', workers: 1, refs: 1, sizeBytes: 100, sizeVram: 0, loadedAt: '', lastUsedAt: '', expiresAt: null, queue: 3 }];
-  await using h = await startHarness({ runtime }, models);
-  await h.app.inject('/api/models');
-  await h.app.inject('/api/models/meta/llama-tiny');
-  const res = await h.app.inject('/metrics');
-  assert.match(String(res.headers['content-type']), /text\/plain/);
-  const text = res.body;
-  assert.match(text, /mm_http_requests_total\{method="GET",route="\/api\/models",status="200"\} 1/);
-  assert.match(text, /mm_http_requests_total\{method="GET",route="\/api\/models\/:id",status="200"\} 1/);
-  assert.match(text, /mm_http_request_duration_seconds_bucket\{method="GET",route="\/api\/models",le="\+Inf"\} 1/);
-  assert.match(text, /^mm_queue_depth 3$/m);
-  assert.match(text, /^mm_loaded_models 1$/m);
-  assert.match(text, /^mm_embedding_cache_hits_total 7$/m);
-  assert.match(text, /^mm_registry_models 3$/m);
 });

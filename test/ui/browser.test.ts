@@ -49,11 +49,11 @@ test('find a model, open it, compare two, and screenshot the UI', { skip, timeou
     assert.equal(await page.locator('#model-table tbody tr').count(), 3);
     await page.fill('input[name=q]', 'embeddings');
     await page.press('input[name=q]', 'Enter');
-    await page.waitForFunction("document.querySelectorAll('#model-table tbody tr').length === 1");
+    await page.waitForSelector('#model-table tbody tr:only-child');
     assert.equal(await page.locator('#model-table .model-link').innerText(), 'acme/mini-embedder');
 
     await page.selectOption('select[name=format]', 'gguf');
-    await page.waitForFunction("document.querySelectorAll('.card.empty').length === 1");
+    await page.waitForSelector('.card.empty');
     await page.goto(`${address}/#/models`);
     await page.waitForSelector('#model-table');
 

@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { ApiKeys, createApiKey } from '../../src/index.js';
+import { ApiKeys, ModelManager, Registry, createApiKey, createServer, writeTestModel } from '../../src/index.js';
+import { SqliteStore } from '../../src/registry/stores/sqlite.js';
+import { tempDir } from '../helpers/tmp.js';
 import { model, startHarness } from '../server/harness.js';
 import { decodePng } from './png.js';
 
@@ -123,5 +125,40 @@ test('with API keys on, the UI asks for a key, keeps it, and shows only what the
     assert.equal(await page.evaluate('localStorage.getItem("mm.apiKey")'), reader.key);
   } finally {
     await browser?.close();
+  }
+});
+
+test('a model generated here is found and run from its page (real runtime)', { skip, timeout: 120_000 }, async () => {
+  using tmp = tempDir('mm-ui-run-');
+  const written = await writeTestModel({ format: 'onnx', task: 'embedding', out: join(tmp.path, 'models', 'tiny-embed') });
+  await using registry = await Registry.open({ instance: await SqliteStore.open(join(tmp.path, 'registry.db')) });
+  await registry.addModel(model('local/tiny-embed', {
+    modelType: 'embedding_model', format: 'onnx', localPath: written.path, outputs: [{ name: 'embedding', dataType: 'EMBEDDINGS' }],
+  }));
+  const runtime = await ModelManager.create({ registry, modelRoots: [join(tmp.path, 'models')] });
+  const app = await createServer({ registry, runtime, modelRoots: [join(tmp.path, 'models')] });
+  let browser: Browser | undefined;
+  try {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${address}/#/models?q=tiny`);
+    page.setDefaultTimeout(20_000);
+    await page.click('#model-table .model-link');
+    await page.waitForSelector('.model-page h1');
+    await page.click('button:has-text("Test load")');
+    await page.waitForSelector('#check-result:has-text("loaded and freed")');
+    await page.click('button:has-text("Run")');
+    await page.waitForSelector('#try-output:has-text("dimensions")');
+    assert.match(await page.locator('#try-output').innerText(), /^\d+ dimensions in/);
+    await page.goto(`${address}/#/running`);
+    await page.waitForSelector('#ps-table');
+    assert.match(await page.locator('#ps-table').innerText(), /local\/tiny-embed/);
+    await page.click('#ps-table button:has-text("release")');
+    await page.waitForSelector('text=No model is loaded');
+  } finally {
+    await browser?.close();
+    await app.close();
+    await runtime.shutdown();
   }
 });

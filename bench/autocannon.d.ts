@@ -10,6 +10,14 @@ declare module 'autocannon' {
     amount?: number;
     timeout?: number;
     pipelining?: number;
+    /** Called before each request; returns the request to send (vary bodies so caches do not answer). */
+    requests?: { method?: string; path?: string; body?: string; headers?: Record<string, string>; setupRequest?: (req: RequestSpec) => RequestSpec }[];
+  }
+  export interface RequestSpec {
+    method?: string;
+    path?: string;
+    body?: string;
+    headers?: Record<string, string>;
   }
   export interface Histogram {
     average: number;

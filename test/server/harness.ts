@@ -31,17 +31,29 @@ export function model(modelId: string, extra: Partial<ModelMetadataInput> = {}):
   };
 }
 
-export async function startHarness(options: Omit<CreateServerOptions, 'registry'> = {}, models: ModelMetadataInput[] = []): Promise<Harness> {
+/** Services made over the harness's registry (a real Discovery, say), and how to close them. */
+export type ServicesFactory = (made: { registry: Registry; dir: string; modelsDir: string }) => Promise<{
+  options: Partial<CreateServerOptions>;
+  close?: () => Promise<void>;
+}>;
+
+export async function startHarness(
+  options: Omit<CreateServerOptions, 'registry'> = {},
+  models: ModelMetadataInput[] = [],
+  services?: ServicesFactory,
+): Promise<Harness> {
   const tmp = tempDir('mm-server-');
   const modelsDir = join(tmp.path, 'models');
   mkdirSync(modelsDir);
   const registry = await Registry.open({ instance: await SqliteStore.open(join(tmp.path, 'registry.db')) });
   if (models.length) await registry.addModels(models);
-  const app = await createServer({ registry, modelRoots: [modelsDir], ...options });
+  const extra = services ? await services({ registry, dir: tmp.path, modelsDir }) : { options: {} };
+  const app = await createServer({ registry, modelRoots: [modelsDir], ...options, ...extra.options });
   return {
     app, registry, dir: tmp.path, modelsDir,
     async [Symbol.asyncDispose]() {
       await app.close();
+      await extra.close?.();
       await registry.close();
       tmp[Symbol.dispose]();
     },

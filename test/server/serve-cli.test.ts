@@ -12,7 +12,9 @@ const MM = join(process.cwd(), 'bin', 'mm.js');
 
 /** Starts `mm serve --json`, returns its URL from the one JSON line it prints, and a stop function. */
 async function serve(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [MM, '--json', 'serve', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The roots stay inside the test's folder, so discovery never scans this machine's own model stores.
+  const roots = ['--model-root', join(env.MM_HOME!, 'models')];
+  const child = spawn(process.execPath, [MM, '--json', 'serve', '--port', '0', ...roots, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout });
@@ -47,6 +49,11 @@ test('mm serve runs open on 127.0.0.1, serves the UI, the API and /docs, and sto
     assert.equal((await fetch(`${server.url}/api/models`)).status, 200);
     assert.match(await (await fetch(`${server.url}/`)).text(), /Model Manager/);
     assert.equal((await fetch(`${server.url}/docs/json`)).status, 200);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { discovery: boolean; runtime: boolean };
+    assert.deepEqual([health.discovery, health.runtime], [true, true]);
+    assert.equal((await fetch(`${server.url}/api/ps`)).status, 200);
+    const status = (await (await fetch(`${server.url}/api/models/discovery/status`)).json()) as { roots: string[] };
+    assert.deepEqual(status.roots, [join(home.path, 'models')]);
   } finally {
     await server.stop();
   }

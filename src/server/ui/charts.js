@@ -33,17 +33,17 @@ export function barChart(items, { format = String, log = false, width = 720, tit
 }
 
 /** Pairs of bars per group: the estimate (light) beside what was measured (solid). */
-export function estimateVsMeasured(groups, { format = String, width = 640, title = 'estimate vs measured' } = {}) {
+export function estimateVsMeasured(groups, { format = String, width = 680, title = 'estimate vs measured' } = {}) {
   const rows = groups.filter((g) => Number.isFinite(g.estimate) || Number.isFinite(g.measured));
   const bar = 14;
-  const labelWidth = 190;
+  const labelWidth = 230;
   const plot = width - labelWidth - 90;
   const max = Math.max(...rows.flatMap((g) => [g.estimate ?? 0, g.measured ?? 0]), 1);
   const height = Math.max(1, rows.length) * (bar * 2 + 14) + 30;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, class: 'chart', role: 'img', 'aria-label': title });
   rows.forEach((g, i) => {
     const y = 6 + i * (bar * 2 + 14);
-    svg.append(s('text', { x: labelWidth - 8, y: y + bar + 4, 'text-anchor': 'end', class: 'chart-label' }, truncate(g.label, 28)));
+    svg.append(s('text', { x: labelWidth - 8, y: y + bar + 4, 'text-anchor': 'end', class: 'chart-label' }, truncate(g.label, 32)));
     [['estimate', g.estimate, '#a5b4fc'], ['measured', g.measured, '#4f46e5']].forEach(([kind, v, color], k) => {
       const yy = y + k * bar;
       if (v === null) return; // not applicable (e.g. nothing measures the KV cache alone)

@@ -83,6 +83,9 @@ export async function createServer({
   const app = Fastify({
     logger,
     bodyLimit,
+    // A request (headers and body) must arrive within 30 s: slow senders cannot hold sockets open.
+    // Answers are not bounded by it, so long generations and streams are unaffected.
+    requestTimeout: 30_000,
     rewriteUrl: (req) => canonicalModelUrl(req.url ?? '/'),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });

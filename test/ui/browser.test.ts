@@ -69,6 +69,16 @@ test('find a model, open it, compare two, and screenshot the UI', { skip, timeou
     assert.match(await page.locator('#version-diff').innerText(), /description/);
     if (keep) await page.screenshot({ path: join(keep, 'model.png'), fullPage: true });
 
+    await page.click('summary:has-text("Edit metadata")');
+    await page.fill('input[name=displayName]', 'Llama Tiny (edited)');
+    await page.fill('input[name=primary]', 'LANGUAGE');
+    await page.fill('input[name=secondary]', 'CHAT');
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('.model-page h1:has-text("Llama Tiny (edited)")');
+    const edited = await h.registry.getModel('meta/llama-tiny');
+    assert.deepEqual([edited?.displayName, edited?.category?.primary, edited?.category?.secondary], ['Llama Tiny (edited)', 'LANGUAGE', 'CHAT']);
+    assert.equal(await page.locator('.versions tbody tr').count(), 4, 'metadata and category each made a version');
+
     await page.goto(`${address}/#/models`);
     await page.waitForSelector('#model-table');
     await page.check('input[aria-label="select meta/llama-tiny"]');

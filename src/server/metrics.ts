@@ -42,14 +42,15 @@ export class ServerMetrics {
     this.#inFlight += 1;
   }
 
-  /** Records a finished request. */
-  requestFinished(method: string, route: string, status: number, seconds: number): void {
+  /** Records a finished request; without `seconds` (an aborted one) it is counted but not timed. */
+  requestFinished(method: string, route: string, status: number, seconds?: number): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     const labels = { method, route, status: String(status) };
     const key = `${method} ${route} ${status}`;
     const counter = this.#requests.get(key) ?? { labels, value: 0 };
     counter.value += 1;
     this.#requests.set(key, counter);
+    if (seconds === undefined) return;
     const hKey = `${method} ${route}`;
     const entry = this.#latency.get(hKey) ?? { labels: { method, route }, h: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 } };
     BUCKETS.forEach((bound, i) => {

@@ -119,6 +119,10 @@ export async function createServer({
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
+  // A client that hangs up before its answer gets no onResponse; counted as 499, as nginx does.
+  app.addHook('onRequestAbort', async (req) => {
+    ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', 499);
+  });
 
   // The UI renders model data as text nodes only; the policy makes sure nothing else ever runs.
   app.addHook('onSend', async (req, reply) => {

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   RATE_LIMITED: 429,
   NOT_FOUND: 404,
+  /** A server feature (discovery, runtime) that this process was started without. */
+  NOT_ENABLED: 501,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

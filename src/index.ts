@@ -21,3 +21,4 @@ export * from './runtime/index.js';
 export * from './testmodels/index.js';
 export * from './runtime/backends/index.js';
 export * from './discovery/index.js';
+export * from './server/index.js';

@@ -16,6 +16,7 @@ import * as restore from './restore.js';
 import * as rollback from './rollback.js';
 import * as scan from './scan.js';
 import * as search from './search.js';
+import * as serve from './serve.js';
 import * as show from './show.js';
 import * as stats from './stats.js';
 import * as sync from './sync.js';
@@ -31,4 +32,5 @@ export const COMMANDS: ((program: Command) => void)[] = [
   importCmd.register, sync.register, estimate.register, scan.register, discovery.register, validate.register,
   embed.register, generate.register, ps.register, release.register,
   testmodel.register,
+  serve.register,
 ];

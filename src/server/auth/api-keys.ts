@@ -1,0 +1,158 @@
+/**
+ * API keys: minted once, shown once, stored only as a hash in a small JSON file.
+ *
+ * A key reads `mm_<id>_<secret>`: the id finds the record without scanning, the secret is 32
+ * random bytes. Because keys are random (not passwords people chose), one SHA-256 is enough to
+ * make a stolen keys file useless, and it keeps the per-request check in microseconds where
+ * scrypt would cost tens of milliseconds on every call. Hashes are compared in constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { config } from '../../config.js';
+import { ModelManagerError } from '../../errors.js';
+
+export const ROLES = ['reader', 'writer', 'admin'] as const;
+/** reader: list and run what it may see; writer: also change the registry and run scans; admin: sees everything, sets access. */
+export type Role = (typeof ROLES)[number];
+
+const apiKeyRecordSchema = z.strictObject({
+  id: z.string().regex(/^[a-f0-9]{8,32}$/),
+  user: z.string().min(1),
+  role: z.enum(ROLES),
+  groups: z.array(z.string().min(1)).default([]),
+  /** `sha256:<hex>` of the whole key. */
+  hash: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+  createdAt: z.string(),
+  /** Requests per minute for this key; the server default when absent. */
+  rateLimitPerMinute: z.number().int().positive().optional(),
+});
+export type ApiKeyRecord = z.output<typeof apiKeyRecordSchema>;
+
+const keysFileSchema = z.strictObject({ keys: z.array(apiKeyRecordSchema) });
+
+/** Who is calling, as the routes see it. */
+export interface Caller {
+  user: string;
+  role: Role;
+  groups: readonly string[];
+  /** The key's id; undefined when the server runs without auth. */
+  keyId?: string;
+  rateLimitPerMinute?: number;
+}
+
+/** The caller of a server started without keys: it is run only on 127.0.0.1 unless told otherwise. */
+export const OPEN_CALLER: Caller = Object.freeze({ user: 'local', role: 'admin', groups: Object.freeze([]) });
+
+const KEY_PATTERN = /^mm_([a-f0-9]{8,32})_([A-Za-z0-9_-]{20,})$/;
+
+function hashKey(key: string): string {
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/** The keys file used when none is named: `MM_API_KEYS_FILE`, else `api-keys.json` in MM_HOME. */
+export function defaultKeysFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MM_API_KEYS_FILE || join(config().home, 'api-keys.json');
+}
+
+/** The set of keys a server accepts. */
+export class ApiKeys {
+  readonly #byId: ReadonlyMap<string, ApiKeyRecord>;
+
+  private constructor(records: readonly ApiKeyRecord[]) {
+    this.#byId = new Map(records.map((r) => [r.id, r]));
+  }
+
+  /** Keys from records already in memory (tests, embedders). */
+  static fromRecords(records: readonly ApiKeyRecord[]): ApiKeys {
+    return new ApiKeys(records.map((r) => apiKeyRecordSchema.parse(r)));
+  }
+
+  /** Reads a keys file. @throws FILE_NOT_FOUND when absent, INVALID_CONFIG when malformed. */
+  static async load(path: string): Promise<ApiKeys> {
+    return new ApiKeys(await readKeysFile(path, { mustExist: true }));
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** The caller a presented key stands for, or undefined when the key is unknown. */
+  authenticate(key: string): Caller | undefined {
+    const match = KEY_PATTERN.exec(key.trim());
+    const record = match ? this.#byId.get(match[1]!) : undefined;
+    if (!record) return undefined;
+    const expected = Buffer.from(record.hash);
+    const actual = Buffer.from(hashKey(key.trim()));
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    const caller: Caller = { user: record.user, role: record.role, groups: record.groups, keyId: record.id };
+    if (record.rateLimitPerMinute !== undefined) caller.rateLimitPerMinute = record.rateLimitPerMinute;
+    return caller;
+  }
+}
+
+export interface NewApiKeyOptions {
+  user: string;
+  /** Defaults to `reader`. */
+  role?: Role;
+  /** Defaults to none. */
+  groups?: readonly string[];
+  rateLimitPerMinute?: number;
+}
+
+/** Mints a key and its record; the key itself is returned only here. */
+export function createApiKey({ user, role = 'reader', groups = [], rateLimitPerMinute }: NewApiKeyOptions): { key: string; record: ApiKeyRecord } {
+  const id = randomBytes(6).toString('hex');
+  const key = `mm_${id}_${randomBytes(32).toString('base64url')}`;
+  const record: ApiKeyRecord = { id, user, role, groups: [...groups], hash: hashKey(key), createdAt: new Date().toISOString() };
+  if (rateLimitPerMinute !== undefined) record.rateLimitPerMinute = rateLimitPerMinute;
+  return { key, record: apiKeyRecordSchema.parse(record) };
+}
+
+/** The records of a keys file (none when the file is absent and `mustExist` is false). */
+export async function readKeysFile(path: string, { mustExist = false }: { mustExist?: boolean } = {}): Promise<ApiKeyRecord[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return [];
+    throw new ModelManagerError('FILE_NOT_FOUND', `cannot read the API keys file ${path}; create a key with \`mm serve keys add <user>\``, {
+      cause: error,
+      details: { path },
+    });
+  }
+  try {
+    return keysFileSchema.parse(JSON.parse(text)).keys;
+  } catch (error) {
+    throw new ModelManagerError('INVALID_CONFIG', `the API keys file ${path} is malformed; fix it or move it away and add keys again`, {
+      cause: error,
+      details: { path },
+    });
+  }
+}
+
+/** Writes the records (temp file + rename, mode 0600: the hashes are nobody else's business). */
+export async function writeKeysFile(path: string, records: readonly ApiKeyRecord[]): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify({ keys: records }, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, path);
+}
+
+/** Mints a key and appends it to the file; returns the key (shown once) and its record. */
+export async function addApiKey(path: string, options: NewApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }> {
+  const records = await readKeysFile(path);
+  const minted = createApiKey(options);
+  await writeKeysFile(path, [...records, minted.record]);
+  return minted;
+}
+
+/** Removes the keys with this id, or every key of this user; returns how many went. */
+export async function removeApiKeys(path: string, idOrUser: string): Promise<number> {
+  const records = await readKeysFile(path);
+  const kept = records.filter((r) => r.id !== idOrUser && r.user !== idOrUser);
+  if (kept.length !== records.length) await writeKeysFile(path, kept);
+  return records.length - kept.length;
+}

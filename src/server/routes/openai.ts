@@ -1,0 +1,220 @@
+/**
+ * OpenAI-compatible routes, so existing clients and SDKs work against Model Manager:
+ * /v1/models, /v1/embeddings, /v1/completions and /v1/chat/completions (with `stream: true`
+ * as server-sent events). `keep_alive` is accepted as an extension, as Ollama does.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ModelManagerError } from '../../errors.js';
+import type { Caller } from '../auth/api-keys.js';
+import type { ServerContext } from '../context.js';
+import { toHttpError } from '../errors.js';
+import { anyObject, replies } from '../schemas.js';
+import { listVisible } from './models.js';
+import { runTask } from './tasks.js';
+
+interface EmbeddingData { embeddings: number[][]; model: string; usage?: { tokens?: number } }
+interface GenerationData { generatedText: string; model: string; tokens: number; finishReason: 'stop' | 'length'; promptTokens?: number }
+
+interface GenerationBody {
+  model: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string | string[];
+  seed?: number;
+  stream?: boolean;
+  keep_alive?: number | string;
+}
+interface CompletionBody extends GenerationBody { prompt: string | string[] }
+interface ChatMessage { role: string; content: string }
+interface ChatBody extends GenerationBody { messages: ChatMessage[] }
+
+const keepAlive = { anyOf: [{ type: 'number' }, { type: 'string' }], description: 'extension: how long the model stays loaded (minutes or "5m")' } as const;
+const generationProperties = {
+  model: { type: 'string', minLength: 1 },
+  max_tokens: { type: 'integer', minimum: 1, maximum: 32768 },
+  temperature: { type: 'number', minimum: 0, maximum: 2 },
+  top_p: { type: 'number', minimum: 0, maximum: 1 },
+  stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }] },
+  seed: { type: 'integer' },
+  stream: { type: 'boolean' },
+  keep_alive: keepAlive,
+  user: { type: 'string' },
+  n: { type: 'integer', minimum: 1, maximum: 1 },
+} as const;
+
+/** A plain transcript for backends without a chat template; the messages travel along for those with one. */
+function chatPrompt(messages: readonly ChatMessage[]): string {
+  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
+}
+
+function generationParams(body: GenerationBody): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  if (body.max_tokens !== undefined) params.maxTokens = body.max_tokens;
+  if (body.temperature !== undefined) params.temperature = body.temperature;
+  if (body.top_p !== undefined) params.topP = body.top_p;
+  if (body.stop !== undefined) params.stop = Array.isArray(body.stop) ? body.stop : [body.stop];
+  if (body.seed !== undefined) params.seed = body.seed;
+  return params;
+}
+
+function usage(data: GenerationData) {
+  const prompt = data.promptTokens ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: data.tokens, total_tokens: prompt + data.tokens };
+}
+
+function floatsToBase64(values: readonly number[]): string {
+  return Buffer.from(new Float32Array(values).buffer).toString('base64');
+}
+
+interface StreamShape {
+  /** The chunk for a piece of text (or the closing chunk, with `finish`). */
+  chunk(text: string | undefined, finish: GenerationData['finishReason'] | null): unknown;
+  /** The non-streaming answer. */
+  whole(data: GenerationData): unknown;
+}
+
+/**
+ * Runs a generation, as one JSON answer or as server-sent events. The event stream starts at the
+ * first token, so failures before it (unknown model, full queue) are ordinary HTTP errors with
+ * their status; a failure after it is sent as an `error` event before `[DONE]`.
+ */
+async function generate(ctx: ServerContext, caller: Caller, reply: FastifyReply, body: GenerationBody, taskData: string, extra: Record<string, unknown>, shape: StreamShape) {
+  const request = { taskType: 'text_generation', modelName: body.model, taskData, keepAlive: body.keep_alive, ...generationParams(body), ...extra };
+  if (!body.stream) return shape.whole(await runTask<GenerationData>(ctx, caller, request));
+  const raw = reply.raw;
+  let started = false;
+  const send = (event: unknown) => {
+    if (!raw.destroyed && !raw.writableEnded) raw.write(`data: ${JSON.stringify(event)}\n\n`);
+  };
+  const start = () => {
+    if (started) return;
+    started = true;
+    reply.hijack();
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  };
+  let data: GenerationData | undefined;
+  try {
+    data = await runTask<GenerationData>(ctx, caller, {
+      ...request,
+      onToken: (text: string) => {
+        start();
+        send(shape.chunk(text, null));
+      },
+    });
+  } catch (error) {
+    if (!started) throw error;
+    send({ error: toHttpError(error).body.error });
+  }
+  start();
+  if (data) send(shape.chunk(undefined, data.finishReason));
+  if (!raw.destroyed && !raw.writableEnded) raw.end('data: [DONE]\n\n');
+  return reply;
+}
+
+export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const tags = ['openai'];
+
+  app.get('/v1/models', {
+    schema: {
+      tags, summary: 'Models the caller may use, as OpenAI lists them',
+      response: replies({ type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: anyObject } } }),
+    },
+  }, async (req) => {
+    const { models } = await listVisible(ctx, req.caller, {});
+    return {
+      object: 'list',
+      data: models.map((m) => ({ id: m.modelId, object: 'model', created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000), owned_by: m.author ?? 'model-manager' })),
+    };
+  });
+
+  app.post<{ Body: { model: string; input: string | string[]; encoding_format?: 'float' | 'base64'; keep_alive?: number | string } }>('/v1/embeddings', {
+    schema: {
+      tags, summary: 'Embeddings of one text or many',
+      body: {
+        type: 'object', required: ['model', 'input'],
+        properties: {
+          model: { type: 'string', minLength: 1 },
+          input: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 2048 }] },
+          encoding_format: { type: 'string', enum: ['float', 'base64'] },
+          dimensions: { type: 'integer', minimum: 1 },
+          user: { type: 'string' },
+          keep_alive: keepAlive,
+        },
+      },
+      response: replies({
+        type: 'object',
+        properties: { object: { type: 'string' }, data: { type: 'array', items: anyObject }, model: { type: 'string' }, usage: anyObject },
+      }),
+    },
+  }, async (req) => {
+    const { model, input, encoding_format: encoding = 'float', keep_alive } = req.body;
+    const texts = Array.isArray(input) ? input : [input];
+    const data = await runTask<EmbeddingData>(ctx, req.caller, { taskType: 'embedding', modelName: model, taskData: texts, keepAlive: keep_alive });
+    const tokens = data.usage?.tokens ?? 0;
+    return {
+      object: 'list',
+      data: data.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding: encoding === 'base64' ? floatsToBase64(embedding) : embedding })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  });
+
+  app.post<{ Body: CompletionBody }>('/v1/completions', {
+    schema: {
+      tags, summary: 'Complete a prompt (stream: true sends server-sent events)',
+      body: { type: 'object', required: ['model', 'prompt'], properties: { ...generationProperties, prompt: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1 }] } } },
+      response: replies(anyObject),
+    },
+  }, async (req, reply) => {
+    const id = `cmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = req.body.model;
+    const prompt = Array.isArray(req.body.prompt) ? req.body.prompt[0]! : req.body.prompt;
+    return generate(ctx, req.caller, reply, req.body, prompt, {}, {
+      chunk: (text, finish) => ({ id, object: 'text_completion', created, model, choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }] }),
+      whole: (data) => ({
+        id, object: 'text_completion', created, model,
+        choices: [{ index: 0, text: data.generatedText, logprobs: null, finish_reason: data.finishReason }], usage: usage(data),
+      }),
+    });
+  });
+
+  app.post<{ Body: ChatBody }>('/v1/chat/completions', {
+    schema: {
+      tags, summary: 'Answer a conversation (stream: true sends server-sent events)',
+      body: {
+        type: 'object', required: ['model', 'messages'],
+        properties: {
+          ...generationProperties,
+          messages: {
+            type: 'array', minItems: 1, maxItems: 1000,
+            items: { type: 'object', required: ['role', 'content'], properties: { role: { type: 'string', enum: ['system', 'user', 'assistant', 'developer', 'tool'] }, content: { type: 'string' } } },
+          },
+        },
+      },
+      response: replies(anyObject),
+    },
+  }, async (req, reply) => {
+    if (req.body.messages.every((m) => m.role !== 'user')) {
+      throw new ModelManagerError('INVALID_TASK_DATA', 'a chat needs at least one user message');
+    }
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = req.body.model;
+    let first = true;
+    return generate(ctx, req.caller, reply, req.body, chatPrompt(req.body.messages), { messages: req.body.messages }, {
+      chunk: (text, finish) => {
+        const delta: Record<string, string> = first ? { role: 'assistant' } : {};
+        first = false;
+        if (text !== undefined) delta.content = text;
+        return { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] };
+      },
+      whole: (data) => ({
+        id, object: 'chat.completion', created, model,
+        choices: [{ index: 0, message: { role: 'assistant', content: data.generatedText }, finish_reason: data.finishReason }], usage: usage(data),
+      }),
+    });
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The HTTP server: one fastify app with the registry, discovery and runtime behind it,
+ * access control, rate limits, metrics, the OpenAPI document at /docs and the web UI at /.
+ */
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ModelManagerError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import { OPEN_CALLER, type ApiKeys, type Caller } from './auth/api-keys.js';
+import type { ServerContext } from './context.js';
+import { toHttpError } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { resolveModelRoots } from './model-roots.js';
+import { canonicalModelUrl } from './model-urls.js';
+import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerOpenAiRoutes } from './routes/openai.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerRuntimeRoutes } from './routes/runtime.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import type { DiscoveryService, RuntimeService } from './services.js';
+import { uiRoot } from './ui-assets.js';
+
+export interface RateLimitOptions {
+  /** Requests per window for each API key (or client address without auth). Defaults to 600. */
+  max?: number;
+  /** Window length in milliseconds. Defaults to 60000. */
+  windowMs?: number;
+}
+
+export interface CreateServerOptions {
+  registry: Registry;
+  /** Discovery behind /api/models/discovery/*; those routes answer 501 without it. */
+  discovery?: DiscoveryService;
+  /** The runtime behind /api/task, /api/ps and /v1/*; those routes answer 501 without it. */
+  runtime?: RuntimeService;
+  /** API keys; without them the server is open and every caller is an admin. Defaults to none. */
+  auth?: ApiKeys;
+  /** Folders paths may be registered from (symlinks resolved). Defaults to none: no path can be registered. */
+  modelRoots?: readonly string[];
+  /** Largest request body in bytes. Defaults to 1 MiB. */
+  bodyLimit?: number;
+  /** Per-key request limits, or false for none. Defaults to 600 requests a minute. */
+  rateLimit?: RateLimitOptions | false;
+  /** Keep-alive of models used by a request that names none (minutes or "5m"). Defaults to the runtime's own. */
+  keepAliveDefault?: number | string;
+  /** fastify logger setting. Defaults to false (quiet, for tests and embedding). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** The caller of public paths (UI, docs, health) on a server with keys: it may read nothing through the API. */
+const ANONYMOUS: Caller = Object.freeze({ user: 'anonymous', role: 'reader', groups: Object.freeze([]) });
+
+const UI_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Paths anyone may fetch: the UI, its assets, the API description and the health check. */
+function isPublic(url: string): boolean {
+  return !(url.startsWith('/api/') || url.startsWith('/v1/') || url === '/metrics' || url.startsWith('/metrics?'));
+}
+
+function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '');
+  const key = headers['x-api-key'];
+  return typeof key === 'string' ? key : undefined;
+}
+
+/** Builds the app; test it with `app.inject()`, or `app.listen()` it. */
+export async function createServer({
+  registry,
+  discovery,
+  runtime,
+  auth,
+  modelRoots = [],
+  bodyLimit = 1024 * 1024,
+  rateLimit: limits = {},
+  keepAliveDefault,
+  logger = false,
+}: CreateServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    bodyLimit,
+    // A request (headers and body) must arrive within 30 s: slow senders cannot hold sockets open.
+    // Answers are not bounded by it, so long generations and streams are unaffected.
+    requestTimeout: 30_000,
+    rewriteUrl: (req) => canonicalModelUrl(req.url ?? '/'),
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  const ctx: ServerContext = {
+    registry,
+    discovery,
+    runtime,
+    modelRoots: await resolveModelRoots(modelRoots),
+    keepAliveDefault,
+    metrics: new ServerMetrics(),
+    startedAt: Date.now(),
+  };
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  // Decorated empty (fastify forbids shared objects as defaults), filled first thing in every request.
+  app.decorateRequest('caller');
+  app.addHook('onRequest', async (req, reply) => {
+    ctx.metrics.requestStarted();
+    req.caller = auth ? ANONYMOUS : OPEN_CALLER;
+    if (!auth || isPublic(req.url)) return;
+    const key = presentedKey(req.headers);
+    const caller: Caller | undefined = key === undefined ? undefined : auth.authenticate(key);
+    if (!caller) {
+      reply.header('www-authenticate', 'Bearer realm="model-manager"');
+      throw new ModelManagerError('UNAUTHORIZED', key === undefined
+        ? 'this server needs an API key: send "Authorization: Bearer <key>" (create one with `mm serve keys add <user>`)'
+        : 'the API key is not valid; ask an admin for a new one');
+    }
+    req.caller = caller;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  // A client that hangs up before its answer gets no onResponse; counted as 499, as nginx does.
+  app.addHook('onRequestAbort', async (req) => {
+    ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', 499);
+  });
+
+  // The UI renders model data as text nodes only; the policy makes sure nothing else ever runs.
+  app.addHook('onSend', async (req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !req.url.startsWith('/docs')) {
+      reply.header('content-security-policy', UI_CSP);
+    }
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const http = toHttpError(error);
+    if (http.status >= 500) req.log.error({ err: error }, 'request failed');
+    return reply.code(http.status).headers(http.headers).send(http.body);
+  });
+  app.setNotFoundHandler(async (req) => {
+    throw new ModelManagerError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /docs`);
+  });
+
+  if (limits !== false) {
+    const { max = 600, windowMs = 60_000 } = limits;
+    // preHandler, so the key's owner is known; the UI, docs and health checks are never limited.
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      timeWindow: windowMs,
+      max: (req) => req.caller.rateLimitPerMinute !== undefined ? Math.round((req.caller.rateLimitPerMinute * windowMs) / 60_000) : max,
+      keyGenerator: (req) => req.caller.keyId ?? req.ip,
+      allowList: (req) => isPublic(req.url),
+      errorResponseBuilder: (_req, context) => new ModelManagerError('RATE_LIMITED', `too many requests: at most ${context.max} per ${context.after}; retry later`, {
+        details: { limit: context.max, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
+      }),
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Model Manager API', version: '1', description: 'Registry, discovery, runtime and OpenAI-compatible endpoints. Send `Authorization: Bearer <key>` when the server has API keys.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: auth ? [{ apiKey: [] }] : [],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerModelRoutes(app, ctx);
+  registerDiscoveryRoutes(app, ctx);
+  registerRuntimeRoutes(app, ctx);
+  registerOpenAiRoutes(app, ctx);
+  registerOpsRoutes(app, ctx);
+  await app.register(fastifyStatic, { root: uiRoot(), prefix: '/', wildcard: false, index: 'index.html' });
+  return app;
+}

@@ -1,0 +1,104 @@
+/**
+ * The shapes the server needs from Discovery and ModelManager, declared structurally.
+ *
+ * The server depends on these, not on the classes, so it builds and is tested on its own and the
+ * real `Discovery` (src/discovery) and `ModelManager` (src/runtime) plug in as they are.
+ * Only what the routes read is declared; everything else the real objects carry is passed through.
+ */
+import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
+
+/** Counts and times of one finished scan. */
+export interface ScanSummaryLike {
+  scanId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  roots: string[];
+  counts: { scanned: number; added: number; updated: number; unchanged: number; missing: number; warnings: number };
+}
+
+export interface ScanReportLike extends ScanSummaryLike {
+  warnings: { path: string; reason: string }[];
+  modelIds: string[];
+}
+
+export interface DiscoveryStatusLike {
+  running: boolean;
+  lastScan?: ScanSummaryLike;
+  nextScanAt?: string;
+  roots: string[];
+  settings?: unknown;
+}
+
+export interface ScanLogEntryLike {
+  at: string;
+  level: 'info' | 'warn' | 'error';
+  path?: string;
+  message: string;
+  scanId: string;
+}
+
+export interface ValidationReportLike {
+  modelId: string;
+  ok: boolean;
+  checks: { name: string; ok: boolean; message: string }[];
+}
+
+/** What the discovery routes call (the `Discovery` class of src/discovery). */
+export interface DiscoveryService {
+  refresh(options?: { roots?: string[] }): Promise<ScanReportLike>;
+  status(): DiscoveryStatusLike;
+  logs(options?: { limit?: number }): Promise<ScanLogEntryLike[]>;
+  discovered(): Promise<ModelMetadata[]>;
+  register(path: string, overrides?: Partial<ModelMetadataInput>): Promise<ModelMetadata>;
+  validate(modelId: string): Promise<ValidationReportLike>;
+}
+
+/** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
+export interface TaskRequestLike {
+  taskData: unknown;
+  taskType: string;
+  modelName: string;
+  numWorkers?: number;
+  device?: string;
+  keepAlive?: number | string;
+  onToken?: (text: string) => void;
+  [param: string]: unknown;
+}
+
+export type ResultLike =
+  | { success: true; data: unknown }
+  | { success: false; error: { code: string; message: string; details?: unknown } };
+
+/** One loaded model as `ps()` reports it. */
+export interface LoadedModelLike {
+  name: string;
+  model: string;
+  backend: string;
+  device: string;
+  workers: number;
+  refs: number;
+  sizeBytes: number;
+  sizeVram: number;
+  loadedAt: string;
+  lastUsedAt: string;
+  expiresAt: string | null;
+  queue: number;
+}
+
+/** The parts of `getStatus()` the metrics endpoint reads; each is optional so a leaner status still fits. */
+export interface ManagerStatusLike {
+  cache?: { hits?: number; misses?: number; entries?: number };
+  /** Requests waiting, all models together. */
+  queueDepth?: number;
+  memory?: { budgetBytes?: number; usedBytes?: number };
+  counters?: { loads?: number; loadFailures?: number; evictions?: number; expired?: number; released?: number };
+}
+
+/** What the runtime routes call (the `ModelManager` class of src/runtime). */
+export interface RuntimeService {
+  task(request: TaskRequestLike): Promise<ResultLike>;
+  ps(): LoadedModelLike[];
+  releaseModel(name: string, options?: { force?: boolean }): Promise<boolean>;
+  getStatus(): ManagerStatusLike;
+}

@@ -1,0 +1,88 @@
+/**
+ * What only a scripted runtime can show: failures at chosen moments (each error code's status,
+ * a stream failing before and after its first token) and exact chunk shapes. Everything else
+ * runs against the real ModelManager in runtime-real.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { model, startHarness } from './harness.js';
+import { ScriptedRuntime } from './scripted-runtime.js';
+
+const models = [
+  model('acme/embedder', { modelType: 'embedding_model', format: 'onnx', outputs: [{ name: 'e', dataType: 'EMBEDDINGS' }] }),
+  model('meta/llama-tiny'),
+  model('org/secret', { accessLevel: 'admin_only' }),
+];
+
+/** Parses a server-sent event stream into its data payloads. */
+function events(body: string): string[] {
+  return body.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+}
+
+test('/api/task runs the seed task and maps its failures to statuses', async () => {
+  const runtime = new ScriptedRuntime();
+  await using h = await startHarness({ runtime }, models);
+  const ok = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: ['a'], taskType: 'embedding', modelName: 'acme/embedder', keep_alive: '5m', pooling: 'mean' } });
+  assert.equal(ok.statusCode, 200);
+  assert.equal(ok.json().success, true);
+  assert.equal(runtime.requests[0]!.pooling, 'mean', 'extra parameters pass through');
+  assert.equal(runtime.requests[0]!.keepAlive, '5m');
+
+  runtime.failNext = { code: 'QUEUE_FULL', message: 'the queue of acme/embedder is full (64); retry later', details: { retryAfterSeconds: 2 } };
+  const full = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: 'a', taskType: 'embedding', modelName: 'acme/embedder' } });
+  assert.equal(full.statusCode, 503);
+  assert.equal(full.headers['retry-after'], '2');
+  assert.equal(full.json().error.code, 'QUEUE_FULL');
+
+  runtime.failNext = { code: 'UNSUPPORTED_TASK', message: 'no such task' };
+  assert.equal((await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: 'a', taskType: 'dance', modelName: 'acme/embedder' } })).statusCode, 400);
+  runtime.failNext = { code: 'SOMETHING_NEW', message: 'odd' };
+  const odd = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: 'a', taskType: 'embedding', modelName: 'acme/embedder' } });
+  assert.equal(odd.statusCode, 500);
+  assert.equal(odd.json().error.code, 'TASK_FAILED');
+  const badBody = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskType: 'embedding', modelName: 'acme/embedder' } });
+  assert.equal(badBody.statusCode, 400);
+});
+
+test('completions and chat answer whole, or stream server-sent events ending in [DONE]', async () => {
+  const runtime = new ScriptedRuntime();
+  await using h = await startHarness({ runtime }, models);
+  const whole = (await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/llama-tiny', prompt: 'Say', max_tokens: 4 } })).json();
+  assert.equal(whole.choices[0].text, 'Once upon a time');
+  assert.equal(whole.choices[0].finish_reason, 'length');
+  assert.equal(runtime.requests[0]!.maxTokens, 4);
+
+  const chat = (await h.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'meta/llama-tiny', messages: [{ role: 'user', content: 'hi' }] } })).json();
+  assert.deepEqual(chat.choices[0].message, { role: 'assistant', content: 'Once upon a time' });
+  assert.equal(chat.object, 'chat.completion');
+
+  const stream = await h.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'meta/llama-tiny', stream: true, messages: [{ role: 'user', content: 'hi' }] } });
+  assert.equal(stream.statusCode, 200);
+  assert.match(String(stream.headers['content-type']), /text\/event-stream/);
+  const data = events(stream.body);
+  assert.equal(data.at(-1), '[DONE]');
+  const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+  assert.equal(chunks[0].choices[0].delta.role, 'assistant');
+  assert.equal(chunks.map((c) => c.choices[0].delta.content ?? '').join(''), 'Once upon a time');
+  assert.equal(chunks.at(-1).choices[0].finish_reason, 'length');
+
+  const completion = await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/llama-tiny', stream: true, prompt: 'x' } });
+  assert.equal(events(completion.body).slice(0, -1).map((d) => JSON.parse(d).choices[0].text).join(''), 'Once upon a time');
+});
+
+test('a stream that fails before its first token is an HTTP error; after it, an error event', async () => {
+  const runtime = new ScriptedRuntime();
+  await using h = await startHarness({ runtime }, models);
+  runtime.failNext = { code: 'QUEUE_FULL', message: 'full' };
+  const before = await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/llama-tiny', stream: true, prompt: 'x' } });
+  assert.equal(before.statusCode, 503);
+  assert.equal(before.headers['retry-after'], '1');
+  runtime.failAfter = 2;
+  const after = await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/llama-tiny', stream: true, prompt: 'x' } });
+  assert.equal(after.statusCode, 200);
+  const data = events(after.body);
+  assert.equal(JSON.parse(data.at(-2)!).error.code, 'TASK_FAILED');
+  assert.equal(data.at(-1), '[DONE]');
+  const unknown = await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/none', stream: true, prompt: 'x' } });
+  assert.equal(unknown.statusCode, 404);
+});

@@ -1,0 +1,86 @@
+/**
+ * `mm serve` as a user runs it: a real process on 127.0.0.1, with and without API keys.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createInterface } from 'node:readline';
+import { tempDir } from '../helpers/tmp.js';
+
+const MM = join(process.cwd(), 'bin', 'mm.js');
+
+/** Starts `mm serve --json`, returns its URL from the one JSON line it prints, and a stop function. */
+async function serve(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ url: string; stop: () => Promise<void> }> {
+  // The roots stay inside the test's folder, so discovery never scans this machine's own model stores.
+  const roots = ['--model-root', join(env.MM_HOME!, 'models')];
+  const child = spawn(process.execPath, [MM, '--json', 'serve', '--port', '0', ...roots, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout });
+  let json = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      json += line;
+      try {
+        resolve((JSON.parse(json) as { url: string }).url);
+      } catch {
+        // the document spans several lines; keep reading
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`mm serve exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+test('mm serve runs open on 127.0.0.1, serves the UI, the API and /docs, and stops on SIGTERM', async () => {
+  using home = tempDir();
+  const env = { ...process.env, MM_HOME: home.path, MM_API_KEYS_FILE: '' };
+  const server = await serve(env);
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    assert.equal((await fetch(`${server.url}/api/models`)).status, 200);
+    assert.match(await (await fetch(`${server.url}/`)).text(), /Model Manager/);
+    assert.equal((await fetch(`${server.url}/docs/json`)).status, 200);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { discovery: boolean; runtime: boolean };
+    assert.deepEqual([health.discovery, health.runtime], [true, true]);
+    assert.equal((await fetch(`${server.url}/api/ps`)).status, 200);
+    const status = (await (await fetch(`${server.url}/api/models/discovery/status`)).json()) as { roots: string[] };
+    assert.deepEqual(status.roots, [join(home.path, 'models')]);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('mm serve refuses a public address without keys; with --auth it needs a key', async () => {
+  using home = tempDir();
+  const env = { ...process.env, MM_HOME: home.path, MM_API_KEYS_FILE: '' };
+  const refused = spawnSync(process.execPath, [MM, 'serve', '--host', '0.0.0.0', '--port', '0'], { env, encoding: 'utf8' });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /without API keys/);
+
+  const noKeys = spawnSync(process.execPath, [MM, 'serve', '--auth', '--port', '0'], { env, encoding: 'utf8' });
+  assert.notEqual(noKeys.status, 0);
+
+  const added = spawnSync(process.execPath, [MM, '--json', 'serve', 'keys', 'add', 'ada', '--role', 'admin'], { env, encoding: 'utf8' });
+  assert.equal(added.status, 0, added.stderr);
+  const { key } = JSON.parse(added.stdout) as { key: string };
+  const listed = spawnSync(process.execPath, [MM, '--json', 'serve', 'keys', 'list'], { env, encoding: 'utf8' });
+  assert.deepEqual((JSON.parse(listed.stdout) as { keys: { user: string }[] }).keys.map((k) => k.user), ['ada']);
+  assert.ok(!listed.stdout.includes('sha256'), 'hashes are not listed');
+
+  const server = await serve(env, ['--auth']);
+  try {
+    assert.equal((await fetch(`${server.url}/api/models`)).status, 401);
+    assert.equal((await fetch(`${server.url}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  } finally {
+    await server.stop();
+  }
+});

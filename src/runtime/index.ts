@@ -15,6 +15,8 @@ export type {
   ModelManagerOptions,
   TaskRequest,
   TaskOutput,
+  TaskOutputs,
+  TaskOutputOf,
   EmbeddingTaskOutput,
   GenerationTaskOutput,
   PreloadOutput,

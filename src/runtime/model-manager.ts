@@ -20,7 +20,7 @@ import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
 import { embeddingTexts, generationPrompt } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
-import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskRequest } from './types.js';
+import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
 export interface GetModelOptions {
   /** Defaults to `embedding`. */
@@ -120,10 +120,14 @@ export class ModelManager implements AsyncDisposable {
     this.#backends.register(backend);
   }
 
-  /** Runs one task, loading the model when needed. Never throws: failures are a Result with a stable code. */
-  async task(request: TaskRequest): Promise<Result<TaskOutput>> {
+  /**
+   * Runs one task, loading the model when needed. Never throws: failures are a Result with a stable code.
+   * The data is typed by the request: embeddings for `embedding`, text for `text_generation`, the preload
+   * summary for `taskData: null`.
+   */
+  async task<R extends TaskRequest>(request: R): Promise<Result<TaskOutputOf<R>>> {
     try {
-      return ok(await this.#task(request));
+      return ok((await this.#task(request)) as TaskOutputOf<R>);
     } catch (error) {
       return fail(error);
     }

@@ -77,6 +77,19 @@ export interface PreloadOutput {
 
 export type TaskOutput = EmbeddingTaskOutput | GenerationTaskOutput | PreloadOutput | unknown;
 
+/** What each built-in task type returns; custom task types return what their backend does. */
+export interface TaskOutputs {
+  embedding: EmbeddingTaskOutput;
+  text_generation: GenerationTaskOutput;
+}
+
+/** The data of a task's Result, by its task type and whether it only preloads. */
+export type TaskOutputOf<R extends TaskRequest> = R['taskData'] extends null
+  ? PreloadOutput
+  : R['taskType'] extends keyof TaskOutputs
+    ? TaskOutputs[R['taskType']]
+    : unknown;
+
 /** One loaded model, as `ps` lists it. */
 export interface LoadedModelInfo {
   /** The name it was asked for by. */

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
-import { describeUnit } from './describe.js';
+import { describeUnit, type Description } from './describe.js';
+import { DescribePool, descriptionOf } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -23,8 +24,12 @@ export interface ScanContext {
   rules: CategorizationRules;
   roots: readonly string[];
   onProgress?: (p: ScanProgress) => void;
-  /** Models whose headers are read at once. Defaults to 8. */
+  /** Models whose headers are read at once on the main thread. Defaults to 8. */
   concurrency?: number;
+  /** Header reader threads for a large scan. Defaults to `os.availableParallelism()`; 0 reads on the main thread. */
+  workers?: number;
+  /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
+  workersAbove?: number;
 }
 
 const ADD_BATCH = 500;
@@ -89,6 +94,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let bytesRead = 0;
   let maxModelBytesRead = 0;
   let done = 0;
+  const toRead = known === 'unchanged' ? 0 : unique.filter((u) => state.models.get(u.localPath)?.fingerprint !== fingerprints.get(u.localPath)).length;
+  const { workers, workersAbove = 500 } = ctx;
+  await using pool = workers !== 0 && toRead > workersAbove ? new DescribePool(ctx.rules, workers === undefined ? {} : { workers }) : undefined;
+  const warn = (path: string, reason: string) => warnings.add(path, reason);
+  const describe = async (unit: ModelUnit): Promise<Description> => (pool ? descriptionOf(await pool.describe(unit), warn) : describeUnit(unit, ctx.rules, warn));
 
   /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
   const failed = (unit: ModelUnit, fp: string, path: string, reason: string) => {
@@ -116,7 +126,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       return;
     }
     try {
-      const d = await describeUnit(unit, ctx.rules, (path, reason) => warnings.add(path, reason));
+      const d = await describe(unit);
       bytesRead += d.bytesRead;
       maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
       const moved = changedSince(unit, new WarningSink());
@@ -156,7 +166,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       await yielder.maybe();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, ctx.concurrency ?? 8) }, worker));
+  // With reader threads, enough models are in flight to keep every thread's batches full.
+  const concurrency = pool ? 128 : Math.max(1, ctx.concurrency ?? 8);
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
   for (let i = 0; i < adds.length; i += ADD_BATCH) {

@@ -20,9 +20,15 @@ export interface DescribeBatch {
   units: ModelUnit[];
 }
 
+/** A model's description, and the first of its files that changed while it was read (stat-ed again after the read). */
+export interface Described {
+  description: Description;
+  moved?: string;
+}
+
 /** What a worker tells of one model: its description or why it could not be read, and the warnings of its side files. */
 export type DescribeOutcome =
-  | { description: Description; warnings: ScanWarning[] }
+  | (Described & { warnings: ScanWarning[] })
   | { error: { code: ErrorCode; message: string; path?: string }; warnings: ScanWarning[] };
 
 interface Pending {
@@ -37,8 +43,8 @@ interface Slot {
 }
 
 const BATCH = 16;
-/** Batches a worker holds at once, so it never waits for the main thread between two. */
-const BATCHES_PER_WORKER = 2;
+/** Batches a worker holds at once, so it keeps reading while the main thread writes a batch of new models to the registry. */
+const BATCHES_PER_WORKER = 4;
 
 export interface DescribePoolOptions {
   /** Worker threads. Defaults to `os.availableParallelism()`. */
@@ -121,12 +127,12 @@ export class DescribePool implements AsyncDisposable {
   }
 }
 
-/** The description of a worker's outcome, or the error it stood for (thrown as the in-thread read would have thrown it). */
-export function descriptionOf(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Description {
+/** What a worker's outcome tells, or the error it stood for (thrown as the in-thread read would have thrown it). */
+export function describedBy(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Described {
   for (const w of outcome.warnings) warn(w.path, w.reason);
   if ('error' in outcome) {
     const { code, message, path } = outcome.error;
     throw new ModelManagerError(code, message, { details: path === undefined ? {} : { path } });
   }
-  return outcome.description;
+  return { description: outcome.description, ...(outcome.moved === undefined ? {} : { moved: outcome.moved }) };
 }

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
-import { describeUnit, type Description } from './describe.js';
-import { DescribePool, descriptionOf } from './describe-pool.js';
+import { describeUnit } from './describe.js';
+import { DescribePool, describedBy, type Described } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -98,7 +98,12 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const { workers, workersAbove = 500 } = ctx;
   await using pool = workers !== 0 && toRead > workersAbove ? new DescribePool(ctx.rules, workers === undefined ? {} : { workers }) : undefined;
   const warn = (path: string, reason: string) => warnings.add(path, reason);
-  const describe = async (unit: ModelUnit): Promise<Description> => (pool ? descriptionOf(await pool.describe(unit), warn) : describeUnit(unit, ctx.rules, warn));
+  const describe = async (unit: ModelUnit): Promise<Described> => {
+    if (pool) return describedBy(await pool.describe(unit), warn);
+    const description = await describeUnit(unit, ctx.rules, warn);
+    const moved = changedSince(unit, new WarningSink())[0];
+    return { description, ...(moved === undefined ? {} : { moved }) };
+  };
 
   /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
   const failed = (unit: ModelUnit, fp: string, path: string, reason: string) => {
@@ -126,12 +131,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       return;
     }
     try {
-      const d = await describe(unit);
+      const { description: d, moved } = await describe(unit);
       bytesRead += d.bytesRead;
       maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
-      const moved = changedSince(unit, new WarningSink());
-      if (moved.length > 0) {
-        warnings.add(moved[0]!, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
+      if (moved !== undefined) {
+        warnings.add(moved, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
         state.models.delete(unit.localPath);
         return;
       }
@@ -157,11 +161,42 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
 
+  // New models go to the registry in full batches while headers are still being read (reader
+  // threads keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
+  let written = 0;
+  let flushing = false;
+  const writeAdds = async (all: boolean) => {
+    while (adds.length - written >= ADD_BATCH || (all && written < adds.length)) {
+      const batch = adds.slice(written, written + ADD_BATCH);
+      written += batch.length;
+      try {
+        await registry.addModels(batch, 'discovered');
+        counts.added += batch.length;
+      } catch {
+        // One bad record must not cost the batch: add them one by one, naming the failures.
+        for (const m of batch) {
+          try {
+            await registry.addModel(m, 'discovered');
+            counts.added += 1;
+          } catch (error) {
+            warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
+            state.models.delete(m.localPath ?? '');
+          }
+        }
+      }
+    }
+  };
+
   let next = 0;
   const worker = async () => {
     while (next < unique.length) {
       const unit = unique[next++]!;
       await handle(unit);
+      if (!flushing && adds.length - written >= ADD_BATCH) {
+        flushing = true;
+        await writeAdds(false);
+        flushing = false;
+      }
       ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
       await yielder.maybe();
     }
@@ -172,24 +207,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   await pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
-  for (let i = 0; i < adds.length; i += ADD_BATCH) {
-    const batch = adds.slice(i, i + ADD_BATCH);
-    try {
-      await registry.addModels(batch, 'discovered');
-      counts.added += batch.length;
-    } catch {
-      // One bad record must not cost the batch: add them one by one, naming the failures.
-      for (const m of batch) {
-        try {
-          await registry.addModel(m, 'discovered');
-          counts.added += 1;
-        } catch (error) {
-          warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
-          state.models.delete(m.localPath ?? '');
-        }
-      }
-    }
-  }
+  await writeAdds(true);
   for (const [i, m] of adds.entries()) if (i < LOGGED_CHANGES) info(`added ${m.modelId}`, m.localPath);
   for (const m of updates) {
     try {

@@ -44,7 +44,7 @@ interface Slot {
 
 const BATCH = 16;
 /** Batches a worker holds at once, so it keeps reading while the main thread writes a batch of new models to the registry. */
-const BATCHES_PER_WORKER = 4;
+const BATCHES_PER_WORKER = 8;
 
 export interface DescribePoolOptions {
   /** Worker threads. Defaults to `os.availableParallelism()`. */

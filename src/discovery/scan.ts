@@ -8,7 +8,7 @@ import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
-import { DescribePool, describedBy, type Described } from './describe-pool.js';
+import { DescribePool, describedBy, type DescribeOutcome, type Described } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -64,6 +64,26 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const info = (message: string, path?: string) => log.push({ at: new Date().toISOString(), level: 'info', scanId, message, ...(path ? { path } : {}) });
   info(`scan started: ${roots.join(', ') || '(no roots)'}`);
 
+  // Models whose files differ from the index are read; once more than `workersAbove` of them are
+  // found, reader threads start and read them while the walk goes on.
+  const { workers, workersAbove = 500 } = ctx;
+  let pool: DescribePool | undefined;
+  await using _closesPool = { [Symbol.asyncDispose]: async () => pool?.close() };
+  const toRead: ModelUnit[] = [];
+  const reading = new Map<ModelUnit, Promise<DescribeOutcome>>();
+  const readEarly = (found: ModelUnit[]) => {
+    if (workers === 0) return;
+    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== fingerprint(u.files)) toRead.push(u);
+    if (!pool && toRead.length > workersAbove) pool = new DescribePool(ctx.rules, workers === undefined ? {} : { workers });
+    if (!pool) return;
+    for (const u of toRead.splice(0)) {
+      const outcome = pool.describe(u);
+      // Rejected only when the threads end early; awaited (and reported) when the model is handled.
+      outcome.catch(() => undefined);
+      reading.set(u, outcome);
+    }
+  };
+
   const yielder = new Yielder();
   const units: ModelUnit[] = [];
   const unreadable: string[] = [];
@@ -77,6 +97,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       warnings,
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
+      onUnits: readEarly,
     });
     units.push(...walked.units);
     unreadable.push(...walked.unreadable);
@@ -94,11 +115,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let bytesRead = 0;
   let maxModelBytesRead = 0;
   let done = 0;
-  const toRead = known === 'unchanged' ? 0 : unique.filter((u) => state.models.get(u.localPath)?.fingerprint !== fingerprints.get(u.localPath)).length;
-  const { workers, workersAbove = 500 } = ctx;
-  await using pool = workers !== 0 && toRead > workersAbove ? new DescribePool(ctx.rules, workers === undefined ? {} : { workers }) : undefined;
   const warn = (path: string, reason: string) => warnings.add(path, reason);
   const describe = async (unit: ModelUnit): Promise<Described> => {
+    const outcome = reading.get(unit);
+    if (outcome) return describedBy(await outcome, warn);
     if (pool) return describedBy(await pool.describe(unit), warn);
     const description = await describeUnit(unit, ctx.rules, warn);
     const moved = changedSince(unit, new WarningSink())[0];
@@ -202,7 +222,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
   // With reader threads, enough models are in flight to keep every thread's batches full.
-  const concurrency = pool ? 128 : Math.max(1, ctx.concurrency ?? 8);
+  const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
   await Promise.all(Array.from({ length: concurrency }, worker));
   await pool?.close();
   const readMs = performance.now() - t0 - walkMs;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Registry } from '../../src/index.js';
@@ -9,6 +9,7 @@ import { runScan } from '../../src/discovery/scan.js';
 import { loadDiscoverySettings } from '../../src/discovery/settings.js';
 import { DiscoveryState } from '../../src/discovery/state.js';
 import { tempDir } from '../helpers/tmp.js';
+import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
 import { buildTree } from './tree.js';
 
 /** Scans the tree into a fresh registry; returns the report and the records without their timestamps. */
@@ -49,4 +50,27 @@ test('a closed pool refuses work, and models still waiting are refused rather th
   await pool.close();
   await waiting;
   await assert.rejects(pool.describe(unit), /closed/);
+});
+
+test('a scan of more models than a registry batch adds each once, written while headers are still read', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const tensors = llamaSafetensors({ layers: 1 });
+  const count = 1_100; // two full batches of 500 go in while reading, the rest at the end
+  for (let i = 0; i < count; i++) {
+    const dir = join(root, `m${i}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  }
+  await using registry = await Registry.open({ store: 'sqlite', db: join(base.path, 'registry.db') });
+  const state = await DiscoveryState.open(join(base.path, 'state'), registry.store.location);
+  const settings = await loadDiscoverySettings(undefined, { overrides: { includeDefaultRoots: false } });
+  const report = await runScan({ registry, state, settings, rules: DEFAULT_CATEGORIZATION_RULES, roots: [root], workers: 2 });
+  assert.deepEqual(report.warnings, []);
+  assert.equal(report.counts.added, count);
+  assert.equal(await registry.countModels({ source: 'discovered' }), count);
+  assert.equal(report.modelIds.length, count);
+  const again = await runScan({ registry, state, settings, rules: DEFAULT_CATEGORIZATION_RULES, roots: [root], workers: 2 });
+  assert.equal(again.counts.unchanged, count, 'the index remembers every model written in a batch');
 });

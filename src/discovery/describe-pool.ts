@@ -64,9 +64,11 @@ export class DescribePool implements AsyncDisposable {
     this.#slots = Array.from({ length: Math.max(1, workers) }, () => {
       const slot: Slot = { worker: new Worker(new URL('./describe-worker.js', import.meta.url), { workerData }), inFlight: new Map() };
       const fail = (error: Error) => {
+        const at = this.#slots.indexOf(slot);
+        if (at < 0) return; // 'error' is followed by 'exit'
+        this.#slots.splice(at, 1);
         for (const batch of slot.inFlight.values()) for (const p of batch) p.reject(error);
         slot.inFlight.clear();
-        this.#slots.splice(this.#slots.indexOf(slot), 1);
         if (this.#slots.length === 0) for (const p of this.#queue.splice(0)) p.reject(error);
         else this.#pump();
       };

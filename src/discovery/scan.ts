@@ -117,9 +117,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let done = 0;
   const warn = (path: string, reason: string) => warnings.add(path, reason);
   const describe = async (unit: ModelUnit): Promise<Described> => {
-    const outcome = reading.get(unit);
-    if (outcome) return describedBy(await outcome, warn);
-    if (pool) return describedBy(await pool.describe(unit), warn);
+    // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
+    const outcome = await (reading.get(unit) ?? pool?.describe(unit))?.catch(() => undefined);
+    if (outcome) return describedBy(outcome, warn);
     const description = await describeUnit(unit, ctx.rules, warn);
     const moved = changedSince(unit, new WarningSink())[0];
     return { description, ...(moved === undefined ? {} : { moved }) };

@@ -118,7 +118,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const warn = (path: string, reason: string) => warnings.add(path, reason);
   const describe = async (unit: ModelUnit): Promise<Described> => {
     // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
-    const outcome = await (reading.get(unit) ?? pool?.describe(unit))?.catch(() => undefined);
+    const early = reading.get(unit);
+    reading.delete(unit);
+    const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);
     if (outcome) return describedBy(outcome, warn);
     const description = await describeUnit(unit, ctx.rules, warn);
     const moved = changedSince(unit, new WarningSink())[0];

@@ -2,7 +2,7 @@
  * Discovery benchmark: cold scan, unchanged rescan and bytes read per model over a generated
  * tree of model folders, against a naive full read of the same files measured in the same run.
  *
- *   npm run bench:discovery -- [--models 10000] [--naive-bytes 1073741824] [--tree DIR] [--keep]
+ *   npm run bench:discovery -- [--models 10000] [--naive-bytes 1073741824] [--tree DIR] [--workers N] [--keep]
  *
  * `--tree DIR` builds the tree in DIR once and reuses it on later runs (building 10,000 folders
  * takes minutes on a slow disk); registry and scan state are fresh in every run.
@@ -12,17 +12,18 @@
  * tree's declared bytes. The printout says which figures are measured and which extrapolated.
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Discovery, Registry, formatBytes, loadConfig } from '../src/index.js';
 import { buildBenchTree, type BenchTree } from './discovery-tree.js';
 
 const { values } = parseArgs({
-  options: { models: { type: 'string', default: '10000' }, 'naive-bytes': { type: 'string', default: String(2 ** 30) }, tree: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  options: { models: { type: 'string', default: '10000' }, 'naive-bytes': { type: 'string', default: String(2 ** 30) }, tree: { type: 'string' }, workers: { type: 'string' }, keep: { type: 'boolean', default: false } },
 });
 const count = Number(values.models);
 const naiveCap = Number(values['naive-bytes']);
+const readerThreads = values.workers === undefined ? availableParallelism() : Number(values.workers);
 
 /** Reads every file of a folder from start to end (up to `cap` bytes each); returns bytes and ms. */
 function naiveRead(dir: string, cap: number): { bytes: number; declared: number; ms: number } {
@@ -68,7 +69,7 @@ try {
 
   const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
   await using registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db'), config });
-  await using discovery = await Discovery.create({ registry, config, roots: [tree.root] });
+  await using discovery = await Discovery.create({ registry, config, roots: [tree.root], ...(values.workers === undefined ? {} : { workers: Number(values.workers) }) });
 
   const cpu = (since: NodeJS.CpuUsage) => {
     const u = process.cpuUsage(since);
@@ -107,6 +108,7 @@ try {
     coldScanMs: Math.round(coldMs),
     coldScanCpuMs: coldCpuMs,
     coldPhasesMs: cold.phasesMs,
+    readerThreads,
     rescanMs: Math.round(rescanMs),
     rescanCpuMs,
     rescanPhasesMs: warm.phasesMs,
@@ -126,7 +128,7 @@ try {
   console.error(
     [
       `machine       ${cpus().length} cores, load average ${loadBefore} before, ${load()} after (other work shares these cores)`,
-      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU for ${count} models (target < 5 s): ${JSON.stringify(cold.phasesMs)} ms`,
+      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU for ${count} models, ${readerThreads} header reader threads (target < 5 s): ${JSON.stringify(cold.phasesMs)} ms`,
       `rescan        ${(rescanMs / 1000).toFixed(2)} s wall, ${(rescanCpuMs / 1000).toFixed(2)} s CPU, nothing re-read (${warm.bytesRead} bytes) (target < 1 s)`,
       `bytes/model   ${formatBytes(perModel)} average, ${formatBytes(cold.maxModelBytesRead)} at most (target <= 1 MiB); declared weights ${formatBytes(tree.declaredBytes / count)} average`,
       `naive read    measured ${formatBytes(naiveBytes)} of ${tree.samples.length} sample folders (capped at ${formatBytes(naiveCap)} per file) at ${formatBytes(naiveThroughput)}/s;`,

@@ -32,6 +32,8 @@ export interface DiscoveryOptions {
   stateDir?: string;
   /** Where defaults come from. Defaults to the process environment. */
   config?: Config;
+  /** Header reader threads for a scan of more than 500 changed models (they end with the scan). Defaults to `os.availableParallelism()`; 0 reads on the main thread. */
+  workers?: number;
 }
 
 export interface RefreshOptions {
@@ -47,27 +49,29 @@ export class Discovery implements AsyncDisposable {
   readonly #state: DiscoveryState;
   readonly #config: Config;
   readonly #roots: string[] | undefined;
+  readonly #workers: number | undefined;
   #running: Promise<ScanReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextScanAt: Date | undefined;
   #watchers: FSWatcher[] = [];
   #watchDebounce: NodeJS.Timeout | undefined;
 
-  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined) {
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined) {
     this.registry = registry;
     this.settings = settings;
     this.rules = rules;
     this.#state = state;
     this.#config = config;
     this.#roots = roots?.map((r) => resolve(r));
+    this.#workers = workers;
   }
 
   /** Loads settings and rules and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file */
-  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig() }: DiscoveryOptions): Promise<Discovery> {
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers }: DiscoveryOptions): Promise<Discovery> {
     const loaded = await loadDiscoverySettings(settingsPath ?? join(config.home, 'model_discovery.json'), { optional: settingsPath === undefined, overrides: settings });
     const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
     const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
-    return new Discovery(registry, loaded, rules, state, config, roots);
+    return new Discovery(registry, loaded, rules, state, config, roots, workers);
   }
 
   /** The roots a refresh scans: the given ones, else the defaults that exist plus the settings' roots. */
@@ -83,7 +87,7 @@ export class Discovery implements AsyncDisposable {
   async refresh({ roots, onProgress }: RefreshOptions = {}): Promise<ScanReport> {
     if (this.#running && !roots) return this.#running;
     while (this.#running) await this.#running.catch(() => undefined);
-    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress });
+    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, ...(this.#workers === undefined ? {} : { workers: this.#workers }) });
     this.#running = run;
     try {
       return await run;

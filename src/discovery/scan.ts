@@ -8,6 +8,7 @@ import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
+import { DescribePool, describedBy, type DescribeOutcome, type Described } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -23,8 +24,12 @@ export interface ScanContext {
   rules: CategorizationRules;
   roots: readonly string[];
   onProgress?: (p: ScanProgress) => void;
-  /** Models whose headers are read at once. Defaults to 8. */
+  /** Models whose headers are read at once on the main thread. Defaults to 8. */
   concurrency?: number;
+  /** Header reader threads for a large scan. Defaults to `os.availableParallelism()`; 0 reads on the main thread. */
+  workers?: number;
+  /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
+  workersAbove?: number;
 }
 
 const ADD_BATCH = 500;
@@ -59,6 +64,26 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const info = (message: string, path?: string) => log.push({ at: new Date().toISOString(), level: 'info', scanId, message, ...(path ? { path } : {}) });
   info(`scan started: ${roots.join(', ') || '(no roots)'}`);
 
+  // Models whose files differ from the index are read; once more than `workersAbove` of them are
+  // found, reader threads start and read them while the walk goes on.
+  const { workers, workersAbove = 500 } = ctx;
+  let pool: DescribePool | undefined;
+  await using _closesPool = { [Symbol.asyncDispose]: async () => pool?.close() };
+  const toRead: ModelUnit[] = [];
+  const reading = new Map<ModelUnit, Promise<DescribeOutcome>>();
+  const readEarly = (found: ModelUnit[]) => {
+    if (workers === 0) return;
+    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== fingerprint(u.files)) toRead.push(u);
+    if (!pool && toRead.length > workersAbove) pool = new DescribePool(ctx.rules, workers === undefined ? {} : { workers });
+    if (!pool) return;
+    for (const u of toRead.splice(0)) {
+      const outcome = pool.describe(u);
+      // Rejected only when the threads end early; awaited (and reported) when the model is handled.
+      outcome.catch(() => undefined);
+      reading.set(u, outcome);
+    }
+  };
+
   const yielder = new Yielder();
   const units: ModelUnit[] = [];
   const unreadable: string[] = [];
@@ -72,6 +97,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       warnings,
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
+      onUnits: readEarly,
     });
     units.push(...walked.units);
     unreadable.push(...walked.unreadable);
@@ -89,6 +115,17 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let bytesRead = 0;
   let maxModelBytesRead = 0;
   let done = 0;
+  const warn = (path: string, reason: string) => warnings.add(path, reason);
+  const describe = async (unit: ModelUnit): Promise<Described> => {
+    // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
+    const early = reading.get(unit);
+    reading.delete(unit);
+    const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);
+    if (outcome) return describedBy(outcome, warn);
+    const description = await describeUnit(unit, ctx.rules, warn);
+    const moved = changedSince(unit, new WarningSink())[0];
+    return { description, ...(moved === undefined ? {} : { moved }) };
+  };
 
   /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
   const failed = (unit: ModelUnit, fp: string, path: string, reason: string) => {
@@ -116,12 +153,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       return;
     }
     try {
-      const d = await describeUnit(unit, ctx.rules, (path, reason) => warnings.add(path, reason));
+      const { description: d, moved } = await describe(unit);
       bytesRead += d.bytesRead;
       maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
-      const moved = changedSince(unit, new WarningSink());
-      if (moved.length > 0) {
-        warnings.add(moved[0]!, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
+      if (moved !== undefined) {
+        warnings.add(moved, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
         state.models.delete(unit.localPath);
         return;
       }
@@ -147,36 +183,53 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
 
+  // New models go to the registry in full batches while headers are still being read (reader
+  // threads keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
+  let written = 0;
+  let flushing = false;
+  const writeAdds = async (all: boolean) => {
+    while (adds.length - written >= ADD_BATCH || (all && written < adds.length)) {
+      const batch = adds.slice(written, written + ADD_BATCH);
+      written += batch.length;
+      try {
+        await registry.addModels(batch, 'discovered');
+        counts.added += batch.length;
+      } catch {
+        // One bad record must not cost the batch: add them one by one, naming the failures.
+        for (const m of batch) {
+          try {
+            await registry.addModel(m, 'discovered');
+            counts.added += 1;
+          } catch (error) {
+            warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
+            state.models.delete(m.localPath ?? '');
+          }
+        }
+      }
+    }
+  };
+
   let next = 0;
   const worker = async () => {
     while (next < unique.length) {
       const unit = unique[next++]!;
       await handle(unit);
+      if (!flushing && adds.length - written >= ADD_BATCH) {
+        flushing = true;
+        await writeAdds(false);
+        flushing = false;
+      }
       ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
       await yielder.maybe();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, ctx.concurrency ?? 8) }, worker));
+  // With reader threads, enough models are in flight to keep every thread's batches full.
+  const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
-  for (let i = 0; i < adds.length; i += ADD_BATCH) {
-    const batch = adds.slice(i, i + ADD_BATCH);
-    try {
-      await registry.addModels(batch, 'discovered');
-      counts.added += batch.length;
-    } catch {
-      // One bad record must not cost the batch: add them one by one, naming the failures.
-      for (const m of batch) {
-        try {
-          await registry.addModel(m, 'discovered');
-          counts.added += 1;
-        } catch (error) {
-          warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
-          state.models.delete(m.localPath ?? '');
-        }
-      }
-    }
-  }
+  await writeAdds(true);
   for (const [i, m] of adds.entries()) if (i < LOGGED_CHANGES) info(`added ${m.modelId}`, m.localPath);
   for (const m of updates) {
     try {

@@ -19,6 +19,8 @@ export interface WalkOptions {
   yielder?: Yielder;
   /** Called after each folder. */
   onFolder?: (path: string) => void;
+  /** Called with the models of each folder as they are found (a scan starts reading them while the walk goes on). */
+  onUnits?: (units: ModelUnit[]) => void;
 }
 
 export interface WalkResult {
@@ -41,6 +43,10 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
   const yielder = options.yielder ?? new Yielder();
   const isExcluded = excluder(root, options.excludePatterns);
   const result: WalkResult = { units: [], unreadable: [] };
+  const found = (units: ModelUnit[]) => {
+    result.units.push(...units);
+    if (units.length > 0) options.onUnits?.(units);
+  };
   const rootStat = statSync(root, { throwIfNoEntry: false });
   if (!rootStat) {
     warnings.add(root, 'root does not exist');
@@ -52,7 +58,7 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     const listing = { files: new Map([[basename(root), root]]), dirs: new Map<string, string>(), linkedDirs: new Set<string>() };
     const { units } = classifyFolder({ dir: dirname(root), root: dirname(root), listing, warnings, formats });
     for (const u of units) u.idHint = idFromPath(dirname(root), root, true);
-    result.units.push(...units);
+    found(units);
     if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
     return result;
   }
@@ -79,17 +85,17 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     }
     const ctx = { root, formats, warnings, isExcluded };
     if (isHfCacheRepo(basename(dir), listing)) {
-      result.units.push(...hfCacheUnits(dir, ctx));
+      found(hfCacheUnits(dir, ctx));
       continue;
     }
     if (isOllamaStore(listing)) {
-      result.units.push(...ollamaUnits(dir, ctx));
+      found(ollamaUnits(dir, ctx));
       continue;
     }
     const onnxDir = listing.dirs.get('onnx');
     const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, isExcluded, warnings)?.files.values() ?? [])] : [];
     const { units, claimed } = classifyFolder({ dir, root, listing, warnings, formats }, onnxFiles);
-    result.units.push(...units);
+    found(units);
     // An HF-style folder is one model: its subfolders (checkpoints, onnx/) are not separate models.
     if (units.some((u) => u.localPath === dir && u.kind === 'hf-folder')) continue;
     if (!options.scanSubdirectories || depth >= options.maxDepth) continue;

@@ -4,6 +4,7 @@
  */
 import { ModelManagerError } from '../errors.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, TaskType } from './backends/backend.js';
+import type { LoadedModelInfo } from './types.js';
 
 export interface ModelHandleTarget {
   embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
@@ -13,15 +14,9 @@ export interface ModelHandleTarget {
 }
 
 /** What a handle tells about the model it holds. */
-export interface ModelHandleInfo {
-  name: string;
-  model: string;
-  taskType: TaskType;
-  backend: string;
-  device: Device;
-  workers: number;
+export type ModelHandleInfo = Pick<LoadedModelInfo, 'name' | 'model' | 'taskType' | 'backend' | 'device' | 'workers'> & {
   dimensions: number | undefined;
-}
+};
 
 export class ModelHandle implements AsyncDisposable, ModelHandleInfo {
   readonly name: string;

@@ -6,6 +6,7 @@
  * Only what the routes read is declared; everything else the real objects carry is passed through.
  */
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
+import type { LoadedModelInfo } from '../runtime/types.js';
 
 /** Counts and times of one finished scan. */
 export interface ScanSummaryLike {
@@ -70,21 +71,8 @@ export type ResultLike =
   | { success: true; data: unknown }
   | { success: false; error: { code: string; message: string; details?: unknown } };
 
-/** One loaded model as `ps()` reports it. */
-export interface LoadedModelLike {
-  name: string;
-  model: string;
-  backend: string;
-  device: string;
-  workers: number;
-  refs: number;
-  sizeBytes: number;
-  sizeVram: number;
-  loadedAt: string;
-  lastUsedAt: string;
-  expiresAt: string | null;
-  queue: number;
-}
+/** One loaded model as `ps()` reports it (the runtime's LoadedModelInfo; task type and device kept loose for stand-ins). */
+export type LoadedModelLike = Omit<LoadedModelInfo, 'taskType' | 'device'> & { device: string };
 
 /** The parts of `getStatus()` the metrics endpoint reads; each is optional so a leaner status still fits. */
 export interface ManagerStatusLike {

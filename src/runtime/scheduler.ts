@@ -158,6 +158,13 @@ export class Scheduler {
           details: { modelName: slot.name, releasedWhileLoading: true },
         });
       }
+      if (loaded.reportedBytes !== undefined && loaded.reportedBytes > slot.sizeBytes) {
+        // More than estimated (e.g. contexts the backend added): the budget holds all the same.
+        await this.#makeRoom(slot, loaded.reportedBytes).catch(async (error: unknown) => {
+          await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
+          throw error;
+        });
+      }
       slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
       // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
       const landed = loaded.instances[0]?.device ?? slot.config.device;

@@ -4,8 +4,8 @@
  * Work is pulled: an idle instance takes the next job, so the least busy instance always gets
  * it and nothing piles up behind a slow one. Embedding jobs that wait together are merged into
  * one call (dynamic batching): requests arriving in the same turn of the event loop (or within
- * `maxWaitMs`) and requests that queued while every instance was busy go out as one batch of at
- * most `maxBatchSize` texts, grouped by text length.
+ * `maxWaitMs`) and requests that queued while every instance was busy go out in batches of at
+ * most `maxBatchSize` texts, cut from the waiting requests sorted by text length.
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, LoadedModel } from './backends/backend.js';
@@ -39,6 +39,7 @@ export class WorkerPool {
   readonly #maxWaitMs: number;
   #next = 0;
   #gathering: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #gatheringMs = 0;
   #idleWaiters: (() => void)[] = [];
   /** Backend calls made and texts embedded, for the status page and throughput. */
   calls = 0;
@@ -76,8 +77,9 @@ export class WorkerPool {
   embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
     return new Promise<number[][]>((resolve, reject) => {
       this.#queue.push({ kind: 'embed', texts, params, paramsKey: paramsKey(params), resolve, reject });
-      if (this.#waitingTexts() >= this.#maxBatchSize) this.#drain();
-      else this.#gather();
+      // A full batch need not wait out maxWaitMs, but it still waits for the turn to end: the
+      // requests arriving with it are then sorted into batches together.
+      this.#gather(this.#waitingTexts() >= this.#maxBatchSize);
     });
   }
 
@@ -99,14 +101,19 @@ export class WorkerPool {
     return n;
   }
 
-  /** Lets requests of the same turn (or of `maxWaitMs`) join the batch before it goes out. */
-  #gather(): void {
-    if (this.#gathering) return;
+  /** Lets requests of the same turn (or of `maxWaitMs`, unless `full`) join the batch before it goes out. */
+  #gather(full = false): void {
+    const waitMs = full ? 0 : this.#maxWaitMs;
+    if (this.#gathering) {
+      if (waitMs > 0 || this.#gatheringMs === 0) return;
+      clearTimeout(this.#gathering as NodeJS.Timeout);
+    }
     const go = () => {
       this.#gathering = undefined;
       this.#drain();
     };
-    this.#gathering = this.#maxWaitMs > 0 ? setTimeout(go, this.#maxWaitMs) : setImmediate(go);
+    this.#gatheringMs = waitMs;
+    this.#gathering = waitMs > 0 ? setTimeout(go, waitMs) : setImmediate(go);
   }
 
   #drain(): void {
@@ -136,21 +143,25 @@ export class WorkerPool {
   }
 
   /**
-   * The head job plus the waiting jobs of the same parameters closest to it in text length, up to
-   * `maxBatchSize` texts: a backend pads a batch to its longest text, so similar lengths waste
-   * less. The head always goes, so no request waits behind later ones for long.
+   * The batch holding the head job, with the waiting jobs of the same parameters sorted by text
+   * length and cut into runs of at most `maxBatchSize` texts: a backend pads a batch to its
+   * longest text, so neighbours in length waste the least. The head always goes, so no request
+   * waits behind later ones for long.
    */
   #takeBatch(key: string): EmbedJob[] {
     const head = this.#queue[0] as EmbedJob;
-    const headLength = meanLength(head.texts);
-    const others = this.#queue
-      .filter((job): job is EmbedJob => job !== head && job.kind === 'embed' && job.paramsKey === key)
-      .sort((a, b) => Math.abs(meanLength(a.texts) - headLength) - Math.abs(meanLength(b.texts) - headLength));
-    const batch: EmbedJob[] = [head];
-    let texts = head.texts.length;
-    for (const job of others) {
-      if (texts >= this.#maxBatchSize) break;
-      if (texts + job.texts.length > this.#maxBatchSize) continue;
+    const sorted = this.#queue
+      .filter((job): job is EmbedJob => job.kind === 'embed' && job.paramsKey === key)
+      .map((job) => ({ job, length: meanLength(job.texts) }))
+      .sort((a, b) => a.length - b.length);
+    let batch: EmbedJob[] = [];
+    let texts = 0;
+    for (const { job } of sorted) {
+      if (texts > 0 && texts + job.texts.length > this.#maxBatchSize) {
+        if (batch.includes(head)) break;
+        batch = [];
+        texts = 0;
+      }
       batch.push(job);
       texts += job.texts.length;
     }

@@ -209,3 +209,30 @@ test('without a backend estimate, the registry memoryEstimate is the cost checke
   const refused = await manager.task(echo('test/estimated-echo', null, { numWorkers: 3 }));
   assert.equal(refused.success ? '' : refused.error.code, 'OUT_OF_MEMORY');
 });
+
+test('concurrent embedding requests are cut into batches of neighbours in text length, whatever their arrival order', async () => {
+  await using manager = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 }, batching: { maxBatchSize: 16 } });
+  const batches: number[][] = [];
+  manager.registerBackend({
+    name: 'length-recorder',
+    tasks: ['embedding'],
+    supports: (location) => location.path.includes(dir.path),
+    load: async () => ({
+      backend: 'length-recorder',
+      device: 'cpu',
+      embed: async (texts) => {
+        batches.push(texts.map((t) => t.length));
+        return texts.map((t) => [t.length]);
+      },
+      dispose: async () => {},
+    }),
+  });
+  const model = echoModel('lengths');
+  dataOf(await manager.task({ taskData: null, taskType: 'embedding', modelName: model }));
+  // Short and long texts arrive interleaved; a backend pads each batch to its longest text.
+  const texts = Array.from({ length: 32 }, (_, i) => (i % 2 ? 'l' : 's').repeat((i % 2 ? 200 : 5) + (i % 4)));
+  const results = await Promise.all(texts.map((t) => manager.task({ taskData: [t], taskType: 'embedding', modelName: model })));
+  results.forEach((r, i) => assert.deepEqual(dataOf<{ embeddings: number[][] }>(r).embeddings, [[texts[i]!.length]], 'each caller gets its own vector'));
+  assert.equal(batches.length, 2);
+  for (const batch of batches) assert.ok(Math.max(...batch) - Math.min(...batch) < 10, `one batch mixes lengths ${batch.join(',')}`);
+});

@@ -1,6 +1,7 @@
 /**
- * Loaded instances of the `llama-cpp` backend: an embedding context, or a completion over one
- * context sequence. Each serves one call at a time (a sequence evaluates one batch at a time).
+ * Loaded instances of the `llama-cpp` backend: embedding contexts over one model, or a completion
+ * over one context sequence. Each serves one call at a time (a sequence evaluates one batch at a
+ * time); an embedder spreads the texts of a call over its contexts.
  */
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { ModelManagerError } from '../../errors.js';
@@ -24,6 +25,8 @@ class SerialQueue {
 
 export interface InstanceOptions {
   threads: number | undefined;
+  /** Embedding contexts sharing the model's weights (llama.cpp embeds one sequence per context). Defaults to 1. */
+  contexts?: number;
   /** Cap on the context (the model's training context can be far larger than needed). */
   maxContextSize: number;
   device: Device;
@@ -37,6 +40,8 @@ function contextBytes(model: LlamaModel, contextSize: number, isEmbeddingContext
   return estimate.cpuRam + estimate.gpuVram;
 }
 
+type EmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>;
+
 export class LlamaCppEmbedder implements LoadedModel {
   readonly backend = BACKEND;
   readonly #queue = new SerialQueue();
@@ -44,7 +49,7 @@ export class LlamaCppEmbedder implements LoadedModel {
 
   private constructor(
     private readonly model: LlamaModel,
-    private readonly context: Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>,
+    private readonly contexts: readonly EmbeddingContext[],
     readonly device: Device,
     readonly memoryBytes: number,
     private readonly pooling: string | undefined,
@@ -56,14 +61,23 @@ export class LlamaCppEmbedder implements LoadedModel {
     return this.model.embeddingVectorSize;
   }
 
-  static async create(model: LlamaModel, { threads, device, warning, signal, maxContextSize }: InstanceOptions): Promise<LlamaCppEmbedder> {
+  static async create(model: LlamaModel, { threads, contexts: count = 1, device, warning, signal, maxContextSize }: InstanceOptions): Promise<LlamaCppEmbedder> {
     const contextSize = Math.min(model.trainContextSize, maxContextSize);
-    const context = await model.createEmbeddingContext({
-      contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
-    });
+    const contexts: EmbeddingContext[] = [];
+    try {
+      for (let i = 0; i < Math.max(1, count); i++) {
+        contexts.push(await model.createEmbeddingContext({
+          contextSize, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
+        }));
+      }
+    } catch (error) {
+      await Promise.all(contexts.map((c) => c.dispose()));
+      throw error;
+    }
     const poolingId = model.fileInfo.architectureMetadata.pooling_type;
     const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
-    return new LlamaCppEmbedder(model, context, device, model.size + contextBytes(model, contextSize, true), pooling, warning, contextSize);
+    const memoryBytes = model.size + contexts.length * contextBytes(model, contextSize, true);
+    return new LlamaCppEmbedder(model, contexts, device, memoryBytes, pooling, warning, contextSize);
   }
 
   embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
@@ -73,12 +87,17 @@ export class LlamaCppEmbedder implements LoadedModel {
       }));
     }
     return this.#queue.run(async () => {
-      const vectors: number[][] = [];
-      for (const text of texts) {
-        const { vector } = await this.context.getEmbeddingFor(this.#tokensOf(text));
-        const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
-        vectors.push(normalize ? l2Normalize(values) : [...values]);
-      }
+      const vectors = new Array<number[]>(texts.length);
+      let next = 0;
+      // Each context takes the next text when it is done with its last: a batch keeps every context busy.
+      const drain = async (context: EmbeddingContext) => {
+        for (let i = next++; i < texts.length; i = next++) {
+          const { vector } = await context.getEmbeddingFor(this.#tokensOf(texts[i]!));
+          const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
+          vectors[i] = normalize ? l2Normalize(values) : [...values];
+        }
+      };
+      await Promise.all(this.contexts.slice(0, texts.length).map(drain));
       return vectors;
     });
   }
@@ -99,7 +118,7 @@ export class LlamaCppEmbedder implements LoadedModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.context.dispose();
+    await Promise.all(this.contexts.map((c) => c.dispose()));
     await this.model.dispose();
   }
 }

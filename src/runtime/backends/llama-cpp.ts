@@ -21,6 +21,8 @@ export type NodeLlamaCpp = typeof import('node-llama-cpp');
 const BACKEND = 'llama-cpp';
 /** Below this file size, one thread beats several: hand-offs between threads cost more than the math. */
 const SINGLE_THREAD_BELOW_BYTES = 64 * 1024 * 1024;
+/** More contexts than this cost memory without adding much: a batch rarely holds more texts per core. */
+const MAX_EMBEDDING_CONTEXTS = 4;
 
 export interface LlamaCppBackendOptions {
   /**
@@ -29,6 +31,13 @@ export interface LlamaCppBackendOptions {
    * of its own slows every other one down (on 2 busy cores: 0.8 tokens/s with 2 threads, 21.7 with 1).
    */
   threads?: number;
+  /**
+   * Embedding contexts per instance, sharing its weights: llama.cpp embeds one sequence per
+   * context, so a batch of texts is spread over them. Defaults to the math cores divided by
+   * `threads` (at least 1, at most 4), which keeps every core busy on a batch without making
+   * ggml's threads wait on each other.
+   */
+  embeddingContexts?: number;
   /** Most tokens of context of an instance. Defaults to the model's training context, capped at 4096. */
   maxContextSize?: number;
 }
@@ -121,10 +130,12 @@ export class LlamaCppBackend implements InferenceBackend {
   readonly name = BACKEND;
   readonly tasks: readonly TaskType[] = ['embedding', 'text_generation'];
   readonly #threads: number | undefined;
+  readonly #embeddingContexts: number | undefined;
   readonly #maxContextSize: number;
 
-  constructor({ threads, maxContextSize = 4096 }: LlamaCppBackendOptions = {}) {
+  constructor({ threads, embeddingContexts, maxContextSize = 4096 }: LlamaCppBackendOptions = {}) {
     this.#threads = threads;
+    this.#embeddingContexts = embeddingContexts;
     this.#maxContextSize = maxContextSize;
   }
 
@@ -166,8 +177,9 @@ export class LlamaCppBackend implements InferenceBackend {
     const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device;
     const warning = device !== 'cpu' && actualDevice === 'cpu' && gpuFailure ? `running on the CPU: ${gpuFailure}` : undefined;
     try {
+      const contexts = this.#embeddingContexts ?? (actualDevice === 'cpu' ? Math.max(1, Math.min(MAX_EMBEDDING_CONTEXTS, Math.floor(llama.cpuMathCores / Math.max(1, threads)))) : 1);
       return taskType === 'embedding'
-        ? await LlamaCppEmbedder.create(model, { threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) })
+        ? await LlamaCppEmbedder.create(model, { threads, contexts, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) })
         : await LlamaCppGenerator.create(model, await loadEngine(), {
           threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}),
         });

@@ -79,3 +79,20 @@ test('llama-cpp: the bench-size bert (F16 matrices, MiniLM shape) loads and embe
     await loaded.dispose();
   }
 });
+
+test('llama-cpp: an embedder spreads a batch over its contexts, each holding memory, with the vectors of one context', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path });
+  const texts = Array.from({ length: 7 }, (_, i) => `text number ${i} ${'x'.repeat(i * 3)}`);
+  const one = await new LlamaCppBackend({ embeddingContexts: 1 }).load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+  const three = await new LlamaCppBackend({ embeddingContexts: 3 }).load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+  try {
+    assert.ok(three.memoryBytes! > one.memoryBytes!, `3 contexts ${three.memoryBytes} B, 1 context ${one.memoryBytes} B`);
+    const [a, b] = [await one.embed!(texts, {}), await three.embed!(texts, {})];
+    assert.equal(b.length, texts.length);
+    a.forEach((vector, i) => vector.forEach((x, d) => assert.ok(Math.abs(x - b[i]![d]!) < 1e-5, `text ${i} dim ${d}`)));
+  } finally {
+    await one.dispose();
+    await three.dispose();
+  }
+});

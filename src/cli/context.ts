@@ -2,7 +2,9 @@
  * Shared plumbing of the commands: option parsing and opening the registry.
  */
 import type { Command } from 'commander';
-import { Registry, parseQuantity, parseStoreKind } from '../index.js';
+import { parseStoreKind } from '../config.js';
+import { Registry } from '../registry/index.js';
+import { parseQuantity } from '../units.js';
 import { reportError, type GlobalOptions } from './output.js';
 
 /** Options of the command plus the program's global ones (--json, --store, --db). */

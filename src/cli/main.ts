@@ -3,11 +3,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+/** The program with the commands `args` need (all of them for help or an unknown command). */
+export async function buildProgram(args: readonly string[] = process.argv.slice(2)): Promise<Command> {
   const program = new Command('mm')
     .description('Model Manager: keep, find, size and run ML models')
     .version(pkg.version)
@@ -16,8 +17,8 @@ export function buildProgram(): Command {
     .option('--db <path>', 'registry file [MM_DB]')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of COMMANDS) register(program);
+  await registerCommands(program, args);
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram()).parseAsync(process.argv);

@@ -2,7 +2,7 @@
  * How the CLI speaks: one JSON document on stdout with --json, aligned tables for people,
  * and failures as one line on stderr with a non-zero exit.
  */
-import { toModelManagerError } from '../index.js';
+import { toModelManagerError } from '../errors.js';
 
 export interface GlobalOptions {
   json?: boolean;

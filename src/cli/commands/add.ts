@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readMetadataFile } from '../../index.js';
+import { readMetadataFile } from '../../registry/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ModelManager, ModelManagerError, parseDevice, type EmbeddingTaskOutput } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { ModelManager, parseDevice, type EmbeddingTaskOutput } from '../../runtime/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import {
-  createModelFromHuggingFace, estimateMemory, parseQuantity, snapshotModelId, formatBytes, formatCount, resolveHfSnapshot, config as processConfig, type ModelMetadata,
-} from '../../index.js';
+import { config as processConfig } from '../../config.js';
+import { estimateMemory } from '../../estimate/index.js';
+import { createModelFromHuggingFace, snapshotModelId, resolveHfSnapshot } from '../../hub/index.js';
+import type { ModelMetadata } from '../../registry/index.js';
+import { parseQuantity, formatBytes, formatCount } from '../../units.js';
 import { action, optionsOf, quantity, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

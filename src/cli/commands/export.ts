@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ModelManagerError, type ExportFormat } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import type { ExportFormat } from '../../registry/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { ModelManager, ModelManagerError, parseDevice, parseQuantity, type GenerationTaskOutput } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runtime/index.js';
+import { parseQuantity } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { formatBytes, formatCount, importFromHuggingFace, type HfImportOutcome } from '../../index.js';
+import { importFromHuggingFace, type HfImportOutcome } from '../../hub/index.js';
+import { formatBytes, formatCount } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -1,36 +1,59 @@
 import type { Command } from 'commander';
-import * as add from './add.js';
-import * as clearCache from './clear-cache.js';
-import * as embed from './embed.js';
-import * as estimate from './estimate.js';
-import * as discovery from './discovery.js';
-import * as exportCmd from './export.js';
-import * as generate from './generate.js';
-import * as importCmd from './import.js';
-import * as list from './list.js';
-import * as metric from './metric.js';
-import * as ps from './ps.js';
-import * as release from './release.js';
-import * as remove from './remove.js';
-import * as restore from './restore.js';
-import * as rollback from './rollback.js';
-import * as scan from './scan.js';
-import * as search from './search.js';
-import * as serve from './serve.js';
-import * as show from './show.js';
-import * as stats from './stats.js';
-import * as sync from './sync.js';
-import * as testmodel from './testmodel.js';
-import * as update from './update.js';
-import * as validate from './validate.js';
-import * as versions from './versions.js';
 
-/** Every command, in the order `mm --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [
-  list.register, show.register, search.register, stats.register, add.register, update.register, remove.register,
-  exportCmd.register, restore.register, versions.register, rollback.register, metric.register, clearCache.register,
-  importCmd.register, sync.register, estimate.register, scan.register, discovery.register, validate.register,
-  embed.register, generate.register, ps.register, release.register,
-  testmodel.register,
-  serve.register,
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Every command by the names it answers to, in the order `mm --help` lists them. A module is
+ * imported only when its command runs (or help lists them all): `mm list` need not load the
+ * server, the hub client or the inference engines.
+ */
+const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][] = [
+  [['list'], () => import('./list.js')],
+  [['show'], () => import('./show.js')],
+  [['search'], () => import('./search.js')],
+  [['stats'], () => import('./stats.js')],
+  [['add'], () => import('./add.js')],
+  [['update'], () => import('./update.js')],
+  [['remove', 'delete'], () => import('./remove.js')],
+  [['export'], () => import('./export.js')],
+  [['restore', 'import-metadata'], () => import('./restore.js')],
+  [['versions'], () => import('./versions.js')],
+  [['rollback'], () => import('./rollback.js')],
+  [['metric'], () => import('./metric.js')],
+  [['clear-cache'], () => import('./clear-cache.js')],
+  [['import'], () => import('./import.js')],
+  [['sync'], () => import('./sync.js')],
+  [['estimate'], () => import('./estimate.js')],
+  [['scan'], () => import('./scan.js')],
+  [['discovery'], () => import('./discovery.js')],
+  [['validate'], () => import('./validate.js')],
+  [['embed'], () => import('./embed.js')],
+  [['generate'], () => import('./generate.js')],
+  [['ps'], () => import('./ps.js')],
+  [['release'], () => import('./release.js')],
+  [['testmodel'], () => import('./testmodel.js')],
+  [['serve'], () => import('./serve.js')],
 ];
+
+/** Global options that take a value (their value is not a command name). */
+const VALUE_OPTIONS = new Set(['--store', '--db']);
+
+/** The command named in `args` (the arguments after `mm`), if any. */
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return args[i + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (VALUE_OPTIONS.has(arg)) i += 1;
+  }
+  return undefined;
+}
+
+/** Registers on `program` the command `args` name, or every command when they name none we know (help, typos). */
+export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+  const name = commandName(args);
+  const named = COMMANDS.find(([names]) => name !== undefined && names.includes(name));
+  for (const module of await Promise.all((named ? [named] : COMMANDS).map(([, load]) => load()))) module.register(program);
+}

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { ModelManagerError, SORT_FIELDS, formatBytes, formatCount, type ModelFilter, type ModelMetadata, type SortField } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { SORT_FIELDS, type ModelFilter, type ModelMetadata, type SortField } from '../../registry/index.js';
+import { formatBytes, formatCount } from '../../units.js';
 import { action, collect, optionsOf, quantity, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ModelManagerError } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
 import { action, optionsOf, quantity, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

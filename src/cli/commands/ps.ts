@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { formatBytes, ModelManager, ModelManagerError, type LoadedModelInfo } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
+import { formatBytes } from '../../units.js';
 import { action, optionsOf } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

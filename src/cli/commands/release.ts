@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ModelManager } from '../../index.js';
+import { ModelManager } from '../../runtime/index.js';
 import { action, optionsOf } from '../context.js';
 import { printJson } from '../output.js';
 import { callServer, type ServerOptions } from './ps.js';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Discovery, formatBytes, type ScanProgress } from '../../index.js';
+import { Discovery, type ScanProgress } from '../../discovery/index.js';
+import { formatBytes } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  ApiKeys, Discovery, ModelManager, ModelManagerError, ROLES, addApiKey, config, createServer, defaultKeysFile, readKeysFile, removeApiKeys,
-  type Role,
-} from '../../index.js';
+import { config } from '../../config.js';
+import { Discovery } from '../../discovery/index.js';
+import { ModelManagerError } from '../../errors.js';
+import { ModelManager } from '../../runtime/index.js';
+import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys, type Role } from '../../server/index.js';
 import { action, collect, openRegistry, optionsOf, quantity } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

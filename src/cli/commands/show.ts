@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatBytes, formatCount } from '../../index.js';
+import { formatBytes, formatCount } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printFields, printJson, printTable } from '../output.js';
 

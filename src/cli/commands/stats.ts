@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatCount } from '../../index.js';
+import { formatCount } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { syncHuggingFace } from '../../index.js';
+import { syncHuggingFace } from '../../hub/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import { printWarnings } from './import.js';

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatBytes, formatCount, ModelManagerError } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { formatBytes, formatCount } from '../../units.js';
 import {
   TEST_MODEL_FORMATS, TEST_MODEL_SIZES, TEST_MODEL_TASKS, writeTestModel, type TestModelFormat, type TestModelSize, type TestModelTask,
 } from '../../testmodels/index.js';

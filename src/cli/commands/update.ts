@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { ModelManagerError, fromSnakeCase } from '../../index.js';
+import { ModelManagerError } from '../../errors.js';
+import { fromSnakeCase } from '../../registry/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
 

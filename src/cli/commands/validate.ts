@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Discovery } from '../../index.js';
+import { Discovery } from '../../discovery/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 

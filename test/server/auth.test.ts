@@ -54,6 +54,14 @@ test('hidden models are neither listed, searched, counted nor readable (404, not
   assert.equal(stats.totalModels, 1);
   const openai = (await h.app.inject({ url: '/v1/models', headers: bearer(writer.key) })).json();
   assert.deepEqual(openai.data.map((m: { id: string }) => m.id), ['org/open']);
+  for (const url of ['/v1/models/org/open', '/v1/models/org%2Fopen']) {
+    const one = await h.app.inject({ url, headers: bearer(writer.key) });
+    assert.equal(one.statusCode, 200, url);
+    assert.deepEqual([one.json().id, one.json().object], ['org/open', 'model']);
+  }
+  const hidden = await h.app.inject({ url: '/v1/models/org/secret', headers: bearer(writer.key) });
+  assert.equal(hidden.statusCode, 404);
+  assert.equal((await h.app.inject({ url: '/v1/models/org/secret', headers: bearer(admin.key) })).json().id, 'org/secret');
 });
 
 test('writes need the writer role; only admins make models admin_only or foreign-restricted', async () => {

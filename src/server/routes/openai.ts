@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ModelManagerError } from '../../errors.js';
 import type { Caller } from '../auth/api-keys.js';
-import type { ServerContext } from '../context.js';
+import type { ModelMetadata } from '../../registry/index.js';
+import { visibleModel, type ServerContext } from '../context.js';
 import { toHttpError } from '../errors.js';
 import { anyObject, replies } from '../schemas.js';
 import { listVisible } from './models.js';
@@ -15,6 +16,11 @@ import { runTask } from './tasks.js';
 
 interface EmbeddingData { embeddings: number[][]; model: string; usage?: { tokens?: number } }
 interface GenerationData { generatedText: string; model: string; tokens: number; finishReason: 'stop' | 'length'; promptTokens?: number }
+
+/** A model as OpenAI's /v1/models describes one. */
+function openAiModel(m: ModelMetadata): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id: m.modelId, object: 'model', created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000), owned_by: m.author ?? 'model-manager' };
+}
 
 interface GenerationBody {
   model: string;
@@ -123,10 +129,20 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
   }, async (req) => {
     const { models } = await listVisible(ctx, req.caller, {});
-    return {
-      object: 'list',
-      data: models.map((m) => ({ id: m.modelId, object: 'model', created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000), owned_by: m.author ?? 'model-manager' })),
-    };
+    return { object: 'list', data: models.map(openAiModel) };
+  });
+
+  // Ids hold slashes (`org/name`): OpenAI clients send them raw or encoded, so the id is the whole rest of the path.
+  app.get<{ Params: { '*': string } }>('/v1/models/*', {
+    schema: { tags, summary: 'One model the caller may use, as OpenAI describes it', response: replies(anyObject) },
+  }, async (req) => {
+    let id = req.params['*'];
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      // not percent-encoded after all: the raw text is the id
+    }
+    return openAiModel(await visibleModel(ctx, req.caller, id));
   });
 
   app.post<{ Body: { model: string; input: string | string[]; encoding_format?: 'float' | 'base64'; keep_alive?: number | string } }>('/v1/embeddings', {

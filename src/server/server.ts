@@ -100,6 +100,8 @@ export async function createServer({
   };
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
+  // Keys that follow their file stop following it with the server.
+  app.addHook('onClose', async () => auth?.close());
   // Decorated empty (fastify forbids shared objects as defaults), filled first thing in every request.
   app.decorateRequest('caller');
   app.addHook('onRequest', async (req, reply) => {

@@ -130,3 +130,26 @@ test('keys file: keys are stored hashed, 0600, and can be removed', async () => 
   writeFileSync(file, '{"keys": [{"id": "nope"}]}');
   await assert.rejects(ApiKeys.load(file), { code: 'INVALID_CONFIG' });
 });
+
+test('watched keys follow their file; a malformed file keeps the keys in use and says why', async () => {
+  using dir = tempDir();
+  const file = join(dir.path, 'keys.json');
+  const first = await addApiKey(file, { user: 'ada', role: 'admin' });
+  const errors: unknown[] = [];
+  const keys = await ApiKeys.watch(file, { intervalMs: 20, onError: (e) => errors.push(e) });
+  try {
+    const second = await addApiKey(file, { user: 'bob' });
+    await waitUntil(() => keys.authenticate(second.key) !== undefined, 'the added key');
+    writeFileSync(file, '{"keys": [ half written');
+    await waitUntil(() => errors.length > 0, 'the malformed file reported');
+    assert.equal(keys.authenticate(first.key)?.user, 'ada', 'the keys in use stay');
+    assert.equal(keys.authenticate(second.key)?.user, 'bob');
+  } finally {
+    keys.close();
+  }
+});
+
+async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(done(), `waited 4 s for ${what}`);
+}

@@ -39,6 +39,17 @@ async function serve(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ url
   };
 }
 
+/** Polls `url` until it answers `status` (the server checks its keys file once a second). */
+async function waitForStatus(url: string, headers: Record<string, string>, status: number): Promise<void> {
+  let last = 0;
+  for (let i = 0; i < 100; i++) {
+    last = (await fetch(url, { headers })).status;
+    if (last === status) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${url} still answers ${last}, not ${status}`);
+}
+
 test('mm serve runs open on 127.0.0.1, serves the UI, the API and /docs, and stops on SIGTERM', async () => {
   using home = tempDir();
   const env = { ...process.env, MM_HOME: home.path, MM_API_KEYS_FILE: '' };
@@ -80,6 +91,14 @@ test('mm serve refuses a public address without keys; with --auth it needs a key
   try {
     assert.equal((await fetch(`${server.url}/api/models`)).status, 401);
     assert.equal((await fetch(`${server.url}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+
+    // Keys added and removed while it runs take effect without a restart.
+    const more = spawnSync(process.execPath, [MM, '--json', 'serve', 'keys', 'add', 'bob'], { env, encoding: 'utf8' });
+    const bob = { authorization: `Bearer ${(JSON.parse(more.stdout) as { key: string }).key}` };
+    await waitForStatus(`${server.url}/api/models`, bob, 200);
+    spawnSync(process.execPath, [MM, 'serve', 'keys', 'remove', 'bob'], { env, encoding: 'utf8' });
+    await waitForStatus(`${server.url}/api/models`, bob, 401);
+    assert.equal((await fetch(`${server.url}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status, 200, 'the other key still works');
   } finally {
     await server.stop();
   }

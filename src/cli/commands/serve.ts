@@ -39,8 +39,9 @@ function defaultModelRoots(): string[] {
 async function loadAuth(o: ServeOptions): Promise<ApiKeys | undefined> {
   const file = o.keysFile ?? (o.auth || process.env.MM_API_KEYS_FILE ? defaultKeysFile() : undefined);
   if (!file) return undefined;
-  const keys = await ApiKeys.load(file);
+  const keys = await ApiKeys.watch(file, { onError: (error) => process.stderr.write(`mm serve: ${error instanceof Error ? error.message : String(error)}; the keys loaded before stay in use\n`) });
   if (keys.size === 0) {
+    keys.close();
     throw new ModelManagerError('INVALID_CONFIG', `the API keys file ${file} holds no keys; add one with \`mm serve keys add <user> --role admin\``);
   }
   return keys;

@@ -7,6 +7,7 @@
  * scrypt would cost tens of milliseconds on every call. Hashes are compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -56,9 +57,17 @@ export function defaultKeysFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.MM_API_KEYS_FILE || join(config().home, 'api-keys.json');
 }
 
+export interface WatchKeysOptions {
+  /** How often the file's size and mtime are checked, in ms. Defaults to 1000. */
+  intervalMs?: number;
+  /** Told when a changed file could not be read; the keys in use stay as they were. Defaults to nothing. */
+  onError?: (error: unknown) => void;
+}
+
 /** The set of keys a server accepts. */
 export class ApiKeys {
-  readonly #byId: ReadonlyMap<string, ApiKeyRecord>;
+  #byId: ReadonlyMap<string, ApiKeyRecord>;
+  #unwatch: (() => void) | undefined;
 
   private constructor(records: readonly ApiKeyRecord[]) {
     this.#byId = new Map(records.map((r) => [r.id, r]));
@@ -72,6 +81,35 @@ export class ApiKeys {
   /** Reads a keys file. @throws FILE_NOT_FOUND when absent, INVALID_CONFIG when malformed. */
   static async load(path: string): Promise<ApiKeys> {
     return new ApiKeys(await readKeysFile(path, { mustExist: true }));
+  }
+
+  /**
+   * Reads a keys file and follows it: keys added or removed with `mm serve keys` take effect
+   * without a restart. A file that turns unreadable or malformed keeps the keys in use (and
+   * calls `onError`), so a half-edited file never locks everyone out or lets anyone in.
+   */
+  static async watch(path: string, { intervalMs = 1000, onError = () => {} }: WatchKeysOptions = {}): Promise<ApiKeys> {
+    const keys = await ApiKeys.load(path);
+    let reading = Promise.resolve();
+    const reload = (now: Stats, before: Stats) => {
+      if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+      reading = reading.then(async () => {
+        try {
+          keys.#byId = new Map((await readKeysFile(path, { mustExist: true })).map((r) => [r.id, r]));
+        } catch (error) {
+          onError(error);
+        }
+      });
+    };
+    watchFile(path, { interval: intervalMs, persistent: false }, reload);
+    keys.#unwatch = () => unwatchFile(path, reload);
+    return keys;
+  }
+
+  /** Stops following the file (a no-op for keys that do not follow one). */
+  close(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   get size(): number {

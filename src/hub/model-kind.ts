@@ -48,6 +48,10 @@ export function inferPipelineTag(architecture: string, config: HfConfig, shape: 
     if (shape.encoderDecoder) return 'text2text-generation';
     return 'text-generation';
   }
+  // Seq2seq classes with an LM head that are not named ...ForConditionalGeneration: MarianMTModel translates,
+  // T5WithLMHeadModel generates text from text (its `LMHeadModel` suffix would read as a decoder).
+  if (/MTModel$/.test(architecture)) return 'translation';
+  if (shape.encoderDecoder && /LMHeadModel$/.test(architecture)) return 'text2text-generation';
   if (/Model$/.test(architecture) && VISION_FAMILIES.test(shape.family)) return 'image-feature-extraction';
   return SUFFIX_TASKS.find(([pattern]) => pattern.test(architecture))?.[1];
 }
@@ -133,7 +137,9 @@ export function describeModelKind({ architecture, config, shape, pipelineTag, ta
     warning = `unknown architecture "${architecture || '(none)'}" without a pipeline tag: imported as a generic language_model`;
   }
   const capabilities = new Set<string>();
-  if (modelType === 'decoder_only' || task === 'text-generation' || task === 'text2text-generation' || task === 'image-text-to-text') capabilities.add('text_generation');
+  if (modelType === 'decoder_only' || task === 'text-generation' || task === 'text2text-generation' || task === 'translation' || task === 'summarization' || task === 'image-text-to-text') {
+    capabilities.add('text_generation');
+  }
   if (modelType === 'embedding_model') capabilities.add('embedding');
   if (tokenizerConfig?.chat_template || tags.includes('conversational')) capabilities.add('chat');
   if (tags.includes('code')) capabilities.add('code');

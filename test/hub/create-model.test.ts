@@ -49,6 +49,19 @@ describe('createModelFromHuggingFace', () => {
     assert.ok(embedder.capabilities.includes('embedding'));
   });
 
+  it('reads seq2seq classes with an LM head as generators, not as feature extractors', () => {
+    const marian = createModelFromHuggingFace('Helsinki-NLP/opus-mt-en-de', {
+      architectures: ['MarianMTModel'], model_type: 'marian', is_encoder_decoder: true, d_model: 512, encoder_layers: 6, decoder_layers: 6, vocab_size: 58101,
+    });
+    assert.ok(marian.tags.includes('translation'));
+    assert.equal(marian.modelType, 'encoder_decoder');
+    assert.ok(marian.capabilities.includes('translation') && marian.capabilities.includes('text_generation'));
+    assert.ok(!marian.capabilities.includes('embedding'));
+    const oldT5 = createModelFromHuggingFace('t5-base', { ...fixtureConfig('google-t5--t5-small'), architectures: ['T5WithLMHeadModel'] });
+    assert.ok(oldT5.tags.includes('text2text-generation'));
+    assert.equal(oldT5.modelType, 'encoder_decoder');
+  });
+
   it('reads a vision-language model as multimodal with an image input', () => {
     const model = createModelFromHuggingFace('llava-hf/llava-1.5-7b-hf', {
       architectures: ['LlavaForConditionalGeneration'], model_type: 'llava', vision_config: { hidden_size: 1024 }, text_config: fixtureConfig('meta-llama--Llama-3.1-8B'),

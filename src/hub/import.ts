@@ -69,6 +69,11 @@ export function snapshotModelId(snapshot: HfSnapshot, requested?: string): strin
   return folderModelId(snapshot.location);
 }
 
+/** The id a scan gave this folder, if one did: importing it again must not make a second entry for the same files. */
+async function scannedFolderId(registry: Registry, folder: string): Promise<string | undefined> {
+  return (await registry.listModels({ source: 'discovered' })).find((m) => m.localPath === folder)?.modelId;
+}
+
 function alreadyRegistered(model: ModelMetadata, version: number, where: Pick<HfImportOutcome, 'source' | 'location'>, warnings: string[]): HfImportOutcome {
   return {
     modelId: model.modelId, action: 'exists', version, ...where, model, warnings,
@@ -97,7 +102,8 @@ export async function importFromHuggingFace(registry: Registry, idOrPath: string
     if (stored) return alreadyRegistered(stored.model, stored.version, { source: 'registry', location: stored.model.localPath ?? stored.model.sourceUrl ?? '' }, []);
   }
   const snapshot = await resolveHfSnapshot(idOrPath, { config, revision, fetch, timeoutMs });
-  const modelId = snapshotModelId(snapshot, options.modelId);
+  const scanned = options.modelId === undefined && snapshot.source !== 'hub' ? await scannedFolderId(registry, snapshot.location) : undefined;
+  const modelId = scanned ?? snapshotModelId(snapshot, options.modelId);
   const warnings = [...snapshot.warnings];
   const where = { source: snapshot.source, location: snapshot.location };
   const existing = await registry.store.get(modelId);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers/tmp.js';
 import { startHubServer, type HubServer } from './hub-server.js';
-import { fixtureConfig, TINY_LLAMA_CONFIG, writeFiles, writeHfCache } from './model-files.js';
+import { fixtureConfig, llamaTensors, safetensorsFile, TINY_LLAMA_CONFIG, writeFiles, writeHfCache } from './model-files.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
 
@@ -102,5 +102,20 @@ describe('mm import / estimate / sync', () => {
     const offline = await mm(['import', 'acme/not-cached'], env);
     assert.equal(offline.code, 1);
     assert.match(offline.stderr, /^mm: .*HF_HUB_OFFLINE.*\[OFFLINE\]\n$/);
+  });
+
+  it('importing a folder a scan already registered keeps its one entry, under the id the scan gave it', async () => {
+    using tmp = tempDir();
+    const env = { MM_HOME: join(tmp.path, 'mm'), HF_HOME: join(tmp.path, 'none'), OLLAMA_MODELS: join(tmp.path, 'none'), LMSTUDIO_MODELS: join(tmp.path, 'none') };
+    const root = join(tmp.path, 'models');
+    writeFiles(join(root, 'tiny-llama'), { 'config.json': JSON.stringify(TINY_LLAMA_CONFIG), 'model.safetensors': safetensorsFile(llamaTensors(TINY_LLAMA_CONFIG)) });
+    const scan = await mm(['scan', root, '--json'], env);
+    assert.equal(scan.code, 0, scan.stderr);
+    const again = await mm(['import', join(root, 'tiny-llama'), '--json'], env);
+    assert.deepEqual([JSON.parse(again.stdout).action, JSON.parse(again.stdout).modelId], ['exists', 'tiny-llama']);
+    const forced = await mm(['import', join(root, 'tiny-llama'), '--force', '--json'], env);
+    assert.deepEqual([JSON.parse(forced.stdout).action, JSON.parse(forced.stdout).modelId], ['updated', 'tiny-llama']);
+    const listed = JSON.parse((await mm(['list', '--json'], env)).stdout) as { models: { modelId: string }[] };
+    assert.deepEqual(listed.models.map((m) => m.modelId), ['tiny-llama']);
   });
 });

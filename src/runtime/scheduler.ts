@@ -145,7 +145,7 @@ export class Scheduler {
     try {
       const backend = await this.#options.backends.pick(slot.location, slot.config.taskType);
       slot.backend = backend;
-      const each = (await backend.estimateBytes?.(slot.location).catch(() => undefined))
+      const each = (await backend.estimateBytes?.(slot.location, slot.config.device).catch(() => undefined))
         ?? slot.location.model?.memoryEstimate?.totalBytes
         ?? (await weightBytes(slot.location.path));
       slot.estimatedBytes = each * slot.config.workers;

@@ -86,6 +86,6 @@ export interface InferenceBackend {
   /** True when this backend can load the model at `location` (by format and files). */
   supports(location: ModelLocation): boolean | Promise<boolean>;
   load(options: LoadOptions): Promise<LoadedModel>;
-  /** Bytes one instance will need, to check the memory budget before loading. */
-  estimateBytes?(location: ModelLocation): Promise<number | undefined>;
+  /** Bytes one instance will need on `device` (the device the load will ask for), to check the memory budget before loading. */
+  estimateBytes?(location: ModelLocation, device?: Device): Promise<number | undefined>;
 }

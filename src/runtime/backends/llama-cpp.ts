@@ -144,13 +144,17 @@ export class LlamaCppBackend implements InferenceBackend {
     return (await findGgufFile(location.path)) !== undefined;
   }
 
-  /** Weights plus one context, from the GGUF header alone (node-llama-cpp's own estimate). */
-  async estimateBytes(location: ModelLocation): Promise<number | undefined> {
+  /**
+   * Weights plus one context, from the GGUF header alone (node-llama-cpp's own estimate). It uses
+   * the `Llama` the load will use: without one, GgufInsights starts a backend of its own (0.4 s).
+   */
+  async estimateBytes(location: ModelLocation, device: Device = 'cpu'): Promise<number | undefined> {
     const file = await findGgufFile(location.path);
     if (!file) return undefined;
     try {
       const { readGgufFileInfo, GgufInsights } = await loadEngine();
-      const insights = await GgufInsights.from(await readGgufFileInfo(file, { logWarnings: false, sourceType: 'filesystem' }));
+      const info = await readGgufFileInfo(file, { logWarnings: false, sourceType: 'filesystem' });
+      const insights = await GgufInsights.from(info, await sharedLlama(device === 'cpu' ? 'cpu' : 'gpu'));
       const contextSize = Math.min(insights.trainContextSize ?? this.#maxContextSize, this.#maxContextSize);
       const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
       const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0 });

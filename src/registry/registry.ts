@@ -116,6 +116,15 @@ export class Registry implements AsyncDisposable {
         });
       }
     }
+    return this.#write(modelId, change, (model, version) => this.store.update(model, note, version));
+  }
+
+  /** Reads, changes and writes a model, again from the top when another writer got there first. */
+  async #write(
+    modelId: string,
+    change: Record<string, unknown> | ((current: ModelMetadata) => ModelMetadata | Record<string, unknown>),
+    store: (model: ModelMetadata, expectedVersion: number) => Promise<unknown>,
+  ): Promise<ModelMetadata> {
     for (let attempt = 0; ; attempt++) {
       const stored = await this.store.get(modelId);
       if (!stored) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
@@ -123,7 +132,7 @@ export class Registry implements AsyncDisposable {
       const model = validateModel({ ...next, modelId, createdAt: stored.model.createdAt, updatedAt: undefined });
       model.updatedAt = new Date().toISOString();
       try {
-        await this.store.update(model, note, stored.version);
+        await store(model, stored.version);
         return model;
       } catch (error) {
         if (!isModelManagerError(error, 'VERSION_CONFLICT') || attempt >= UPDATE_RETRIES) throw error;
@@ -219,9 +228,9 @@ export class Registry implements AsyncDisposable {
     return this.updateModel(modelId, (m) => ({ ...m, performanceMetrics: { ...m.performanceMetrics, ...metrics } }), 'performance metrics');
   }
 
-  /** Records what the runtime measured, beside the estimate. */
+  /** Records what the runtime measured, beside the estimate: in the current version, so runs never bury edits in history. */
   async recordMeasured(modelId: string, measured: Measured): Promise<ModelMetadata> {
-    return this.updateModel(modelId, (m) => ({ ...m, measured }), 'measured');
+    return this.#write(modelId, (m) => ({ ...m, measured }), (model, version) => this.store.replaceCurrent(model, version));
   }
 
   /** A computed value cached for a model (undefined when absent or expired). */

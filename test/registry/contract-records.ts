@@ -118,6 +118,23 @@ export function recordCases({ open, file }: StoreContractOptions): void {
       await assert.rejects(registry.addQualityMetric({ modelId: 'nope/none', name: 'MMLU', value: 1 }), (e) => isModelManagerError(e, 'MODEL_NOT_FOUND'));
     });
 
+    it('records what the runtime measured in the current version, without a new one', async () => {
+      const id = 'org6/model-20';
+      await registry.addModel(sampleModel(20));
+      await registry.updateModel(id, { description: 'edited' });
+      const measured = { loadTimeMs: 120, memoryBytes: 4096, device: 'cpu', backend: 'llama-cpp', at: '2026-01-01T00:00:00.000Z' };
+      await registry.recordMeasured(id, measured);
+      await registry.recordMeasured(id, { ...measured, throughput: 50, throughputUnit: 'tokens/s' });
+      assert.deepEqual((await registry.listVersions(id)).map((v) => [v.version, v.change]), [[1, 'add'], [2, 'update']]);
+      assert.equal((await registry.getModel(id))?.measured?.throughput, 50);
+      assert.equal((await registry.getVersion(id, 2)).measured?.throughput, 50, 'the current version reads the same record');
+      assert.equal((await registry.getVersion(id, 1)).measured, undefined, 'older versions are as they were');
+      assert.equal((await registry.listModels()).find((m) => m.modelId === id)?.measured?.loadTimeMs, 120);
+      await registry.updateModel(id, { description: 'again' });
+      assert.equal((await registry.getModel(id))?.measured?.loadTimeMs, 120, 'a later edit keeps the measurements');
+      await assert.rejects(registry.recordMeasured('nope/none', measured), (e) => isModelManagerError(e, 'MODEL_NOT_FOUND'));
+    });
+
     it('caches values with a TTL and clears one model or all', async () => {
       await registry.setCached('org1/model-1', 'estimate', { totalBytes: 123, list: [1, 2] });
       await registry.setCached('org1/model-1', 'stale', 'gone', 0);

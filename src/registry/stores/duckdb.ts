@@ -18,7 +18,7 @@ import {
   APP_MARK, INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, SCHEMA, SCHEMA_VERSION, checkExistingFile, exec, modelRow, rows, typesOf,
 } from './duckdb-schema.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
-import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
+import { computeStats, versionConflict, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 
 export class DuckDbStore implements RegistryStore {
   readonly kind = 'duckdb' as const;
@@ -99,16 +99,26 @@ export class DuckDbStore implements RegistryStore {
       const found = (await rows(c, `SELECT version FROM models WHERE model_id = ?`, [model.modelId]))[0];
       if (!found) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
       const current = Number(found.version);
-      if (expectedVersion !== undefined && current !== expectedVersion) {
-        throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${current}, expected ${expectedVersion}); read it again and retry`, {
-          details: { modelId: model.modelId, version: current, expectedVersion },
-        });
-      }
+      if (expectedVersion !== undefined && current !== expectedVersion) throw versionConflict(model.modelId, current, expectedVersion);
       const info = { modelId: model.modelId, version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
       await c.run(`DELETE FROM models WHERE model_id = ?`, [model.modelId]);
       await exec(c, `INSERT INTO models (${MODEL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`, modelRow(model, info.version));
       await c.run(`INSERT INTO model_versions VALUES (?,?,?,?,?)`, [model.modelId, info.version, info.createdAt, change, JSON.stringify(model)]);
       return info;
+    });
+  }
+
+  async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
+    return this.#transaction(async (c) => {
+      const found = (await rows(c, `SELECT m.version, v.created_at, v.change FROM models m JOIN model_versions v ON v.model_id = m.model_id AND v.version = m.version
+        WHERE m.model_id = ?`, [model.modelId]))[0];
+      if (!found) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
+      const version = Number(found.version);
+      if (expectedVersion !== undefined && version !== expectedVersion) throw versionConflict(model.modelId, version, expectedVersion);
+      await c.run(`DELETE FROM models WHERE model_id = ?`, [model.modelId]);
+      await exec(c, `INSERT INTO models (${MODEL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`, modelRow(model, version));
+      await c.run(`UPDATE model_versions SET data = ? WHERE model_id = ? AND version = ?`, [JSON.stringify(model), model.modelId, version]);
+      return { modelId: model.modelId, version, createdAt: String(found.created_at), change: String(found.change) };
     });
   }
 

@@ -12,7 +12,7 @@ import lockfile from 'proper-lockfile';
 import { ModelManagerError } from '../../errors.js';
 import { compareModels, matchesFilter, page, rankSearch, type ModelFilter, type SearchHit } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
-import { computeStats, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
+import { computeStats, versionConflict, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 import {
   readDocument, removeStaleTemps, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
 } from './json-file.js';
@@ -139,16 +139,23 @@ export class JsonStore implements RegistryStore {
       const last = versions?.at(-1);
       if (!previous || !versions || !last) throw notFound(model.modelId);
       const current = last.version;
-      if (expectedVersion !== undefined && current !== expectedVersion) {
-        throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${current}, expected ${expectedVersion}); read it again and retry`, {
-          details: { modelId: model.modelId, version: current, expectedVersion },
-        });
-      }
+      if (expectedVersion !== undefined && current !== expectedVersion) throw versionConflict(model.modelId, current, expectedVersion);
       const entry: JsonVersion = { version: current + 1, createdAt: model.updatedAt ?? new Date().toISOString(), change };
       last.model = previous;
       doc.models[model.modelId] = structuredClone(model);
       versions.push(entry);
       return versionInfo(model.modelId, entry);
+    });
+  }
+
+  async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
+    return this.#write((doc) => {
+      const last = doc.versions[model.modelId]?.at(-1);
+      if (!doc.models[model.modelId] || !last) throw notFound(model.modelId);
+      if (expectedVersion !== undefined && last.version !== expectedVersion) throw versionConflict(model.modelId, last.version, expectedVersion);
+      // The current version's record is the one in `models` (older ones are kept with their version).
+      doc.models[model.modelId] = structuredClone(model);
+      return versionInfo(model.modelId, last);
     });
   }
 

@@ -15,7 +15,7 @@ import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../qu
 import type { ModelMetadata } from '../schema.js';
 import { APP_MARK, CURRENT_RECORD, SCHEMA, SCHEMA_VERSION, checkExistingFile, type Row } from './sqlite-schema.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
-import type { CountMap, RegistryStats, RegistryStore, StoredModel, VersionInfo } from './store.js';
+import { versionConflict, type CountMap, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 
 export class SqliteStore implements RegistryStore {
   readonly kind = 'sqlite' as const;
@@ -61,7 +61,8 @@ export class SqliteStore implements RegistryStore {
     return statement;
   }
 
-  #index(model: ModelMetadata, rowid?: number): number {
+  /** Writes the model's row and index entries: a new row, or over `rowid` (a new version unless `sameVersion`). */
+  #index(model: ModelMetadata, rowid?: number, sameVersion = false): number {
     const cols = [
       model.modelName, model.modelType, model.architecture.toLowerCase(), model.attentionType ?? null, model.format ?? null,
       model.source, model.parameterCount ?? null, model.contextLength ?? null, model.memoryEstimate?.totalBytes ?? null,
@@ -72,7 +73,7 @@ export class SqliteStore implements RegistryStore {
         parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?)`)
         .run(...cols, model.modelId).lastInsertRowid);
     } else {
-      this.#sql(`UPDATE models SET version = version + 1, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
+      this.#sql(`UPDATE models SET version = version + ${sameVersion ? 0 : 1}, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
         source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ? WHERE rowid = ?`)
         .run(...cols, rowid);
       this.#unindex(model.modelId, rowid);
@@ -118,18 +119,29 @@ export class SqliteStore implements RegistryStore {
 
   async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
     return this.#db.transaction(() => {
-      const row = this.#sql(`SELECT rowid, version FROM models WHERE model_id = ?`).get(model.modelId) as
-        | { rowid: number; version: number }
-        | undefined;
-      if (!row) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${model.modelId}" is not registered`, { details: { modelId: model.modelId } });
-      if (expectedVersion !== undefined && row.version !== expectedVersion) {
-        throw new ModelManagerError('VERSION_CONFLICT', `model "${model.modelId}" changed meanwhile (version ${row.version}, expected ${expectedVersion}); read it again and retry`, {
-          details: { modelId: model.modelId, version: row.version, expectedVersion },
-        });
-      }
+      const row = this.#current(model.modelId, expectedVersion);
       this.#index(model, row.rowid);
       return this.#addVersion(model, row.version + 1, change);
     }).immediate();
+  }
+
+  async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
+    return this.#db.transaction(() => {
+      const row = this.#current(model.modelId, expectedVersion);
+      this.#index(model, row.rowid, true);
+      this.#sql(`UPDATE model_versions SET data = ? WHERE model_id = ? AND version = ?`).run(JSON.stringify(model), model.modelId, row.version);
+      const info = this.#sql(`SELECT created_at AS createdAt, change FROM model_versions WHERE model_id = ? AND version = ?`).get(model.modelId, row.version) as
+        { createdAt: string; change: string };
+      return { modelId: model.modelId, version: row.version, ...info };
+    }).immediate();
+  }
+
+  /** The stored row of a model, checked against the version the writer read. */
+  #current(modelId: string, expectedVersion: number | undefined): { rowid: number; version: number } {
+    const row = this.#sql(`SELECT rowid, version FROM models WHERE model_id = ?`).get(modelId) as { rowid: number; version: number } | undefined;
+    if (!row) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
+    if (expectedVersion !== undefined && row.version !== expectedVersion) throw versionConflict(modelId, row.version, expectedVersion);
+    return row;
   }
 
   async remove(modelId: string): Promise<boolean> {

@@ -6,6 +6,7 @@
  * One contract suite (test/registry/store-contract.ts) runs every store through the same cases.
  */
 import type { StoreKind } from '../../config.js';
+import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter, SearchHit } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
 
@@ -54,6 +55,13 @@ export interface RegistryStore {
    * @throws ModelManagerError MODEL_NOT_FOUND, VERSION_CONFLICT
    */
   update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo>;
+  /**
+   * Replaces the current version's record in place, without a new version (what the runtime
+   * measured is no edit anyone would roll back). Returns the current version, unchanged.
+   * @param expectedVersion when given, the write fails with VERSION_CONFLICT if another writer got there first.
+   * @throws ModelManagerError MODEL_NOT_FOUND, VERSION_CONFLICT
+   */
+  replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo>;
   /** Deletes a model with its versions and cached values; false when it was not there. */
   remove(modelId: string): Promise<boolean>;
 
@@ -105,4 +113,11 @@ export function computeStats(models: Iterable<ModelMetadata>, totalVersions: num
     bump(stats.bySource, m.source);
   }
   return stats;
+}
+
+/** The error of a write whose model changed since the writer read it. */
+export function versionConflict(modelId: string, version: number, expectedVersion: number): ModelManagerError {
+  return new ModelManagerError('VERSION_CONFLICT', `model "${modelId}" changed meanwhile (version ${version}, expected ${expectedVersion}); read it again and retry`, {
+    details: { modelId, version, expectedVersion },
+  });
 }

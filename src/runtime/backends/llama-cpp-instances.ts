@@ -92,12 +92,19 @@ export class LlamaCppEmbedder implements LoadedModel {
       // Each context takes the next text when it is done with its last: a batch keeps every context busy.
       const drain = async (context: EmbeddingContext) => {
         for (let i = next++; i < texts.length; i = next++) {
-          const { vector } = await context.getEmbeddingFor(this.#tokensOf(texts[i]!));
-          const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
-          vectors[i] = normalize ? l2Normalize(values) : [...values];
+          try {
+            const { vector } = await context.getEmbeddingFor(this.#tokensOf(texts[i]!));
+            const values = vector.length === 0 ? new Array<number>(this.dimensions).fill(0) : vector;
+            vectors[i] = normalize ? l2Normalize(values) : [...values];
+          } catch (error) {
+            next = texts.length; // the others stop after their current text
+            throw error;
+          }
         }
       };
-      await Promise.all(this.contexts.slice(0, texts.length).map(drain));
+      // Settled, not raced: the call ends only once no context works for it any more.
+      const failed = (await Promise.allSettled(this.contexts.slice(0, texts.length).map(drain))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return vectors;
     });
   }

@@ -127,6 +127,17 @@ class GgufCursor {
     while (done < count) {
       const buf = this.r.buffered();
       let off = 0;
+      if (this.le && width === 8) {
+        // The common case (v2/v3, little-endian), by plain byte reads: a vocabulary is 32k-256k strings.
+        const end = buf.length;
+        while (done < count && off + 8 <= end) {
+          if ((buf[off + 4]! | buf[off + 5]! | buf[off + 6]! | buf[off + 7]!) !== 0) break;
+          const length = buf[off]! + buf[off + 1]! * 0x100 + buf[off + 2]! * 0x10000 + buf[off + 3]! * 0x1000000;
+          if (length > max || off + 8 + length > end) break;
+          off += 8 + length;
+          done += 1;
+        }
+      }
       while (done < count && off + width <= buf.length) {
         const high = width === 8 ? (this.le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off)) : 0;
         const low = this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off + width - 4);

@@ -1,0 +1,162 @@
+/**
+ * Scan phase fast path for safetensors headers: the parameter counts of a header in the layout
+ * the safetensors library (serde_json) writes.
+ *
+ * A 7B-70B model's header is 30-90 KB of JSON naming hundreds of tensors; decoding it to a
+ * string and matching a regular expression per tensor was the largest cost of a cold scan.
+ * This walks the header's bytes once, making no string per tensor (dtype names are packed into
+ * numbers), ~2x faster, with the same checks as `parseSafetensorsHeaderJson` (offsets inside
+ * the data, sizes matching dtypes). Anything else, or any doubt, gives undefined: the caller
+ * then takes the exact JSON path, which also words the errors.
+ */
+import { MAX_TENSORS, SAFETENSORS_DTYPE_BYTES } from '../formats/index.js';
+
+export interface CanonicalSummary {
+  parameterCount: number;
+  parametersByDtype: Record<string, number>;
+  dataBytes: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+/** What follows a tensor's name, up to its dtype. */
+const DTYPE_KEY = bytesOf('":{"dtype":"');
+const SHAPE_KEY = bytesOf('","shape":[');
+const OFFSETS_KEY = bytesOf('],"data_offsets":[');
+const METADATA_KEY = bytesOf('{"__metadata__":{');
+
+/** A dtype name ([0-9A-Z_], at most 7 characters) as a number, so no string is made per tensor. */
+function packDtype(bytes: Uint8Array, from: number, to: number): number {
+  if (to - from > 7) return -1;
+  let code = 0;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c < 0x30 || c > 0x5f) return -1;
+    code = code * 64 + (c - 0x2f);
+  }
+  return code;
+}
+
+const DTYPES = Object.keys(SAFETENSORS_DTYPE_BYTES);
+/** Packed dtype name -> index in DTYPES. */
+const DTYPE_INDEX = new Map(DTYPES.map((name, i) => [packDtype(bytesOf(name), 0, name.length), i]));
+const DTYPE_WIDTH = DTYPES.map((name) => SAFETENSORS_DTYPE_BYTES[name]!);
+
+/** True when `bytes` holds `literal` at `at`. */
+function hasAt(bytes: Uint8Array, at: number, literal: Uint8Array): boolean {
+  if (at + literal.length > bytes.length) return false;
+  for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) return false;
+  return true;
+}
+
+/** The index just past the JSON string starting at `at` (a quote), or -1. */
+function skipString(bytes: Uint8Array, at: number, end: number): number {
+  if (bytes[at] !== QUOTE) return -1;
+  for (let i = at + 1; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) i += 1;
+  }
+  return -1;
+}
+
+/** Where `{"__metadata__":{...}` (string values only) ends, at the `,` or `}` after it; 1 when there is none; -1 for any other layout. */
+function skipMetadata(bytes: Uint8Array, end: number): number {
+  if (!hasAt(bytes, 0, METADATA_KEY)) return bytes[0] === 0x7b ? 1 : -1;
+  let p = METADATA_KEY.length;
+  if (bytes[p] === CLOSE_BRACE) return p + 1;
+  for (;;) {
+    p = skipString(bytes, p, end);
+    if (p < 0 || bytes[p] !== 0x3a) return -1;
+    p = skipString(bytes, p + 1, end);
+    if (p < 0) return -1;
+    if (bytes[p] === CLOSE_BRACE) return p + 1;
+    if (bytes[p] !== COMMA) return -1;
+    p += 1;
+  }
+}
+
+/**
+ * The parameter counts of a canonical header (the JSON after the 8-byte length, trailing
+ * spaces allowed), or undefined for any other layout or anything the exact parser must judge.
+ * Tensor details are not kept: discovery needs the counts.
+ */
+export function summarizeCanonicalHeader(bytes: Uint8Array, dataSize: number): CanonicalSummary | undefined {
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--;
+  // Parameters per dtype index (-1: not seen yet), and the dtypes in the order they first appear.
+  const perDtype = new Array<number>(DTYPES.length).fill(-1);
+  const order: number[] = [];
+  let parameterCount = 0;
+  let dataBytes = 0;
+  const done = (): CanonicalSummary => {
+    const parametersByDtype: Record<string, number> = {};
+    for (const i of order) parametersByDtype[DTYPES[i]!] = perDtype[i]!;
+    return { parameterCount, parametersByDtype, dataBytes };
+  };
+  let p = skipMetadata(bytes, end);
+  if (p < 0) return undefined;
+  if (p > 1) {
+    // After the metadata: `}` ends the header, `,` leads to the tensors.
+    if (bytes[p] === CLOSE_BRACE) return p + 1 === end ? done() : undefined;
+    if (bytes[p] !== COMMA) return undefined;
+    p += 1;
+  }
+  for (let entries = 0; entries <= MAX_TENSORS; entries++) {
+    // "name":{"dtype":"BF16","shape":[4096,11008],"data_offsets":[0,90177536]}
+    p = skipString(bytes, p, end);
+    if (p < 0 || !hasAt(bytes, p - 1, DTYPE_KEY)) return undefined;
+    const dtypeStart = p - 1 + DTYPE_KEY.length;
+    let q = dtypeStart;
+    while (q < end && bytes[q] !== QUOTE) q++;
+    const dtype = DTYPE_INDEX.get(packDtype(bytes, dtypeStart, q));
+    if (dtype === undefined || !hasAt(bytes, q, SHAPE_KEY)) return undefined;
+    q += SHAPE_KEY.length;
+    // Shape: digits and commas; `[]` is a scalar (one element), an empty dimension is not JSON.
+    let count = 1;
+    let dim = 0;
+    let digits = 0;
+    for (let c = bytes[q]; c !== CLOSE_BRACKET; c = bytes[++q]) {
+      if (c === COMMA) {
+        if (digits === 0) return undefined;
+        count *= dim;
+        dim = 0;
+        digits = 0;
+      } else if (c !== undefined && c >= 0x30 && c <= 0x39) {
+        dim = dim * 10 + (c - 0x30);
+        digits += 1;
+      } else return undefined;
+    }
+    if (digits > 0) count *= dim;
+    else if (bytes[q - 1] === COMMA) return undefined;
+    if (!hasAt(bytes, q, OFFSETS_KEY)) return undefined;
+    q += OFFSETS_KEY.length;
+    let from = 0;
+    const fromStart = q;
+    for (let c = bytes[q]; c !== undefined && c >= 0x30 && c <= 0x39; c = bytes[++q]) from = from * 10 + (c - 0x30);
+    if (q === fromStart || bytes[q] !== COMMA) return undefined;
+    const toStart = ++q;
+    let to = 0;
+    for (let c = bytes[q]; c !== undefined && c >= 0x30 && c <= 0x39; c = bytes[++q]) to = to * 10 + (c - 0x30);
+    if (q === toStart || bytes[q] !== CLOSE_BRACKET || bytes[q + 1] !== CLOSE_BRACE) return undefined;
+    const width = DTYPE_WIDTH[dtype]!;
+    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(to) || to < from || to > dataSize || Math.ceil(count * width) !== to - from) return undefined;
+    parameterCount += count;
+    if (perDtype[dtype]! < 0) {
+      perDtype[dtype] = 0;
+      order.push(dtype);
+    }
+    perDtype[dtype] = perDtype[dtype]! + count;
+    dataBytes += to - from;
+    const next = bytes[q + 2];
+    p = q + 3;
+    if (next === CLOSE_BRACE) return p === end ? done() : undefined;
+    if (next !== COMMA) return undefined;
+  }
+  return undefined;
+}

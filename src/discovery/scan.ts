@@ -71,9 +71,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   await using _closesPool = { [Symbol.asyncDispose]: async () => pool?.close() };
   const toRead: ModelUnit[] = [];
   const reading = new Map<ModelUnit, Promise<DescribeOutcome>>();
+  // Each unit's fingerprint is hashed once per scan (a SHA-1 per model is not free at 10,000 models).
+  const fingerprintOf = new Map<ModelUnit, string>();
+  const unitFingerprint = (u: ModelUnit) => {
+    let fp = fingerprintOf.get(u);
+    if (fp === undefined) fingerprintOf.set(u, (fp = fingerprint(u.files)));
+    return fp;
+  };
   const readEarly = (found: ModelUnit[]) => {
     if (workers === 0) return;
-    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== fingerprint(u.files)) toRead.push(u);
+    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== unitFingerprint(u)) toRead.push(u);
     if (!pool && toRead.length > workersAbove) pool = new DescribePool(ctx.rules, workers === undefined ? {} : { workers });
     if (!pool) return;
     for (const u of toRead.splice(0)) {
@@ -104,7 +111,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   }
   const walkMs = performance.now() - t0;
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
-  const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
+  const fingerprints = new Map(unique.map((u) => [u.localPath, unitFingerprint(u)]));
   const known = await knownModels(registry, state, unique, fingerprints, roots);
 
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };

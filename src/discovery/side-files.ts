@@ -5,7 +5,9 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import YAML from 'yaml';
-import { fromSnakeCase, modelMetadataSchema } from '../registry/index.js';
+// Not '../registry/index.js': this runs in header reader threads, which need neither the Registry nor its stores' native bindings.
+import { modelMetadataSchema } from '../registry/schema.js';
+import { fromSnakeCase } from '../registry/transfer.js';
 
 /** Bytes read by the side-file readers of one model. */
 export interface ReadMeter {

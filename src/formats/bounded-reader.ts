@@ -123,6 +123,19 @@ export class BoundedReader implements AsyncDisposable {
     return start >= 0 && start < this.#window.length ? this.#window.subarray(start) : Buffer.alloc(0);
   }
 
+  /**
+   * The window itself and the file offset of its first byte, for parsers that decode many tiny
+   * records in place (`window[pos - windowStart]` is the byte at `pos` when it lies inside):
+   * no view is made per record. Read-only; valid until the next read.
+   */
+  get window(): Buffer {
+    return this.#window;
+  }
+
+  get windowStart(): number {
+    return this.#windowStart;
+  }
+
   /** Moves past `n` bytes without reading them. */
   skip(n: number): void {
     if (n > this.remaining) throw this.invalid(`a field of ${n} bytes runs past the end of the ${this.size}-byte file (truncated or lying header)`);

@@ -117,7 +117,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
   const found = new Set<string>();
   const taken = new Set<string>();
+  // New records waiting to be written; once written only the first LOGGED_CHANGES ids stay, for
+  // the log (10,000 records kept to the end of a scan cost the main thread's heap its GC time).
   const adds: ModelMetadataInput[] = [];
+  const addsLogged: { modelId: string; localPath?: string }[] = [];
   const updates: ModelMetadata[] = [];
   let bytesRead = 0;
   let maxModelBytesRead = 0;
@@ -192,12 +195,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
 
   // New models go to the registry in full batches while headers are still being read (reader
   // threads keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
-  let written = 0;
   let flushing = false;
   const writeAdds = async (all: boolean) => {
-    while (adds.length - written >= ADD_BATCH || (all && written < adds.length)) {
-      const batch = adds.slice(written, written + ADD_BATCH);
-      written += batch.length;
+    while (adds.length >= ADD_BATCH || (all && adds.length > 0)) {
+      const batch = adds.splice(0, ADD_BATCH);
+      for (const m of batch.slice(0, LOGGED_CHANGES - addsLogged.length)) addsLogged.push({ modelId: m.modelId, ...(m.localPath === undefined ? {} : { localPath: m.localPath }) });
       try {
         await registry.addModels(batch, 'discovered');
         counts.added += batch.length;
@@ -221,7 +223,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     while (next < unique.length) {
       const unit = unique[next++]!;
       await handle(unit);
-      if (!flushing && adds.length - written >= ADD_BATCH) {
+      if (!flushing && adds.length >= ADD_BATCH) {
         flushing = true;
         await writeAdds(false);
         flushing = false;
@@ -237,7 +239,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const readMs = performance.now() - t0 - walkMs;
 
   await writeAdds(true);
-  for (const [i, m] of adds.entries()) if (i < LOGGED_CHANGES) info(`added ${m.modelId}`, m.localPath);
+  for (const m of addsLogged) info(`added ${m.modelId}`, m.localPath);
   for (const m of updates) {
     try {
       await registry.updateModel(m.modelId, (current) => mergeFinding(current, m) ?? current, 'discovery: files changed');

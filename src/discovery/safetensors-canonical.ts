@@ -5,7 +5,8 @@
  * A 7B-70B model's header is 30-90 KB of JSON naming hundreds of tensors; decoding it to a
  * string and matching a regular expression per tensor was the largest cost of a cold scan.
  * This walks the header's bytes once, making no string per tensor (dtype names are packed into
- * numbers), ~2x faster, with the same checks as `parseSafetensorsHeaderJson` (offsets inside
+ * numbers, names skipped by native `indexOf`, fixed keys compared a word at a time), ~2.8x
+ * faster (24 vs 68 us for a 17 KB header), with the same checks as `parseSafetensorsHeaderJson` (offsets inside
  * the data, sizes matching dtypes). Anything else, or any doubt, gives undefined: the caller
  * then takes the exact JSON path, which also words the errors.
  */
@@ -25,10 +26,10 @@ const CLOSE_BRACKET = 0x5d;
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 /** What follows a tensor's name, up to its dtype. */
-const DTYPE_KEY = bytesOf('":{"dtype":"');
-const SHAPE_KEY = bytesOf('","shape":[');
-const OFFSETS_KEY = bytesOf('],"data_offsets":[');
-const METADATA_KEY = bytesOf('{"__metadata__":{');
+const DTYPE_KEY = literal(bytesOf('":{"dtype":"'));
+const SHAPE_KEY = literal(bytesOf('","shape":['));
+const OFFSETS_KEY = literal(bytesOf('],"data_offsets":['));
+const METADATA_KEY = literal(bytesOf('{"__metadata__":{'));
 
 /** A dtype name ([0-9A-Z_], at most 7 characters) as a number, so no string is made per tensor. */
 function packDtype(bytes: Uint8Array, from: number, to: number): number {
@@ -47,27 +48,49 @@ const DTYPES = Object.keys(SAFETENSORS_DTYPE_BYTES);
 const DTYPE_INDEX = new Map(DTYPES.map((name, i) => [packDtype(bytesOf(name), 0, name.length), i]));
 const DTYPE_WIDTH = DTYPES.map((name) => SAFETENSORS_DTYPE_BYTES[name]!);
 
-/** True when `bytes` holds `literal` at `at`. */
-function hasAt(bytes: Uint8Array, at: number, literal: Uint8Array): boolean {
-  if (at + literal.length > bytes.length) return false;
-  for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) return false;
+/** A literal as little-endian 32-bit words (and its last 0-3 bytes), compared a word at a time. */
+interface Literal {
+  length: number;
+  words: number[];
+  tail: number[];
+}
+
+function literal(bytes: Uint8Array): Literal {
+  const whole = bytes.length - (bytes.length % 4);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  return { length: bytes.length, words: Array.from({ length: whole / 4 }, (_, i) => view.getUint32(4 * i, true)), tail: [...bytes.subarray(whole)] };
+}
+
+/** True when the header holds `lit` at `at`. */
+function hasAt(bytes: Uint8Array, view: DataView, at: number, lit: Literal): boolean {
+  if (at < 0 || at + lit.length > bytes.length) return false;
+  let i = at;
+  for (const w of lit.words) {
+    if (view.getUint32(i, true) !== w) return false;
+    i += 4;
+  }
+  for (const b of lit.tail) if (bytes[i++] !== b) return false;
   return true;
 }
 
-/** The index just past the JSON string starting at `at` (a quote), or -1. */
-function skipString(bytes: Uint8Array, at: number, end: number): number {
+/**
+ * The index just past the JSON string starting at `at` (a quote), or -1: the first quote not
+ * escaped by an odd run of backslashes, found by native `indexOf` (tensor names are most of a
+ * header's bytes).
+ */
+function skipString(bytes: Buffer, at: number, end: number): number {
   if (bytes[at] !== QUOTE) return -1;
-  for (let i = at + 1; i < end; i++) {
-    const c = bytes[i]!;
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH) i += 1;
+  for (let q = bytes.indexOf(QUOTE, at + 1); q >= 0 && q < end; q = bytes.indexOf(QUOTE, q + 1)) {
+    let slashes = 0;
+    while (bytes[q - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return q + 1;
   }
   return -1;
 }
 
 /** Where `{"__metadata__":{...}` (string values only) ends, at the `,` or `}` after it; 1 when there is none; -1 for any other layout. */
-function skipMetadata(bytes: Uint8Array, end: number): number {
-  if (!hasAt(bytes, 0, METADATA_KEY)) return bytes[0] === 0x7b ? 1 : -1;
+function skipMetadata(bytes: Buffer, view: DataView, end: number): number {
+  if (!hasAt(bytes, view, 0, METADATA_KEY)) return bytes[0] === 0x7b ? 1 : -1;
   let p = METADATA_KEY.length;
   if (bytes[p] === CLOSE_BRACE) return p + 1;
   for (;;) {
@@ -86,7 +109,8 @@ function skipMetadata(bytes: Uint8Array, end: number): number {
  * spaces allowed), or undefined for any other layout or anything the exact parser must judge.
  * Tensor details are not kept: discovery needs the counts.
  */
-export function summarizeCanonicalHeader(bytes: Uint8Array, dataSize: number): CanonicalSummary | undefined {
+export function summarizeCanonicalHeader(bytes: Buffer, dataSize: number): CanonicalSummary | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--;
   // Parameters per dtype index (-1: not seen yet), and the dtypes in the order they first appear.
@@ -99,7 +123,7 @@ export function summarizeCanonicalHeader(bytes: Uint8Array, dataSize: number): C
     for (const i of order) parametersByDtype[DTYPES[i]!] = perDtype[i]!;
     return { parameterCount, parametersByDtype, dataBytes };
   };
-  let p = skipMetadata(bytes, end);
+  let p = skipMetadata(bytes, view, end);
   if (p < 0) return undefined;
   if (p > 1) {
     // After the metadata: `}` ends the header, `,` leads to the tensors.
@@ -110,12 +134,12 @@ export function summarizeCanonicalHeader(bytes: Uint8Array, dataSize: number): C
   for (let entries = 0; entries <= MAX_TENSORS; entries++) {
     // "name":{"dtype":"BF16","shape":[4096,11008],"data_offsets":[0,90177536]}
     p = skipString(bytes, p, end);
-    if (p < 0 || !hasAt(bytes, p - 1, DTYPE_KEY)) return undefined;
+    if (p < 0 || !hasAt(bytes, view, p - 1, DTYPE_KEY)) return undefined;
     const dtypeStart = p - 1 + DTYPE_KEY.length;
     let q = dtypeStart;
     while (q < end && bytes[q] !== QUOTE) q++;
     const dtype = DTYPE_INDEX.get(packDtype(bytes, dtypeStart, q));
-    if (dtype === undefined || !hasAt(bytes, q, SHAPE_KEY)) return undefined;
+    if (dtype === undefined || !hasAt(bytes, view, q, SHAPE_KEY)) return undefined;
     q += SHAPE_KEY.length;
     // Shape: digits and commas; `[]` is a scalar (one element), an empty dimension is not JSON.
     let count = 1;
@@ -134,7 +158,7 @@ export function summarizeCanonicalHeader(bytes: Uint8Array, dataSize: number): C
     }
     if (digits > 0) count *= dim;
     else if (bytes[q - 1] === COMMA) return undefined;
-    if (!hasAt(bytes, q, OFFSETS_KEY)) return undefined;
+    if (!hasAt(bytes, view, q, OFFSETS_KEY)) return undefined;
     q += OFFSETS_KEY.length;
     let from = 0;
     const fromStart = q;

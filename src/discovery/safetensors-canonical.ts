@@ -5,10 +5,10 @@
  * A 7B-70B model's header is 30-90 KB of JSON naming hundreds of tensors; decoding it to a
  * string and matching a regular expression per tensor was the largest cost of a cold scan.
  * This walks the header's bytes once, making no string per tensor (dtype names are packed into
- * numbers, names skipped by native `indexOf`, fixed keys compared a word at a time), ~2.8x
- * faster (24 vs 68 us for a 17 KB header), with the same checks as `parseSafetensorsHeaderJson` (offsets inside
- * the data, sizes matching dtypes). Anything else, or any doubt, gives undefined: the caller
- * then takes the exact JSON path, which also words the errors.
+ * numbers, names skipped by native `indexOf`, fixed keys compared a word at a time): 24 us for
+ * a 17 KB header against 68 us, with the same checks as `parseSafetensorsHeaderJson` (offsets
+ * inside the data, sizes matching dtypes). Anything else, or any doubt, gives undefined: the
+ * caller then takes the exact JSON path, which also words the errors.
  */
 import { MAX_TENSORS, SAFETENSORS_DTYPE_BYTES } from '../formats/index.js';
 

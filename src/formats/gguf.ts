@@ -128,11 +128,12 @@ class GgufCursor {
       const buf = this.r.buffered();
       let off = 0;
       if (this.le && width === 8) {
-        // The common case (v2/v3, little-endian), by plain byte reads: a vocabulary is 32k-256k strings.
+        // The common case (v2/v3, little-endian), by plain 32-bit reads: a vocabulary is 32k-256k strings.
         const end = buf.length;
+        const view = new DataView(buf.buffer, buf.byteOffset, end);
         while (done < count && off + 8 <= end) {
-          if ((buf[off + 4]! | buf[off + 5]! | buf[off + 6]! | buf[off + 7]!) !== 0) break;
-          const length = buf[off]! + buf[off + 1]! * 0x100 + buf[off + 2]! * 0x10000 + buf[off + 3]! * 0x1000000;
+          if (view.getUint32(off + 4, true) !== 0) break;
+          const length = view.getUint32(off, true);
           if (length > max || off + 8 + length > end) break;
           off += 8 + length;
           done += 1;
@@ -162,15 +163,18 @@ class GgufCursor {
    */
   tensorFromWindow(): GgufTensorInfo | undefined {
     if (!this.le || this.version === 1) return undefined;
-    const buf = this.r.buffered();
+    // Offsets into the window itself: no view made per tensor.
+    const buf = this.r.window;
+    const start = this.r.pos - this.r.windowStart;
+    if (start < 0) return undefined;
     const u64 = (at: number) => {
       const high = buf.readUInt32LE(at + 4);
       return high < 0x200000 ? high * 0x100000000 + buf.readUInt32LE(at) : undefined;
     };
-    if (buf.length < 12) return undefined;
-    const nameLength = u64(0);
-    if (nameLength === undefined || nameLength > MAX_KEY_BYTES || buf.length < 8 + nameLength + 4) return undefined;
-    let at = 8 + nameLength;
+    if (buf.length < start + 12) return undefined;
+    const nameLength = u64(start);
+    if (nameLength === undefined || nameLength > MAX_KEY_BYTES || buf.length < start + 8 + nameLength + 4) return undefined;
+    let at = start + 8 + nameLength;
     const dims = buf.readUInt32LE(at);
     at += 4;
     if (dims > MAX_DIMS || buf.length < at + 8 * dims + 12) return undefined;
@@ -183,8 +187,8 @@ class GgufCursor {
     const type = buf.readUInt32LE(at);
     const offset = u64(at + 4);
     if (offset === undefined) return undefined;
-    const name = buf.toString('utf8', 8, 8 + nameLength);
-    this.r.skip(at + 12);
+    const name = buf.toString('utf8', start + 8, start + 8 + nameLength);
+    this.r.skip(at + 12 - start);
     return { name, shape, type, offset };
   }
 

@@ -8,7 +8,7 @@ import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
-import { DescribePool, describedBy, type DescribeOutcome, type Described } from './describe-pool.js';
+import { DescribePool, describeOutcome, describedBy, type DescribeOutcome, type Described } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -26,7 +26,7 @@ export interface ScanContext {
   onProgress?: (p: ScanProgress) => void;
   /** Models whose headers are read at once on the main thread. Defaults to 8. */
   concurrency?: number;
-  /** Header reader threads for a large scan. Defaults to `os.availableParallelism()`; 0 reads on the main thread. */
+  /** Header reader threads for a large scan (the main thread reads too when idle). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
   /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
   workersAbove?: number;
@@ -71,9 +71,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   await using _closesPool = { [Symbol.asyncDispose]: async () => pool?.close() };
   const toRead: ModelUnit[] = [];
   const reading = new Map<ModelUnit, Promise<DescribeOutcome>>();
+  // Each unit's fingerprint is hashed once per scan (a SHA-1 per model is not free at 10,000 models).
+  const fingerprintOf = new Map<ModelUnit, string>();
+  const unitFingerprint = (u: ModelUnit) => {
+    let fp = fingerprintOf.get(u);
+    if (fp === undefined) fingerprintOf.set(u, (fp = fingerprint(u.files)));
+    return fp;
+  };
   const readEarly = (found: ModelUnit[]) => {
     if (workers === 0) return;
-    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== fingerprint(u.files)) toRead.push(u);
+    for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== unitFingerprint(u)) toRead.push(u);
     if (!pool && toRead.length > workersAbove) pool = new DescribePool(ctx.rules, workers === undefined ? {} : { workers });
     if (!pool) return;
     for (const u of toRead.splice(0)) {
@@ -104,13 +111,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   }
   const walkMs = performance.now() - t0;
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
-  const fingerprints = new Map(unique.map((u) => [u.localPath, fingerprint(u.files)]));
+  const fingerprints = new Map(unique.map((u) => [u.localPath, unitFingerprint(u)]));
   const known = await knownModels(registry, state, unique, fingerprints, roots);
 
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
   const found = new Set<string>();
   const taken = new Set<string>();
+  // New records waiting to be written; once written only the first LOGGED_CHANGES ids stay, for
+  // the log (10,000 records kept to the end of a scan cost the main thread's heap its GC time).
   const adds: ModelMetadataInput[] = [];
+  const addsLogged: { modelId: string; localPath?: string }[] = [];
   const updates: ModelMetadata[] = [];
   let bytesRead = 0;
   let maxModelBytesRead = 0;
@@ -185,12 +195,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
 
   // New models go to the registry in full batches while headers are still being read (reader
   // threads keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
-  let written = 0;
   let flushing = false;
   const writeAdds = async (all: boolean) => {
-    while (adds.length - written >= ADD_BATCH || (all && written < adds.length)) {
-      const batch = adds.slice(written, written + ADD_BATCH);
-      written += batch.length;
+    while (adds.length >= ADD_BATCH || (all && adds.length > 0)) {
+      const batch = adds.splice(0, ADD_BATCH);
+      for (const m of batch.slice(0, LOGGED_CHANGES - addsLogged.length)) addsLogged.push({ modelId: m.modelId, ...(m.localPath === undefined ? {} : { localPath: m.localPath }) });
       try {
         await registry.addModels(batch, 'discovered');
         counts.added += batch.length;
@@ -214,7 +223,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     while (next < unique.length) {
       const unit = unique[next++]!;
       await handle(unit);
-      if (!flushing && adds.length - written >= ADD_BATCH) {
+      if (!flushing && adds.length >= ADD_BATCH) {
         flushing = true;
         await writeAdds(false);
         flushing = false;
@@ -223,14 +232,23 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       await yielder.maybe();
     }
   };
+  // The main thread reads models still queued for the threads whenever its own work (results,
+  // registry batches) leaves it idle: one at a time, yielding between them so results are
+  // handled and batches written as they come.
+  const readQueued = async () => {
+    for (let job = pool?.takeQueued(); job; job = pool?.takeQueued()) {
+      job.settle(await describeOutcome(job.unit, ctx.rules));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
   // With reader threads, enough models are in flight to keep every thread's batches full.
   const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all([...Array.from({ length: concurrency }, worker), readQueued()]);
   await pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
   await writeAdds(true);
-  for (const [i, m] of adds.entries()) if (i < LOGGED_CHANGES) info(`added ${m.modelId}`, m.localPath);
+  for (const m of addsLogged) info(`added ${m.modelId}`, m.localPath);
   for (const m of updates) {
     try {
       await registry.updateModel(m.modelId, (current) => mergeFinding(current, m) ?? current, 'discovery: files changed');

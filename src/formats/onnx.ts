@@ -61,22 +61,33 @@ interface Field {
   value: number;
 }
 
-async function varint(r: BoundedReader): Promise<number> {
-  // Fast path: decode from the bytes already in the window (nodes are thousands of tiny records).
-  const buf = r.buffered();
-  if (buf.length >= 10 || r.pos + buf.length === r.size) {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < Math.min(10, buf.length); i++) {
-      const b = buf[i]!;
-      value += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        r.skip(i + 1);
-        return value;
-      }
-      scale *= 128;
+/**
+ * A varint decoded in place from the reader's window, moving `at.i` past it; -1 when it does not
+ * end inside the window within 10 bytes (the async path then reads on, or words the error).
+ */
+function varintIn(buf: Buffer, at: { i: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = at.i; i < buf.length && i < at.i + 10; i++) {
+    const b = buf[i]!;
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) {
+      at.i = i + 1;
+      return value;
     }
-    if (buf.length >= 10) throw r.invalid('a varint runs longer than 10 bytes (not protobuf)');
+    scale *= 128;
+  }
+  return -1;
+}
+
+async function varint(r: BoundedReader): Promise<number> {
+  const at = { i: r.pos - r.windowStart };
+  if (at.i >= 0) {
+    const value = varintIn(r.window, at);
+    if (value >= 0) {
+      r.skip(at.i - (r.pos - r.windowStart));
+      return value;
+    }
   }
   let result = 0;
   let scale = 1;
@@ -89,7 +100,41 @@ async function varint(r: BoundedReader): Promise<number> {
   throw r.invalid('a varint runs longer than 10 bytes (not protobuf)');
 }
 
+function checkFieldEnd(r: BoundedReader, f: Field, end: number): Field {
+  if (r.pos + f.length > end) throw r.invalid(`field ${f.number} of ${f.length} bytes runs past the end of its message at byte ${end} (truncated or lying)`);
+  return f;
+}
+
+/**
+ * The next field header when it lies whole in the window, decoded without an await (a graph has
+ * thousands of tiny records); undefined otherwise, and for anything odd, which `field` then
+ * reads and words the error for.
+ */
+function fieldInWindow(r: BoundedReader, end: number): Field | undefined {
+  const buf = r.window;
+  const start = r.pos - r.windowStart;
+  if (start < 0) return undefined;
+  const at = { i: start };
+  const key = varintIn(buf, at);
+  const number = Math.floor(key / 8);
+  const wire = key % 8;
+  if (key < 0 || number === 0) return undefined;
+  const f: Field = { number, wire, length: 0, value: 0 };
+  if (wire === 0 || wire === 2) {
+    const v = varintIn(buf, at);
+    if (v < 0) return undefined;
+    if (wire === 0) f.value = v;
+    else f.length = v;
+  } else if (wire !== 1 && wire !== 5) return undefined;
+  r.skip(at.i - start);
+  if (wire === 1) r.skip(8);
+  else if (wire === 5) r.skip(4);
+  return checkFieldEnd(r, f, end);
+}
+
 async function field(r: BoundedReader, end: number): Promise<Field> {
+  const fast = fieldInWindow(r, end);
+  if (fast) return fast;
   const key = await varint(r);
   const number = Math.floor(key / 8);
   const wire = key % 8;
@@ -100,8 +145,7 @@ async function field(r: BoundedReader, end: number): Promise<Field> {
   else if (wire === 5) r.skip(4);
   else if (wire === 2) f.length = await varint(r);
   else throw r.invalid(`wire type ${wire} at byte ${r.pos} (not ONNX protobuf)`);
-  if (r.pos + f.length > end) throw r.invalid(`field ${number} of ${f.length} bytes runs past the end of its message at byte ${end} (truncated or lying)`);
-  return f;
+  return checkFieldEnd(r, f, end);
 }
 
 function toSpec(bytes: Uint8Array): OnnxTensorSpec {
@@ -119,11 +163,16 @@ async function initializerHead(r: BoundedReader, end: number): Promise<{ element
   let elements = 1;
   let name: string | undefined;
   while (r.pos < headEnd) {
-    const f = await field(r, end);
+    const f = fieldInWindow(r, end) ?? (await field(r, end));
     if (f.number === 1 && f.wire === 0) elements *= f.value;
     else if (f.number === 1 && f.wire === 2) {
       const stop = r.pos + f.length;
-      while (r.pos < stop) elements *= await varint(r);
+      while (r.pos < stop) {
+        const at = { i: r.pos - r.windowStart };
+        const dim = at.i >= 0 ? varintIn(r.window, at) : -1;
+        if (dim >= 0) r.skip(at.i - (r.pos - r.windowStart));
+        elements *= dim >= 0 ? dim : await varint(r);
+      }
     } else if (f.number === 8 && f.wire === 2 && f.length <= 4096) name = (await r.bytes(f.length)).toString('utf8');
     else if (f.number === 2 || f.number === 3 || (f.number === 8 && f.wire === 2)) r.skip(f.length);
     else break; // the data fields follow: nothing more of interest
@@ -168,7 +217,7 @@ export async function readOnnxModel(path: string, { maxReadBytes = 16 * 2 ** 20,
     } else if (f.number === 7) {
       sawGraph = true;
       while (r.pos < end) {
-        const g = await field(r, end);
+        const g = fieldInWindow(r, end) ?? (await field(r, end));
         const gEnd = r.pos + g.length;
         if (g.wire !== 2) continue;
         if (g.number === 1) {

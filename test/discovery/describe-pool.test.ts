@@ -3,11 +3,13 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Registry } from '../../src/index.js';
-import { DescribePool } from '../../src/discovery/describe-pool.js';
+import { DescribePool, describeOutcome } from '../../src/discovery/describe-pool.js';
 import { DEFAULT_CATEGORIZATION_RULES } from '../../src/discovery/rules.js';
 import { runScan } from '../../src/discovery/scan.js';
-import { loadDiscoverySettings } from '../../src/discovery/settings.js';
+import { allowedFormats, loadDiscoverySettings } from '../../src/discovery/settings.js';
 import { DiscoveryState } from '../../src/discovery/state.js';
+import { walkRoot } from '../../src/discovery/walk.js';
+import { WarningSink } from '../../src/discovery/fs-scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
 import { buildTree } from './tree.js';
@@ -39,6 +41,26 @@ test('headers read in worker threads give the same registry, warnings and bytes 
   assert.deepEqual(threaded.report.modelIds, serial.report.modelIds);
   assert.equal(threaded.report.bytesRead, serial.report.bytesRead);
   assert.equal(threaded.report.maxModelBytesRead, serial.report.maxModelBytesRead);
+});
+
+test('a model still queued for the threads can be taken and read by the caller, and its waiter gets that reading', async () => {
+  using base = tempDir();
+  const tree = buildTree(join(base.path, 'tree'));
+  const settings = await loadDiscoverySettings(undefined, { overrides: { includeDefaultRoots: false } });
+  const { units } = await walkRoot(tree.models, { maxDepth: 5, scanSubdirectories: true, excludePatterns: [], formats: allowedFormats(settings), warnings: new WarningSink() });
+  await using pool = new DescribePool(DEFAULT_CATEGORIZATION_RULES, { workers: 1 });
+  // Fewer models than a batch wait for the next turn before going to the thread: all are still queued here.
+  const waiting = units.slice(0, 3).map((u) => pool.describe(u));
+  const job = pool.takeQueued();
+  assert.ok(job);
+  assert.equal(job.unit, units[0]);
+  const here = await describeOutcome(job.unit, DEFAULT_CATEGORIZATION_RULES);
+  job.settle(here);
+  const outcomes = await Promise.all(waiting);
+  assert.equal(outcomes[0], here);
+  // The others were read by the thread, as the caller would have read them.
+  for (const [i, o] of outcomes.entries()) assert.deepEqual(o, await describeOutcome(units[i]!, DEFAULT_CATEGORIZATION_RULES));
+  assert.ok(outcomes.every((o) => 'description' in o), 'the first models of the tree are readable');
 });
 
 test('a closed pool refuses work, and models still waiting are refused rather than left hanging', async () => {

@@ -127,4 +127,13 @@ test('GGUF: a 50,000-token vocabulary is skipped string by string, across read w
   assert.equal(h.parameterCount, reference.parameterCount);
   assert.equal(h.tensors.length, reference.tensorInfos.length);
   assert.ok(h.bytesRead <= h.tensorDataOffset + 256 * 1024, `read ${h.bytesRead} bytes of a ${h.tensorDataOffset}-byte header`);
+
+  // A token deep in the vocabulary whose length prefix lies is refused, not skipped over.
+  const bytes = readFileSync(path);
+  const at = bytes.indexOf('tok30000x') - 8;
+  for (const lie of [2n ** 33n, 5n * 2n ** 20n]) {
+    bytes.writeBigUInt64LE(lie, at);
+    writeFileSync(path, bytes);
+    await assert.rejects(readGgufHeader(path), (e) => isModelManagerError(e, 'INVALID_FILE') && /a string of "tokenizer.ggml.tokens" is over the 4194304-byte limit/.test(e.message));
+  }
 });

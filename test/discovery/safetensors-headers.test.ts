@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeSafetensorsHeader, isModelManagerError, readSafetensorsHeader } from '../../src/index.js';
-import { readSafetensorsFile, summarizeCanonicalHeader } from '../../src/discovery/safetensors-headers.js';
+import { readSafetensorsFile } from '../../src/discovery/safetensors-headers.js';
+import { summarizeCanonicalHeader } from '../../src/discovery/safetensors-canonical.js';
 import { tempDir } from '../helpers/tmp.js';
 import { llamaSafetensors, writeSafetensors, writeSparse } from './formats-writer.js';
 
@@ -29,9 +30,12 @@ test('the scan reader counts what the shared reader counts, for canonical and ot
   assert.deepEqual(counts(await readSafetensorsFile(pretty)), [6, { F16: 6 }, 12]);
 
   // The fast path takes the canonical layouts and leaves the rest to the exact parser.
-  assert.equal(summarizeCanonicalHeader(header.subarray(8).toString(), dataBytes)?.parameterCount, 16);
-  assert.equal(summarizeCanonicalHeader(json.toString(), 12), undefined);
-  assert.equal(summarizeCanonicalHeader('{"w":{"dtype":"F16","shape":[1,,2],"data_offsets":[0,4]}}', 4), undefined);
+  assert.equal(summarizeCanonicalHeader(header.subarray(8), dataBytes)?.parameterCount, 16);
+  assert.equal(summarizeCanonicalHeader(json, 12), undefined);
+  assert.equal(summarizeCanonicalHeader(Buffer.from('{"w":{"dtype":"F16","shape":[1,,2],"data_offsets":[0,4]}}'), 4), undefined);
+  for (const odd of ['{"w":{"dtype":"F16","shape":[2,],"data_offsets":[0,4]}}', '{"w":{"dtype":"F17","shape":[2],"data_offsets":[0,4]}}', '{"__metadata__":{"a":"b",},"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}', '{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}x']) {
+    assert.equal(summarizeCanonicalHeader(Buffer.from(odd), 4), undefined, odd);
+  }
 });
 
 test('lying canonical headers are refused with the shared reader\'s reasons', async () => {

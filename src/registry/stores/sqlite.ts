@@ -40,6 +40,12 @@ export class SqliteStore implements RegistryStore {
       db.pragma('synchronous = NORMAL');
       // 64 MB of page cache (the default is 2 MB): filters over 100k models then stay in memory.
       db.pragma('cache_size = -65536');
+      // A WAL checkpoint fsyncs the WAL and the database. At SQLite's default (every 1,000 pages,
+      // ~4 MB) a scan adding 10,000 models (~50 MB of pages) checkpointed a dozen times: 0.3-0.6 s
+      // of its ~1.6 s of registry writes on our 2-core machine. Every 16,384 pages (64 MiB, the
+      // page cache's size) it checkpoints about once. Crash safety is unchanged; with
+      // synchronous=NORMAL a power loss can roll back the transactions since the last checkpoint.
+      db.pragma('wal_autocheckpoint = 16384');
       db.transaction(() => {
         db.exec(SCHEMA);
         db.prepare(`INSERT OR IGNORE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, SCHEMA_VERSION);

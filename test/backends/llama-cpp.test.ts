@@ -96,3 +96,16 @@ test('llama-cpp: an embedder spreads a batch over its contexts, each holding mem
     await three.dispose();
   }
 });
+
+test('llama-cpp: an estimate is remembered for the same file, and read again once the file changed', async () => {
+  using dir = tempDir();
+  const backend = new LlamaCppBackend();
+  const tiny = await writeTestModel({ format: 'gguf', task: 'text_generation', out: dir.path });
+  const first = await backend.estimateBytes({ path: tiny.path });
+  assert.equal(await backend.estimateBytes({ path: tiny.path }), first);
+  using other = tempDir();
+  const small = await writeTestModel({ format: 'gguf', task: 'text_generation', out: other.path, size: 'small' });
+  copyFileSync(ggufIn(small.path), ggufIn(tiny.path)); // the same path, other bytes
+  const second = await backend.estimateBytes({ path: tiny.path });
+  assert.ok(second !== undefined && first !== undefined && second > first, `small ${second} B after tiny ${first} B`);
+});

@@ -23,6 +23,7 @@ const BACKEND = 'llama-cpp';
 const SINGLE_THREAD_BELOW_BYTES = 64 * 1024 * 1024;
 /** More contexts than this cost memory without adding much: a batch rarely holds more texts per core. */
 const MAX_EMBEDDING_CONTEXTS = 4;
+const MAX_REMEMBERED_ESTIMATES = 256;
 
 export interface LlamaCppBackendOptions {
   /**
@@ -132,6 +133,8 @@ export class LlamaCppBackend implements InferenceBackend {
   readonly #threads: number | undefined;
   readonly #embeddingContexts: number | undefined;
   readonly #maxContextSize: number;
+  /** Estimates by device kind, file size, mtime and path (oldest dropped first). */
+  readonly #estimates = new Map<string, number>();
 
   constructor({ threads, embeddingContexts, maxContextSize = 4096 }: LlamaCppBackendOptions = {}) {
     this.#threads = threads;
@@ -152,13 +155,21 @@ export class LlamaCppBackend implements InferenceBackend {
     const file = await findGgufFile(location.path);
     if (!file) return undefined;
     try {
+      const { size, mtimeMs } = await stat(file);
+      // Reading the header costs 20-40 ms: a model loaded again (after its keep-alive) reuses the figure of the same file.
+      const key = `${device === 'cpu' ? 'cpu' : 'gpu'}\0${size}\0${mtimeMs}\0${file}`;
+      const known = this.#estimates.get(key);
+      if (known !== undefined) return known;
       const { readGgufFileInfo, GgufInsights } = await loadEngine();
       const info = await readGgufFileInfo(file, { logWarnings: false, sourceType: 'filesystem' });
       const insights = await GgufInsights.from(info, await sharedLlama(device === 'cpu' ? 'cpu' : 'gpu'));
       const contextSize = Math.min(insights.trainContextSize ?? this.#maxContextSize, this.#maxContextSize);
       const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
       const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0 });
-      return model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram;
+      const bytes = model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram;
+      if (this.#estimates.size >= MAX_REMEMBERED_ESTIMATES) this.#estimates.delete(this.#estimates.keys().next().value!);
+      this.#estimates.set(key, bytes);
+      return bytes;
     } catch {
       return undefined; // an unreadable header fails properly at load time, with the reason
     }

@@ -73,19 +73,11 @@ function hasAt(bytes: Uint8Array, view: DataView, at: number, lit: Literal): boo
   return true;
 }
 
-/**
- * The index just past the JSON string starting at `at` (a quote), or -1: the first quote not
- * escaped by an odd run of backslashes, found by native `indexOf` (tensor names are most of a
- * header's bytes).
- */
+/** The index just past the JSON string starting at `at` (a quote; the header holds no escapes), or -1. */
 function skipString(bytes: Buffer, at: number, end: number): number {
   if (bytes[at] !== QUOTE) return -1;
-  for (let q = bytes.indexOf(QUOTE, at + 1); q >= 0 && q < end; q = bytes.indexOf(QUOTE, q + 1)) {
-    let slashes = 0;
-    while (bytes[q - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return q + 1;
-  }
-  return -1;
+  const q = bytes.indexOf(QUOTE, at + 1);
+  return q >= 0 && q < end ? q + 1 : -1;
 }
 
 /** Where `{"__metadata__":{...}` (string values only) ends, at the `,` or `}` after it; 1 when there is none; -1 for any other layout. */
@@ -110,6 +102,8 @@ function skipMetadata(bytes: Buffer, view: DataView, end: number): number {
  * Tensor details are not kept: discovery needs the counts.
  */
 export function summarizeCanonicalHeader(bytes: Buffer, dataSize: number): CanonicalSummary | undefined {
+  // Escapes are for the exact parser to judge (real tensor names have none): one native search.
+  if (bytes.includes(BACKSLASH)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--;

@@ -30,12 +30,22 @@ test('the scan reader counts what the shared reader counts, for canonical and ot
   assert.deepEqual(counts(await readSafetensorsFile(pretty)), [6, { F16: 6 }, 12]);
 
   // The fast path takes the canonical layouts and leaves the rest to the exact parser.
-  assert.equal(summarizeCanonicalHeader(header.subarray(8), dataBytes)?.parameterCount, 16);
+  const plain = encodeSafetensorsHeader({ w: { dtype: 'BF16', shape: [4, 4] } }, { format: 'pt' });
+  assert.equal(summarizeCanonicalHeader(plain.header.subarray(8), plain.dataBytes)?.parameterCount, 16);
+  assert.equal(summarizeCanonicalHeader(header.subarray(8), dataBytes), undefined, 'escapes (the quoted metadata) go to the exact parser');
   assert.equal(summarizeCanonicalHeader(json, 12), undefined);
   assert.equal(summarizeCanonicalHeader(Buffer.from('{"w":{"dtype":"F16","shape":[1,,2],"data_offsets":[0,4]}}'), 4), undefined);
   for (const odd of ['{"w":{"dtype":"F16","shape":[2,],"data_offsets":[0,4]}}', '{"w":{"dtype":"F17","shape":[2],"data_offsets":[0,4]}}', '{"__metadata__":{"a":"b",},"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}', '{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}x']) {
     assert.equal(summarizeCanonicalHeader(Buffer.from(odd), 4), undefined, odd);
   }
+  // Escapes go to the exact parser, which also refuses the invalid ones.
+  assert.equal(summarizeCanonicalHeader(Buffer.from('{"w\\"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}'), 4), undefined);
+  const badEscape = join(dir.path, 'escape.safetensors');
+  const text = Buffer.from('{"w\\q":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}');
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(text.length));
+  writeSparse(badEscape, [prefix, text, 4]);
+  await assert.rejects(readSafetensorsFile(badEscape), (e) => isModelManagerError(e, 'INVALID_FILE') && /not JSON/.test(e.message));
 });
 
 test('lying canonical headers are refused with the shared reader\'s reasons', async () => {

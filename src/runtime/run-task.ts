@@ -61,38 +61,26 @@ export function cachedEmbeddings(cache: EmbeddingCache, name: string, model: str
 async function embed(slot: ModelSlot, { taskData, params, cache, onMeasured }: RunTaskInput): Promise<EmbeddingTaskOutput> {
   const texts = embeddingTexts(taskData);
   const embedding = embeddingParams(params);
-  if (cache.maxEntries <= 0) {
-    // No cache: no keys to hash, and repeats are still embedded once.
-    const unique = [...new Set(texts)];
-    const computed = await embedMeasured(slot, unique, embedding, onMeasured);
-    const byText = new Map(unique.map((t, i) => [t, computed[i]!]));
-    const embeddings = unique.length === texts.length ? computed : texts.map((t) => byText.get(t)!);
-    return { embeddings, model: slot.name, dimensions: embeddings[0]?.length ?? 0, cached: 0, usage: {} };
-  }
-  const { keys } = lookupEmbeddings(cache, slot.location.key, texts, embedding);
-  const vectors: (number[] | undefined)[] = keys.map((k) => cache.get(k));
+  // With the cache off no key is hashed.
+  const keys = cache.maxEntries > 0 ? lookupEmbeddings(cache, slot.location.key, texts, embedding).keys : undefined;
+  const vectors: (number[] | undefined)[] = texts.map((_, i) => (keys ? cache.get(keys[i]!) : undefined));
   const cached = vectors.filter((v) => v !== undefined).length;
   // Each distinct missing text is embedded once, however often it repeats in the request.
   const missing = [...new Set(texts.filter((_, i) => vectors[i] === undefined))];
   if (missing.length > 0) {
-    const computed = await embedMeasured(slot, missing, embedding, onMeasured);
+    const started = performance.now();
+    const computed = await slot.pool!.embed(missing, embedding);
+    onMeasured({ value: missing.length / Math.max(1e-3, (performance.now() - started) / 1000), unit: 'texts/s' });
     const byText = new Map(missing.map((t, i) => [t, computed[i]!]));
     texts.forEach((t, i) => {
       if (vectors[i] !== undefined) return;
       const vector = byText.get(t)!;
       vectors[i] = vector;
-      cache.set(keys[i]!, vector);
+      if (keys) cache.set(keys[i]!, vector);
     });
   }
   const embeddings = vectors as number[][];
   return { embeddings, model: slot.name, dimensions: embeddings[0]?.length ?? 0, cached, usage: {} };
-}
-
-async function embedMeasured(slot: ModelSlot, texts: string[], params: EmbeddingParams, onMeasured: RunTaskInput['onMeasured']): Promise<number[][]> {
-  const started = performance.now();
-  const computed = await slot.pool!.embed(texts, params);
-  onMeasured({ value: texts.length / Math.max(1e-3, (performance.now() - started) / 1000), unit: 'texts/s' });
-  return computed;
 }
 
 async function generate(slot: ModelSlot, { taskData, params, onToken, signal, onMeasured }: RunTaskInput): Promise<GenerationTaskOutput> {

@@ -12,7 +12,7 @@ import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registr
 import { categorize, type CategorizationRules } from './rules.js';
 import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, shapeOfGguf, type ModelFacts } from './model-facts.js';
 import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
-import { metadataOverrides, readJsonFile, readReadme, type ReadMeter } from './side-files.js';
+import { readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
 
 export interface Description {
@@ -154,7 +154,7 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
 
   const metadataPath = fileNamed(unit, 'metadata.json');
   const metadataDoc = metadataPath ? await readJsonFile(metadataPath, meter) : undefined;
-  const overrides = metadataDoc ? metadataOverrides(metadataDoc) : {};
+  const overrides = metadataDoc ? (await import('./metadata-file.js')).metadataOverrides(metadataDoc) : {};
 
   const localName = unit.kind === 'ollama' ? `${unit.ollama!.name}:${unit.ollama!.tag}` : basename(unit.localPath);
   const rel = relative(unit.root, unit.localPath).split(sep);

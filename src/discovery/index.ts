@@ -2,8 +2,9 @@
 export { Discovery, type DiscoveryOptions, type RefreshOptions } from './discovery.js';
 export { discoverySettingsSchema, parseDiscoverySettings, loadDiscoverySettings, DISCOVERY_FORMATS, type DiscoverySettings } from './settings.js';
 export {
-  DEFAULT_CATEGORIZATION_RULES, loadCategorizationRules, categorize, type CategorizationRules, type CategoryRule, type CategoryEvidence,
+  DEFAULT_CATEGORIZATION_RULES, categorize, type CategorizationRules, type CategoryRule, type CategoryEvidence,
 } from './rules.js';
+export { loadCategorizationRules } from './rules-file.js';
 export type {
   DiscoveryStatus, ScanCounts, ScanLogEntry, ScanProgress, ScanReport, ScanSummary, ScanWarning, ValidationCheck, ValidationReport,
 } from './types.js';

@@ -2,26 +2,20 @@
  * Categorisation rules (`model_categorization.json`, the seed's format) and the categoriser:
  * keywords, file patterns and modalities score each category; the best primary wins, the best
  * secondary and specialization win when anything matched.
+ *
+ * This module runs in the header reader threads; reading and checking a rules file
+ * (`rules-file.ts`, with zod) happens once, on the main thread.
  */
-import { readFile } from 'node:fs/promises';
 import picomatch from 'picomatch';
-import { z } from 'zod';
-import { ModelManagerError } from '../errors.js';
 import type { ModelCategory } from '../registry/index.js';
 
-const ruleSchema = z.object({
-  keywords: z.array(z.string()).default([]),
-  file_patterns: z.array(z.string()).default([]),
+/** One category's rule: keywords, file patterns and required modalities (TEXT, IMAGE, AUDIO, VIDEO). */
+export interface CategoryRule {
+  keywords: string[];
+  file_patterns: string[];
   /** The model must have all of these (TEXT, IMAGE, AUDIO, VIDEO). */
-  modalities: z.array(z.string()).default([]),
-});
-const sectionSchema = z.record(z.string(), ruleSchema);
-export const categorizationRulesSchema = z.object({
-  primary_category: sectionSchema.optional(),
-  secondary_category: sectionSchema.optional(),
-  specialization: sectionSchema.optional(),
-});
-export type CategoryRule = z.output<typeof ruleSchema>;
+  modalities: string[];
+}
 export type CategorizationRules = { primary_category: Record<string, CategoryRule>; secondary_category: Record<string, CategoryRule>; specialization: Record<string, CategoryRule> };
 
 const rule = (keywords: string[], extra: Partial<CategoryRule> = {}): CategoryRule => ({ keywords, file_patterns: [], modalities: [], ...extra });
@@ -52,33 +46,6 @@ export const DEFAULT_CATEGORIZATION_RULES: CategorizationRules = {
     FINANCIAL: rule(['finance', 'financial', 'finbert', 'fintech', 'bloomberg']),
   },
 };
-
-/**
- * Reads `model_categorization.json` (`{categorization_rules: {...}}` or the rules themselves);
- * each section it defines replaces the shipped one, the others stay.
- * @throws INVALID_CONFIG
- */
-export async function loadCategorizationRules(path: string | undefined, { optional = false } = {}): Promise<CategorizationRules> {
-  if (!path) return DEFAULT_CATEGORIZATION_RULES;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CATEGORIZATION_RULES;
-    throw new ModelManagerError('INVALID_CONFIG', `cannot read categorization rules ${path}: ${(error as Error).message}`, { details: { path }, cause: error });
-  }
-  if (doc && typeof doc === 'object' && 'categorization_rules' in doc) doc = (doc as { categorization_rules: unknown }).categorization_rules;
-  const parsed = categorizationRulesSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.'), reason: i.message }));
-    throw new ModelManagerError('INVALID_CONFIG', `${path}: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`, { details: { path, issues } });
-  }
-  return {
-    primary_category: parsed.data.primary_category ?? DEFAULT_CATEGORIZATION_RULES.primary_category,
-    secondary_category: parsed.data.secondary_category ?? DEFAULT_CATEGORIZATION_RULES.secondary_category,
-    specialization: parsed.data.specialization ?? DEFAULT_CATEGORIZATION_RULES.specialization,
-  };
-}
 
 /** What the categoriser looks at. */
 export interface CategoryEvidence {

@@ -2,12 +2,9 @@
  * The small files beside the weights: JSON configs, the README's front matter and first
  * paragraph, and `metadata.json` (the seed's custom fields, which override what was derived).
  * Each read is bounded and counted; a bad file is a warning, not a failed model.
+ * `metadata.json` is mapped onto registry fields by `metadata-file.ts`.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import YAML from 'yaml';
-// Not '../registry/index.js': this runs in header reader threads, which need neither the Registry nor its stores' native bindings.
-import { modelMetadataSchema } from '../registry/schema.js';
-import { fromSnakeCase } from '../registry/transfer.js';
 
 /** Bytes read by the side-file readers of one model. */
 export interface ReadMeter {
@@ -125,7 +122,8 @@ export async function readReadme(path: string, meter: ReadMeter): Promise<Readme
   const fm = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(body);
   if (fm) {
     try {
-      const parsed: unknown = parseFlatFrontMatter(fm[1]!) ?? YAML.parse(fm[1]!);
+      // The YAML parser is loaded on the first front matter that needs it (most are flat).
+      const parsed: unknown = parseFlatFrontMatter(fm[1]!) ?? (await import('yaml')).parse(fm[1]!);
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) frontMatter = parsed as Record<string, unknown>;
     } catch (error) {
       meter.warn(path, `README front matter is not valid YAML (${(error as Error).message}); ignored`);
@@ -138,32 +136,4 @@ export async function readReadme(path: string, meter: ReadMeter): Promise<Readme
     .find((p) => p.length > 0 && !/^(#|<|!\[|\||```|---|\[!\[)/.test(p));
   const summary = paragraph?.replace(/\s+/g, ' ').slice(0, 600);
   return summary ? { frontMatter, summary } : { frontMatter };
-}
-
-/** Seed field names that differ from the registry's. */
-const RENAMES: Record<string, string> = { languageSupport: 'languages', name: 'displayName', type: 'modelType', modelPath: 'localPath' };
-const KNOWN_FIELDS = new Set(Object.keys(modelMetadataSchema.shape));
-/** Fields discovery owns; metadata.json cannot set them. */
-const OWNED = new Set(['localPath', 'files', 'source', 'status', 'createdAt', 'updatedAt', 'aliases', 'measured']);
-
-/**
- * Maps a model folder's `metadata.json` onto registry fields: snake_case becomes camelCase,
- * non-numeric performance figures ("fast") and unknown fields are kept under `custom`.
- */
-export function metadataOverrides(doc: Record<string, unknown>): Record<string, unknown> {
-  const camel = fromSnakeCase(doc) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const custom: Record<string, unknown> = {};
-  for (const [rawKey, value] of Object.entries(camel)) {
-    const key = RENAMES[rawKey] ?? rawKey;
-    if (OWNED.has(key)) continue;
-    if (key === 'performanceMetrics' && value && typeof value === 'object') {
-      const numbers = Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && Number.isFinite(v));
-      out.performanceMetrics = Object.fromEntries(numbers);
-      if (numbers.length !== Object.keys(value).length) custom.performanceMetrics = value;
-    } else if (KNOWN_FIELDS.has(key)) out[key] = value;
-    else custom[key] = value;
-  }
-  if (Object.keys(custom).length > 0) out.custom = { ...((out.custom as Record<string, unknown> | undefined) ?? {}), ...custom };
-  return out;
 }

@@ -29,9 +29,10 @@ interface IndexFile {
 
 /** A fingerprint of a model's files: changes when any is added, removed, resized or touched. */
 export function fingerprint(files: readonly FoundFile[]): string {
-  const h = createHash('sha1');
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(`${f.path}\0${f.size}\0${f.mtimeMs}\n`);
-  return h.digest('base64url');
+  // One line per file, in path order ('\0' sorts first, so lines sort as their paths do), hashed
+  // in one call: a rescan hashes every model.
+  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}\n`).sort();
+  return createHash('sha1').update(lines.join('')).digest('base64url');
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {

@@ -105,7 +105,9 @@ try {
   const main0 = mainThreadCpuMs();
   const cold = await discovery.refresh();
   const coldMs = performance.now() - t;
-  const coldCpuMs = cpu(c0);
+  const coldUsage = process.cpuUsage(c0);
+  const coldCpuMs = Math.round((coldUsage.user + coldUsage.system) / 1000);
+  const coldSystemCpuMs = Math.round(coldUsage.system / 1000);
   const coldMainCpuMs = main0 === undefined ? undefined : mainThreadCpuMs()! - main0;
   t = performance.now();
   c0 = process.cpuUsage();
@@ -132,6 +134,7 @@ try {
     declaredBytes: tree.declaredBytes,
     coldScanMs: Math.round(coldMs),
     coldScanCpuMs: coldCpuMs,
+    coldScanSystemCpuMs: coldSystemCpuMs,
     coldScanMainThreadCpuMs: coldMainCpuMs,
     coldPhasesMs: cold.phasesMs,
     readerThreads,
@@ -154,7 +157,7 @@ try {
   console.error(
     [
       `machine       ${cpus().length} cores, load average ${loadBefore} before, ${load()} after (other work shares these cores)`,
-      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU ${coldMainCpuMs === undefined ? '' : ` (main thread ${(coldMainCpuMs / 1000).toFixed(2)} s)`} for ${count} models, ${readerThreads} header reader threads (target < 5 s): ${JSON.stringify(cold.phasesMs)} ms`,
+      `cold scan     ${(coldMs / 1000).toFixed(2)} s wall, ${(coldCpuMs / 1000).toFixed(2)} s CPU (${(coldSystemCpuMs / 1000).toFixed(2)} s in the kernel${coldMainCpuMs === undefined ? '' : `, ${(coldMainCpuMs / 1000).toFixed(2)} s on the main thread`}) for ${count} models, ${readerThreads} header reader threads (target < 5 s): ${JSON.stringify(cold.phasesMs)} ms`,
       `rescan        ${(rescanMs / 1000).toFixed(2)} s wall, ${(rescanCpuMs / 1000).toFixed(2)} s CPU, nothing re-read (${warm.bytesRead} bytes) (target < 1 s)`,
       `bytes/model   ${formatBytes(perModel)} average, ${formatBytes(cold.maxModelBytesRead)} at most (target <= 1 MiB); declared weights ${formatBytes(tree.declaredBytes / count)} average`,
       `naive read    measured ${formatBytes(naiveBytes)} of ${tree.samples.length} sample folders (capped at ${formatBytes(naiveCap)} per file) at ${formatBytes(naiveThroughput)}/s;`,

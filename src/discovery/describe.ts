@@ -3,10 +3,10 @@
  * weights). A weights header that cannot be read makes the model fail with that reason; a bad
  * side file (README, metadata.json) is only a warning.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
+import { openForReading, parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
 import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
 import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
@@ -31,7 +31,7 @@ const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => base
 /** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
 async function sniffWeightsFile(path: string, meter: ReadMeter): Promise<'ggml' | 'pytorch'> {
   const head = Buffer.alloc(8);
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openForReading(path);
   let bytesRead: number;
   try {
     bytesRead = readSync(fd, head, 0, 8, 0);

@@ -4,7 +4,8 @@
  * Each read is bounded and counted; a bad file is a warning, not a failed model.
  * `metadata.json` is mapped onto registry fields by `metadata-file.ts`.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openForReading } from '../formats/bounded-reader.js';
 
 /** Bytes read by the side-file readers of one model. */
 export interface ReadMeter {
@@ -23,7 +24,7 @@ const firstRead = Buffer.allocUnsafe(FIRST_READ);
 async function readHead(path: string, maxBytes: number, meter: ReadMeter): Promise<{ text: string; whole: boolean } | undefined> {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openForReading(path);
   } catch (error) {
     meter.warn(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     return undefined;

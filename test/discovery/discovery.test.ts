@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, constants, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
@@ -176,4 +176,24 @@ test('with watch on, a new model file under a root is scanned without being aske
   while (ctx.discovery.status().running) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(ctx.discovery.status().lastScan?.counts.added, 1);
   assert.equal((await ctx.registry.requireModel('dropped/in')).format, 'gguf');
+});
+
+test('a scan leaves the access times of the files it reads alone (Linux)', { skip: constants.O_NOATIME === undefined ? 'no O_NOATIME here' : false }, async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const gguf = ggufModel(join(root, 'gguf'), 'tiny');
+  mkdirSync(join(root, 'hf'));
+  const hfFiles = ['config.json', 'README.md', 'model.safetensors'].map((name) => join(root, 'hf', name));
+  writeFileSync(hfFiles[0]!, JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+  writeFileSync(hfFiles[1]!, '---\ntags: [chat]\n---\nA model.\n');
+  writeSafetensors(hfFiles[2]!, llamaSafetensors({ layers: 1 }));
+  // Last read two days ago: with `relatime` (Linux's default) a plain read now would update it.
+  const lastRead = new Date(Date.now() - 2 * 86_400_000);
+  const written = new Date(Date.now() - 3 * 86_400_000);
+  for (const f of [gguf, ...hfFiles]) utimesSync(f, lastRead, written);
+  await using ctx = await open(base.path, { roots: [root] });
+  const report = await ctx.discovery.refresh();
+  assert.equal(report.counts.added, 2);
+  assert.ok(report.bytesRead > 0);
+  for (const f of [gguf, ...hfFiles]) assert.equal(statSync(f).atimeMs, lastRead.getTime(), `${f} keeps its access time`);
 });

@@ -62,11 +62,11 @@ function naiveRead(dir: string, cap: number): { bytes: number; declared: number;
 }
 
 /** The tree described by DIR/tree.json when it has `count` models, else a new one written there. */
-function reuseOrBuild(dir: string, count: number): BenchTree {
+function reuseOrBuild(dir: string, count: number): BenchTree & { built: boolean } {
   const manifest = join(dir, 'tree.json');
   if (existsSync(manifest)) {
     const tree = JSON.parse(readFileSync(manifest, 'utf8')) as BenchTree;
-    if (tree.models === count) return tree;
+    if (tree.models === count) return { ...tree, built: false };
     rmSync(join(dir, 'models'), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
@@ -80,7 +80,7 @@ function reuseOrBuild(dir: string, count: number): BenchTree {
   } catch {
     // No `sync` command (Windows): the first run then includes some write-back.
   }
-  return tree;
+  return { ...tree, built: true };
 }
 
 const base = mkdtempSync(join(tmpdir(), 'mm-bench-discovery-'));
@@ -88,7 +88,7 @@ try {
   let t = performance.now();
   const tree = reuseOrBuild(values.tree ?? base, count);
   const buildMs = performance.now() - t;
-  console.error(`${values.tree ? 'using' : 'built'} ${count} model folders (${formatBytes(tree.declaredBytes)} declared, sparse) in ${(buildMs / 1000).toFixed(1)} s under ${tree.root}`);
+  console.error(`${tree.built ? 'built' : 'using'} ${count} model folders (${formatBytes(tree.declaredBytes)} declared, sparse) in ${(buildMs / 1000).toFixed(1)} s under ${tree.root}`);
 
   const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
   await using registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db'), config });

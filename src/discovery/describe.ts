@@ -6,7 +6,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { openForReading, parseGgmlMagic, readGgufModel, readOnnxModel } from '../formats/index.js';
+import { openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync } from '../formats/index.js';
 import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
 import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
@@ -29,7 +29,7 @@ const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(
 const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => basename(f.path) === name)?.path;
 
 /** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
-async function sniffWeightsFile(path: string, meter: ReadMeter): Promise<'ggml' | 'pytorch'> {
+function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
   const head = Buffer.alloc(8);
   const fd = openForReading(path);
   let bytesRead: number;
@@ -60,20 +60,20 @@ interface WeightsFacts {
 }
 
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
-async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Promise<WeightsFacts> {
+function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): WeightsFacts {
   const index = fileNamed(unit, 'model.safetensors.index.json');
   const safetensors = names(unit, /\.safetensors$/i);
   if (index || safetensors.length > 0) {
     // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
     // shard's header) is read only when the names do not. `mm validate` still reads it.
     if (index && !shardNamesComplete(safetensors)) {
-      const summary = await readSafetensorsIndex(index);
+      const summary = readSafetensorsIndex(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
     }
     let count = 0;
     for (const path of safetensors) {
-      const h = await readSafetensorsFile(path);
+      const h = readSafetensorsFile(path);
       meter.bytes += h.bytesRead;
       count += h.parameterCount;
     }
@@ -83,7 +83,7 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
     ? unit.ollama!.layers.filter((l) => l.mediaType === 'application/vnd.ollama.image.model').map((l) => l.path)
     : names(unit, /\.gguf$/i).filter((p) => !/mmproj/i.test(basename(p)));
   if (gguf.length > 0) {
-    const model = await readGgufModel(gguf[0]!);
+    const model = readGgufModelSync(gguf[0]!);
     meter.bytes += model.bytesRead;
     factsFromGguf(model.header, facts);
     const projectors = unit.kind === 'ollama' ? [] : names(unit, /mmproj.*\.gguf$/i);
@@ -97,7 +97,7 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
   if (onnxFiles.length > 0) {
     let count = 0;
     for (const [i, path] of onnxFiles.entries()) {
-      const info = await readOnnxModel(path);
+      const info = readOnnxModelSync(path);
       meter.bytes += info.bytesRead;
       if (i === 0) factsFromOnnx(info, facts);
       count += info.parameterCount;
@@ -105,11 +105,15 @@ async function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter)
     return { format: 'onnx', parameterCount: count > 0 ? count : undefined };
   }
   if (unit.kind === 'ggml') {
-    await sniffWeightsFile(unit.files[0]!.path, meter).catch(() => undefined);
+    try {
+      sniffWeightsFile(unit.files[0]!.path, meter);
+    } catch {
+      // a .ggml file that cannot be opened is still listed as GGML
+    }
     return { format: 'ggml' };
   }
   const pytorch = names(unit, /\.(bin|pt|pth|ckpt)$/i);
-  if (pytorch.length > 0) return { format: await sniffWeightsFile(pytorch[0]!, meter) };
+  if (pytorch.length > 0) return { format: sniffWeightsFile(pytorch[0]!, meter) };
   return {};
 }
 
@@ -127,21 +131,29 @@ export function estimateOf(model: EstimatedModel, options: Description['estimate
  * @throws ModelManagerError when a weights header is unreadable (the caller turns it into a warning)
  */
 export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, warn: (path: string, reason: string) => void): Promise<Description> {
+  const { description, metadataDoc } = readUnit(unit, rules, warn);
+  // metadata.json's mapping (and its schema library) is loaded only for a model that has one.
+  if (metadataDoc) description.overrides = (await import('./metadata-file.js')).metadataOverrides(metadataDoc);
+  return description;
+}
+
+/** What `describeUnit` reads, synchronously (every read is a bounded pread: see BoundedReader), and metadata.json as found. */
+function readUnit(unit: ModelUnit, rules: CategorizationRules, warn: (path: string, reason: string) => void): { description: Description; metadataDoc?: Record<string, unknown> } {
   const meter: ReadMeter = { bytes: 0, warn };
   const facts = emptyFacts();
   const configPath = fileNamed(unit, 'config.json');
-  const config = configPath ? await readJsonFile(configPath, meter) : undefined;
+  const config = configPath ? readJsonFile(configPath, meter) : undefined;
   const tokenizerConfigPath = fileNamed(unit, 'tokenizer_config.json');
-  const tokenizerConfig = tokenizerConfigPath ? await readJsonFile(tokenizerConfigPath, meter, 16 * 2 ** 20) : undefined;
+  const tokenizerConfig = tokenizerConfigPath ? readJsonFile(tokenizerConfigPath, meter, 16 * 2 ** 20) : undefined;
   const readmePath = unit.files.find((f) => f.role === 'readme')?.path;
-  const readme = readmePath ? await readReadme(readmePath, meter) : undefined;
+  const readme = readmePath ? readReadme(readmePath, meter) : undefined;
   const fm = readme?.frontMatter ?? {};
   const pipelineTag = typeof fm.pipeline_tag === 'string' ? fm.pipeline_tag : undefined;
   const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
 
   if (config) factsFromHfConfig(config, facts, { pipelineTag, tags, tokenizerConfig });
   else if (pipelineTag) factsFromPipelineTag(pipelineTag, facts);
-  const weights = await readWeights(unit, facts, meter);
+  const weights = readWeights(unit, facts, meter);
 
   if (tokenizerConfig?.chat_template) facts.capabilities.add('chat');
   if (unit.ollama?.layers.some((l) => l.mediaType === 'application/vnd.ollama.image.template')) facts.capabilities.add('chat');
@@ -153,8 +165,7 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
   if (facts.modalities.size === 0) facts.modalities.add('text');
 
   const metadataPath = fileNamed(unit, 'metadata.json');
-  const metadataDoc = metadataPath ? await readJsonFile(metadataPath, meter) : undefined;
-  const overrides = metadataDoc ? (await import('./metadata-file.js')).metadataOverrides(metadataDoc) : {};
+  const metadataDoc = metadataPath ? readJsonFile(metadataPath, meter) : undefined;
 
   const localName = unit.kind === 'ollama' ? `${unit.ollama!.name}:${unit.ollama!.tag}` : basename(unit.localPath);
   const rel = relative(unit.root, unit.localPath).split(sep);
@@ -208,5 +219,5 @@ export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, 
     quantization: facts.quantization, contextLength: facts.contextLength, attentionType: facts.attentionType,
   }, estimate);
   if (sized) fields.memoryEstimate = sized;
-  return { fields, overrides, bytesRead: meter.bytes, estimate };
+  return { description: { fields, overrides: {}, bytesRead: meter.bytes, estimate }, ...(metadataDoc ? { metadataDoc } : {}) };
 }

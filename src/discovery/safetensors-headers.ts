@@ -9,14 +9,14 @@ import { BoundedReader, MAX_SAFETENSORS_HEADER_BYTES, parseSafetensorsHeaderJson
 import { summarizeCanonicalHeader } from './safetensors-canonical.js';
 
 /** One file's header, with the bytes its read took. @throws INVALID_FILE, FILE_NOT_FOUND */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsHeader & { bytesRead: number }> {
-  await using r = await BoundedReader.open(path, { maxBytes: MAX_SAFETENSORS_HEADER_BYTES + 8, initialChunk: 4096, kind: 'safetensors' });
+export function readSafetensorsFile(path: string): SafetensorsHeader & { bytesRead: number } {
+  using r = BoundedReader.open(path, { maxBytes: MAX_SAFETENSORS_HEADER_BYTES + 8, initialChunk: 4096, kind: 'safetensors' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, fewer than the 8-byte header length`);
-  const length = (await r.bytes(8)).readBigUInt64LE(0);
+  const length = r.bytes(8).readBigUInt64LE(0);
   if (length > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) throw r.invalid(`header length ${length} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
   const headerBytes = Number(length);
   if (8 + headerBytes > r.size) throw r.invalid(`header length ${headerBytes} runs past the end of the ${r.size}-byte file`);
-  const header = await r.bytes(headerBytes);
+  const header = r.bytes(headerBytes);
   const fast = summarizeCanonicalHeader(header, r.size - 8 - headerBytes);
   if (fast) return { path, fileSize: r.size, headerBytes, tensors: {}, metadata: {}, ...fast, bytesRead: r.bytesRead };
   let json: unknown;
@@ -32,7 +32,7 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsHead
  * Every shard a `model.safetensors.index.json` names, read; a missing shard is an error naming it.
  * @returns the parameter count and the bytes read (the index included)
  */
-export async function readSafetensorsIndex(indexPath: string): Promise<{ parameterCount: number; bytesRead: number }> {
+export function readSafetensorsIndex(indexPath: string): { parameterCount: number; bytesRead: number } {
   let text: string;
   let index: { weight_map?: Record<string, string> };
   try {
@@ -49,7 +49,7 @@ export async function readSafetensorsIndex(indexPath: string): Promise<{ paramet
   for (const name of names) {
     const shard = join(dirname(indexPath), name);
     try {
-      const h = await readSafetensorsFile(shard);
+      const h = readSafetensorsFile(shard);
       parameterCount += h.parameterCount;
       bytesRead += h.bytesRead;
     } catch (error) {

@@ -5,7 +5,12 @@
  * `metadata.json` is mapped onto registry fields by `metadata-file.ts`.
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { openForReading } from '../formats/bounded-reader.js';
+
+/** The YAML parser, loaded on the first front matter that needs it (most are flat: see `parseFlatFrontMatter`). */
+let yaml: typeof import('yaml') | undefined;
+const yamlParse = (text: string): unknown => (yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 /** Bytes read by the side-file readers of one model. */
 export interface ReadMeter {
@@ -21,7 +26,7 @@ const FIRST_READ = 16 * 1024;
 const firstRead = Buffer.allocUnsafe(FIRST_READ);
 
 /** The first `maxBytes` of a file (synchronous, like every header read of a scan: see BoundedReader). */
-async function readHead(path: string, maxBytes: number, meter: ReadMeter): Promise<{ text: string; whole: boolean } | undefined> {
+function readHead(path: string, maxBytes: number, meter: ReadMeter): { text: string; whole: boolean } | undefined {
   let fd: number;
   try {
     fd = openForReading(path);
@@ -53,8 +58,8 @@ async function readHead(path: string, maxBytes: number, meter: ReadMeter): Promi
 }
 
 /** A JSON object file, or undefined (with a warning) when it is too large or not a JSON object. */
-export async function readJsonFile(path: string, meter: ReadMeter, maxBytes = 4 * 2 ** 20): Promise<Record<string, unknown> | undefined> {
-  const head = await readHead(path, maxBytes, meter);
+export function readJsonFile(path: string, meter: ReadMeter, maxBytes = 4 * 2 ** 20): Record<string, unknown> | undefined {
+  const head = readHead(path, maxBytes, meter);
   if (!head) return undefined;
   if (!head.whole) {
     meter.warn(path, `larger than ${maxBytes} bytes; not read`);
@@ -115,16 +120,15 @@ export function parseFlatFrontMatter(text: string): Record<string, unknown> | un
 }
 
 /** The README's YAML front matter and first paragraph (from its first 64 KiB). */
-export async function readReadme(path: string, meter: ReadMeter): Promise<ReadmeFacts | undefined> {
-  const head = await readHead(path, 64 * 1024, meter);
+export function readReadme(path: string, meter: ReadMeter): ReadmeFacts | undefined {
+  const head = readHead(path, 64 * 1024, meter);
   if (!head) return undefined;
   let body = head.text.replace(/^\uFEFF/, '');
   let frontMatter: Record<string, unknown> = {};
   const fm = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(body);
   if (fm) {
     try {
-      // The YAML parser is loaded on the first front matter that needs it (most are flat).
-      const parsed: unknown = parseFlatFrontMatter(fm[1]!) ?? (await import('yaml')).parse(fm[1]!);
+      const parsed: unknown = parseFlatFrontMatter(fm[1]!) ?? yamlParse(fm[1]!);
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) frontMatter = parsed as Record<string, unknown>;
     } catch (error) {
       meter.warn(path, `README front matter is not valid YAML (${(error as Error).message}); ignored`);

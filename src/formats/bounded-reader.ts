@@ -4,10 +4,12 @@
  * read, and refuses to read more than a budget. Header readers of untrusted files use it so a
  * lying length can cost at most the budget, never the whole file.
  *
- * The reads themselves are synchronous preads: a header is a handful of small reads, mostly
- * from the page cache, a few microseconds each; through the libuv thread pool each cost 50-300
- * microseconds on a busy machine, which dominated a scan of 10,000 models. The API stays async
- * so a reader over another source could replace it.
+ * The reads are synchronous preads, and so is the API: a header is a handful of small reads,
+ * mostly from the page cache, a few microseconds each. Through the libuv thread pool each cost
+ * 50-300 microseconds on a busy machine, which dominated a scan of 10,000 models; and an await
+ * per read (an ONNX graph takes ~100 reads, one per weight) cost a scan more in promises,
+ * resumptions and JIT work on large async functions than the reads themselves. Callers that
+ * must not block (a server) read headers in a worker thread (see discovery/describe-pool.ts).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ModelManagerError } from '../errors.js';
@@ -66,7 +68,7 @@ export function openForReading(path: string): number {
   return openSync(path, READ_FLAGS);
 }
 
-export class BoundedReader implements AsyncDisposable {
+export class BoundedReader implements Disposable {
   readonly path: string;
   readonly size: number;
   /** Where the parser is, in file bytes. */
@@ -98,7 +100,7 @@ export class BoundedReader implements AsyncDisposable {
   }
 
   /** Opens a regular file. @throws FILE_NOT_FOUND when it cannot be opened, INVALID_FILE when it is not a regular file. */
-  static async open(path: string, { maxBytes = 64 * 2 ** 20, initialChunk = 16 * 1024, maxChunk = 256 * 1024, kind = 'model' }: BoundedReaderOptions = {}): Promise<BoundedReader> {
+  static open(path: string, { maxBytes = 64 * 2 ** 20, initialChunk = 16 * 1024, maxChunk = 256 * 1024, kind = 'model' }: BoundedReaderOptions = {}): BoundedReader {
     let fd: number;
     try {
       fd = openForReading(path);
@@ -127,7 +129,7 @@ export class BoundedReader implements AsyncDisposable {
   }
 
   /** Makes `n` bytes from `pos` readable; refuses reads past the end or over the budget. */
-  async ensure(n: number): Promise<void> {
+  ensure(n: number): void {
     if (n > this.remaining) throw this.invalid(`it ends at byte ${this.size} but the header needs ${this.pos + n} (truncated or lying header)`);
     const windowEnd = this.#windowStart + this.#window.length;
     if (this.pos >= this.#windowStart && this.pos + n <= windowEnd) return;
@@ -160,8 +162,8 @@ export class BoundedReader implements AsyncDisposable {
   }
 
   /** The next `n` bytes (a view into the window: copy it to keep it). */
-  async bytes(n: number): Promise<Buffer> {
-    await this.ensure(n);
+  bytes(n: number): Buffer {
+    this.ensure(n);
     const start = this.pos - this.#windowStart;
     this.pos += n;
     return this.#window.subarray(start, start + n);
@@ -195,7 +197,7 @@ export class BoundedReader implements AsyncDisposable {
     this.pos += n;
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     giveBack(this.#backing);
@@ -204,7 +206,7 @@ export class BoundedReader implements AsyncDisposable {
     closeSync(this.#fd);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -3,7 +3,7 @@
  * whole set read through its headers.
  */
 import { ModelManagerError } from '../errors.js';
-import { readGgufHeader, type GgufHeader, type GgufLimits } from './gguf.js';
+import { readGgufHeaderSync, type GgufHeader, type GgufLimits } from './gguf.js';
 
 export interface GgufModel {
   /** Header of the first shard (the one that carries the metadata). */
@@ -33,6 +33,11 @@ export function ggufShardSet(fileName: string): { prefix: string; index: number;
  * @throws FILE_NOT_FOUND naming the missing shards; INVALID_FILE for a bad header
  */
 export async function readGgufModel(path: string, limits: GgufLimits = {}): Promise<GgufModel> {
+  return readGgufModelSync(path, limits);
+}
+
+/** `readGgufModel`, synchronously. */
+export function readGgufModelSync(path: string, limits: GgufLimits = {}): GgufModel {
   const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const dir = path.slice(0, slash + 1);
   const set = ggufShardSet(path.slice(slash + 1));
@@ -41,7 +46,7 @@ export async function readGgufModel(path: string, limits: GgufLimits = {}): Prom
   const missing: string[] = [];
   for (const shard of shards) {
     try {
-      headers.push(await readGgufHeader(shard, limits));
+      headers.push(readGgufHeaderSync(shard, limits));
     } catch (error) {
       if ((error as { code?: string }).code === 'FILE_NOT_FOUND') missing.push(shard);
       else throw error;

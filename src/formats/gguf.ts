@@ -92,35 +92,35 @@ function wantsString(key: string): boolean {
 class GgufCursor {
   constructor(readonly r: BoundedReader, readonly version: number, readonly le: boolean, readonly limits: Required<GgufLimits>) {}
 
-  async u32(): Promise<number> {
-    const b = await this.r.bytes(4);
+  u32(): number {
+    const b = this.r.bytes(4);
     return this.le ? b.readUInt32LE(0) : b.readUInt32BE(0);
   }
 
-  async u64(what: string): Promise<number> {
-    const b = await this.r.bytes(8);
+  u64(what: string): number {
+    const b = this.r.bytes(8);
     const v = this.le ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw this.r.invalid(`${what} is ${v}, beyond any real model`);
     return Number(v);
   }
 
   /** A size field: u32 in version 1, u64 after. */
-  async size(what: string): Promise<number> {
+  size(what: string): number {
     return this.version === 1 ? this.u32() : this.u64(what);
   }
 
-  async string(what: string, max: number, decode = true): Promise<string | undefined> {
-    const length = await this.size(`${what} length`);
+  string(what: string, max: number, decode = true): string | undefined {
+    const length = this.size(`${what} length`);
     if (length > max) throw this.r.invalid(`${what} is ${length} bytes long, over the ${max}-byte limit`);
     if (!decode) {
       this.r.skip(length);
       return undefined;
     }
-    return (await this.r.bytes(length)).toString('utf8');
+    return (this.r.bytes(length)).toString('utf8');
   }
 
-  /** Skips `count` strings (a vocabulary), walking the window without an await per string. */
-  async skipStrings(key: string, count: number): Promise<void> {
+  /** Skips `count` strings (a vocabulary), walking the window without a read call per string. */
+  skipStrings(key: string, count: number): void {
     const max = this.limits.maxStringBytes;
     const width = this.version === 1 ? 4 : 8;
     let done = 0;
@@ -150,7 +150,7 @@ class GgufCursor {
       this.r.skip(off);
       // The next string crosses the window's end (or the window is empty): read it the slow way.
       if (done < count) {
-        await this.string(`element of "${key}"`, max, false);
+        this.string(`element of "${key}"`, max, false);
         done += 1;
       }
     }
@@ -158,7 +158,7 @@ class GgufCursor {
 
   /**
    * The next tensor-table entry when it lies whole in the window (little-endian v2/v3), parsed
-   * without an await per field: a table has hundreds of entries. Undefined otherwise, and for
+   * field by field through the reader: a table has hundreds of entries. Undefined otherwise, and for
    * anything odd, which the field-by-field path then reads and words the error for.
    */
   tensorFromWindow(): GgufTensorInfo | undefined {
@@ -192,9 +192,9 @@ class GgufCursor {
     return { name, shape, type, offset };
   }
 
-  async scalar(type: GGUFValueType): Promise<number | bigint | boolean> {
+  scalar(type: GGUFValueType): number | bigint | boolean {
     const width = FIXED_WIDTH[type]!;
-    const b = await this.r.bytes(width);
+    const b = this.r.bytes(width);
     const le = this.le;
     switch (type) {
       case GGUFValueType.UINT8: return b.readUInt8(0);
@@ -211,27 +211,27 @@ class GgufCursor {
     }
   }
 
-  async value(key: string, type: number, depth = 0): Promise<GgufValue | undefined> {
+  value(key: string, type: number, depth = 0): GgufValue | undefined {
     if (FIXED_WIDTH[type as GGUFValueType] !== undefined) {
-      const v = await this.scalar(type);
+      const v = this.scalar(type);
       return typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
     }
     if (type === GGUFValueType.STRING) return this.string(`value of "${key}"`, this.limits.maxStringBytes, wantsString(key));
     if (type !== GGUFValueType.ARRAY) throw this.r.invalid(`key "${key}" has unknown value type ${type}`);
     if (depth >= 2) throw this.r.invalid(`key "${key}" nests arrays too deeply`);
-    const elementType = await this.u32();
-    const length = await this.size(`array "${key}" length`);
+    const elementType = this.u32();
+    const length = this.size(`array "${key}" length`);
     if (length > this.limits.maxArrayLength) throw this.r.invalid(`array "${key}" has ${length} elements, over the ${this.limits.maxArrayLength} limit`);
     const width = FIXED_WIDTH[elementType as GGUFValueType];
     const elementName = GGUFValueType[elementType] ?? String(elementType);
     if (width !== undefined && length <= KEPT_ARRAY_LENGTH && elementType !== GGUFValueType.UINT64 && elementType !== GGUFValueType.INT64) {
       const values: number[] = [];
-      for (let i = 0; i < length; i++) values.push(Number(await this.scalar(elementType)));
+      for (let i = 0; i < length; i++) values.push(Number(this.scalar(elementType)));
       return values;
     }
     if (width !== undefined) this.r.skip(width * length);
-    else if (elementType === GGUFValueType.STRING) await this.skipStrings(key, length);
-    else for (let i = 0; i < length; i++) await this.value(key, elementType, depth + 1);
+    else if (elementType === GGUFValueType.STRING) this.skipStrings(key, length);
+    else for (let i = 0; i < length; i++) this.value(key, elementType, depth + 1);
     return { arrayLength: length, elementType: elementName };
   }
 }
@@ -252,6 +252,11 @@ export function ggufFileTypeName(fileType: number): string | undefined {
  * @throws ModelManagerError INVALID_FILE (with the reason), FILE_NOT_FOUND
  */
 export async function readGgufHeader(path: string, limits: GgufLimits = {}): Promise<GgufHeader> {
+  return readGgufHeaderSync(path, limits);
+}
+
+/** `readGgufHeader`, synchronously (the reads are synchronous preads either way: see BoundedReader). */
+export function readGgufHeaderSync(path: string, limits: GgufLimits = {}): GgufHeader {
   const lim: Required<GgufLimits> = {
     maxHeaderBytes: limits.maxHeaderBytes ?? 64 * 2 ** 20,
     maxStringBytes: limits.maxStringBytes ?? 4 * 2 ** 20,
@@ -262,25 +267,25 @@ export async function readGgufHeader(path: string, limits: GgufLimits = {}): Pro
   // Chunks of at most 64 KiB: the arrays skipped unread (token scores and types, 128 KiB each for
   // a 32,000-token vocabulary) are then mostly not read by a chunk running ahead of the parser
   // (576 KiB read per such file instead of 736 KiB, no slower).
-  await using r = await BoundedReader.open(path, { maxBytes: lim.maxHeaderBytes, maxChunk: 64 * 1024, kind: 'GGUF' });
+  using r = BoundedReader.open(path, { maxBytes: lim.maxHeaderBytes, maxChunk: 64 * 1024, kind: 'GGUF' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, too few for a GGUF header`);
-  const head = await r.bytes(8);
+  const head = r.bytes(8);
   if (head.readUInt32LE(0) !== MAGIC) throw r.invalid(`it does not start with the GGUF magic (found 0x${head.subarray(0, 4).toString('hex')})`);
   // A big-endian file stores the version byte-swapped: its low half is then zero.
   const le = (head.readUInt32LE(4) & 0xffff) !== 0;
   const version = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
   if (version < 1 || version > 3) throw r.invalid(`unsupported GGUF version ${version}`);
   const c = new GgufCursor(r, version, le, lim);
-  const tensorCount = await c.size('tensor count');
+  const tensorCount = c.size('tensor count');
   if (tensorCount > lim.maxTensors) throw r.invalid(`it claims ${tensorCount} tensors, over the ${lim.maxTensors} limit`);
-  const keyCount = await c.size('key count');
+  const keyCount = c.size('key count');
   if (keyCount > lim.maxKeys) throw r.invalid(`it claims ${keyCount} metadata keys, over the ${lim.maxKeys} limit`);
 
   const metadata: Record<string, GgufValue> = {};
   for (let i = 0; i < keyCount; i++) {
-    const key = (await c.string('a metadata key', MAX_KEY_BYTES))!;
-    const type = await c.u32();
-    const value = await c.value(key, type);
+    const key = (c.string('a metadata key', MAX_KEY_BYTES))!;
+    const type = c.u32();
+    const value = c.value(key, type);
     if (value !== undefined) metadata[key] = value;
   }
 
@@ -294,13 +299,13 @@ export async function readGgufHeader(path: string, limits: GgufLimits = {}): Pro
       tensors.push(fast);
       continue;
     }
-    const name = (await c.string('a tensor name', MAX_KEY_BYTES))!;
-    const dims = await c.u32();
+    const name = (c.string('a tensor name', MAX_KEY_BYTES))!;
+    const dims = c.u32();
     if (dims > MAX_DIMS) throw r.invalid(`tensor "${name}" has ${dims} dimensions, over the ${MAX_DIMS} limit`);
     const shape: number[] = [];
-    for (let d = 0; d < dims; d++) shape.push(await c.u64(`dimension ${d} of tensor "${name}"`));
-    const type = await c.u32();
-    const offset = await c.u64(`offset of tensor "${name}"`);
+    for (let d = 0; d < dims; d++) shape.push(c.u64(`dimension ${d} of tensor "${name}"`));
+    const type = c.u32();
+    const offset = c.u64(`offset of tensor "${name}"`);
     const elements = shape.reduce((a, b) => a * b, 1);
     parameterCount += elements;
     if (!Number.isSafeInteger(parameterCount)) throw r.invalid('its tensor shapes add up to an impossible parameter count');

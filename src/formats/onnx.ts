@@ -65,7 +65,7 @@ interface Field {
 
 /**
  * A varint decoded in place from the reader's window, moving `at.i` past it; -1 when it does not
- * end inside the window within 10 bytes (the async path then reads on, or words the error).
+ * end inside the window within 10 bytes (`varint` then reads on, or words the error).
  */
 function varintIn(buf: Buffer, at: { i: number }): number {
   let value = 0;
@@ -82,7 +82,7 @@ function varintIn(buf: Buffer, at: { i: number }): number {
   return -1;
 }
 
-async function varint(r: BoundedReader): Promise<number> {
+function varint(r: BoundedReader): number {
   const at = { i: r.pos - r.windowStart };
   if (at.i >= 0) {
     const value = varintIn(r.window, at);
@@ -94,7 +94,7 @@ async function varint(r: BoundedReader): Promise<number> {
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    const [b] = await r.bytes(1);
+    const [b] = r.bytes(1);
     result += (b! & 0x7f) * scale;
     if ((b! & 0x80) === 0) return result;
     scale *= 128;
@@ -108,7 +108,7 @@ function checkFieldEnd(r: BoundedReader, f: Field, end: number): Field {
 }
 
 /**
- * The next field header when it lies whole in the window, decoded without an await (a graph has
+ * The next field header when it lies whole in the window, decoded in place (a graph has
  * thousands of tiny records); undefined otherwise, and for anything odd, which `field` then
  * reads and words the error for.
  */
@@ -134,18 +134,18 @@ function fieldInWindow(r: BoundedReader, end: number): Field | undefined {
   return checkFieldEnd(r, f, end);
 }
 
-async function field(r: BoundedReader, end: number): Promise<Field> {
+function field(r: BoundedReader, end: number): Field {
   const fast = fieldInWindow(r, end);
   if (fast) return fast;
-  const key = await varint(r);
+  const key = varint(r);
   const number = Math.floor(key / 8);
   const wire = key % 8;
   if (number === 0) throw r.invalid(`field number 0 at byte ${r.pos} (not protobuf)`);
   const f: Field = { number, wire, length: 0, value: 0 };
-  if (wire === 0) f.value = await varint(r);
+  if (wire === 0) f.value = varint(r);
   else if (wire === 1) r.skip(8);
   else if (wire === 5) r.skip(4);
-  else if (wire === 2) f.length = await varint(r);
+  else if (wire === 2) f.length = varint(r);
   else throw r.invalid(`wire type ${wire} at byte ${r.pos} (not ONNX protobuf)`);
   return checkFieldEnd(r, f, end);
 }
@@ -160,12 +160,12 @@ function toSpec(bytes: Uint8Array): OnnxTensorSpec {
 }
 
 /** Reads an initializer's leading fields (dims, data type, name) from at most its first 512 bytes. */
-async function initializerHead(r: BoundedReader, end: number): Promise<{ elements: number; name?: string }> {
+function initializerHead(r: BoundedReader, end: number): { elements: number; name?: string } {
   const headEnd = Math.min(end, r.pos + 512);
   let elements = 1;
   let name: string | undefined;
   while (r.pos < headEnd) {
-    const f = fieldInWindow(r, end) ?? (await field(r, end));
+    const f = field(r, end);
     if (f.number === 1 && f.wire === 0) elements *= f.value;
     else if (f.number === 1 && f.wire === 2) {
       const stop = r.pos + f.length;
@@ -173,9 +173,9 @@ async function initializerHead(r: BoundedReader, end: number): Promise<{ element
         const at = { i: r.pos - r.windowStart };
         const dim = at.i >= 0 ? varintIn(r.window, at) : -1;
         if (dim >= 0) r.skip(at.i - (r.pos - r.windowStart));
-        elements *= dim >= 0 ? dim : await varint(r);
+        elements *= dim >= 0 ? dim : varint(r);
       }
-    } else if (f.number === 8 && f.wire === 2 && f.length <= 4096) name = (await r.bytes(f.length)).toString('utf8');
+    } else if (f.number === 8 && f.wire === 2 && f.length <= 4096) name = r.bytes(f.length).toString('utf8');
     else if (f.number === 2 || f.number === 3 || (f.number === 8 && f.wire === 2)) r.skip(f.length);
     else break; // the data fields follow: nothing more of interest
   }
@@ -187,39 +187,44 @@ async function initializerHead(r: BoundedReader, end: number): Promise<{ element
  * Reads an ONNX model's graph inputs and outputs without reading its weights.
  * @throws ModelManagerError INVALID_FILE (with the reason), FILE_NOT_FOUND
  */
-export async function readOnnxModel(path: string, { maxReadBytes = 16 * 2 ** 20, maxRecordBytes = 2 ** 20 }: OnnxLimits = {}): Promise<OnnxModelInfo> {
-  await using r = await BoundedReader.open(path, { maxBytes: maxReadBytes, initialChunk: 512, kind: 'ONNX' });
+export async function readOnnxModel(path: string, limits: OnnxLimits = {}): Promise<OnnxModelInfo> {
+  return readOnnxModelSync(path, limits);
+}
+
+/** `readOnnxModel`, synchronously. */
+export function readOnnxModelSync(path: string, { maxReadBytes = 16 * 2 ** 20, maxRecordBytes = 2 ** 20 }: OnnxLimits = {}): OnnxModelInfo {
+  using r = BoundedReader.open(path, { maxBytes: maxReadBytes, initialChunk: 512, kind: 'ONNX' });
   const info: OnnxModelInfo = {
     path, fileSize: r.size, opsets: {}, metadata: {}, inputs: [], outputs: [], nodeCount: 0, initializerCount: 0, parameterCount: 0, bytesRead: 0,
   };
-  const small = async (f: Field) => {
+  const small = (f: Field) => {
     if (f.length > maxRecordBytes) throw r.invalid(`a record of ${f.length} bytes is over the ${maxRecordBytes}-byte limit`);
-    return new Uint8Array(await r.bytes(f.length));
+    return new Uint8Array(r.bytes(f.length));
   };
   let sawGraph = false;
   const rawInputs: OnnxTensorSpec[] = [];
   const initializerNames = new Set<string>();
   while (r.pos < r.size) {
-    const f = await field(r, r.size);
+    const f = field(r, r.size);
     if (f.wire !== 2) {
       if (f.number === 1 && f.wire === 0) info.irVersion = f.value;
       continue;
     }
     const end = r.pos + f.length;
     if (f.number === 2 || f.number === 3) {
-      const text = Buffer.from(await small(f)).toString('utf8');
+      const text = Buffer.from(small(f)).toString('utf8');
       if (f.number === 2) info.producerName = text;
       else info.producerVersion = text;
     } else if (f.number === 8) {
-      const opset = onnx.OperatorSetIdProto.decode(await small(f));
+      const opset = onnx.OperatorSetIdProto.decode(small(f));
       info.opsets[opset.domain || 'ai.onnx'] = Number(opset.version);
     } else if (f.number === 14) {
-      const entry = onnx.StringStringEntryProto.decode(await small(f));
+      const entry = onnx.StringStringEntryProto.decode(small(f));
       info.metadata[entry.key] = entry.value;
     } else if (f.number === 7) {
       sawGraph = true;
       while (r.pos < end) {
-        const g = fieldInWindow(r, end) ?? (await field(r, end));
+        const g = field(r, end);
         const gEnd = r.pos + g.length;
         if (g.wire !== 2) continue;
         if (g.number === 1) {
@@ -227,12 +232,12 @@ export async function readOnnxModel(path: string, { maxReadBytes = 16 * 2 ** 20,
           r.skip(g.length);
         } else if (g.number === 5) {
           info.initializerCount += 1;
-          const head = await initializerHead(r, gEnd);
+          const head = initializerHead(r, gEnd);
           info.parameterCount += head.elements;
           if (head.name !== undefined) initializerNames.add(head.name);
-        } else if (g.number === 2) info.graphName = Buffer.from(await small(g)).toString('utf8');
-        else if (g.number === 11) rawInputs.push(toSpec(await small(g)));
-        else if (g.number === 12) info.outputs.push(toSpec(await small(g)));
+        } else if (g.number === 2) info.graphName = Buffer.from(small(g)).toString('utf8');
+        else if (g.number === 11) rawInputs.push(toSpec(small(g)));
+        else if (g.number === 12) info.outputs.push(toSpec(small(g)));
         else r.skip(g.length);
         r.pos = gEnd;
       }

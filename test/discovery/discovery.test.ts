@@ -188,8 +188,10 @@ test('a scan leaves the access times of the files it reads alone (Linux)', { ski
   writeFileSync(hfFiles[1]!, '---\ntags: [chat]\n---\nA model.\n');
   writeSafetensors(hfFiles[2]!, llamaSafetensors({ layers: 1 }));
   // Last read two days ago: with `relatime` (Linux's default) a plain read now would update it.
-  const lastRead = new Date(Date.now() - 2 * 86_400_000);
-  const written = new Date(Date.now() - 3 * 86_400_000);
+  // Whole seconds, so the time read back (a float of seconds and nanoseconds) compares exactly.
+  const daysAgo = (days: number) => new Date(Math.floor(Date.now() / 1000 - days * 86_400) * 1000);
+  const lastRead = daysAgo(2);
+  const written = daysAgo(3);
   for (const f of [gguf, ...hfFiles]) utimesSync(f, lastRead, written);
   await using ctx = await open(base.path, { roots: [root] });
   const report = await ctx.discovery.refresh();

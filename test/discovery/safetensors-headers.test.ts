@@ -14,12 +14,12 @@ test('the scan reader counts what the shared reader counts, for canonical and ot
   using dir = tempDir();
   const canonical = join(dir.path, 'a.safetensors');
   writeSafetensors(canonical, { ...llamaSafetensors({ layers: 3 }), scalar: { dtype: 'F32', shape: [] }, 'odd "name"': { dtype: 'I8', shape: [3, 5] } });
-  assert.deepEqual(counts(await readSafetensorsFile(canonical)), counts(await readSafetensorsHeader(canonical)));
+  assert.deepEqual(counts(readSafetensorsFile(canonical)), counts(await readSafetensorsHeader(canonical)));
 
   const withMetadata = join(dir.path, 'b.safetensors');
   const { header, dataBytes } = encodeSafetensorsHeader({ w: { dtype: 'BF16', shape: [4, 4] } }, { format: 'pt', note: 'a "quoted" value' });
   writeSparse(withMetadata, [header, dataBytes]);
-  assert.deepEqual(counts(await readSafetensorsFile(withMetadata)), [16, { BF16: 16 }, 32]);
+  assert.deepEqual(counts(readSafetensorsFile(withMetadata)), [16, { BF16: 16 }, 32]);
 
   // Pretty-printed JSON is not the canonical layout: the exact parser reads it.
   const pretty = join(dir.path, 'c.safetensors');
@@ -27,7 +27,7 @@ test('the scan reader counts what the shared reader counts, for canonical and ot
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(json.length));
   writeSparse(pretty, [length, json, 12]);
-  assert.deepEqual(counts(await readSafetensorsFile(pretty)), [6, { F16: 6 }, 12]);
+  assert.deepEqual(counts(readSafetensorsFile(pretty)), [6, { F16: 6 }, 12]);
 
   // The fast path takes the canonical layouts and leaves the rest to the exact parser.
   const plain = encodeSafetensorsHeader({ w: { dtype: 'BF16', shape: [4, 4] } }, { format: 'pt' });
@@ -45,7 +45,7 @@ test('the scan reader counts what the shared reader counts, for canonical and ot
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(text.length));
   writeSparse(badEscape, [prefix, text, 4]);
-  await assert.rejects(readSafetensorsFile(badEscape), (e) => isModelManagerError(e, 'INVALID_FILE') && /not JSON/.test(e.message));
+  assert.throws(() => readSafetensorsFile(badEscape), (e: unknown) => isModelManagerError(e, 'INVALID_FILE') && /not JSON/.test(e.message));
 });
 
 test('lying canonical headers are refused with the shared reader\'s reasons', async () => {
@@ -53,8 +53,8 @@ test('lying canonical headers are refused with the shared reader\'s reasons', as
   const path = join(dir.path, 'lie.safetensors');
   const { header } = encodeSafetensorsHeader({ w: { dtype: 'F32', shape: [1000] } });
   writeFileSync(path, Buffer.concat([header, Buffer.alloc(10)]));
-  await assert.rejects(readSafetensorsFile(path), (e) => isModelManagerError(e, 'INVALID_FILE') && /truncated or lying/.test(e.message));
+  assert.throws(() => readSafetensorsFile(path), (e: unknown) => isModelManagerError(e, 'INVALID_FILE') && /truncated or lying/.test(e.message));
   const wrong = Buffer.from(header.toString('latin1').replace('[0,4000]', '[0,4004]'), 'latin1');
   writeSparse(path, [wrong, 4004]);
-  await assert.rejects(readSafetensorsFile(path), (e) => isModelManagerError(e, 'INVALID_FILE') && /declares 1000 F32 values but 4004 bytes/.test(e.message));
+  assert.throws(() => readSafetensorsFile(path), (e: unknown) => isModelManagerError(e, 'INVALID_FILE') && /declares 1000 F32 values but 4004 bytes/.test(e.message));
 });

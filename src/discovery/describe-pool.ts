@@ -1,9 +1,15 @@
 /**
  * Header reading spread over worker threads. A cold scan of thousands of models is CPU-bound
  * (JSON headers, GGUF vocabularies, front matter), so the reads run in workers while the main
- * thread keeps choosing ids and writing to the registry, and reads models still queued
- * whenever it has nothing else to do (`takeQueued`). Models go to the workers in small batches
- * so a message costs little next to the work it carries.
+ * thread keeps choosing ids and writing to the registry, and reads models itself whenever it
+ * has nothing else to do (`takeQueued`).
+ *
+ * Every model is posted to every worker as soon as it is found, and a shared counter
+ * (`Atomics.compareExchange` on a SharedArrayBuffer) hands out the next unread one to whichever
+ * thread asks first, main thread included. A worker never waits on the main thread for work: when
+ * workers were sent batches on demand, a worker sat idle whenever the main thread was busy
+ * writing a batch of new models to the registry (10-30% of a 10,000-model scan, measured).
+ * Workers post outcomes back in small batches so a message costs little next to the work it carries.
  *
  * The main thread is busy for a share of the scan, so by default there is one worker fewer than
  * cores: each worker also costs its own module loading, JIT compilation and heap to collect
@@ -20,11 +26,31 @@ import { changedSince } from './walk.js';
 
 export interface DescribeWorkerData {
   rules: CategorizationRules;
+  /** One Int32: the index of the next model no thread has taken yet. */
+  next: SharedArrayBuffer;
 }
 
-export interface DescribeBatch {
-  id: number;
+/** Main thread to worker: the models found since the last message, in order (the first is model `from`). */
+export interface UnitsMessage {
+  from: number;
   units: ModelUnit[];
+}
+
+/** Worker to main thread: outcomes by model index. */
+export interface OutcomesMessage {
+  outcomes: [number, DescribeOutcome][];
+}
+
+/**
+ * Takes the next model below `available` for the calling thread: its index, or -1 when every
+ * model found so far is taken.
+ */
+export function takeNext(next: Int32Array, available: number): number {
+  for (;;) {
+    const i = Atomics.load(next, 0);
+    if (i >= available) return -1;
+    if (Atomics.compareExchange(next, 0, i, i + 1) === i) return i;
+  }
 }
 
 /** A model's description, and the first of its files that changed while it was read (stat-ed again after the read). */
@@ -42,16 +68,9 @@ interface Pending {
   unit: ModelUnit;
   resolve: (outcome: DescribeOutcome) => void;
   reject: (error: Error) => void;
+  /** Taken by the main thread (`takeQueued`): no worker will answer for it. */
+  here?: boolean;
 }
-
-interface Slot {
-  worker: Worker;
-  inFlight: Map<number, Pending[]>;
-}
-
-const BATCH = 16;
-/** Batches a worker holds at once, so it keeps reading while the main thread writes a batch of new models to the registry. */
-const BATCHES_PER_WORKER = 8;
 
 export interface DescribePoolOptions {
   /** Worker threads. Defaults to one fewer than `os.availableParallelism()`, at least 1. */
@@ -74,74 +93,88 @@ export async function describeOutcome(unit: ModelUnit, rules: CategorizationRule
 
 /** Worker threads that read models' headers; `close()` (or `await using`) ends them. */
 export class DescribePool implements AsyncDisposable {
-  readonly #slots: Slot[];
-  readonly #queue: Pending[] = [];
-  #nextId = 0;
-  #pumpScheduled = false;
+  readonly #workers: Worker[];
+  readonly #next = new Int32Array(new SharedArrayBuffer(4));
+  /** Every model given to the pool, by index; entries are cleared once settled. */
+  readonly #pending: (Pending | undefined)[] = [];
+  /** Models given but not posted to the workers yet (posted together on the next turn). */
+  #unposted = 0;
+  #postScheduled = false;
   #closed = false;
 
   constructor(rules: CategorizationRules, { workers = availableParallelism() - 1 }: DescribePoolOptions = {}) {
-    const workerData: DescribeWorkerData = { rules };
-    this.#slots = Array.from({ length: Math.max(1, workers) }, () => {
-      const slot: Slot = { worker: new Worker(new URL('./describe-worker.js', import.meta.url), { workerData }), inFlight: new Map() };
-      const fail = (error: Error) => {
-        const at = this.#slots.indexOf(slot);
-        if (at < 0) return; // 'error' is followed by 'exit'
-        this.#slots.splice(at, 1);
-        for (const batch of slot.inFlight.values()) for (const p of batch) p.reject(error);
-        slot.inFlight.clear();
-        if (this.#slots.length === 0) for (const p of this.#queue.splice(0)) p.reject(error);
-        else this.#pump();
-      };
-      slot.worker.on('message', ({ id, outcomes }: { id: number; outcomes: DescribeOutcome[] }) => {
-        const batch = slot.inFlight.get(id) ?? [];
-        slot.inFlight.delete(id);
-        batch.forEach((p, i) => p.resolve(outcomes[i]!));
-        this.#pump();
+    const workerData: DescribeWorkerData = { rules, next: this.#next.buffer as SharedArrayBuffer };
+    this.#workers = Array.from({ length: Math.max(1, workers) }, () => {
+      const worker = new Worker(new URL('./describe-worker.js', import.meta.url), { workerData });
+      worker.on('message', ({ outcomes }: OutcomesMessage) => {
+        for (const [i, outcome] of outcomes) this.#settle(i)?.resolve(outcome);
       });
-      slot.worker.on('error', (error) => fail(new ModelManagerError('INTERNAL', `header reader thread failed: ${error.message}`, { cause: error })));
-      slot.worker.on('exit', (code) => {
-        if (!this.#closed) fail(new ModelManagerError('INTERNAL', `header reader thread exited (code ${code})`));
+      worker.on('error', (error) => this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread failed: ${error.message}`, { cause: error })));
+      worker.on('exit', (code) => {
+        if (!this.#closed) this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread exited (code ${code})`));
       });
-      return slot;
+      return worker;
     });
   }
 
-  /** Reads one model's headers in a worker; resolves with what the worker could tell. */
+  /** Reads one model's headers in a worker (or on the main thread, see `takeQueued`); resolves with what the reader could tell. */
   describe(unit: ModelUnit): Promise<DescribeOutcome> {
-    if (this.#closed || this.#slots.length === 0) return Promise.reject(new ModelManagerError('INTERNAL', 'the header reader threads are closed'));
+    if (this.#closed || this.#workers.length === 0) return Promise.reject(new ModelManagerError('INTERNAL', 'the header reader threads are closed'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ unit, resolve, reject });
-      // Full batches go at once; a partial one waits for the callers of this turn to add theirs.
-      if (this.#queue.length >= BATCH) this.#pump();
-      else if (!this.#pumpScheduled) {
-        this.#pumpScheduled = true;
-        setImmediate(() => {
-          this.#pumpScheduled = false;
-          this.#pump();
-        });
+      this.#pending.push({ unit, resolve, reject });
+      this.#unposted += 1;
+      // The models found in this turn go to the workers together, in one message each.
+      if (!this.#postScheduled) {
+        this.#postScheduled = true;
+        setImmediate(() => this.#post());
       }
     });
   }
 
   /**
-   * The next model no worker has been sent yet, for the caller to read itself (with
+   * The next model no thread has taken yet, for the caller to read itself (with
    * `describeOutcome`) and settle; undefined when none is waiting. The main thread calls this
    * when it is otherwise idle, so a scan uses its time too.
    */
   takeQueued(): { unit: ModelUnit; settle: (outcome: DescribeOutcome) => void } | undefined {
-    const pending = this.#queue.shift();
-    return pending && { unit: pending.unit, settle: pending.resolve };
+    if (this.#closed) return undefined;
+    const i = takeNext(this.#next, this.#pending.length);
+    if (i < 0) return undefined;
+    const pending = this.#pending[i]!;
+    pending.here = true;
+    return { unit: pending.unit, settle: (outcome) => this.#settle(i)?.resolve(outcome) };
   }
 
-  #pump(): void {
-    for (;;) {
-      const slot = this.#slots.filter((s) => s.inFlight.size < BATCHES_PER_WORKER).sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
-      if (!slot || this.#queue.length === 0) return;
-      const batch = this.#queue.splice(0, BATCH);
-      const id = this.#nextId++;
-      slot.inFlight.set(id, batch);
-      slot.worker.postMessage({ id, units: batch.map((p) => p.unit) } satisfies DescribeBatch);
+  #post(): void {
+    this.#postScheduled = false;
+    if (this.#closed || this.#unposted === 0) return;
+    const from = this.#pending.length - this.#unposted;
+    // Models already taken by the main thread are sent as nulls, so indices stay in step.
+    const units = this.#pending.slice(from).map((p) => (p && !p.here ? p.unit : null));
+    this.#unposted = 0;
+    for (const worker of this.#workers) worker.postMessage({ from, units } as UnitsMessage);
+  }
+
+  /** The model's waiter, removed so it is settled once; undefined when it already was. */
+  #settle(i: number): Pending | undefined {
+    const pending = this.#pending[i];
+    this.#pending[i] = undefined;
+    return pending;
+  }
+
+  /**
+   * A worker ended early: models taken by workers and not answered yet are refused (their
+   * readers read them on the main thread instead); with no worker left, so is everything else.
+   */
+  #fail(worker: Worker, error: Error): void {
+    const at = this.#workers.indexOf(worker);
+    if (at < 0) return; // 'error' is followed by 'exit'
+    this.#workers.splice(at, 1);
+    const taken = this.#workers.length === 0 ? this.#pending.length : Atomics.load(this.#next, 0);
+    if (this.#workers.length === 0) Atomics.store(this.#next, 0, this.#pending.length);
+    for (let i = 0; i < Math.min(taken, this.#pending.length); i++) {
+      const p = this.#pending[i];
+      if (p && !p.here) this.#settle(i)!.reject(error);
     }
   }
 
@@ -150,9 +183,8 @@ export class DescribePool implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     const closed = new ModelManagerError('INTERNAL', 'the header reader threads were closed');
-    for (const p of this.#queue.splice(0)) p.reject(closed);
-    for (const slot of this.#slots) for (const batch of slot.inFlight.values()) for (const p of batch) p.reject(closed);
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    for (let i = 0; i < this.#pending.length; i++) this.#settle(i)?.reject(closed);
+    await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

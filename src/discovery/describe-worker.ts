@@ -1,15 +1,39 @@
 /**
- * A worker thread of `DescribePool`: reads the headers of batches of models with
- * `describeOutcome` and posts back plain facts (the description, its warnings, or why it
- * failed, after stating the model's files again to see whether they changed during the read).
+ * A worker thread of `DescribePool`: keeps the models the main thread has found, takes the next
+ * one no thread has taken (the shared counter), reads it with `describeOutcome` and posts back
+ * plain facts (the description, its warnings, or why it failed, after stating the model's files
+ * again to see whether they changed during the read), a few outcomes per message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeOutcome, type DescribeBatch, type DescribeOutcome, type DescribeWorkerData } from './describe-pool.js';
+import { describeOutcome, takeNext, type DescribeOutcome, type DescribeWorkerData, type OutcomesMessage, type UnitsMessage } from './describe-pool.js';
+import type { ModelUnit } from './types.js';
 
-const { rules } = workerData as DescribeWorkerData;
+const { rules, next: shared } = workerData as DescribeWorkerData;
+const next = new Int32Array(shared);
+const units: (ModelUnit | null)[] = [];
+/** Outcomes per message: enough that a message costs little, few enough that the main thread gets them soon. */
+const PER_MESSAGE = 16;
+let reading = false;
 
-parentPort!.on('message', async ({ id, units }: DescribeBatch) => {
-  const outcomes: DescribeOutcome[] = [];
-  for (const unit of units) outcomes.push(await describeOutcome(unit, rules));
-  parentPort!.postMessage({ id, outcomes });
+async function readAll(): Promise<void> {
+  reading = true;
+  let outcomes: [number, DescribeOutcome][] = [];
+  for (let i = takeNext(next, units.length); i >= 0; i = takeNext(next, units.length)) {
+    const unit = units[i];
+    units[i] = null;
+    if (!unit) continue;
+    outcomes.push([i, await describeOutcome(unit, rules)]);
+    if (outcomes.length >= PER_MESSAGE) {
+      parentPort!.postMessage({ outcomes } satisfies OutcomesMessage);
+      outcomes = [];
+    }
+  }
+  if (outcomes.length > 0) parentPort!.postMessage({ outcomes } satisfies OutcomesMessage);
+  reading = false;
+}
+
+parentPort!.on('message', ({ from, units: found }: UnitsMessage) => {
+  for (const [k, unit] of found.entries()) units[from + k] = unit;
+  // Models that come while this thread reads are taken by the loop already running.
+  if (!reading) void readAll();
 });

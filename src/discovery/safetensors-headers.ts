@@ -12,10 +12,13 @@ import { summarizeCanonicalHeader } from './safetensors-canonical.js';
 export function readSafetensorsFile(path: string): SafetensorsHeader & { bytesRead: number } {
   using r = BoundedReader.open(path, { maxBytes: MAX_SAFETENSORS_HEADER_BYTES + 8, initialChunk: 4096, kind: 'safetensors' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, fewer than the 8-byte header length`);
+  // The first read takes one page; the second exactly the rest of the header, not into the weights.
+  r.readAheadEnd = 8;
   const length = r.bytes(8).readBigUInt64LE(0);
   if (length > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) throw r.invalid(`header length ${length} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
   const headerBytes = Number(length);
   if (8 + headerBytes > r.size) throw r.invalid(`header length ${headerBytes} runs past the end of the ${r.size}-byte file`);
+  r.readAheadEnd = 8 + headerBytes;
   const header = r.bytes(headerBytes);
   const fast = summarizeCanonicalHeader(header, r.size - 8 - headerBytes);
   if (fast) return { path, fileSize: r.size, headerBytes, tensors: {}, metadata: {}, ...fast, bytesRead: r.bytesRead };

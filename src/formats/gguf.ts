@@ -89,8 +89,24 @@ function wantsString(key: string): boolean {
   return key.startsWith('general.') || key.startsWith('split.') || key === 'tokenizer.chat_template' || key === 'tokenizer.ggml.model' || !key.startsWith('tokenizer.');
 }
 
+/** Fewest bytes of a metadata entry (key length, empty key, type, a one-byte value), by version (1 has 32-bit lengths). */
+const minEntryBytes = (version: number) => (version === 1 ? 4 : 8) + 4 + 1;
+/** Fewest bytes of a tensor-table entry (name length, empty name, dimension count, one dimension, type, offset). */
+const minTensorBytes = (version: number) => (version === 1 ? 4 + 4 + 4 + 4 + 8 : 8 + 4 + 8 + 4 + 8);
+
 class GgufCursor {
+  /** Fewest bytes of header known to follow the current item (the entries and tensors after it). */
+  tail = 0;
+
   constructor(readonly r: BoundedReader, readonly version: number, readonly le: boolean, readonly limits: Required<GgufLimits>) {}
+
+  /**
+   * Tells the reader the header goes on for at least `bytes` more, and `tail` after that: its
+   * chunks then stop short of the weights (see BoundedReader.readAheadEnd).
+   */
+  ahead(bytes: number): void {
+    this.r.readAheadEnd = this.r.pos + bytes + this.tail;
+  }
 
   u32(): number {
     const b = this.r.bytes(4);
@@ -150,6 +166,7 @@ class GgufCursor {
       this.r.skip(off);
       // The next string crosses the window's end (or the window is empty): read it the slow way.
       if (done < count) {
+        this.ahead((count - done) * width);
         this.string(`element of "${key}"`, max, false);
         done += 1;
       }
@@ -224,6 +241,9 @@ class GgufCursor {
     if (length > this.limits.maxArrayLength) throw this.r.invalid(`array "${key}" has ${length} elements, over the ${this.limits.maxArrayLength} limit`);
     const width = FIXED_WIDTH[elementType as GGUFValueType];
     const elementName = GGUFValueType[elementType] ?? String(elementType);
+    // A string is at least its length, an array its type and length.
+    const sizeWidth = this.version === 1 ? 4 : 8;
+    if (depth === 0) this.ahead(length * (width ?? (elementType === GGUFValueType.STRING ? sizeWidth : 4 + sizeWidth)));
     if (width !== undefined && length <= KEPT_ARRAY_LENGTH && elementType !== GGUFValueType.UINT64 && elementType !== GGUFValueType.INT64) {
       const values: number[] = [];
       for (let i = 0; i < length; i++) values.push(Number(this.scalar(elementType)));
@@ -269,6 +289,8 @@ export function readGgufHeaderSync(path: string, limits: GgufLimits = {}): GgufH
   // (576 KiB read per such file instead of 736 KiB, no slower).
   using r = BoundedReader.open(path, { maxBytes: lim.maxHeaderBytes, maxChunk: 64 * 1024, kind: 'GGUF' });
   if (r.size < 8) throw r.invalid(`the file has ${r.size} bytes, too few for a GGUF header`);
+  // The first read takes a page; later ones are bounded by what the counts say must follow.
+  r.readAheadEnd = 8;
   const head = r.bytes(8);
   if (head.readUInt32LE(0) !== MAGIC) throw r.invalid(`it does not start with the GGUF magic (found 0x${head.subarray(0, 4).toString('hex')})`);
   // A big-endian file stores the version byte-swapped: its low half is then zero.
@@ -282,7 +304,11 @@ export function readGgufHeaderSync(path: string, limits: GgufLimits = {}): GgufH
   if (keyCount > lim.maxKeys) throw r.invalid(`it claims ${keyCount} metadata keys, over the ${lim.maxKeys} limit`);
 
   const metadata: Record<string, GgufValue> = {};
+  const minEntry = minEntryBytes(version);
+  const minTensor = minTensorBytes(version);
   for (let i = 0; i < keyCount; i++) {
+    c.tail = (keyCount - i - 1) * minEntry + tensorCount * minTensor;
+    c.ahead(minEntry);
     const key = (c.string('a metadata key', MAX_KEY_BYTES))!;
     const type = c.u32();
     const value = c.value(key, type);
@@ -291,6 +317,7 @@ export function readGgufHeaderSync(path: string, limits: GgufLimits = {}): GgufH
 
   const tensors: GgufTensorInfo[] = [];
   let parameterCount = 0;
+  c.tail = 0;
   for (let i = 0; i < tensorCount; i++) {
     const fast = c.tensorFromWindow();
     if (fast) {
@@ -299,6 +326,7 @@ export function readGgufHeaderSync(path: string, limits: GgufLimits = {}): GgufH
       tensors.push(fast);
       continue;
     }
+    c.ahead((tensorCount - i) * minTensor);
     const name = (c.string('a tensor name', MAX_KEY_BYTES))!;
     const dims = c.u32();
     if (dims > MAX_DIMS) throw r.invalid(`tensor "${name}" has ${dims} dimensions, over the ${MAX_DIMS} limit`);

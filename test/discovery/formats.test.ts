@@ -26,7 +26,7 @@ test('GGUF: reads the model card fields and agrees with @huggingface/gguf, readi
   assert.equal(h.chatTemplate, '{{ messages }}');
   const expected = tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
   assert.equal(h.parameterCount, expected);
-  assert.ok(h.bytesRead < 64 * 1024, `read ${h.bytesRead} bytes`);
+  assert.ok(h.bytesRead <= Math.ceil(h.tensorDataOffset / 4096) * 4096, `read ${h.bytesRead} bytes of a ${h.tensorDataOffset}-byte header`);
 
   const reference = await gguf(path, { allowLocalFile: true, computeParametersCount: true });
   assert.equal(reference.parameterCount, h.parameterCount);
@@ -126,7 +126,9 @@ test('GGUF: a 50,000-token vocabulary is skipped string by string, across read w
   assert.equal(h.vocabSize, 50_000);
   assert.equal(h.parameterCount, reference.parameterCount);
   assert.equal(h.tensors.length, reference.tensorInfos.length);
-  assert.ok(h.bytesRead <= h.tensorDataOffset + 256 * 1024, `read ${h.bytesRead} bytes of a ${h.tensorDataOffset}-byte header`);
+  // No read runs past the page that holds the header's end: reading into the weights would make
+  // Linux read ahead megabytes of them.
+  assert.ok(h.bytesRead <= Math.ceil(h.tensorDataOffset / 4096) * 4096, `read ${h.bytesRead} bytes of a ${h.tensorDataOffset}-byte header`);
 
   // A token deep in the vocabulary whose length prefix lies is refused, not skipped over.
   const bytes = readFileSync(path);

@@ -58,3 +58,15 @@ test('lying canonical headers are refused with the shared reader\'s reasons', as
   writeSparse(path, [wrong, 4004]);
   assert.throws(() => readSafetensorsFile(path), (e: unknown) => isModelManagerError(e, 'INVALID_FILE') && /declares 1000 F32 values but 4004 bytes/.test(e.message));
 });
+
+test('the scan reader stops at the page that holds the header\'s end, never reading into the weights', () => {
+  using dir = tempDir();
+  for (const layers of [1, 20, 60]) {
+    const path = join(dir.path, `m${layers}.safetensors`);
+    writeSafetensors(path, llamaSafetensors({ layers, hidden: 4096, ff: 11008, vocab: 32000 }));
+    const h = readSafetensorsFile(path);
+    // Reading weights right after a cached header makes Linux read ahead megabytes of them.
+    assert.ok(h.bytesRead <= Math.ceil((8 + h.headerBytes) / 4096) * 4096, `${layers} layers: read ${h.bytesRead} bytes of a ${8 + h.headerBytes}-byte header`);
+    assert.ok(h.bytesRead >= 8 + h.headerBytes);
+  }
+});

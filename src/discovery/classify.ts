@@ -26,7 +26,9 @@ const ONNX_DATA = /\.onnx(_data|\.data)$/i;
 
 /** A model id from a path below a root: its parts cleaned to the id alphabet. */
 export function idFromPath(root: string, path: string, stripExtension: boolean): string {
-  let rel = relative(root, path);
+  // Walked paths extend their root: slicing is `relative` without normalising both (10,000 times a scan).
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  let rel = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root, path);
   if (rel === '' || rel.startsWith('..')) rel = basename(path);
   if (stripExtension) rel = rel.slice(0, rel.length - extname(rel).length);
   const parts = rel.split(sep).map((p, i) => p.replace(i === 0 ? /[^A-Za-z0-9_.-]+/g : /[^A-Za-z0-9_.:+-]+/g, '-').replace(/\.{2,}/g, '.').replace(/^[-.]+|-+$/g, '') || 'model');
@@ -51,8 +53,16 @@ function stat(facts: FolderFacts, names: Iterable<string>, role: FileRole): Foun
   return out;
 }
 
+const META_ENTRIES = Object.entries(META_FILES);
+
 function metaFiles(facts: FolderFacts): FoundFile[] {
-  return Object.entries(META_FILES).flatMap(([name, role]) => (facts.listing.files.has(name) ? stat(facts, [name], role) : []));
+  const out: FoundFile[] = [];
+  for (const [name, role] of META_ENTRIES) {
+    const path = facts.listing.files.get(name);
+    const f = path && statFile(path, role, facts.warnings);
+    if (f) out.push(f);
+  }
+  return out;
 }
 
 function unit(facts: FolderFacts, kind: UnitKind, localPath: string, files: FoundFile[], isFile: boolean): ModelUnit {

@@ -8,7 +8,7 @@
  * (see `Yielder`) so a server stays responsive during a scan.
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import type { FileRole, FoundFile, ScanWarning } from './types.js';
 
 export interface Listing {
@@ -44,9 +44,11 @@ export function listFolder(dir: string, isExcluded: (name: string, path: string)
     return undefined;
   }
   const listing: Listing = { files: new Map(), dirs: new Map(), linkedDirs: new Set() };
+  // `dir` is already normalised and a name holds no separator: plain concatenation is the join.
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
   for (const entry of entries) {
     const name = entry.name;
-    const path = join(dir, name);
+    const path = prefix + name;
     // Node decodes bytes that are not UTF-8 as U+FFFD, so such a path could not be opened again.
     if (name.includes('\uFFFD')) {
       warnings.add(path, 'file name is not valid UTF-8 (registry paths are text); rename it to have it scanned');

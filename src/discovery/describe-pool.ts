@@ -19,10 +19,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelManagerError, toModelManagerError, type ErrorCode } from '../errors.js';
 import { describeUnit, type Description } from './describe.js';
-import { WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import type { ModelUnit, ScanWarning } from './types.js';
-import { changedSince } from './walk.js';
 
 export interface DescribeWorkerData {
   rules: CategorizationRules;
@@ -53,15 +51,9 @@ export function takeNext(next: Int32Array, available: number): number {
   }
 }
 
-/** A model's description, and the first of its files that changed while it was read (stat-ed again after the read). */
-export interface Described {
-  description: Description;
-  moved?: string;
-}
-
 /** What a worker tells of one model: its description or why it could not be read, and the warnings of its side files. */
 export type DescribeOutcome =
-  | (Described & { warnings: ScanWarning[] })
+  | { description: Description; warnings: ScanWarning[] }
   | { error: { code: ErrorCode; message: string; path?: string }; warnings: ScanWarning[] };
 
 interface Pending {
@@ -81,9 +73,7 @@ export interface DescribePoolOptions {
 export async function describeOutcome(unit: ModelUnit, rules: CategorizationRules): Promise<DescribeOutcome> {
   const warnings: ScanWarning[] = [];
   try {
-    const description = await describeUnit(unit, rules, (path, reason) => warnings.push({ path, reason }));
-    const moved = changedSince(unit, new WarningSink())[0];
-    return { description, warnings, ...(moved === undefined ? {} : { moved }) };
+    return { description: await describeUnit(unit, rules, (path, reason) => warnings.push({ path, reason })), warnings };
   } catch (error) {
     const err = toModelManagerError(error);
     const path = typeof err.details.path === 'string' ? err.details.path : undefined;
@@ -193,11 +183,11 @@ export class DescribePool implements AsyncDisposable {
 }
 
 /** What a worker's outcome tells, or the error it stood for (thrown as the in-thread read would have thrown it). */
-export function describedBy(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Described {
+export function describedBy(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Description {
   for (const w of outcome.warnings) warn(w.path, w.reason);
   if ('error' in outcome) {
     const { code, message, path } = outcome.error;
     throw new ModelManagerError(code, message, { details: path === undefined ? {} : { path } });
   }
-  return { description: outcome.description, ...(outcome.moved === undefined ? {} : { moved: outcome.moved }) };
+  return outcome.description;
 }

@@ -3,10 +3,10 @@
  * weights). A weights header that cannot be read makes the model fail with that reason; a bad
  * side file (README, metadata.json) is only a warning.
  */
-import { closeSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync } from '../formats/index.js';
+import { closeAfterReading, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
 import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
 import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules } from './rules.js';
@@ -23,6 +23,8 @@ export interface Description {
   bytesRead: number;
   /** How to size the model's memory beyond its config: the headers' parameter count, a GGUF header's shape and file bytes. */
   estimate: Pick<MemoryEstimateOptions, 'shape' | 'weightsBytes' | 'parameterCount' | 'parameterMethod'>;
+  /** A file read whose size or mtime, after the read, was not what the walk saw: it changed meanwhile, so this description may not hold. */
+  moved?: string;
 }
 
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
@@ -36,7 +38,7 @@ function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
   try {
     bytesRead = readSync(fd, head, 0, 8, 0);
   } finally {
-    closeSync(fd);
+    closeAfterReading(fd, path);
   }
   meter.bytes += bytesRead;
   if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
@@ -131,7 +133,13 @@ export function estimateOf(model: EstimatedModel, options: Description['estimate
  * @throws ModelManagerError when a weights header is unreadable (the caller turns it into a warning)
  */
 export async function describeUnit(unit: ModelUnit, rules: CategorizationRules, warn: (path: string, reason: string) => void): Promise<Description> {
-  const { description, metadataDoc } = readUnit(unit, rules, warn);
+  const { result: { description, metadataDoc }, stats } = watchReads(() => readUnit(unit, rules, warn));
+  // Files the reads did not touch cannot have changed this description (a later scan sees their new stats).
+  const moved = unit.files.find((f) => {
+    const now = stats.get(f.path);
+    return now !== undefined && (now.size !== f.size || now.mtimeMs !== f.mtimeMs);
+  });
+  if (moved) description.moved = moved.path;
   // metadata.json's mapping (and its schema library) is loaded only for a model that has one.
   if (metadataDoc) description.overrides = (await import('./metadata-file.js')).metadataOverrides(metadataDoc);
   return description;

@@ -7,15 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
-import { describeUnit } from './describe.js';
-import { DescribePool, describeOutcome, describedBy, type DescribeOutcome, type Described } from './describe-pool.js';
+import { describeUnit, type Description } from './describe.js';
+import { DescribePool, describeOutcome, describedBy, type DescribeOutcome } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
 import { chooseId, KnownModels, mergeFinding, recordOf } from './upsert.js';
-import { changedSince, walkRoot } from './walk.js';
+import { walkRoot } from './walk.js';
 
 export interface ScanContext {
   registry: Registry;
@@ -126,15 +126,13 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   let maxModelBytesRead = 0;
   let done = 0;
   const warn = (path: string, reason: string) => warnings.add(path, reason);
-  const describe = async (unit: ModelUnit): Promise<Described> => {
+  const describe = async (unit: ModelUnit): Promise<Description> => {
     // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
     const early = reading.get(unit);
     reading.delete(unit);
     const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);
     if (outcome) return describedBy(outcome, warn);
-    const description = await describeUnit(unit, ctx.rules, warn);
-    const moved = changedSince(unit, new WarningSink())[0];
-    return { description, ...(moved === undefined ? {} : { moved }) };
+    return describeUnit(unit, ctx.rules, warn);
   };
 
   /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */
@@ -163,11 +161,11 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       return;
     }
     try {
-      const { description: d, moved } = await describe(unit);
+      const d = await describe(unit);
       bytesRead += d.bytesRead;
       maxModelBytesRead = Math.max(maxModelBytesRead, d.bytesRead);
-      if (moved !== undefined) {
-        warnings.add(moved, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
+      if (d.moved !== undefined) {
+        warnings.add(d.moved, 'changed while it was being read; the registry keeps what it had and the next scan reads it again');
         state.models.delete(unit.localPath);
         return;
       }

@@ -4,9 +4,9 @@
  * Each read is bounded and counted; a bad file is a warning, not a failed model.
  * `metadata.json` is mapped onto registry fields by `metadata-file.ts`.
  */
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { openForReading } from '../formats/bounded-reader.js';
+import { closeAfterReading, openForReading } from '../formats/bounded-reader.js';
 
 /** The YAML parser, loaded on the first front matter that needs it (most are flat: see `parseFlatFrontMatter`). */
 let yaml: typeof import('yaml') | undefined;
@@ -53,7 +53,7 @@ function readHead(path: string, maxBytes: number, meter: ReadMeter): { text: str
     meter.warn(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     return undefined;
   } finally {
-    closeSync(fd);
+    closeAfterReading(fd, path);
   }
 }
 

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { classifyFolder, idFromPath } from './classify.js';
-import { listFolder, realFolder, statFile, type WarningSink, Yielder } from './fs-scan.js';
+import { listFolder, realFolder, type WarningSink, Yielder } from './fs-scan.js';
 import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
 import type { ModelUnit } from './types.js';
 
@@ -106,14 +106,4 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     }
   }
   return result;
-}
-
-/** Re-stats a unit's files; the ones whose size or mtime moved since the walk. */
-export function changedSince(unit: ModelUnit, warnings: WarningSink): string[] {
-  const changed: string[] = [];
-  for (const f of unit.files) {
-    const now = statFile(f.path, f.role, warnings);
-    if (!now || now.size !== f.size || now.mtimeMs !== f.mtimeMs) changed.push(f.path);
-  }
-  return changed;
 }

@@ -71,6 +71,47 @@ export function openForReading(path: string): number {
   return openSync(path, READ_FLAGS);
 }
 
+/** A file's size and modification time, as `fstat` saw it when its reader closed it. */
+export interface ReadStat {
+  size: number;
+  mtimeMs: number;
+}
+
+/** The files closed by `closeAfterReading` in this thread while `watchReads` runs. */
+let watched: Map<string, ReadStat> | undefined;
+
+/**
+ * Closes a file opened with `openForReading`; inside `watchReads`, first notes its size and
+ * mtime (an `fstat` on the open file, cheaper than a second `stat` by path).
+ */
+export function closeAfterReading(fd: number, path: string): void {
+  try {
+    if (watched) {
+      const { size, mtimeMs } = fstatSync(fd);
+      watched.set(path, { size, mtimeMs });
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Runs `read` (synchronous header reads) and returns what it returned with the size and mtime of
+ * every file it read, taken after the read: a caller compares them with what it saw before, to
+ * tell a file that changed while it was read.
+ */
+export function watchReads<T>(read: () => T): { result: T; stats: Map<string, ReadStat> } {
+  const outer = watched;
+  const stats = new Map<string, ReadStat>();
+  watched = stats;
+  try {
+    return { result: read(), stats };
+  } finally {
+    watched = outer;
+    if (outer) for (const [path, stat] of stats) outer.set(path, stat);
+  }
+}
+
 export class BoundedReader implements Disposable {
   readonly path: string;
   readonly size: number;
@@ -217,7 +258,7 @@ export class BoundedReader implements Disposable {
     giveBack(this.#backing);
     this.#backing = undefined;
     this.#window = Buffer.alloc(0);
-    closeSync(this.#fd);
+    closeAfterReading(this.#fd, this.path);
   }
 
   [Symbol.dispose](): void {

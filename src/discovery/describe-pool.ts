@@ -1,19 +1,23 @@
 /**
  * Header reading spread over worker threads. A cold scan of thousands of models is CPU-bound
  * (JSON headers, GGUF vocabularies, front matter), so the reads run in workers while the main
- * thread keeps choosing ids and writing to the registry, and reads models itself whenever it
- * has nothing else to do (`takeQueued`).
+ * thread walks the folders, chooses ids and writes to the registry.
  *
  * Every model is posted to every worker as soon as it is found, and a shared counter
  * (`Atomics.compareExchange` on a SharedArrayBuffer) hands out the next unread one to whichever
- * thread asks first, main thread included. A worker never waits on the main thread for work: when
- * workers were sent batches on demand, a worker sat idle whenever the main thread was busy
- * writing a batch of new models to the registry (10-30% of a 10,000-model scan, measured).
- * Workers post outcomes back in small batches so a message costs little next to the work it carries.
+ * worker asks first. A worker never waits on the main thread for work: when workers were sent
+ * batches on demand, a worker sat idle whenever the main thread was busy writing a batch of new
+ * models to the registry (10-30% of a 10,000-model scan, measured). Workers post outcomes back
+ * in small batches so a message costs little next to the work it carries.
  *
- * The main thread is busy for a share of the scan, so by default there is one worker fewer than
- * cores: each worker also costs its own module loading, JIT compilation and heap to collect
- * (~1 s of CPU per worker in a 10,000-model scan, measured on 2 cores).
+ * The main thread does not read headers itself while workers run. It used to take queued models
+ * when idle, but it is rarely idle in a large scan (it took ~2% of 10,000 models), and reading
+ * even a few compiles the reading code a second time, in its own isolate. Without it a
+ * 10,000-model scan took less CPU in 8 of 11 alternating runs (medians 9.6 against 10.0 s), and
+ * a 1,500-model GGUF-only scan, where the worker is the bottleneck, was no slower (2 cores).
+ *
+ * By default there is one worker fewer than cores, since the main thread is busy too: each worker
+ * also costs its own module loading, JIT compilation and heap to collect.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -40,7 +44,7 @@ export interface OutcomesMessage {
 }
 
 /**
- * Takes the next model below `available` for the calling thread: its index, or -1 when every
+ * Takes the next model below `available` for the calling worker: its index, or -1 when every
  * model found so far is taken.
  */
 export function takeNext(next: Int32Array, available: number): number {
@@ -60,8 +64,6 @@ interface Pending {
   unit: ModelUnit;
   resolve: (outcome: DescribeOutcome) => void;
   reject: (error: Error) => void;
-  /** Taken by the main thread (`takeQueued`): no worker will answer for it. */
-  here?: boolean;
 }
 
 export interface DescribePoolOptions {
@@ -69,7 +71,7 @@ export interface DescribePoolOptions {
   workers?: number;
 }
 
-/** Reads one model as a worker does: its description and side-file warnings, or why it could not be read. */
+/** Reads one model (in a worker): its description and side-file warnings, or why it could not be read. */
 export async function describeOutcome(unit: ModelUnit, rules: CategorizationRules): Promise<DescribeOutcome> {
   const warnings: ScanWarning[] = [];
   try {
@@ -107,7 +109,7 @@ export class DescribePool implements AsyncDisposable {
     });
   }
 
-  /** Reads one model's headers in a worker (or on the main thread, see `takeQueued`); resolves with what the reader could tell. */
+  /** Reads one model's headers in a worker; resolves with what the worker could tell. */
   describe(unit: ModelUnit): Promise<DescribeOutcome> {
     if (this.#closed || this.#workers.length === 0) return Promise.reject(new ModelManagerError('INTERNAL', 'the header reader threads are closed'));
     return new Promise((resolve, reject) => {
@@ -121,28 +123,13 @@ export class DescribePool implements AsyncDisposable {
     });
   }
 
-  /**
-   * The next model no thread has taken yet, for the caller to read itself (with
-   * `describeOutcome`) and settle; undefined when none is waiting. The main thread calls this
-   * when it is otherwise idle, so a scan uses its time too.
-   */
-  takeQueued(): { unit: ModelUnit; settle: (outcome: DescribeOutcome) => void } | undefined {
-    if (this.#closed) return undefined;
-    const i = takeNext(this.#next, this.#pending.length);
-    if (i < 0) return undefined;
-    const pending = this.#pending[i]!;
-    pending.here = true;
-    return { unit: pending.unit, settle: (outcome) => this.#settle(i)?.resolve(outcome) };
-  }
-
   #post(): void {
     this.#postScheduled = false;
     if (this.#closed || this.#unposted === 0) return;
     const from = this.#pending.length - this.#unposted;
-    // Models already taken by the main thread are sent as nulls, so indices stay in step.
-    const units = this.#pending.slice(from).map((p) => (p && !p.here ? p.unit : null));
+    const units = this.#pending.slice(from).map((p) => p!.unit);
     this.#unposted = 0;
-    for (const worker of this.#workers) worker.postMessage({ from, units } as UnitsMessage);
+    for (const worker of this.#workers) worker.postMessage({ from, units } satisfies UnitsMessage);
   }
 
   /** The model's waiter, removed so it is settled once; undefined when it already was. */
@@ -160,12 +147,9 @@ export class DescribePool implements AsyncDisposable {
     const at = this.#workers.indexOf(worker);
     if (at < 0) return; // 'error' is followed by 'exit'
     this.#workers.splice(at, 1);
-    const taken = this.#workers.length === 0 ? this.#pending.length : Atomics.load(this.#next, 0);
     if (this.#workers.length === 0) Atomics.store(this.#next, 0, this.#pending.length);
-    for (let i = 0; i < Math.min(taken, this.#pending.length); i++) {
-      const p = this.#pending[i];
-      if (p && !p.here) this.#settle(i)!.reject(error);
-    }
+    const taken = Math.min(Atomics.load(this.#next, 0), this.#pending.length);
+    for (let i = 0; i < taken; i++) this.#settle(i)?.reject(error);
   }
 
   /** Ends the workers; models still waiting are refused. */

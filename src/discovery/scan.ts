@@ -8,7 +8,7 @@ import { basename, resolve, sep } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit, type Description } from './describe.js';
-import { DescribePool, describeOutcome, describedBy, type DescribeOutcome } from './describe-pool.js';
+import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
 import { Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
@@ -26,7 +26,7 @@ export interface ScanContext {
   onProgress?: (p: ScanProgress) => void;
   /** Models whose headers are read at once on the main thread. Defaults to 8. */
   concurrency?: number;
-  /** Header reader threads for a large scan (the main thread reads too when idle). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
+  /** Header reader threads for a large scan (the main thread walks and writes the registry meanwhile). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
   /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
   workersAbove?: number;
@@ -230,18 +230,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       await yielder.maybe();
     }
   };
-  // The main thread reads models still queued for the threads whenever its own work (results,
-  // registry batches) leaves it idle: one at a time, yielding between them so results are
-  // handled and batches written as they come.
-  const readQueued = async () => {
-    for (let job = pool?.takeQueued(); job; job = pool?.takeQueued()) {
-      job.settle(await describeOutcome(job.unit, ctx.rules));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
-  // With reader threads, enough models are in flight to keep every thread's batches full.
+  // With reader threads, enough models are in flight that results are handled as they come.
   const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
-  await Promise.all([...Array.from({ length: concurrency }, worker), readQueued()]);
+  await Promise.all(Array.from({ length: concurrency }, worker));
   await pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 

@@ -1,8 +1,8 @@
 /**
  * A worker thread of `DescribePool`: keeps the models the main thread has found, takes the next
  * one no thread has taken (the shared counter), reads it with `describeOutcome` and posts back
- * plain facts (the description, its warnings, or why it failed, after stating the model's files
- * again to see whether they changed during the read), a few outcomes per message.
+ * plain facts (the description, its warnings, or why it failed; a file that changed while it was
+ * read is named in the description), a few outcomes per message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeOutcome, takeNext, type DescribeOutcome, type DescribeWorkerData, type OutcomesMessage, type UnitsMessage } from './describe-pool.js';

@@ -33,7 +33,7 @@ export interface DiscoveryOptions {
   stateDir?: string;
   /** Where defaults come from. Defaults to the process environment. */
   config?: Config;
-  /** Header reader threads for a scan of more than 500 changed models (they end with the scan; the main thread reads too when idle). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
+  /** Header reader threads for a scan of more than 500 changed models (they end with the scan; the main thread walks and writes the registry meanwhile). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
 }
 

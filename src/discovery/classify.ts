@@ -9,7 +9,7 @@
  */
 import { basename, extname, join, relative, sep } from 'node:path';
 import { ggufShardSet } from '../formats/gguf-shards.js';
-import { statFile, type Listing, type WarningSink } from './fs-scan.js';
+import { folderPrefix, statFile, type Listing, type WarningSink } from './fs-scan.js';
 import type { FileRole, FoundFile, ModelUnit, UnitKind } from './types.js';
 
 /** Files beside the weights that describe a model, with their roles. */
@@ -26,8 +26,8 @@ const ONNX_DATA = /\.onnx(_data|\.data)$/i;
 
 /** A model id from a path below a root: its parts cleaned to the id alphabet. */
 export function idFromPath(root: string, path: string, stripExtension: boolean): string {
-  // Walked paths extend their root: slicing is `relative` without normalising both (10,000 times a scan).
-  const prefix = root.endsWith(sep) ? root : root + sep;
+  // Walked paths extend their root: slicing is `relative` without normalising both.
+  const prefix = folderPrefix(root);
   let rel = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root, path);
   if (rel === '' || rel.startsWith('..')) rel = basename(path);
   if (stripExtension) rel = rel.slice(0, rel.length - extname(rel).length);

@@ -26,6 +26,14 @@ function errno(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
+/**
+ * A folder's path with its separator, to which a name from its listing is appended: the join,
+ * without normalising paths that are normal already (10,000s of times a scan).
+ */
+export function folderPrefix(dir: string): string {
+  return dir.endsWith(sep) ? dir : dir + sep;
+}
+
 /** Collects warnings; one bad path never stops a scan. */
 export class WarningSink {
   readonly items: ScanWarning[] = [];
@@ -44,8 +52,7 @@ export function listFolder(dir: string, isExcluded: (name: string, path: string)
     return undefined;
   }
   const listing: Listing = { files: new Map(), dirs: new Map(), linkedDirs: new Set() };
-  // `dir` is already normalised and a name holds no separator: plain concatenation is the join.
-  const prefix = dir.endsWith(sep) ? dir : dir + sep;
+  const prefix = folderPrefix(dir);
   for (const entry of entries) {
     const name = entry.name;
     const path = prefix + name;

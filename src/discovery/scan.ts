@@ -4,12 +4,12 @@
  * the registry keeps what it had for a model that could not be read.
  */
 import { randomUUID } from 'node:crypto';
-import { basename, resolve, sep } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeUnit, type Description } from './describe.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
-import { Yielder, WarningSink } from './fs-scan.js';
+import { folderPrefix, Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { fingerprint, type DiscoveryState } from './state.js';
@@ -35,7 +35,7 @@ export interface ScanContext {
 const ADD_BATCH = 500;
 const LOGGED_CHANGES = 500;
 
-const under = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+const under = (path: string, dir: string) => path === dir || path.startsWith(folderPrefix(dir));
 
 /**
  * The registry's models, or `'unchanged'` when nothing can have changed since the last scan:

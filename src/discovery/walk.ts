@@ -2,10 +2,10 @@
  * Walks one root and returns the models under it (file names and stats only, no headers).
  */
 import { statSync } from 'node:fs';
-import { basename, dirname, relative, sep } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { classifyFolder, idFromPath } from './classify.js';
-import { listFolder, realFolder, type WarningSink, Yielder } from './fs-scan.js';
+import { folderPrefix, listFolder, realFolder, type WarningSink, Yielder } from './fs-scan.js';
 import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
 import type { ModelUnit } from './types.js';
 
@@ -101,7 +101,7 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     if (!options.scanSubdirectories || depth >= options.maxDepth) continue;
     for (const [name, path] of listing.dirs) {
       if (claimed.has(path)) continue;
-      const childReal = listing.linkedDirs.has(name) || real === undefined ? realFolder(path) : real.endsWith(sep) ? real + name : real + sep + name;
+      const childReal = listing.linkedDirs.has(name) || real === undefined ? realFolder(path) : folderPrefix(real) + name;
       stack.push({ dir: path, real: childReal, depth: depth + 1 });
     }
   }

@@ -125,7 +125,8 @@ export class DescribePool implements AsyncDisposable {
 
   #post(): void {
     this.#postScheduled = false;
-    if (this.#closed || this.#unposted === 0) return;
+    // With every worker gone, the models given meanwhile were refused already (`#fail`).
+    if (this.#closed || this.#workers.length === 0 || this.#unposted === 0) return;
     const from = this.#pending.length - this.#unposted;
     const units = this.#pending.slice(from).map((p) => p!.unit);
     this.#unposted = 0;

@@ -19,9 +19,9 @@ async function readAll(): Promise<void> {
   reading = true;
   let outcomes: [number, DescribeOutcome][] = [];
   for (let i = takeNext(next, units.length); i >= 0; i = takeNext(next, units.length)) {
-    const unit = units[i];
+    // An index is taken once, by one thread, after its model came: the entry is there, and is dropped once read.
+    const unit = units[i]!;
     units[i] = null;
-    if (!unit) continue;
     outcomes.push([i, await describeOutcome(unit, rules)]);
     if (outcomes.length >= PER_MESSAGE) {
       parentPort!.postMessage({ outcomes } satisfies OutcomesMessage);

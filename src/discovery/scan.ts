@@ -33,6 +33,13 @@ export interface ScanContext {
 }
 
 const ADD_BATCH = 500;
+/**
+ * The batch size once fewer than ADD_BATCH models are left to handle. The last batch is written
+ * after the last header is read, so its size is the scan's tail: 500 records took 80-180 ms of
+ * a 10,000-model cold scan's wall time, while the few extra commits cost ~8 ms each in fsync,
+ * overlapped with reading.
+ */
+const TAIL_BATCH = 64;
 const LOGGED_CHANGES = 500;
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(folderPrefix(dir));
@@ -191,11 +198,12 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   };
 
-  // New models go to the registry in full batches while headers are still being read (reader
-  // threads keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
+  // New models go to the registry in batches while headers are still being read (reader threads
+  // keep reading meanwhile); the rest when all are read. One writer at a time (`flushing`).
   let flushing = false;
+  const batchSize = () => (unique.length - done > ADD_BATCH ? ADD_BATCH : TAIL_BATCH);
   const writeAdds = async (all: boolean) => {
-    while (adds.length >= ADD_BATCH || (all && adds.length > 0)) {
+    while (adds.length >= batchSize() || (all && adds.length > 0)) {
       const batch = adds.splice(0, ADD_BATCH);
       for (const m of batch.slice(0, LOGGED_CHANGES - addsLogged.length)) addsLogged.push({ modelId: m.modelId, ...(m.localPath === undefined ? {} : { localPath: m.localPath }) });
       try {
@@ -221,7 +229,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     while (next < unique.length) {
       const unit = unique[next++]!;
       await handle(unit);
-      if (!flushing && adds.length >= ADD_BATCH) {
+      if (!flushing && adds.length >= batchSize()) {
         flushing = true;
         await writeAdds(false);
         flushing = false;
@@ -233,7 +241,8 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   // With reader threads, enough models are in flight that results are handled as they come.
   const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
   await Promise.all(Array.from({ length: concurrency }, worker));
-  await pool?.close();
+  // Every header is read: the threads end while the registry is brought in step.
+  const poolClosed = pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
   await writeAdds(true);
@@ -277,5 +286,6 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   state.discoveredCount = await registry.countModels({ source: 'discovered' });
   await state.saveIndex();
   await state.appendLog(log);
+  await poolClosed;
   return { ...summary, warnings: warnings.items, modelIds: [...found].sort() };
 }

@@ -234,7 +234,8 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         await writeAdds(false);
         flushing = false;
       }
-      ctx.onProgress?.({ done: ++done, total: unique.length, path: unit.localPath });
+      done += 1;
+      ctx.onProgress?.({ done, total: unique.length, path: unit.localPath });
       await yielder.maybe();
     }
   };

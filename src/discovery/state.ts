@@ -5,7 +5,7 @@
  * - the last scan's summary, for `status()` in a later process;
  * - the scan log, JSON lines, trimmed to the newest `maxEntries`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FoundFile, ScanLogEntry, ScanSummary } from './types.js';
@@ -30,9 +30,9 @@ interface IndexFile {
 /** A fingerprint of a model's files: changes when any is added, removed, resized or touched. */
 export function fingerprint(files: readonly FoundFile[]): string {
   // One line per file, in path order ('\0' sorts first, so lines sort as their paths do), hashed
-  // in one call: a rescan hashes every model.
+  // in one call (the one-shot `hash`, ~20% less than a Hash object): a rescan hashes every model.
   const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}\n`).sort();
-  return createHash('sha1').update(lines.join('')).digest('base64url');
+  return hash('sha1', lines.join(''), 'base64url');
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -59,7 +59,7 @@ export class DiscoveryState {
   /** Opens the state of the registry at `registryLocation`; a missing or unreadable index starts empty (the next scan reads everything). */
   static async open(dir: string, registryLocation: string, { maxLogEntries = 5000 } = {}): Promise<DiscoveryState> {
     await mkdir(dir, { recursive: true });
-    const key = createHash('sha1').update(registryLocation).digest('hex').slice(0, 12);
+    const key = hash('sha1', registryLocation, 'hex').slice(0, 12);
     const state = new DiscoveryState(dir, key, maxLogEntries);
     try {
       const doc = JSON.parse(await readFile(state.indexPath, 'utf8')) as Partial<IndexFile>;

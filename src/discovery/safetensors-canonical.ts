@@ -31,21 +31,15 @@ const SHAPE_KEY = literal(bytesOf('","shape":['));
 const OFFSETS_KEY = literal(bytesOf('],"data_offsets":['));
 const METADATA_KEY = literal(bytesOf('{"__metadata__":{'));
 
-/** A dtype name ([0-9A-Z_], at most 7 characters) as a number, so no string is made per tensor. */
-function packDtype(bytes: Uint8Array, from: number, to: number): number {
-  if (to - from > 7) return -1;
-  let code = 0;
-  for (let i = from; i < to; i++) {
-    const c = bytes[i]!;
-    if (c < 0x30 || c > 0x5f) return -1;
-    code = code * 64 + (c - 0x2f);
-  }
-  return code;
-}
+/**
+ * A dtype name ([0-9A-Z_], at most 7 characters) is packed into a number one character at a
+ * time, so no string is made per tensor.
+ */
+const pack = (code: number, c: number) => code * 64 + (c - 0x2f);
 
 const DTYPES = Object.keys(SAFETENSORS_DTYPE_BYTES);
 /** Packed dtype name -> index in DTYPES. */
-const DTYPE_INDEX = new Map(DTYPES.map((name, i) => [packDtype(bytesOf(name), 0, name.length), i]));
+const DTYPE_INDEX = new Map(DTYPES.map((name, i) => [bytesOf(name).reduce(pack, 0), i]));
 const DTYPE_WIDTH = DTYPES.map((name) => SAFETENSORS_DTYPE_BYTES[name]!);
 
 /** A literal as little-endian 32-bit words (and its last 0-3 bytes), compared a word at a time. */
@@ -134,13 +128,14 @@ export function summarizeCanonicalHeader(bytes: Buffer, dataSize: number): Canon
     let code = 0;
     for (let c = bytes[q]; c !== QUOTE; c = bytes[++q]) {
       if (c === undefined || c < 0x30 || c > 0x5f || q - dtypeStart === 7) return undefined;
-      code = code * 64 + (c - 0x2f);
+      code = pack(code, c);
     }
     // Most tensors of a file share one dtype: the map is asked only when it changes.
     if (code !== lastCode) {
       const found = DTYPE_INDEX.get(code);
       if (found === undefined) return undefined;
-      [lastCode, dtype] = [code, found];
+      lastCode = code;
+      dtype = found;
     }
     if (!hasAt(bytes, view, q, SHAPE_KEY)) return undefined;
     q += SHAPE_KEY.length;

@@ -69,11 +69,11 @@ test('a closed pool refuses work, and models still waiting are refused rather th
   await assert.rejects(pool.describe(unit), /closed/);
 });
 
-test('a scan of more models than a registry batch adds each once, written while headers are still read', async () => {
+test('a scan of more models than a registry batch adds each once, written while headers are still read, the last ones in small batches', async () => {
   using base = tempDir();
   const root = join(base.path, 'models');
   const tensors = llamaSafetensors({ layers: 1 });
-  const count = 1_100; // two full batches of 500 go in while reading, the rest at the end
+  const count = 1_100; // a full batch of 500 goes in while reading, then smaller ones once fewer than 500 are left
   for (let i = 0; i < count; i++) {
     const dir = join(root, `m${i}`);
     mkdirSync(dir, { recursive: true });
@@ -83,9 +83,19 @@ test('a scan of more models than a registry batch adds each once, written while 
   await using registry = await Registry.open({ store: 'sqlite', db: join(base.path, 'registry.db') });
   const state = await DiscoveryState.open(join(base.path, 'state'), registry.store.location);
   const settings = await loadDiscoverySettings(undefined, { overrides: { includeDefaultRoots: false } });
+  const batches: number[] = [];
+  const addModels = registry.addModels.bind(registry);
+  registry.addModels = async (inputs, change) => {
+    batches.push(inputs.length);
+    return addModels(inputs, change);
+  };
   const report = await runScan({ registry, state, settings, rules: DEFAULT_CATEGORIZATION_RULES, roots: [root], workers: 2 });
   assert.deepEqual(report.warnings, []);
   assert.equal(report.counts.added, count);
+  assert.equal(batches[0], 500);
+  // The last batch is written after the last header is read: it is the scan's tail, so it is small
+  // (64, plus the few outcomes that came in one message meanwhile).
+  assert.ok(batches.length > 3 && batches.at(-1)! <= 80, `batches: ${batches.join(', ')}`);
   assert.equal(await registry.countModels({ source: 'discovered' }), count);
   assert.equal(report.modelIds.length, count);
   const again = await runScan({ registry, state, settings, rules: DEFAULT_CATEGORIZATION_RULES, roots: [root], workers: 2 });

@@ -150,13 +150,14 @@ async function scanOnce(root: string): Promise<ScanRun> {
       loadAverageBefore,
     };
   } finally {
-    rmSync(base, { recursive: true, force: true });
+    if (!values.keep) rmSync(base, { recursive: true, force: true });
+    else console.error(`kept ${base}`);
   }
 }
 
 /** One run in a new Node process. */
 function scanInChild(root: string): ScanRun {
-  const args = [fileURLToPath(import.meta.url), '--scan-once', root, '--models', String(count), ...(values.workers === undefined ? [] : ['--workers', values.workers])];
+  const args = [fileURLToPath(import.meta.url), '--scan-once', root, '--models', String(count), ...(values.workers === undefined ? [] : ['--workers', values.workers]), ...(values.keep ? ['--keep'] : [])];
   return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as ScanRun;
 }
 
@@ -209,6 +210,7 @@ if (values['scan-once'] !== undefined) {
       rescanMs,
       rescanCpuMs: median(runs.map((r) => r.rescanCpuMs)),
       rescanMsEachRun: runs.map((r) => r.rescanMs),
+      rescanPhasesMs: run.rescanPhasesMs,
       machine: { cpus: cpus().length, loadAverageBefore: runs[0]!.loadAverageBefore, loadAverageAfter: load() },
       bytesReadPerModel: Math.round(perModel),
       maxBytesReadPerModel: maxPerModel,

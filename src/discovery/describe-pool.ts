@@ -22,12 +22,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelManagerError, toModelManagerError, type ErrorCode } from '../errors.js';
-import { describeUnit, type Description } from './describe.js';
-import type { CategorizationRules } from './rules.js';
+import { readFindings, type Findings } from './describe.js';
 import type { ModelUnit, ScanWarning } from './types.js';
 
 export interface DescribeWorkerData {
-  rules: CategorizationRules;
   /** One Int32: the index of the next model no thread has taken yet. */
   next: SharedArrayBuffer;
 }
@@ -55,9 +53,9 @@ export function takeNext(next: Int32Array, available: number): number {
   }
 }
 
-/** What a worker tells of one model: its description or why it could not be read, and the warnings of its side files. */
+/** What a worker tells of one model: what its files say or why they could not be read, and the warnings of its side files. */
 export type DescribeOutcome =
-  | { description: Description; warnings: ScanWarning[] }
+  | { findings: Findings; warnings: ScanWarning[] }
   | { error: { code: ErrorCode; message: string; path?: string }; warnings: ScanWarning[] };
 
 interface Pending {
@@ -71,11 +69,11 @@ export interface DescribePoolOptions {
   workers?: number;
 }
 
-/** Reads one model (in a worker): its description and side-file warnings, or why it could not be read. */
-export async function describeOutcome(unit: ModelUnit, rules: CategorizationRules): Promise<DescribeOutcome> {
+/** Reads one model (in a worker): its findings and side-file warnings, or why it could not be read. */
+export async function describeOutcome(unit: ModelUnit): Promise<DescribeOutcome> {
   const warnings: ScanWarning[] = [];
   try {
-    return { description: await describeUnit(unit, rules, (path, reason) => warnings.push({ path, reason })), warnings };
+    return { findings: await readFindings(unit, (path, reason) => warnings.push({ path, reason })), warnings };
   } catch (error) {
     const err = toModelManagerError(error);
     const path = typeof err.details.path === 'string' ? err.details.path : undefined;
@@ -94,8 +92,8 @@ export class DescribePool implements AsyncDisposable {
   #postScheduled = false;
   #closed = false;
 
-  constructor(rules: CategorizationRules, { workers = availableParallelism() - 1 }: DescribePoolOptions = {}) {
-    const workerData: DescribeWorkerData = { rules, next: this.#next.buffer as SharedArrayBuffer };
+  constructor({ workers = availableParallelism() - 1 }: DescribePoolOptions = {}) {
+    const workerData: DescribeWorkerData = { next: this.#next.buffer as SharedArrayBuffer };
     this.#workers = Array.from({ length: Math.max(1, workers) }, () => {
       const worker = new Worker(new URL('./describe-worker.js', import.meta.url), { workerData });
       worker.on('message', ({ outcomes }: OutcomesMessage) => {
@@ -168,11 +166,11 @@ export class DescribePool implements AsyncDisposable {
 }
 
 /** What a worker's outcome tells, or the error it stood for (thrown as the in-thread read would have thrown it). */
-export function describedBy(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Description {
+export function describedBy(outcome: DescribeOutcome, warn: (path: string, reason: string) => void): Findings {
   for (const w of outcome.warnings) warn(w.path, w.reason);
   if ('error' in outcome) {
     const { code, message, path } = outcome.error;
     throw new ModelManagerError(code, message, { details: path === undefined ? {} : { path } });
   }
-  return outcome.description;
+  return outcome.findings;
 }

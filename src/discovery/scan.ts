@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { toModelManagerError } from '../errors.js';
 import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
-import { describeUnit, type Description } from './describe.js';
+import { describeFindings, readFindings, type Description } from './describe.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
 import { folderPrefix, Yielder, WarningSink } from './fs-scan.js';
 import type { CategorizationRules } from './rules.js';
@@ -88,7 +88,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const readEarly = (found: ModelUnit[]) => {
     if (workers === 0) return;
     for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== unitFingerprint(u)) toRead.push(u);
-    if (!pool && toRead.length > workersAbove) pool = new DescribePool(ctx.rules, workers === undefined ? {} : { workers });
+    if (!pool && toRead.length > workersAbove) pool = new DescribePool(workers === undefined ? {} : { workers });
     if (!pool) return;
     for (const u of toRead.splice(0)) {
       const outcome = pool.describe(u);
@@ -138,8 +138,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     const early = reading.get(unit);
     reading.delete(unit);
     const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);
-    if (outcome) return describedBy(outcome, warn);
-    return describeUnit(unit, ctx.rules, warn);
+    return describeFindings(outcome ? describedBy(outcome, warn) : await readFindings(unit, warn), ctx.rules);
   };
 
   /** Reports a unit that failed; the index remembers why, so an unchanged broken file is not read again. */

@@ -48,20 +48,20 @@ test('models given to two threads, some while they read, are each answered with 
   const tree = buildTree(join(base.path, 'tree'));
   const settings = await loadDiscoverySettings(undefined, { overrides: { includeDefaultRoots: false } });
   const { units } = await walkRoot(tree.models, { maxDepth: 5, scanSubdirectories: true, excludePatterns: [], formats: allowedFormats(settings), warnings: new WarningSink() });
-  await using pool = new DescribePool(DEFAULT_CATEGORIZATION_RULES, { workers: 2 });
+  await using pool = new DescribePool({ workers: 2 });
   const first = units.slice(0, 3).map((u) => pool.describe(u));
   await first[0];
   const rest = units.slice(3).map((u) => pool.describe(u));
   const outcomes = await Promise.all([...first, ...rest]);
   assert.equal(outcomes.length, units.length);
-  for (const [i, o] of outcomes.entries()) assert.deepEqual(o, await describeOutcome(units[i]!, DEFAULT_CATEGORIZATION_RULES));
-  assert.ok(outcomes.some((o) => 'description' in o) && outcomes.some((o) => 'error' in o), 'the tree holds readable and broken models');
+  for (const [i, o] of outcomes.entries()) assert.deepEqual(o, await describeOutcome(units[i]!));
+  assert.ok(outcomes.some((o) => 'findings' in o) && outcomes.some((o) => 'error' in o), 'the tree holds readable and broken models');
 });
 
 test('a closed pool refuses work, and models still waiting are refused rather than left hanging', async () => {
   using base = tempDir();
   const tree = buildTree(join(base.path, 'tree'));
-  const pool = new DescribePool(DEFAULT_CATEGORIZATION_RULES, { workers: 1 });
+  const pool = new DescribePool({ workers: 1 });
   const unit = { kind: 'gguf' as const, localPath: join(tree.models, 'x.gguf'), root: tree.models, idHint: 'x', files: [] };
   const waiting = assert.rejects(pool.describe(unit), /closed/);
   await pool.close();

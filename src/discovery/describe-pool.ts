@@ -1,7 +1,8 @@
 /**
  * Header reading spread over worker threads. A cold scan of thousands of models is CPU-bound
  * (JSON headers, GGUF vocabularies, front matter), so the reads run in workers while the main
- * thread walks the folders, chooses ids and writes to the registry.
+ * thread walks the folders, categorises and sizes what the workers found, chooses ids and writes
+ * to the registry.
  *
  * Every model is posted to every worker as soon as it is found, and a shared counter
  * (`Atomics.compareExchange` on a SharedArrayBuffer) hands out the next unread one to whichever

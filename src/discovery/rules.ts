@@ -3,8 +3,9 @@
  * keywords, file patterns and modalities score each category; the best primary wins, the best
  * secondary and specialization win when anything matched.
  *
- * This module runs in the header reader threads; reading and checking a rules file
- * (`rules-file.ts`, with zod) happens once, on the main thread.
+ * The categoriser runs on the main thread (`describeFindings`), but header reader threads load
+ * this module with describe.ts, so it stays light: reading and checking a rules file
+ * (`rules-file.ts`, with zod) happens apart, once.
  */
 import picomatch from 'picomatch';
 import type { ModelCategory } from '../registry/index.js';

@@ -5,6 +5,8 @@
  * - config.json + weights (safetensors, .bin, .onnx, also under `onnx/`, or one GGUF): one HF-style folder model.
  * - GGUF files without that: one model per file or per `-0000N-of-0000M` shard set; `mmproj` files join their siblings.
  * - ONNX files: one folder model when they belong together (one file, or a tokenizer beside them), else one per file.
+ * - safetensors without a config.json (a checkpoint, a LoRA adapter): one model per file or
+ *   `-0000N-of-0000M` shard set; a folder (below the root) holding just that one is the model, side files included.
  * - loose `.bin/.pt/.pth/.ckpt` and `.ggml` files: one model each (the magic tells PyTorch from legacy GGML).
  */
 import { basename, extname, join, relative, sep } from 'node:path';
@@ -17,12 +19,14 @@ export const META_FILES: Record<string, FileRole> = {
   'config.json': 'config', 'generation_config.json': 'config', 'preprocessor_config.json': 'config', 'model_index.json': 'config',
   'modules.json': 'config', 'config_sentence_transformers.json': 'config', 'model.safetensors.index.json': 'config',
   'pytorch_model.bin.index.json': 'config', 'tokenizer_config.json': 'tokenizer', 'tokenizer.json': 'tokenizer',
-  'README.md': 'readme', 'readme.md': 'readme', 'metadata.json': 'metadata',
+  'README.md': 'readme', 'readme.md': 'readme', 'metadata.json': 'metadata', 'adapter_config.json': 'config',
 };
 
 const PYTORCH = /\.(bin|pt|pth|ckpt)$/i;
 const NOT_WEIGHTS = /^(training_args|optimizer|scheduler|rng_state.*|trainer_state)\.(bin|pt|pth)$/i;
 const ONNX_DATA = /\.onnx(_data|\.data)$/i;
+/** A safetensors shard name; group 1 is the set's name (`model`). */
+const SAFETENSORS_SHARD = /^(.+)-\d{5}-of-\d{5}\.safetensors$/i;
 
 /** A model id from a path below a root: its parts cleaned to the id alphabet. */
 export function idFromPath(root: string, path: string, stripExtension: boolean): string {
@@ -134,6 +138,25 @@ export function classifyFolder(facts: FolderFacts, onnxSubdir: string[] = []): {
       const data = onnxData.filter((d) => d.startsWith(name));
       units.push(unit(facts, 'onnx', listing.files.get(name)!, stat(facts, [name, ...data], 'weights'), true));
     }
+  }
+  // Safetensors without a config.json: a set's index (`model.safetensors.index.json`) joins it.
+  const safetensorsSets = new Map<string, string[]>();
+  for (const name of safetensors.sort()) {
+    const key = SAFETENSORS_SHARD.exec(name)?.[1] ?? name.slice(0, -'.safetensors'.length);
+    safetensorsSets.set(key, [...(safetensorsSets.get(key) ?? []), name]);
+  }
+  const alone = safetensorsSets.size === 1 && units.length === 0 && pytorch.length === 0 && ggml.length === 0 && dir !== facts.root;
+  for (const [key, set] of safetensorsSets) {
+    const index = `${key}.safetensors.index.json`;
+    const files = [...stat(facts, set, 'weights'), ...stat(facts, [index], 'config')];
+    if (alone) {
+      files.push(...metaFiles(facts).filter((f) => basename(f.path) !== index));
+      units.push(unit(facts, 'safetensors', dir, files, false));
+      continue;
+    }
+    const u = unit(facts, 'safetensors', listing.files.get(set[0]!)!, files, true);
+    if (SAFETENSORS_SHARD.test(set[0]!)) u.idHint = idFromPath(facts.root, join(dir, key), false);
+    units.push(u);
   }
   for (const name of [...pytorch, ...ggml]) {
     units.push(unit(facts, /\.ggml$/i.test(name) ? 'ggml' : 'weights-file', listing.files.get(name)!, stat(facts, [name], 'weights'), true));

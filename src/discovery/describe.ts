@@ -193,7 +193,11 @@ function readUnit(unit: ModelUnit, warn: (path: string, reason: string) => void)
   const readme = readmePath ? readReadme(readmePath, meter) : undefined;
   const fm = readme?.frontMatter ?? {};
   const pipelineTag = typeof fm.pipeline_tag === 'string' ? fm.pipeline_tag : undefined;
-  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
+  // A PEFT adapter (LoRA, ...) names its base model and method in adapter_config.json.
+  const adapterPath = fileNamed(unit, 'adapter_config.json');
+  const adapter = adapterPath ? readJsonFile(adapterPath, meter) : undefined;
+  const adapterTags = adapter ? ['adapter', ...(typeof adapter.peft_type === 'string' ? [adapter.peft_type.toLowerCase()] : [])] : [];
+  const tags = [...new Set([...(Array.isArray(fm.tags) ? fm.tags.filter((t): t is string => typeof t === 'string' && t.length > 0) : []), ...adapterTags, ...(unit.kind === 'ollama' ? ['ollama'] : [])])];
 
   if (config) factsFromHfConfig(config, facts, { pipelineTag, tags, tokenizerConfig });
   else if (pipelineTag) factsFromPipelineTag(pipelineTag, facts);
@@ -224,7 +228,7 @@ function readUnit(unit: ModelUnit, warn: (path: string, reason: string) => void)
   const modelType = facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model');
   const files = unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs }));
   const fields: Findings['fields'] = {
-    modelName: localName.replace(/\.(gguf|onnx|bin|pt|pth|ckpt|ggml)$/i, ''),
+    modelName: localName.replace(/\.(gguf|onnx|safetensors|bin|pt|pth|ckpt|ggml)$/i, '').replace(/-\d{5}-of-\d{5}$/, ''),
     description: readme?.summary ?? '',
     modelType,
     architecture: facts.architecture ?? '',
@@ -242,7 +246,7 @@ function readUnit(unit: ModelUnit, warn: (path: string, reason: string) => void)
   };
   if (weights.format) fields.format = weights.format;
   if (weights.parameterCount !== undefined) fields.parameterCount = weights.parameterCount;
-  for (const [key, value] of [['quantization', facts.quantization], ['attentionType', facts.attentionType], ['contextLength', facts.contextLength], ['license', str(fm.license)], ['baseModel', str(fm.base_model)]] as const) {
+  for (const [key, value] of [['quantization', facts.quantization], ['attentionType', facts.attentionType], ['contextLength', facts.contextLength], ['license', str(fm.license)], ['baseModel', str(fm.base_model) ?? str(adapter?.base_model_name_or_path)]] as const) {
     if (value !== undefined) (fields as Record<string, unknown>)[key] = value;
   }
   if (config) fields.huggingfaceConfig = config;

@@ -5,7 +5,7 @@
 import type { DiscoverySettings } from './settings.js';
 
 /** How a model sits on disk. */
-export type UnitKind = 'hf-folder' | 'gguf' | 'onnx' | 'weights-file' | 'ggml' | 'hf-cache' | 'ollama';
+export type UnitKind = 'hf-folder' | 'gguf' | 'onnx' | 'weights-file' | 'safetensors' | 'ggml' | 'hf-cache' | 'ollama';
 
 /** What a file is to its model. */
 export type FileRole = 'weights' | 'config' | 'tokenizer' | 'readme' | 'metadata' | 'manifest' | 'other';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { Registry, type ModelMetadata, type ScanLogEntry, type ScanReport, type ValidationReport } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -8,7 +8,7 @@ import { mm, mmWithEnv } from './cli.js';
 import { buildTree } from './tree.js';
 
 const GOOD = [
-  'acme/tiny-llama', 'audio/whisper-tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'language/chat/llama-2-7b-chat',
+  'acme/tiny-llama', 'adapters/llama-chat-lora', 'audio/whisper-tiny', 'checkpoints/sd-turbo', 'checkpoints/tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'language/chat/llama-2-7b-chat',
   'language/code/starcoder-gguf/starcoder.Q4_K_M', 'language/code/starcoder-gguf/starcoder.Q8_0', 'language/reasoning/mixtral/mixtral',
   'legacy/ggml-model-q4_0', 'misc/checkpoint', 'ollama/llama3:8b', 'resnet50', 'specialized/medical/biogpt-large',
 ];
@@ -74,6 +74,16 @@ test('mm scan turns a tree of every model kind into registry entries, with a war
   const whisper = all.get('audio/whisper-tiny')!;
   assert.deepEqual([whisper.format, whisper.category?.primary, whisper.inputs.map((i) => i.dataType)], ['pytorch', 'AUDIO', ['AUDIO']]);
   assert.equal(all.get('specialized/medical/biogpt-large')!.category?.specialization, 'MEDICAL');
+  // Safetensors without config.json: an adapter folder, a loose checkpoint, a shard set with its index.
+  const lora = all.get('adapters/llama-chat-lora')!;
+  assert.deepEqual([lora.format, lora.parameterCount, lora.baseModel, lora.tags, lora.localPath], ['safetensors', 8 * 64, 'meta-llama/Llama-2-7b-hf', ['adapter', 'lora'], join(tree.models, 'adapters/llama-chat-lora')]);
+  assert.deepEqual(lora.files.map((f) => basename(f.path)).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
+  const turbo = all.get('checkpoints/sd-turbo')!;
+  assert.deepEqual([turbo.modelName, turbo.format, turbo.parameterCount, turbo.files.length], ['sd-turbo', 'safetensors', 320 * 4 * 9, 1]);
+  const tiny = all.get('checkpoints/tiny')!;
+  assert.deepEqual([tiny.modelName, tiny.parameterCount, tiny.localPath], ['tiny', 105, join(tree.models, 'checkpoints/tiny-00001-of-00002.safetensors')]);
+  assert.deepEqual(tiny.files.map((f) => basename(f.path)), ['tiny-00001-of-00002.safetensors', 'tiny-00002-of-00002.safetensors', 'tiny.safetensors.index.json']);
+  assert.equal(all.get('language/reasoning/mixtral/mixtral')!.modelName, 'mixtral', 'a shard set is named without its shard suffix');
   const cached = all.get('acme/tiny-llama')!;
   assert.match(cached.localPath!, /snapshots\/abc123$/, 'the snapshot refs/main names');
   assert.equal(cached.attentionType, 'gqa');
@@ -136,6 +146,10 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
   const shards = mm(base.path, 'validate', 'language/reasoning/mixtral/mixtral').json as ValidationReport;
   assert.equal(shards.checks.find((c) => c.name === 'shards complete')?.ok, false);
   assert.equal(shards.checks.find((c) => c.name === 'files present')?.ok, false);
+
+  unlinkSync(join(tree.models, 'checkpoints/tiny-00002-of-00002.safetensors'));
+  const tiny = mm(base.path, 'validate', 'checkpoints/tiny').json as ValidationReport;
+  assert.match(tiny.checks.find((c) => c.name === 'shards complete' && !c.ok)?.message ?? '', /1 of 2 shards missing/, JSON.stringify(tiny.checks));
 
   const ollama = mm(base.path, 'validate', 'ollama/llama3:8b').json as ValidationReport;
   assert.equal(ollama.ok, true, JSON.stringify(ollama.checks));

@@ -83,6 +83,17 @@ export function buildTree(base: string): Tree {
   writeSparse(join(whisper, 'pytorch_model.bin'), [Buffer.from('PK\x03\x04'), 1 << 20]);
   writeSparse(join(dir(models, 'misc'), 'checkpoint.pt'), [Buffer.from([0x80, 0x02, 0x7d, 0x71]), 1 << 16]);
 
+  // Safetensors without config.json: a LoRA adapter folder, two loose checkpoints side by side
+  // (one a shard set with its index), each its own model
+  const lora = dir(models, 'adapters', 'llama-chat-lora');
+  json(join(lora, 'adapter_config.json'), { peft_type: 'LORA', base_model_name_or_path: 'meta-llama/Llama-2-7b-hf', r: 8, task_type: 'CAUSAL_LM' });
+  writeSafetensors(join(lora, 'adapter_model.safetensors'), { 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight': { dtype: 'F32', shape: [8, 64] } });
+  const checkpoints = dir(models, 'checkpoints');
+  writeSafetensors(join(checkpoints, 'sd-turbo.safetensors'), { 'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F16', shape: [320, 4, 3, 3] } });
+  writeSafetensors(join(checkpoints, 'tiny-00001-of-00002.safetensors'), { a: { dtype: 'F32', shape: [10, 10] } });
+  writeSafetensors(join(checkpoints, 'tiny-00002-of-00002.safetensors'), { b: { dtype: 'F32', shape: [5] } });
+  json(join(checkpoints, 'tiny.safetensors.index.json'), { weight_map: { a: 'tiny-00001-of-00002.safetensors', b: 'tiny-00002-of-00002.safetensors' } });
+
   // A specialised one: medical
   const bio = dir(models, 'specialized', 'medical', 'biogpt-large');
   json(join(bio, 'config.json'), { architectures: ['BioGptForCausalLM'], model_type: 'biogpt', num_attention_heads: 16, max_position_embeddings: 1024 });

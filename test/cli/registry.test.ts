@@ -176,3 +176,13 @@ describe('mm registry commands', { concurrency: true }, () => {
     });
   }
 });
+
+describe('mm itself', () => {
+  it('--version prints the package version; --help lists every command', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    assert.equal(ok(await mm(['--version'], {})).stdout, `${version}\n`);
+    assert.equal(ok(await mm(['-V', '--json'], {})).stdout, `${version}\n`);
+    const help = ok(await mm(['--help'], {})).stdout;
+    for (const command of ['list', 'scan', 'discovery', 'validate', 'serve']) assert.match(help, new RegExp(`^  ${command}\\b`, 'm'));
+  });
+});

@@ -51,9 +51,11 @@ function commandName(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** Registers on `program` the command `args` name, or every command when they name none we know (help, typos). */
+/** Registers on `program` the command `args` name, none for `--version`, or every command when they name none we know (help, typos). */
 export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
   const name = commandName(args);
+  // `mm --version` needs no command (loading them all took ~0.35 s).
+  if (name === undefined && args.some((a) => a === '--version' || a === '-V')) return;
   const named = COMMANDS.find(([names]) => name !== undefined && names.includes(name));
   for (const module of await Promise.all((named ? [named] : COMMANDS).map(([, load]) => load()))) module.register(program);
 }

@@ -52,7 +52,16 @@ export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
   const onnxDir = listing.dirs.get('onnx');
   const onnxListing = onnxDir ? listFolder(onnxDir, ctx.isExcluded, ctx.warnings) : undefined;
   const onnxFiles = onnxListing ? [...onnxListing.files.values()] : [];
-  const { units } = classifyFolder({ dir: snapshot, root: snapshot, listing, warnings: ctx.warnings, formats: ctx.formats }, onnxFiles);
+  const classify = (dir: string, folder: Listing, onnx: string[] = []) => classifyFolder({ dir, root: snapshot, listing: folder, warnings: ctx.warnings, formats: ctx.formats }, onnx).units;
+  const units = classify(snapshot, listing, onnxFiles);
+  // A diffusers pipeline (model_index.json) keeps its components in subfolders (unet/, vae/,
+  // text_encoder/): each is a model, as the walk finds them in a pipeline folder outside the cache.
+  if (listing.files.has('model_index.json')) {
+    for (const dir of listing.dirs.values()) {
+      const component = listFolder(dir, ctx.isExcluded, ctx.warnings);
+      if (component) units.push(...classify(dir, component));
+    }
+  }
   if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the newest snapshot of ${repoId} (incomplete download?)`);
   for (const u of units) {
     u.kind = 'hf-cache';

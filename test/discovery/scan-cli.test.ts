@@ -8,7 +8,7 @@ import { mm, mmWithEnv } from './cli.js';
 import { buildTree } from './tree.js';
 
 const GOOD = [
-  'acme/tiny-llama', 'adapters/llama-chat-lora', 'audio/whisper-tiny', 'checkpoints/sd-turbo', 'checkpoints/tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'language/chat/llama-2-7b-chat',
+  'acme/tiny-diffusion/unet', 'acme/tiny-diffusion/vae', 'acme/tiny-llama', 'adapters/llama-chat-lora', 'audio/whisper-tiny', 'checkpoints/sd-turbo', 'checkpoints/tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'language/chat/llama-2-7b-chat',
   'language/code/starcoder-gguf/starcoder.Q4_K_M', 'language/code/starcoder-gguf/starcoder.Q8_0', 'language/reasoning/mixtral/mixtral',
   'legacy/ggml-model-q4_0', 'misc/checkpoint', 'ollama/llama3:8b', 'resnet50', 'specialized/medical/biogpt-large',
 ];
@@ -84,6 +84,11 @@ test('mm scan turns a tree of every model kind into registry entries, with a war
   assert.deepEqual([tiny.modelName, tiny.parameterCount, tiny.localPath], ['tiny', 105, join(tree.models, 'checkpoints/tiny-00001-of-00002.safetensors')]);
   assert.deepEqual(tiny.files.map((f) => basename(f.path)), ['tiny-00001-of-00002.safetensors', 'tiny-00002-of-00002.safetensors', 'tiny.safetensors.index.json']);
   assert.equal(all.get('language/reasoning/mixtral/mixtral')!.modelName, 'mixtral', 'a shard set is named without its shard suffix');
+  // A diffusers pipeline in the cache: one model per component; a precision variant is not counted twice.
+  const unet = all.get('acme/tiny-diffusion/unet')!;
+  assert.deepEqual([unet.format, unet.parameterCount, unet.files.length], ['safetensors', 320 * 4 * 9, 3]);
+  assert.equal(all.get('acme/tiny-diffusion/vae')!.parameterCount, 128 * 3 * 9);
+  assert.ok(!report.warnings.some((w) => w.path.includes('tiny-diffusion')), 'a pipeline is not an incomplete download');
   const cached = all.get('acme/tiny-llama')!;
   assert.match(cached.localPath!, /snapshots\/abc123$/, 'the snapshot refs/main names');
   assert.equal(cached.attentionType, 'gqa');

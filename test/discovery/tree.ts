@@ -113,6 +113,16 @@ export function buildTree(base: string): Tree {
   symlinkSync('../../blobs/cfg0001', join(snap, 'config.json'));
   symlinkSync('../../blobs/wts0001', join(snap, 'model.safetensors'));
 
+  // HF cache: a diffusers pipeline, whose components (each with an fp16 variant of its weights) are its models
+  const pipeline = dir(hfCache, 'models--acme--tiny-diffusion', 'snapshots', 'def456');
+  json(join(pipeline, 'model_index.json'), { _class_name: 'StableDiffusionPipeline', unet: ['diffusers', 'UNet2DConditionModel'], vae: ['diffusers', 'AutoencoderKL'] });
+  json(join(dir(pipeline, 'scheduler'), 'scheduler_config.json'), { _class_name: 'PNDMScheduler' });
+  for (const [component, cls, shape] of [['unet', 'UNet2DConditionModel', [320, 4, 3, 3]], ['vae', 'AutoencoderKL', [128, 3, 3, 3]]] as const) {
+    json(join(dir(pipeline, component), 'config.json'), { _class_name: cls });
+    writeSafetensors(join(pipeline, component, 'diffusion_pytorch_model.safetensors'), { 'conv_in.weight': { dtype: 'F32', shape: [...shape] } });
+    writeSafetensors(join(pipeline, component, 'diffusion_pytorch_model.fp16.safetensors'), { 'conv_in.weight': { dtype: 'F16', shape: [...shape] } });
+  }
+
   // Ollama: manifests -> blobs; the model layer is GGUF, a template layer means chat
   const ollama = dir(base, 'ollama', 'models');
   const oblobs = dir(ollama, 'blobs');

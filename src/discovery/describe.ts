@@ -10,7 +10,7 @@
 import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { closeAfterReading, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
+import { closeAfterReading, oneWeightsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
 import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
 import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules, type CategoryEvidence } from './rules.js';
@@ -65,16 +65,6 @@ function shardNamesComplete(paths: string[]): boolean {
   return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
 }
 
-/** A precision or EMA variant saved beside the default weights: `model.fp16.safetensors`, `model.fp16-00001-of-00002.safetensors`. */
-const VARIANT = /\.(fp16|fp32|bf16|fp8|int8|int4|ema|non_ema)(?=(-\d{5}-of-\d{5})?\.safetensors$)/i;
-
-/** The safetensors files of one variant (the default weights when present): a variant is the same weights again, not more of them. */
-function oneVariant(paths: string[]): string[] {
-  const variantOf = (p: string) => VARIANT.exec(basename(p))?.[1]!.toLowerCase() ?? '';
-  const variants = [...new Set(paths.map(variantOf))].sort();
-  return variants.length <= 1 ? paths : paths.filter((p) => variantOf(p) === variants[0]);
-}
-
 interface WeightsFacts {
   format?: ModelFormat;
   parameterCount?: number;
@@ -84,7 +74,7 @@ interface WeightsFacts {
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
 function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): WeightsFacts {
   const index = fileNamed(unit, 'model.safetensors.index.json');
-  const safetensors = oneVariant(names(unit, /\.safetensors$/i));
+  const safetensors = oneWeightsVariant(names(unit, /\.safetensors$/i));
   if (index || safetensors.length > 0) {
     // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
     // shard's header) is read only when the names do not. `mm validate` still reads it.

@@ -10,7 +10,7 @@
 import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { closeAfterReading, oneWeightsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
+import { closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
 import { estimateMemory, toMemoryEstimate, type EstimatedModel, type MemoryEstimateOptions } from '../estimate/index.js';
 import type { MemoryEstimate, ModelFormat, ModelMetadataInput } from '../registry/index.js';
 import { categorize, type CategorizationRules, type CategoryEvidence } from './rules.js';
@@ -74,7 +74,7 @@ interface WeightsFacts {
 /** Reads the weights' headers; returns the format and parameter count and adds what they tell to `facts`. */
 function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): WeightsFacts {
   const index = fileNamed(unit, 'model.safetensors.index.json');
-  const safetensors = oneWeightsVariant(names(unit, /\.safetensors$/i));
+  const safetensors = oneSafetensorsVariant(names(unit, /\.safetensors$/i));
   if (index || safetensors.length > 0) {
     // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
     // shard's header) is read only when the names do not. `mm validate` still reads it.
@@ -105,7 +105,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     const weightsBytes = unit.files.filter((f) => loaded.has(f.path)).reduce((a, f) => a + f.size, 0);
     return { format: 'gguf', parameterCount: model.parameterCount, estimate: { shape: shapeOfGguf(model.header), weightsBytes } };
   }
-  const onnxFiles = names(unit, /\.onnx$/i).sort((a, b) => Number(basename(b) === 'model.onnx') - Number(basename(a) === 'model.onnx'));
+  const onnxFiles = oneOnnxVariant(names(unit, /\.onnx$/i)).sort((a, b) => Number(basename(b) === 'model.onnx') - Number(basename(a) === 'model.onnx'));
   if (onnxFiles.length > 0) {
     let count = 0;
     for (const [i, path] of onnxFiles.entries()) {

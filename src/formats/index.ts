@@ -5,3 +5,4 @@ export * from './gguf.js';
 export * from './gguf-shards.js';
 export * from './onnx.js';
 export * from './ggml.js';
+export * from './variants.js';

@@ -17,19 +17,6 @@ export const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {
   I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8, F4: 0.5, F6_E2M3: 0.75, F6_E3M2: 0.75,
 };
 
-/** A precision or EMA variant saved beside the default weights: `model.fp16.safetensors`, `model.fp16-00001-of-00002.safetensors`. */
-const VARIANT = /\.(fp16|fp32|bf16|fp8|int8|int4|ema|non_ema)(?=(-\d{5}-of-\d{5})?\.safetensors$)/i;
-
-/**
- * The safetensors files (names or paths) of one variant, the default weights when present: a
- * variant is the same weights again, not more of them.
- */
-export function oneWeightsVariant(files: string[]): string[] {
-  const variantOf = (f: string) => VARIANT.exec(f)?.[1]!.toLowerCase() ?? '';
-  const variants = [...new Set(files.map(variantOf))].sort();
-  return variants.length <= 1 ? files : files.filter((f) => variantOf(f) === variants[0]);
-}
-
 export interface SafetensorsTensor {
   dtype: string;
   shape: number[];

@@ -5,7 +5,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { oneWeightsVariant, readSafetensorsModel } from '../formats/index.js';
+import { oneSafetensorsVariant, readSafetensorsModel } from '../formats/index.js';
 import type { ModelFile } from '../registry/index.js';
 import { parseModelCard } from './model-card.js';
 import { MAX_CONFIG_BYTES, MAX_README_BYTES, parseConfigJson, parseOptionalConfig, type HfSnapshot, type HfSourceKind, type WeightsSummary } from './snapshot.js';
@@ -42,7 +42,7 @@ function weightFiles(names: string[]): string[] {
   const indexes = names.filter((n) => n.endsWith('.safetensors.index.json'));
   if (indexes.length > 0) return [indexes.includes('model.safetensors.index.json') ? 'model.safetensors.index.json' : indexes[0]!];
   if (names.includes('model.safetensors')) return ['model.safetensors'];
-  return oneWeightsVariant(names.filter((n) => n.endsWith('.safetensors')));
+  return oneSafetensorsVariant(names.filter((n) => n.endsWith('.safetensors')));
 }
 
 async function readWeights(dir: string, names: string[], warnings: string[]): Promise<WeightsSummary | undefined> {

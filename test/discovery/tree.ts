@@ -71,6 +71,11 @@ export function buildTree(base: string): Tree {
   json(join(minilm, 'config.json'), { architectures: ['BertModel'], model_type: 'bert', num_attention_heads: 12, max_position_embeddings: 512 });
   json(join(minilm, 'tokenizer.json'), { version: '1.0' });
   writeOnnx(join(minilm, 'model.onnx'), { ...TEXT_ENCODER_IO, initializers: [{ name: 'emb', dims: [30522, 384] }] });
+  // transformers.js layout: onnx/model.onnx and its quantized and fp16 variants
+  const xenova = dir(models, 'embeddings', 'xenova-minilm');
+  json(join(xenova, 'config.json'), { architectures: ['BertModel'], model_type: 'bert', num_attention_heads: 12, max_position_embeddings: 512 });
+  json(join(xenova, 'tokenizer.json'), { version: '1.0' });
+  for (const name of ['model', 'model_quantized', 'model_fp16']) writeOnnx(join(dir(xenova, 'onnx'), `${name}.onnx`), { ...TEXT_ENCODER_IO, initializers: [{ name: 'emb', dims: [30522, 384] }] });
   writeOnnx(join(models, 'resnet50.onnx'), {
     inputs: [{ name: 'pixel_values', elemType: 1, dims: ['batch', 3, 224, 224] }],
     outputs: [{ name: 'logits', elemType: 1, dims: ['batch', 1000] }],

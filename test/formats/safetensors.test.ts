@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { encodeSafetensors, encodeSafetensorsHeader, isModelManagerError, oneWeightsVariant, readSafetensorsHeader, readSafetensorsModel } from '../../src/index.js';
+import { encodeSafetensors, encodeSafetensorsHeader, isModelManagerError, readSafetensorsHeader, readSafetensorsModel } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('reads parameter counts and dtypes from a header, single and sharded', async () => {
@@ -39,15 +39,4 @@ test('refuses truncated, lying, huge and junk files with a reason', async () => 
   const { header } = encodeSafetensorsHeader({ w: { dtype: 'F16', shape: [4] } });
   writeFileSync(file, header); // header promises 8 bytes of data that are not there
   await assert.rejects(readSafetensorsHeader(file), /truncated or lying/);
-});
-
-test('a precision or EMA variant beside the default weights is left out of the weights counted', () => {
-  assert.deepEqual(oneWeightsVariant(['model.safetensors', 'model.fp16.safetensors']), ['model.safetensors']);
-  assert.deepEqual(
-    oneWeightsVariant(['/m/unet/x.fp16-00001-of-00002.safetensors', '/m/unet/x.fp16-00002-of-00002.safetensors', '/m/unet/x-00001-of-00002.safetensors', '/m/unet/x-00002-of-00002.safetensors']),
-    ['/m/unet/x-00001-of-00002.safetensors', '/m/unet/x-00002-of-00002.safetensors'],
-  );
-  assert.deepEqual(oneWeightsVariant(['x.non_ema.safetensors', 'x.ema.safetensors']), ['x.ema.safetensors'], 'without default weights, one variant');
-  assert.deepEqual(oneWeightsVariant(['model.safetensors', 'adapter.safetensors']), ['model.safetensors', 'adapter.safetensors'], 'different names are different weights');
-  assert.deepEqual(oneWeightsVariant(['/v.fp16/model.safetensors']), ['/v.fp16/model.safetensors'], 'a folder name is not a variant');
 });

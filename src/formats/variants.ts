@@ -1,7 +1,8 @@
 /**
  * Weight files saved more than once: the Hugging Face libraries keep precision and EMA variants
  * beside the default weights (`model.fp16.safetensors`, transformers.js's `onnx/model_quantized.onnx`),
- * and Optimum exports a decoder up to three ways. Each is the same weights again, so a model's
+ * Mistral's repos the original `consolidated.safetensors` beside the transformers shards, and
+ * Optimum exports a decoder up to three ways. Each is the same weights again, so a model's
  * parameters are counted over one variant's files.
  */
 import { basename } from 'node:path';
@@ -23,9 +24,11 @@ function oneVariant(files: string[], pattern: RegExp, order: string[]): string[]
   return files.filter((f) => variantOf(f) === chosen);
 }
 
-/** The safetensors files (names or paths) of one variant. */
+/** The safetensors files (names or paths) of one variant, without Mistral's original-format `consolidated.safetensors` beside the transformers weights. */
 export function oneSafetensorsVariant(files: string[]): string[] {
-  return oneVariant(files, SAFETENSORS_VARIANT, SAFETENSORS_VARIANTS);
+  const chosen = oneVariant(files, SAFETENSORS_VARIANT, SAFETENSORS_VARIANTS);
+  const transformers = chosen.filter((f) => !/^consolidated\b/i.test(basename(f)));
+  return transformers.length > 0 ? transformers : chosen;
 }
 
 /**

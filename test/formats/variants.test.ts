@@ -11,6 +11,8 @@ test('a precision or EMA variant of safetensors weights is left out of the weigh
   assert.deepEqual(oneSafetensorsVariant(['x.int8.safetensors', 'x.fp16.safetensors']), ['x.fp16.safetensors'], 'without default weights, the widest variant');
   assert.deepEqual(oneSafetensorsVariant(['model.safetensors', 'adapter.safetensors']), ['model.safetensors', 'adapter.safetensors'], 'different names are different weights');
   assert.deepEqual(oneSafetensorsVariant(['/v.fp16/model.safetensors']), ['/v.fp16/model.safetensors'], 'a folder name is not a variant');
+  assert.deepEqual(oneSafetensorsVariant(['consolidated.safetensors', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']), ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'], "Mistral's original format beside the transformers shards");
+  assert.deepEqual(oneSafetensorsVariant(['consolidated.safetensors']), ['consolidated.safetensors']);
 });
 
 test('transformers.js ONNX variants and a decoder exported three ways count once', () => {

@@ -47,6 +47,13 @@ function addKind(kind: ModelKind, facts: ModelFacts): void {
  * leaves the model type to the weights' headers.
  */
 export function factsFromHfConfig(config: HfConfig, facts: ModelFacts, { pipelineTag, tags = [], tokenizerConfig }: HfConfigContext = {}): void {
+  // A diffusers component (unet/, vae/, transformer/ of a pipeline) names its class; it works on images.
+  if (typeof config._diffusers_version === 'string' && typeof config._class_name === 'string') {
+    facts.architecture ??= config._class_name;
+    facts.modalities.add('image');
+    facts.modelType ??= 'vision_model';
+    return;
+  }
   const shape = transformerShape(config);
   const archs = Array.isArray(config.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
   const architecture = archs[0] ?? shape.family;

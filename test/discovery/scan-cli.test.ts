@@ -89,6 +89,7 @@ test('mm scan turns a tree of every model kind into registry entries, with a war
   // A diffusers pipeline in the cache: one model per component; a precision variant is not counted twice.
   const unet = all.get('acme/tiny-diffusion/unet')!;
   assert.deepEqual([unet.format, unet.parameterCount, unet.files.length], ['safetensors', 320 * 4 * 9, 3]);
+  assert.deepEqual([unet.architecture, unet.modelType, unet.modalities, unet.category?.primary], ['UNet2DConditionModel', 'vision_model', ['image'], 'VISION']);
   assert.equal(all.get('acme/tiny-diffusion/vae')!.parameterCount, 128 * 3 * 9);
   assert.ok(!report.warnings.some((w) => w.path.includes('tiny-diffusion')), 'a pipeline is not an incomplete download');
   const cached = all.get('acme/tiny-llama')!;

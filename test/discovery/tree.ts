@@ -123,7 +123,7 @@ export function buildTree(base: string): Tree {
   json(join(pipeline, 'model_index.json'), { _class_name: 'StableDiffusionPipeline', unet: ['diffusers', 'UNet2DConditionModel'], vae: ['diffusers', 'AutoencoderKL'] });
   json(join(dir(pipeline, 'scheduler'), 'scheduler_config.json'), { _class_name: 'PNDMScheduler' });
   for (const [component, cls, shape] of [['unet', 'UNet2DConditionModel', [320, 4, 3, 3]], ['vae', 'AutoencoderKL', [128, 3, 3, 3]]] as const) {
-    json(join(dir(pipeline, component), 'config.json'), { _class_name: cls });
+    json(join(dir(pipeline, component), 'config.json'), { _class_name: cls, _diffusers_version: '0.30.0' });
     writeSafetensors(join(pipeline, component, 'diffusion_pytorch_model.safetensors'), { 'conv_in.weight': { dtype: 'F32', shape: [...shape] } });
     writeSafetensors(join(pipeline, component, 'diffusion_pytorch_model.fp16.safetensors'), { 'conv_in.weight': { dtype: 'F16', shape: [...shape] } });
   }

@@ -65,6 +65,29 @@ function shardNamesComplete(paths: string[]): boolean {
   return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
 }
 
+/**
+ * The first shard of a `-0000N-of-0000M.safetensors` set that is not among `paths`, and how many
+ * are missing of how many; undefined when every set is whole.
+ */
+function missingShard(paths: string[]): { first: string; missing: number; total: number } | undefined {
+  const sets = new Map<string, Set<number>>();
+  for (const p of paths) {
+    const m = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/.exec(p);
+    if (!m) continue;
+    const key = `${m[1]}\0${m[3]}`;
+    sets.set(key, (sets.get(key) ?? new Set()).add(Number(m[2])));
+  }
+  for (const [key, have] of sets) {
+    const [prefix, of] = key.split('\0') as [string, string];
+    const total = Number(of);
+    if (have.size >= total) continue;
+    let k = 1;
+    while (have.has(k)) k++;
+    return { first: `${prefix}-${String(k).padStart(5, '0')}-of-${of}.safetensors`, missing: total - have.size, total };
+  }
+  return undefined;
+}
+
 interface WeightsFacts {
   format?: ModelFormat;
   parameterCount?: number;
@@ -82,6 +105,12 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
       const summary = readSafetensorsIndex(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
+    }
+    const gap = missingShard(safetensors);
+    if (gap) {
+      throw new ModelManagerError('FILE_NOT_FOUND', `${safetensors[0]}: ${gap.missing} of ${gap.total} safetensors shards are missing (first: ${gap.first})`, {
+        details: { path: safetensors[0], firstMissing: gap.first, reason: 'incomplete shard set' },
+      });
     }
     let count = 0;
     for (const path of safetensors) {

@@ -35,6 +35,7 @@ test('mm scan turns a tree of every model kind into registry entries, with a war
   assert.match(reasons.get(tree.broken.lying!)!, /tensors, over the/);
   assert.match(reasons.get(tree.broken.truncated!)!, /truncated or lying/);
   assert.match(reasons.get(tree.broken.halfShards!)!, /shards are missing/);
+  assert.match(reasons.get(tree.broken.halfSafetensors!)!, /1 of 3 safetensors shards are missing \(first: .*weights-00002-of-00003\.safetensors\)/);
   assert.match(reasons.get(tree.broken.selfLink!)!, /symlink loop/);
   assert.match(reasons.get(tree.broken.nonUtf8!)!, /UTF-8/);
   assert.match(reasons.get(tree.broken.pipe!)!, /not a regular file/);

@@ -157,6 +157,9 @@ export function buildTree(base: string): Tree {
   writeFileSync(brokenPaths.badOnnx, 'not a protobuf at all');
   brokenPaths.halfShards = join(broken, 'half-00001-of-00002.gguf');
   writeGguf(brokenPaths.halfShards, llamaGgufMetadata({ name: 'half' }), llamaTensors({ layers: 1 }));
+  brokenPaths.halfSafetensors = join(broken, 'weights-00001-of-00003.safetensors');
+  writeSafetensors(brokenPaths.halfSafetensors, { a: { dtype: 'F32', shape: [4] } });
+  writeSafetensors(join(broken, 'weights-00003-of-00003.safetensors'), { c: { dtype: 'F32', shape: [4] } });
   brokenPaths.selfLink = join(broken, 'self');
   symlinkSync('self', brokenPaths.selfLink);
   brokenPaths.loop = join(broken, 'loop');

@@ -271,7 +271,8 @@ function readUnit(unit: ModelUnit, warn: (path: string, reason: string) => void)
     status: 'available',
     localPath: unit.localPath,
     files,
-    supportedBackends: weights.format === 'gguf' ? ['llama-cpp'] : weights.format === 'onnx' ? ['transformers'] : [],
+    // An ONNX export beside other weights (sentence-transformers' onnx/) runs on transformers too.
+    supportedBackends: weights.format === 'gguf' ? ['llama-cpp'] : weights.format === 'onnx' || names(unit, /\.onnx$/i).length > 0 ? ['transformers'] : [],
   };
   if (weights.format) fields.format = weights.format;
   if (weights.parameterCount !== undefined) fields.parameterCount = weights.parameterCount;

@@ -118,7 +118,11 @@ export async function weightBytes(path: string): Promise<number> {
 async function located(path: string, via: ResolvedModel['via'], fallbackKey: string, model?: ModelMetadata): Promise<ResolvedModel> {
   // One model is one key however it was named, so a registered model is never loaded twice.
   const key = model?.modelId ?? fallbackKey;
-  const format = model?.format ?? (await detectFormat(path));
+  // A folder with several exports (sentence-transformers ships model.safetensors beside onnx/) runs
+  // from the one a built-in backend runs, though the registry records the main weights' format.
+  const registered = model?.format;
+  const onDisk = registered === 'gguf' || registered === 'onnx' ? undefined : await detectFormat(path);
+  const format = onDisk === 'gguf' || onDisk === 'onnx' ? onDisk : (registered ?? onDisk);
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }
 

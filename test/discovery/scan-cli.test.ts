@@ -8,7 +8,7 @@ import { mm, mmWithEnv } from './cli.js';
 import { buildTree } from './tree.js';
 
 const GOOD = [
-  'acme/tiny-diffusion/unet', 'acme/tiny-diffusion/vae', 'acme/tiny-llama', 'adapters/llama-chat-lora', 'audio/whisper-tiny', 'checkpoints/sd-turbo', 'checkpoints/tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'embeddings/xenova-minilm', 'language/chat/llama-2-7b-chat',
+  'acme/tiny-diffusion/unet', 'acme/tiny-diffusion/vae', 'acme/tiny-llama', 'adapters/llama-chat-lora', 'audio/whisper-tiny', 'checkpoints/sd-turbo', 'checkpoints/tiny', 'embeddings/minilm-onnx', 'embeddings/nomic-embed', 'embeddings/st-minilm', 'embeddings/xenova-minilm', 'language/chat/llama-2-7b-chat',
   'language/code/starcoder-gguf/starcoder.Q4_K_M', 'language/code/starcoder-gguf/starcoder.Q8_0', 'language/reasoning/mixtral/mixtral',
   'legacy/ggml-model-q4_0', 'misc/checkpoint', 'ollama/llama3:8b', 'resnet50', 'specialized/medical/biogpt-large',
 ];
@@ -72,6 +72,8 @@ test('mm scan turns a tree of every model kind into registry entries, with a war
   assert.deepEqual(minilm.inputs.map((i) => [i.name, i.dataType, i.dtype]), [['input_ids', 'TOKENS', 'int64'], ['attention_mask', 'TOKENS', 'int64']]);
   const xenova = all.get('embeddings/xenova-minilm')!;
   assert.deepEqual([xenova.format, xenova.parameterCount, xenova.files.filter((f) => f.path.endsWith('.onnx')).length], ['onnx', 30522 * 384, 3], 'three precisions of one model count once');
+  const st = all.get('embeddings/st-minilm')!;
+  assert.deepEqual([st.format, st.modelType, st.supportedBackends], ['safetensors', 'embedding_model', ['transformers']], 'its ONNX export runs on transformers');
   const resnet = all.get('resnet50')!;
   assert.deepEqual([resnet.category?.primary, resnet.inputs[0]?.dataType, resnet.modalities], ['VISION', 'IMAGE', ['image']]);
   const whisper = all.get('audio/whisper-tiny')!;

@@ -76,6 +76,12 @@ export function buildTree(base: string): Tree {
   json(join(xenova, 'config.json'), { architectures: ['BertModel'], model_type: 'bert', num_attention_heads: 12, max_position_embeddings: 512 });
   json(join(xenova, 'tokenizer.json'), { version: '1.0' });
   for (const name of ['model', 'model_quantized', 'model_fp16']) writeOnnx(join(dir(xenova, 'onnx'), `${name}.onnx`), { ...TEXT_ENCODER_IO, initializers: [{ name: 'emb', dims: [30522, 384] }] });
+  // sentence-transformers layout: safetensors weights and an ONNX export under onnx/
+  const stMinilm = dir(models, 'embeddings', 'st-minilm');
+  json(join(stMinilm, 'config.json'), { architectures: ['BertModel'], model_type: 'bert', num_attention_heads: 12, max_position_embeddings: 512 });
+  json(join(stMinilm, 'modules.json'), [{ idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' }]);
+  writeSafetensors(join(stMinilm, 'model.safetensors'), { 'embeddings.word_embeddings.weight': { dtype: 'F32', shape: [30522, 384] } });
+  writeOnnx(join(dir(stMinilm, 'onnx'), 'model.onnx'), { ...TEXT_ENCODER_IO, initializers: [{ name: 'emb', dims: [30522, 384] }] });
   writeOnnx(join(models, 'resnet50.onnx'), {
     inputs: [{ name: 'pixel_values', elemType: 1, dims: ['batch', 3, 224, 224] }],
     outputs: [{ name: 'logits', elemType: 1, dims: ['batch', 1000] }],

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { encodeSafetensors } from '../../src/formats/index.js';
 import { Registry } from '../../src/registry/index.js';
 import { ModelManager, type EmbeddingTaskOutput } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -40,6 +41,19 @@ test('a registry id runs the model at its localPath, and the load is measured in
   dataOf(await manager.task(embed(models.ggufEmbedding)));
   assert.equal(manager.getStatus().counters.loads, 1);
   assert.equal(manager.ps()[0]?.model, 'test/tiny-bert');
+});
+
+test('a registered folder whose weights are safetensors runs from its ONNX export', async () => {
+  // As sentence-transformers repos ship: model.safetensors beside onnx/model.onnx; discovery records format safetensors.
+  const both = join(dir.path, 'both-exports');
+  cpSync(models.onnxEmbedding, both, { recursive: true });
+  writeFileSync(join(both, 'model.safetensors'), encodeSafetensors({ w: { dtype: 'F32', shape: [2] } }));
+  await using registry = await Registry.open({ store: 'sqlite', db: join(dir.path, 'registry-both.db') });
+  await registry.addModel({ modelId: 'test/both', modelType: 'embedding_model', format: 'safetensors', localPath: both });
+  await using manager = await ModelManager.create({ registry, gpuCount: 0 });
+  assert.equal(dataOf<EmbeddingTaskOutput>(await manager.task(embed('test/both'))).model, 'test/both');
+  await manager.flushMeasurements();
+  assert.equal((await registry.getModel('test/both'))?.measured?.backend, 'transformers');
 });
 
 test('a registered model whose files are gone, or that has no localPath, says what to do', async () => {

@@ -18,9 +18,18 @@ export interface IndexEntry {
   failed?: { path: string; reason: string };
 }
 
+/**
+ * What discovery makes of a model's files. Raised whenever that changes (session 7: precision
+ * variants counted once, safetensors without config.json), so models indexed by an older reader
+ * are read again once instead of keeping what it made of them until their files change.
+ */
+export const READER_VERSION = 2;
+
 interface IndexFile {
   format: 'model-manager/discovery-index';
   version: 1;
+  /** READER_VERSION when the index was saved (absent: 1). */
+  reader?: number;
   lastScan?: ScanSummary;
   /** Discovered models in the registry when the index was saved: a changed count means someone else changed them. */
   discoveredCount?: number;
@@ -65,6 +74,8 @@ export class DiscoveryState {
       const doc = JSON.parse(await readFile(state.indexPath, 'utf8')) as Partial<IndexFile>;
       if (doc.format === 'model-manager/discovery-index' && doc.models) {
         state.models = new Map(Object.entries(doc.models));
+        // An older reader's findings: forget the fingerprints (ids stay), so every model is read again.
+        if ((doc.reader ?? 1) !== READER_VERSION) for (const entry of state.models.values()) entry.fingerprint = '';
         state.lastScan = doc.lastScan;
         state.discoveredCount = doc.discoveredCount;
       }
@@ -80,7 +91,7 @@ export class DiscoveryState {
   }
 
   async saveIndex(): Promise<void> {
-    const doc: IndexFile = { format: 'model-manager/discovery-index', version: 1, models: Object.fromEntries(this.models) };
+    const doc: IndexFile = { format: 'model-manager/discovery-index', version: 1, reader: READER_VERSION, models: Object.fromEntries(this.models) };
     if (this.lastScan) doc.lastScan = this.lastScan;
     if (this.discoveredCount !== undefined) doc.discoveredCount = this.discoveredCount;
     await writeAtomic(this.indexPath, JSON.stringify(doc));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, constants, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
@@ -198,4 +198,30 @@ test('a scan leaves the access times of the files it reads alone (Linux)', { ski
   assert.equal(report.counts.added, 2);
   assert.ok(report.bytesRead > 0);
   for (const f of [gguf, ...hfFiles]) assert.equal(statSync(f).atimeMs, lastRead.getTime(), `${f} keeps its access time`);
+});
+
+test('models indexed by an older reader are read again once, and what it got wrong is corrected', async () => {
+  using base = tempDir();
+  const root = join(base.path, 'models');
+  const dir = join(root, 'sd-unet');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'UNet2DConditionModel', _diffusers_version: '0.30.0' }));
+  writeSafetensors(join(dir, 'diffusion_pytorch_model.safetensors'), { w: { dtype: 'F32', shape: [8, 8] } });
+  writeSafetensors(join(dir, 'diffusion_pytorch_model.fp16.safetensors'), { w: { dtype: 'F16', shape: [8, 8] } });
+  await using ctx = await open(base.path, { roots: [root] });
+  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  // What a reader that counted the fp16 copy too left behind: a doubled count, and an index without its version.
+  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 });
+  const indexDir = join(base.path, 'home', 'discovery');
+  const indexFile = join(indexDir, readdirSync(indexDir).find((n) => n.startsWith('index-'))!);
+  const { reader, ...older } = JSON.parse(readFileSync(indexFile, 'utf8')) as { reader: number };
+  assert.ok(reader > 1);
+  writeFileSync(indexFile, JSON.stringify(older));
+
+  await using again = await open(base.path, { roots: [root] });
+  const reread = await again.discovery.refresh();
+  assert.ok(reread.bytesRead > 0, 'read again');
+  assert.deepEqual([reread.counts.added, reread.counts.updated], [0, 1]);
+  assert.equal((await again.registry.getModel('sd-unet'))?.parameterCount, 64);
+  assert.equal((await again.discovery.refresh()).bytesRead, 0, 'once');
 });

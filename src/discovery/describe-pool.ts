@@ -60,7 +60,6 @@ export type DescribeOutcome =
   | { error: { code: ErrorCode; message: string; path?: string }; warnings: ScanWarning[] };
 
 interface Pending {
-  unit: ModelUnit;
   resolve: (outcome: DescribeOutcome) => void;
   reject: (error: Error) => void;
 }
@@ -68,6 +67,8 @@ interface Pending {
 export interface DescribePoolOptions {
   /** Worker threads. Defaults to one fewer than `os.availableParallelism()`, at least 1. */
   workers?: number;
+  /** Most worker threads `grow()` adds up to. Defaults to `workers`, at least 4. */
+  maxWorkers?: number;
 }
 
 /** Reads one model (in a worker): its findings and side-file warnings, or why it could not be read. */
@@ -84,35 +85,61 @@ export async function describeOutcome(unit: ModelUnit): Promise<DescribeOutcome>
 
 /** Worker threads that read models' headers; `close()` (or `await using`) ends them. */
 export class DescribePool implements AsyncDisposable {
-  readonly #workers: Worker[];
+  readonly #workers: Worker[] = [];
+  readonly #maxWorkers: number;
   readonly #next = new Int32Array(new SharedArrayBuffer(4));
-  /** Every model given to the pool, by index; entries are cleared once settled. */
+  /** Every model given to the pool, by index. */
+  readonly #units: ModelUnit[] = [];
+  /** Their waiters, by index; cleared once settled. */
   readonly #pending: (Pending | undefined)[] = [];
   /** Models given but not posted to the workers yet (posted together on the next turn). */
   #unposted = 0;
   #postScheduled = false;
   #closed = false;
 
-  constructor({ workers = availableParallelism() - 1 }: DescribePoolOptions = {}) {
+  constructor({ workers = availableParallelism() - 1, maxWorkers = Math.max(workers, 4) }: DescribePoolOptions = {}) {
+    this.#maxWorkers = maxWorkers;
+    for (let k = 0; k < Math.max(1, workers); k++) this.#start();
+  }
+
+  /** Worker threads now. */
+  get workers(): number {
+    return this.#workers.length;
+  }
+
+  /**
+   * Adds a worker, up to `maxWorkers`; false when there are that many (or none is left to add
+   * to). For reads that wait on the disk (a cache-cold scan) rather than on a core.
+   */
+  grow(): boolean {
+    if (this.#closed || this.#workers.length === 0 || this.#workers.length >= this.#maxWorkers) return false;
+    const worker = this.#start();
+    // The models no thread has taken yet; those given later come with the next post.
+    const from = Math.min(Atomics.load(this.#next, 0), this.#units.length);
+    worker.postMessage({ from, units: this.#units.slice(from) } satisfies UnitsMessage);
+    return true;
+  }
+
+  #start(): Worker {
     const workerData: DescribeWorkerData = { next: this.#next.buffer as SharedArrayBuffer };
-    this.#workers = Array.from({ length: Math.max(1, workers) }, () => {
-      const worker = new Worker(new URL('./describe-worker.js', import.meta.url), { workerData });
-      worker.on('message', ({ outcomes }: OutcomesMessage) => {
-        for (const [i, outcome] of outcomes) this.#settle(i)?.resolve(outcome);
-      });
-      worker.on('error', (error) => this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread failed: ${error.message}`, { cause: error })));
-      worker.on('exit', (code) => {
-        if (!this.#closed) this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread exited (code ${code})`));
-      });
-      return worker;
+    const worker = new Worker(new URL('./describe-worker.js', import.meta.url), { workerData });
+    worker.on('message', ({ outcomes }: OutcomesMessage) => {
+      for (const [i, outcome] of outcomes) this.#settle(i)?.resolve(outcome);
     });
+    worker.on('error', (error) => this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => {
+      if (!this.#closed) this.#fail(worker, new ModelManagerError('INTERNAL', `header reader thread exited (code ${code})`));
+    });
+    this.#workers.push(worker);
+    return worker;
   }
 
   /** Reads one model's headers in a worker; resolves with what the worker could tell. */
   describe(unit: ModelUnit): Promise<DescribeOutcome> {
     if (this.#closed || this.#workers.length === 0) return Promise.reject(new ModelManagerError('INTERNAL', 'the header reader threads are closed'));
     return new Promise((resolve, reject) => {
-      this.#pending.push({ unit, resolve, reject });
+      this.#units.push(unit);
+      this.#pending.push({ resolve, reject });
       this.#unposted += 1;
       // The models found in this turn go to the workers together, in one message each.
       if (!this.#postScheduled) {
@@ -127,7 +154,7 @@ export class DescribePool implements AsyncDisposable {
     // With every worker gone, the models given meanwhile were refused already (`#fail`).
     if (this.#closed || this.#workers.length === 0 || this.#unposted === 0) return;
     const from = this.#pending.length - this.#unposted;
-    const units = this.#pending.slice(from).map((p) => p!.unit);
+    const units = this.#units.slice(from);
     this.#unposted = 0;
     for (const worker of this.#workers) worker.postMessage({ from, units } satisfies UnitsMessage);
   }

@@ -45,6 +45,25 @@ const LOGGED_CHANGES = 500;
 const under = (path: string, dir: string) => path === dir || path.startsWith(folderPrefix(dir));
 
 /**
+ * Adds a reader thread each second the main thread spends mostly idle, waiting for headers:
+ * reads that wait on the disk (a page-cache-cold scan) go faster with more of them in flight,
+ * where reads from the cache are CPU-bound and a thread more only competes for the cores. On
+ * 10,000 models (2 cores) the main thread was 78-100% busy reading from the cache and 0-60% busy
+ * reading cold, where 2 reader threads instead of 1 took 18 s instead of 27 s.
+ * @returns what stops it
+ */
+function growWhenIdle(pool: DescribePool): () => void {
+  let since = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const busy = performance.eventLoopUtilization(since).utilization;
+    since = performance.eventLoopUtilization();
+    if (busy < 0.5 && !pool.grow()) clearInterval(timer);
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
  * The registry's models, or `'unchanged'` when nothing can have changed since the last scan:
  * every model found has the files the index remembers, none it remembers under these roots is
  * gone, and the registry holds as many discovered models as then. Listing 10,000 records is the
@@ -75,7 +94,13 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   // found, reader threads start and read them while the walk goes on.
   const { workers, workersAbove = 500 } = ctx;
   let pool: DescribePool | undefined;
-  await using _closesPool = { [Symbol.asyncDispose]: async () => pool?.close() };
+  let stopGrowing: (() => void) | undefined;
+  await using _closesPool = {
+    [Symbol.asyncDispose]: async () => {
+      stopGrowing?.();
+      await pool?.close();
+    },
+  };
   const toRead: ModelUnit[] = [];
   const reading = new Map<ModelUnit, Promise<DescribeOutcome>>();
   // Each unit's fingerprint is hashed once per scan (a SHA-1 per model is not free at 10,000 models).
@@ -88,7 +113,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const readEarly = (found: ModelUnit[]) => {
     if (workers === 0) return;
     for (const u of found) if (state.models.get(u.localPath)?.fingerprint !== unitFingerprint(u)) toRead.push(u);
-    if (!pool && toRead.length > workersAbove) pool = new DescribePool(workers === undefined ? {} : { workers });
+    if (!pool && toRead.length > workersAbove) {
+      pool = new DescribePool(workers === undefined ? {} : { workers });
+      stopGrowing = growWhenIdle(pool);
+    }
     if (!pool) return;
     for (const u of toRead.splice(0)) {
       const outcome = pool.describe(u);
@@ -242,6 +270,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const concurrency = pool ? 512 : Math.max(1, ctx.concurrency ?? 8);
   await Promise.all(Array.from({ length: concurrency }, worker));
   // Every header is read: the threads end while the registry is brought in step.
+  stopGrowing?.();
   const poolClosed = pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 

@@ -58,6 +58,23 @@ test('models given to two threads, some while they read, are each answered with 
   assert.ok(outcomes.some((o) => 'findings' in o) && outcomes.some((o) => 'error' in o), 'the tree holds readable and broken models');
 });
 
+test('threads added while models are read (as a scan does when reads wait on the disk) share the rest of them', async () => {
+  using base = tempDir();
+  const tree = buildTree(join(base.path, 'tree'));
+  const settings = await loadDiscoverySettings(undefined, { overrides: { includeDefaultRoots: false } });
+  const { units } = await walkRoot(tree.models, { maxDepth: 5, scanSubdirectories: true, excludePatterns: [], formats: allowedFormats(settings), warnings: new WarningSink() });
+  await using pool = new DescribePool({ workers: 1, maxWorkers: 3 });
+  const first = units.slice(0, 5).map((u) => pool.describe(u));
+  assert.equal(pool.grow(), true);
+  await first[0];
+  const rest = units.slice(5).map((u) => pool.describe(u));
+  assert.equal(pool.grow(), true);
+  assert.equal(pool.grow(), false, 'no more than maxWorkers');
+  assert.equal(pool.workers, 3);
+  const outcomes = await Promise.all([...first, ...rest]);
+  for (const [i, o] of outcomes.entries()) assert.deepEqual(o, await describeOutcome(units[i]!));
+});
+
 test('a closed pool refuses work, and models still waiting are refused rather than left hanging', async () => {
   using base = tempDir();
   const tree = buildTree(join(base.path, 'tree'));

@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,7 +36,6 @@ const { values } = parseArgs({
 const count = Number(values.models);
 const naiveCap = Number(values['naive-bytes']);
 // The scan's default: one thread fewer than cores (the main thread walks and writes the registry).
-const readerThreads = values.workers === undefined ? Math.max(1, availableParallelism() - 1) : Number(values.workers);
 
 /**
  * CPU time of the main thread alone (it walks and writes the registry while reader threads read
@@ -101,6 +100,8 @@ interface ScanRun {
   coldScanSystemCpuMs: number;
   coldScanMainThreadCpuMs: number | undefined;
   coldPhasesMs: Record<string, number>;
+  /** Header reader threads at the end of the cold scan. */
+  coldReaderThreads: number;
   rescanMs: number;
   rescanCpuMs: number;
   rescanPhasesMs: Record<string, number>;
@@ -141,6 +142,7 @@ async function scanOnce(root: string): Promise<ScanRun> {
       coldScanSystemCpuMs: Math.round(coldUsage.system / 1000),
       coldScanMainThreadCpuMs,
       coldPhasesMs: cold.phasesMs,
+      coldReaderThreads: cold.readerThreads ?? 0,
       rescanMs: Math.round(rescanMs),
       rescanCpuMs: Math.round((rescanUsage.user + rescanUsage.system) / 1000),
       rescanPhasesMs: warm.phasesMs,
@@ -206,7 +208,7 @@ if (values['scan-once'] !== undefined) {
       coldScanMainThreadCpuMs: run.coldScanMainThreadCpuMs,
       coldPhasesMs: run.coldPhasesMs,
       coldScanMsEachRun: runs.map((r) => r.coldScanMs),
-      readerThreads,
+      readerThreadsEachRun: runs.map((r) => r.coldReaderThreads),
       rescanMs,
       rescanCpuMs: median(runs.map((r) => r.rescanCpuMs)),
       rescanMsEachRun: runs.map((r) => r.rescanMs),
@@ -228,7 +230,7 @@ if (values['scan-once'] !== undefined) {
     console.error(
       [
         `machine       ${cpus().length} cores, load average ${result.machine.loadAverageBefore} before, ${result.machine.loadAverageAfter} after (other work shares these cores)`,
-        `cold scan     ${seconds(run.coldScanMs)} s wall (median of ${runs.length} runs, each a new process: ${each(result.coldScanMsEachRun)} s), ${seconds(run.coldScanCpuMs)} s CPU (${seconds(run.coldScanSystemCpuMs)} s in the kernel${run.coldScanMainThreadCpuMs === undefined ? '' : `, ${seconds(run.coldScanMainThreadCpuMs)} s on the main thread`}) for ${count} models, ${readerThreads} header reader threads (target < 5 s): ${JSON.stringify(run.coldPhasesMs)} ms`,
+        `cold scan     ${seconds(run.coldScanMs)} s wall (median of ${runs.length} runs, each a new process: ${each(result.coldScanMsEachRun)} s), ${seconds(run.coldScanCpuMs)} s CPU (${seconds(run.coldScanSystemCpuMs)} s in the kernel${run.coldScanMainThreadCpuMs === undefined ? '' : `, ${seconds(run.coldScanMainThreadCpuMs)} s on the main thread`}) for ${count} models, ${result.readerThreadsEachRun.join(', ')} header reader threads (target < 5 s): ${JSON.stringify(run.coldPhasesMs)} ms`,
         `rescan        ${seconds(rescanMs)} s wall (median; ${each(result.rescanMsEachRun)} s), ${seconds(result.rescanCpuMs)} s CPU, nothing re-read (${result.rescanBytesRead} bytes) (target < 1 s)`,
         `bytes/model   ${formatBytes(perModel)} average, ${formatBytes(maxPerModel)} at most (target <= 1 MiB); declared weights ${formatBytes(tree.declaredBytes / count)} average`,
         `naive read    measured ${formatBytes(naiveBytes)} of ${tree.samples.length} sample folders (capped at ${formatBytes(naiveCap)} per file) at ${formatBytes(naiveThroughput)}/s;`,

@@ -271,6 +271,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   await Promise.all(Array.from({ length: concurrency }, worker));
   // Every header is read: the threads end while the registry is brought in step.
   stopGrowing?.();
+  const readerThreads = pool?.workers ?? 0;
   const poolClosed = pool?.close();
   const readMs = performance.now() - t0 - walkMs;
 
@@ -308,6 +309,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const registryMs = performance.now() - t0 - walkMs - readMs;
   const summary = {
     phasesMs: { walk: Math.round(walkMs), read: Math.round(readMs), registry: Math.round(registryMs) },
+    readerThreads,
     scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: Math.round(performance.now() - t0), roots, counts, bytesRead, maxModelBytesRead,
   };
   info(`scan finished in ${summary.durationMs} ms: ${counts.scanned} found, ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.missing} missing, ${counts.warnings} warnings`);

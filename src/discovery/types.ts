@@ -61,6 +61,8 @@ export interface ScanSummary {
   maxModelBytesRead: number;
   /** Where the time went: walking folders, reading headers, writing the registry. */
   phasesMs: { walk: number; read: number; registry: number };
+  /** Header reader threads at the end of the scan (0: read on the main thread; more are added while reads wait on the disk). */
+  readerThreads?: number;
 }
 
 export interface ScanReport extends ScanSummary {

@@ -41,6 +41,8 @@ test('headers read in worker threads give the same registry, warnings and bytes 
   assert.deepEqual(threaded.report.modelIds, serial.report.modelIds);
   assert.equal(threaded.report.bytesRead, serial.report.bytesRead);
   assert.equal(threaded.report.maxModelBytesRead, serial.report.maxModelBytesRead);
+  assert.equal(serial.report.readerThreads, 0);
+  assert.ok(threaded.report.readerThreads! >= 2, 'the report says how many reader threads read');
 });
 
 test('models given to two threads, some while they read, are each answered with what the main thread would read', async () => {

@@ -18,7 +18,9 @@
  * a 1,500-model GGUF-only scan, where the worker is the bottleneck, was no slower (2 cores).
  *
  * By default there is one worker fewer than cores, since the main thread is busy too: each worker
- * also costs its own module loading, JIT compilation and heap to collect.
+ * also costs its own module loading, JIT compilation and heap to collect. `grow()` adds one while
+ * reading (the scan does when its main thread sits idle waiting for headers: reads from a cold
+ * disk); it is handed the models no worker has taken yet.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

@@ -57,22 +57,16 @@ function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
   throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
 }
 
-/** True when the files are exactly shards 1..M of one `-0000N-of-0000M.safetensors` set. */
-function shardNamesComplete(paths: string[]): boolean {
-  const shards = paths.map((p) => /-(\d{5})-of-(\d{5})\.safetensors$/.exec(p)).filter((m) => m !== null);
-  if (shards.length === 0 || shards.length !== paths.length) return false;
-  const total = Number(shards[0]![2]);
-  return shards.length === total && new Set(shards.map((m) => Number(m[1]))).size === total && shards.every((m) => Number(m[2]) === total);
-}
-
 /**
  * The first shard of a `-0000N-of-0000M.safetensors` set that is not among `paths`, and how many
  * are missing of how many; undefined when every set is whole.
  */
+const SHARD = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/;
+
 function missingShard(paths: string[]): { first: string; missing: number; total: number } | undefined {
   const sets = new Map<string, Set<number>>();
   for (const p of paths) {
-    const m = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/.exec(p);
+    const m = SHARD.exec(p);
     if (!m) continue;
     const key = `${m[1]}\0${m[3]}`;
     sets.set(key, (sets.get(key) ?? new Set()).add(Number(m[2])));
@@ -101,12 +95,12 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
   if (index || safetensors.length > 0) {
     // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
     // shard's header) is read only when the names do not. `mm validate` still reads it.
-    if (index && !shardNamesComplete(safetensors)) {
+    const gap = missingShard(safetensors);
+    if (index && (gap || safetensors.length === 0 || !safetensors.every((p) => SHARD.test(p)))) {
       const summary = readSafetensorsIndex(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
     }
-    const gap = missingShard(safetensors);
     if (gap) {
       throw new ModelManagerError('FILE_NOT_FOUND', `${safetensors[0]}: ${gap.missing} of ${gap.total} safetensors shards are missing (first: ${gap.first})`, {
         details: { path: safetensors[0], firstMissing: gap.first, reason: 'incomplete shard set' },

@@ -49,7 +49,7 @@ const under = (path: string, dir: string) => path === dir || path.startsWith(fol
  * reads that wait on the disk (a page-cache-cold scan) go faster with more of them in flight,
  * where reads from the cache are CPU-bound and a thread more only competes for the cores. On
  * 10,000 models (2 cores) the main thread was 78-100% busy reading from the cache and 0-60% busy
- * reading cold, where 2 reader threads instead of 1 took 18 s instead of 27 s.
+ * reading cold, where adding readers took the scan from 18.5-23.1 s to 13.9-18.1 s.
  * @returns what stops it
  */
 function growWhenIdle(pool: DescribePool): () => void {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import picomatch from 'picomatch';
 import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
+import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
 import { llamaGgufMetadata, llamaSafetensors, llamaTensors, writeGguf, writeSafetensors } from './formats-writer.js';
 
@@ -224,4 +226,15 @@ test('models indexed by an older reader are read again once, and what it got wro
   assert.deepEqual([reread.counts.added, reread.counts.updated], [0, 1]);
   assert.equal((await again.registry.getModel('sd-unet'))?.parameterCount, 64);
   assert.equal((await again.discovery.refresh()).bytesRead, 0, 'once');
+});
+
+test('exclude globs match names as picomatch matches them, and paths below the root for globs with a slash', () => {
+  const globs = ['*.tmp', '*.lock', '.git', '__pycache__', 'tmp*', '[ab]*.bin', '{x,y}.gguf'];
+  const isExcluded = excluder('/r', [...globs, 'drafts/**']);
+  const each = picomatch(globs, { dot: true });
+  for (const name of ['x.tmp', '.x.tmp', 'a.lock', '.git', 'git', '__pycache__', 'tmpfile', 'a1.bin', 'c1.bin', 'x.gguf', 'z.gguf', 'keep', 'a.tmp.gguf', 'X.TMP']) {
+    assert.equal(isExcluded(name, `/r/m/${name}`), each(name), name);
+  }
+  assert.equal(isExcluded('w.gguf', '/r/drafts/old/w.gguf'), true);
+  assert.equal(isExcluded('w.gguf', '/r/final/w.gguf'), false);
 });

@@ -25,7 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelManagerError, toModelManagerError, type ErrorCode } from '../errors.js';
-import { readFindings, type Findings } from './describe.js';
+import { readFindings, type Findings } from './read-findings.js';
 import type { ModelUnit, ScanWarning } from './types.js';
 
 export interface DescribeWorkerData {

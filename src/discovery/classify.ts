@@ -11,6 +11,7 @@
  */
 import { basename, extname, join, relative, sep } from 'node:path';
 import { ggufShardSet } from '../formats/gguf-shards.js';
+import { SAFETENSORS_SHARD } from '../formats/safetensors.js';
 import { folderPrefix, statFile, type Listing, type WarningSink } from './fs-scan.js';
 import type { FileRole, FoundFile, ModelUnit, UnitKind } from './types.js';
 
@@ -25,8 +26,6 @@ export const META_FILES: Record<string, FileRole> = {
 const PYTORCH = /\.(bin|pt|pth|ckpt)$/i;
 const NOT_WEIGHTS = /^(training_args|optimizer|scheduler|rng_state.*|trainer_state)\.(bin|pt|pth)$/i;
 const ONNX_DATA = /\.onnx(_data|\.data)$/i;
-/** A safetensors shard name; group 1 is the set's name (`model`). */
-const SAFETENSORS_SHARD = /^(.+)-\d{5}-of-\d{5}\.safetensors$/i;
 
 /** A model id from a path below a root: its parts cleaned to the id alphabet. */
 export function idFromPath(root: string, path: string, stripExtension: boolean): string {

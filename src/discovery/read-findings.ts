@@ -8,7 +8,7 @@
 import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
+import { SAFETENSORS_SHARD, closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
 import type { EstimatedModel } from '../estimate/index.js';
 import type { ModelFormat } from '../registry/index.js';
 import type { Description } from './describe.js';
@@ -48,12 +48,10 @@ function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
  * The first shard of a `-0000N-of-0000M.safetensors` set that is not among `paths`, and how many
  * are missing of how many; undefined when every set is whole.
  */
-const SHARD = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/;
-
 function missingShard(paths: string[]): { first: string; missing: number; total: number } | undefined {
   const sets = new Map<string, Set<number>>();
   for (const p of paths) {
-    const m = SHARD.exec(p);
+    const m = SAFETENSORS_SHARD.exec(p);
     if (!m) continue;
     const key = `${m[1]}\0${m[3]}`;
     sets.set(key, (sets.get(key) ?? new Set()).add(Number(m[2])));
@@ -83,7 +81,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     // Shards named -0000N-of-0000M tell their own completeness; the index (often larger than a
     // shard's header) is read only when the names do not. `mm validate` still reads it.
     const gap = missingShard(safetensors);
-    if (index && (gap || safetensors.length === 0 || !safetensors.every((p) => SHARD.test(p)))) {
+    if (index && (gap || safetensors.length === 0 || !safetensors.every((p) => SAFETENSORS_SHARD.test(p)))) {
       const summary = readSafetensorsIndex(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };

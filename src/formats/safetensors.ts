@@ -10,6 +10,8 @@ import { ModelManagerError } from '../errors.js';
 /** The format allows headers up to 100 MB; anything larger is refused unread. */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100 * 1024 * 1024;
 export const MAX_TENSORS = 1_000_000;
+/** A shard of a set (`model-00001-of-00004.safetensors`, as a name or a path): the set's name, the shard's number, how many. */
+export const SAFETENSORS_SHARD = /^(.+)-(\d{5})-of-(\d{5})\.safetensors$/i;
 
 /** Bytes per element of each safetensors dtype. */
 export const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {

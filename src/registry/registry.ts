@@ -4,7 +4,7 @@
  * It validates every record, stamps times, makes a version of every change, retries
  * optimistic updates when another writer got there first, and offers the seed's query methods.
  */
-import { config as processConfig, type Config, type StoreKind } from '../config.js';
+import { config as processConfig, storeKindOf, type Config, type StoreKind } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { mergePatch } from './merge-patch.js';
 import { normalizeFilter, type ModelFilter, type SearchHit } from './query.js';
@@ -15,9 +15,9 @@ import { exportMetadata, importMetadata, type ExportFormat, type ImportResult } 
 import { validateModel } from './validate.js';
 
 export interface OpenRegistryOptions {
-  /** Store kind. Defaults to `MM_STORE`, else `sqlite`. */
+  /** Store kind. Defaults to `MM_STORE`, else `postgres` when `db` is a `postgres://` URL, else `sqlite`. */
   store?: StoreKind;
-  /** Store file. Defaults to `MM_DB`, else the kind's file in `MM_HOME`. */
+  /** Store file, or a `postgres://` URL. Defaults to `MM_DB`, else the kind's file in `MM_HOME` (for postgres: the `PG*` variables). */
   db?: string;
   /** A store already opened (tests, embedders); wins over `store` and `db`. */
   instance?: RegistryStore;
@@ -47,7 +47,7 @@ export class Registry implements AsyncDisposable {
   static async open(options: OpenRegistryOptions = {}): Promise<Registry> {
     if (options.instance) return new Registry(options.instance);
     const cfg = options.config ?? processConfig();
-    const kind = options.store ?? cfg.store;
+    const kind = storeKindOf(options.store, options.db, cfg.store);
     const path = options.db ?? (options.store && options.store !== cfg.store ? undefined : cfg.db);
     return new Registry(await openStore({ kind, path, home: cfg.home }));
   }

@@ -9,10 +9,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { Registry, isModelManagerError, type ErrorCode } from '../../src/index.js';
+import { dirname } from 'node:path';
+import { Registry, isModelManagerError } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { sampleModel } from './samples.js';
-import type { StoreContractOptions } from './store-contract.js';
+import type { StoreContractOptions, StoreRefusal } from './store-contract.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/store-writer.js', import.meta.url));
 
@@ -53,19 +54,20 @@ function startWriter(kind: string, path: string, first: number, count: number, t
   };
 }
 
-/** Every file in the folder with its bytes, to prove nothing was touched. */
-function snapshot(dir: string): Map<string, Buffer> {
+/** Every file in the folder of `path` with its bytes, to prove nothing was touched. */
+async function snapshot(path: string): Promise<Map<string, Buffer>> {
+  const dir = dirname(path);
   return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(`${dir}/${name}`)]));
 }
 
-export function durabilityCases({ open, file, kind, writeForeign }: StoreContractOptions): void {
+export function durabilityCases({ open, file, kind, writeForeign, dbOf = (path) => path, refusals }: StoreContractOptions): void {
   describe('durability', () => {
     const dir = tempDir();
     after(() => dir[Symbol.dispose]());
 
     it('loses nothing when two processes add 500 models each at once', { timeout: 180_000 }, async () => {
       const path = `${dir.path}/concurrent-${file}`;
-      const writers = [startWriter(kind, path, 0, 500, 'first'), startWriter(kind, path, 500, 500, 'second')];
+      const writers = [startWriter(kind, dbOf(path), 0, 500, 'first'), startWriter(kind, dbOf(path), 500, 500, 'second')];
       assert.deepEqual(await Promise.all(writers.map((w) => w.exited)), [0, 0]);
       await using registry = await Registry.open({ instance: await open(path) });
       assert.equal(await registry.countModels(), 1000);
@@ -78,7 +80,7 @@ export function durabilityCases({ open, file, kind, writeForeign }: StoreContrac
 
     it('keeps every committed model when a writer is killed mid-write', { timeout: 120_000 }, async () => {
       const path = `${dir.path}/killed-${file}`;
-      const writer = startWriter(kind, path, 0, 1_000_000, 'killed');
+      const writer = startWriter(kind, dbOf(path), 0, 1_000_000, 'killed');
       await writer.reached(40);
       writer.kill();
       assert.equal(await writer.exited, 'SIGKILL');
@@ -92,23 +94,23 @@ export function durabilityCases({ open, file, kind, writeForeign }: StoreContrac
       assert.ok(await registry.getModel(sampleModel(2_000_000).modelId));
     });
 
-    const refusals: [string, ErrorCode, (path: string) => Promise<void>][] = [
-      ['a corrupt file', 'STORE_CORRUPT', async (path) => writeFileSync(path, Buffer.from('this is no registry \u0000\u00ff\n'.repeat(300), 'latin1'))],
-      ['a file of another program', 'STORE_FOREIGN', writeForeign],
+    const cases: StoreRefusal[] = refusals ?? [
+      { what: 'a corrupt file', code: 'STORE_CORRUPT', snapshot, write: async (path) => writeFileSync(path, Buffer.from('this is no registry \u0000\u00ff\n'.repeat(300), 'latin1')) },
+      { what: 'a file of another program', code: 'STORE_FOREIGN', snapshot, write: writeForeign },
     ];
-    for (const [what, code, write] of refusals) {
+    for (const { what, code, write, snapshot: snap } of cases) {
       it(`refuses ${what} with ${code} and leaves it byte-identical`, async () => {
         using folder = tempDir();
         const path = `${folder.path}/${file}`;
         await write(path);
-        const before = snapshot(folder.path);
+        const before = await snap(path);
         await assert.rejects(open(path), (error) => {
           assert.ok(isModelManagerError(error, code), `expected ${code}, got ${String(error)}`);
           assert.match(error.message, /left untouched/);
           return true;
         });
-        await assert.rejects(Registry.open({ store: kind, db: path }), (error) => isModelManagerError(error, code));
-        assert.deepEqual(snapshot(folder.path), before);
+        await assert.rejects(Registry.open({ store: kind, db: dbOf(path) }), (error) => isModelManagerError(error, code));
+        assert.deepEqual(await snap(path), before);
       });
     }
   });

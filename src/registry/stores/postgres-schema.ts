@@ -1,0 +1,213 @@
+/**
+ * The PostgreSQL store's schema as numbered migrations, and how a schema is recognised as ours,
+ * brought up to date, or refused.
+ *
+ * Every table lives in one PostgreSQL schema (default `model_manager`, `?schema=` in the URL),
+ * so a registry can share a database with other programs, or with other registries.
+ */
+import type pg from 'pg';
+import { ModelManagerError } from '../../errors.js';
+
+export const APP_MARK = 'model-manager';
+
+export interface Migration {
+  version: number;
+  description: string;
+  /** The statements, for the schema whose quoted name is `s`. */
+  sql: (s: string) => string;
+}
+
+/**
+ * The columns a record's JSON (`d`) fills, the same expressions for every write, so what a
+ * filter reads can never drift from the record. Tags and I/O types are arrays with GIN indexes.
+ */
+export const DERIVED_COLUMNS = {
+  model_name: `d->>'modelName'`,
+  model_type: `d->>'modelType'`,
+  architecture: `lower(coalesce(d->>'architecture', ''))`,
+  arch_label: `coalesce(d->>'architecture', '')`,
+  attention_type: `d->>'attentionType'`,
+  format: `d->>'format'`,
+  source: `d->>'source'`,
+  parameter_count: `(d->>'parameterCount')::bigint`,
+  context_length: `(d->>'contextLength')::bigint`,
+  total_bytes: `(d#>>'{memoryEstimate,totalBytes}')::bigint`,
+  created_at: `d->>'createdAt'`,
+  updated_at: `d->>'updatedAt'`,
+  tags: `ARRAY(SELECT json_array_elements_text(coalesce(d->'tags', '[]')))`,
+  input_types: `ARRAY(SELECT DISTINCT e->>'dataType' FROM json_array_elements(coalesce(d->'inputs', '[]')) e)`,
+  output_types: `ARRAY(SELECT DISTINCT e->>'dataType' FROM json_array_elements(coalesce(d->'outputs', '[]')) e)`,
+} as const;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'models, versions, cache, search vectors, change notifications',
+    sql: (s) => `
+CREATE TABLE ${s}.models (
+  -- "C" collation: ids and names sort by code point, as the other stores and compareModels do.
+  model_id text COLLATE "C" PRIMARY KEY,
+  version integer NOT NULL,
+  model_name text COLLATE "C" NOT NULL,
+  model_type text NOT NULL,
+  architecture text NOT NULL,
+  arch_label text NOT NULL,
+  attention_type text,
+  format text,
+  source text NOT NULL,
+  parameter_count bigint,
+  context_length bigint,
+  total_bytes bigint,
+  created_at text COLLATE "C",
+  updated_at text COLLATE "C",
+  tags text[] NOT NULL,
+  input_types text[] NOT NULL,
+  output_types text[] NOT NULL,
+  -- Search words of names (weight A), tags (B) and the description (C), split as searchTerms splits them.
+  search tsvector NOT NULL,
+  -- The record as the registry wrote it (json keeps it to the byte; cast to jsonb for containment queries).
+  data json NOT NULL
+);
+-- Type + format + size is the usual \`mm list\` question: its first page comes out of this index in id order.
+CREATE INDEX models_type_format ON ${s}.models (model_type, format, model_id) INCLUDE (parameter_count);
+CREATE INDEX models_arch ON ${s}.models (architecture, model_id);
+CREATE INDEX models_attention ON ${s}.models (attention_type, model_id);
+CREATE INDEX models_format ON ${s}.models (format, model_id);
+CREATE INDEX models_source ON ${s}.models (source, model_id);
+CREATE INDEX models_params ON ${s}.models (parameter_count);
+CREATE INDEX models_bytes ON ${s}.models (total_bytes);
+CREATE INDEX models_updated ON ${s}.models (updated_at);
+CREATE INDEX models_tags ON ${s}.models USING gin (tags);
+CREATE INDEX models_inputs ON ${s}.models USING gin (input_types);
+CREATE INDEX models_outputs ON ${s}.models USING gin (output_types);
+CREATE INDEX models_search ON ${s}.models USING gin (search);
+CREATE TABLE ${s}.model_versions (
+  model_id text COLLATE "C" NOT NULL,
+  version integer NOT NULL,
+  created_at text NOT NULL,
+  change text NOT NULL,
+  data json NOT NULL,
+  PRIMARY KEY (model_id, version)
+);
+CREATE TABLE ${s}.model_cache (
+  model_id text COLLATE "C" NOT NULL,
+  key text NOT NULL,
+  value jsonb NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (model_id, key)
+);
+-- Every statement that changes models tells the listeners which (LISTEN/NOTIFY; the channel is the
+-- trigger's argument): writes from any client reach every server, and none can forget to.
+CREATE FUNCTION ${s}.notify_model_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify(TG_ARGV[0], json_build_object(
+    'op', lower(TG_OP),
+    'count', (SELECT count(*) FROM changed),
+    -- NOTIFY payloads stop at 8000 bytes; 20 ids of at most 256 characters fit.
+    'modelIds', (SELECT coalesce(json_agg(model_id), '[]') FROM (SELECT model_id FROM changed LIMIT 20) ids)
+  )::text);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER models_inserted AFTER INSERT ON ${s}.models REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
+CREATE TRIGGER models_updated AFTER UPDATE ON ${s}.models REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
+CREATE TRIGGER models_deleted AFTER DELETE ON ${s}.models REFERENCING OLD TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
+`,
+  },
+  {
+    version: 2,
+    description: 'cluster: servers with their heartbeat, and the models each has loaded',
+    sql: (s) => `
+CREATE TABLE ${s}.cluster_hosts (
+  host_id text COLLATE "C" NOT NULL,
+  url text COLLATE "C" NOT NULL,
+  version text NOT NULL,
+  started_at timestamptz NOT NULL,
+  -- Written with the database's clock, and judged by it: hosts' clocks may disagree.
+  heartbeat_at timestamptz NOT NULL,
+  heartbeat_ms integer NOT NULL,
+  info jsonb NOT NULL,
+  PRIMARY KEY (host_id, url)
+);
+CREATE TABLE ${s}.cluster_loaded (
+  host_id text COLLATE "C" NOT NULL,
+  url text COLLATE "C" NOT NULL,
+  name text NOT NULL,
+  model_id text NOT NULL,
+  info jsonb NOT NULL,
+  PRIMARY KEY (host_id, url, name),
+  FOREIGN KEY (host_id, url) REFERENCES ${s}.cluster_hosts ON DELETE CASCADE
+);
+CREATE INDEX cluster_loaded_model ON ${s}.cluster_loaded (model_id);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The NOTIFY channel of the registry in schema `s` (quoted): one per schema, so registries sharing a database stay apart. */
+export function channelOf(quotedSchema: string): string {
+  return `model_manager.${quotedSchema.slice(1, -1).replace(/""/g, '"')}`;
+}
+
+function channelLiteral(quotedSchema: string): string {
+  return `'${channelOf(quotedSchema).replace(/'/g, "''")}'`;
+}
+
+/** An SQL identifier, quoted. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Creates the schema, or brings an older one up to date, in one transaction and one opener at a
+ * time (an advisory lock). A schema of another program or of a newer release is refused untouched.
+ */
+export async function migrate(client: pg.ClientBase, schema: string, where: string): Promise<void> {
+  const quoted = quoteIdent(schema);
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`model-manager:${schema}`]);
+    const current = await installedVersion(client, schema, where);
+    if (current > SCHEMA_VERSION) {
+      throw new ModelManagerError('STORE_TOO_NEW', `the registry in schema "${schema}" at ${where} has schema version ${current}, newer than this Model Manager knows (${SCHEMA_VERSION}); it was left untouched. Upgrade Model Manager.`, {
+        details: { schema, version: current, known: SCHEMA_VERSION },
+      });
+    }
+    if (current < SCHEMA_VERSION) {
+      if (current === 0) {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.mm_meta (key text PRIMARY KEY, value text NOT NULL)`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.mm_schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        await client.query(`INSERT INTO ${quoted}.mm_meta (key, value) VALUES ('app', $1) ON CONFLICT DO NOTHING`, [APP_MARK]);
+      }
+      for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+        await client.query(m.sql(quoted));
+        await client.query(`INSERT INTO ${quoted}.mm_schema_migrations (version, description) VALUES ($1, $2)`, [m.version, m.description]);
+      }
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The schema version installed: 0 for none (no schema, or an empty one). @throws STORE_FOREIGN for a schema of another program */
+async function installedVersion(client: pg.ClientBase, schema: string, where: string): Promise<number> {
+  const tables = (await client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]))
+    .rows.map((r) => r.name);
+  if (tables.length === 0) return 0;
+  const mark = tables.includes('mm_meta')
+    ? (await client.query<{ value: string }>(`SELECT value FROM ${quoteIdent(schema)}.mm_meta WHERE key = 'app'`)).rows[0]?.value
+    : undefined;
+  if (mark !== APP_MARK || !tables.includes('mm_schema_migrations')) {
+    throw new ModelManagerError('STORE_FOREIGN', `schema "${schema}" at ${where} holds tables of another program (${tables.slice(0, 5).join(', ')}); it was left untouched. Name another schema with ?schema= in the URL.`, {
+      details: { schema, tables: tables.slice(0, 10) },
+    });
+  }
+  const row = (await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(schema)}.mm_schema_migrations`)).rows[0];
+  return row?.v ?? 0;
+}

@@ -1,0 +1,286 @@
+/**
+ * PostgresStore: the registry in PostgreSQL (node-postgres), shared by a team's hosts.
+ *
+ * One row per model holds its current record (`data`, json as written) beside the columns filters read,
+ * which SQL derives from that record on every write (tags and I/O types as arrays with GIN
+ * indexes, a weighted tsvector for search); `model_versions` keeps every version. Each write is
+ * one statement or one transaction; an update names the version it read, so a concurrent write
+ * is a VERSION_CONFLICT (Registry reads again and retries), never lost. Triggers NOTIFY every
+ * change, which `watch` delivers to other servers. Search candidates come from the tsvector in
+ * rankSearch's tiers and are ranked by the shared `rankSearch`, so every store orders alike.
+ */
+import { ModelManagerError } from '../../errors.js';
+import type { ClusterStore } from '../../cluster/types.js';
+import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
+import type { ModelMetadata } from '../schema.js';
+import { PostgresCluster } from './postgres-cluster.js';
+import { PostgresPool, parsePostgresUrl, sqlState } from './postgres-connection.js';
+import { PostgresListener } from './postgres-listener.js';
+import { DERIVED_COLUMNS, channelOf, migrate, quoteIdent } from './postgres-schema.js';
+import { searchTiers, searchVector } from './postgres-search.js';
+import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
+import {
+  versionConflict, type CountMap, type RegistryChange, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo,
+} from './store.js';
+
+export interface PostgresStoreOptions {
+  /** Most connections the store opens at once. Defaults to 10. */
+  maxConnections?: number;
+}
+
+const COLUMNS = Object.keys(DERIVED_COLUMNS).join(', ');
+const EXPRESSIONS = Object.values(DERIVED_COLUMNS).join(', ');
+const ASSIGNMENTS = Object.entries(DERIVED_COLUMNS).map(([column, expression]) => `${column} = ${expression}`).join(', ');
+
+type DataRow = { data: ModelMetadata };
+
+export class PostgresStore implements RegistryStore {
+  readonly kind = 'postgres' as const;
+  /** The URL without its password. */
+  readonly location: string;
+  /** Hosts and what each has loaded, in the same database. */
+  readonly cluster: ClusterStore;
+  readonly #pool: PostgresPool;
+  readonly #s: string;
+  #listener: PostgresListener | undefined;
+  #closed = false;
+
+  private constructor(pool: PostgresPool) {
+    this.#pool = pool;
+    this.location = pool.target.display;
+    this.#s = quoteIdent(pool.target.schema);
+    this.cluster = new PostgresCluster(pool, this.#s);
+  }
+
+  /**
+   * Opens the registry at a `postgres://` URL (`?schema=` names its schema, default `model_manager`),
+   * creating or migrating its schema.
+   * @throws ModelManagerError INVALID_CONFIG (bad URL), STORE_FOREIGN, STORE_TOO_NEW (left untouched), STORE_IO (unreachable)
+   */
+  static async open(url: string, { maxConnections }: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const target = parsePostgresUrl(url);
+    const pool = new PostgresPool(target, { max: maxConnections });
+    try {
+      await pool.withClient('opening the registry', (client) => migrate(client, target.schema, target.display));
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new PostgresStore(pool);
+  }
+
+  #query<R extends Record<string, unknown>>(what: string, sql: string, values: unknown[] = [], idempotent = false) {
+    if (this.#closed) return Promise.reject(new ModelManagerError('STORE_IO', `the PostgreSQL registry ${this.location} is closed`));
+    return this.#pool.query<R>(what, sql, values, { idempotent });
+  }
+
+  async insert(models: readonly ModelMetadata[], change: string): Promise<VersionInfo[]> {
+    if (models.length === 0) return [];
+    const now = new Date().toISOString();
+    const infos = models.map((m) => ({ modelId: m.modelId, version: 1, createdAt: m.updatedAt ?? now, change }));
+    // Ids in order, so two batches that share ids lock them in the same order (no deadlock).
+    const input = models.map((d, i) => ({ d, s: searchVector(d), c: infos[i]!.createdAt })).sort((a, b) => (a.d.modelId < b.d.modelId ? -1 : 1));
+    try {
+      await this.#query('adding models', `WITH input AS (
+          SELECT e->'d' AS d, (e->>'s')::tsvector AS s, e->>'c' AS c FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, i) ORDER BY i),
+        added AS (INSERT INTO ${this.#s}.models (model_id, version, ${COLUMNS}, search, data)
+          SELECT d->>'modelId', 1, ${EXPRESSIONS}, s, d FROM input)
+        INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data) SELECT d->>'modelId', 1, c, $2, d FROM input`,
+      [JSON.stringify(input), change]);
+    } catch (error) {
+      const cause = error instanceof ModelManagerError ? error.cause : error;
+      if (sqlState(cause) !== '23505') throw error;
+      const modelId = /\(model_id\)=\((.*)\) already exists/.exec(String((cause as { detail?: unknown }).detail))?.[1] ?? models[0]!.modelId;
+      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered; use update, or remove it first`, { details: { modelId }, cause });
+    }
+    return infos;
+  }
+
+  async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
+    const createdAt = model.updatedAt ?? new Date().toISOString();
+    const { rows } = await this.#query<{ version: number }>('updating a model', `WITH input AS (SELECT $2::json AS d, $3::tsvector AS s),
+        up AS (UPDATE ${this.#s}.models m SET version = m.version + 1, ${ASSIGNMENTS}, search = input.s, data = input.d
+          FROM input WHERE m.model_id = $1 AND ($4::integer IS NULL OR m.version = $4) RETURNING m.version)
+      INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data)
+        SELECT $1, up.version, $5, $6, input.d FROM up, input RETURNING version`,
+    [model.modelId, JSON.stringify(model), searchVector(model), expectedVersion ?? null, createdAt, change]);
+    if (!rows[0]) throw await this.#refused(model.modelId, expectedVersion);
+    return { modelId: model.modelId, version: rows[0].version, createdAt, change };
+  }
+
+  async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
+    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('recording a model', `WITH input AS (SELECT $2::json AS d, $3::tsvector AS s),
+        up AS (UPDATE ${this.#s}.models m SET ${ASSIGNMENTS}, search = input.s, data = input.d
+          FROM input WHERE m.model_id = $1 AND ($4::integer IS NULL OR m.version = $4) RETURNING m.version)
+      UPDATE ${this.#s}.model_versions v SET data = input.d FROM up, input WHERE v.model_id = $1 AND v.version = up.version
+        RETURNING v.version, v.created_at, v.change`,
+    [model.modelId, JSON.stringify(model), searchVector(model), expectedVersion ?? null]);
+    const row = rows[0];
+    if (!row) throw await this.#refused(model.modelId, expectedVersion);
+    return { modelId: model.modelId, version: row.version, createdAt: row.created_at, change: row.change };
+  }
+
+  /** Why a conditional write touched no row: the model is gone, or another writer moved it on. */
+  async #refused(modelId: string, expectedVersion: number | undefined): Promise<ModelManagerError> {
+    const { rows } = await this.#query<{ version: number }>('reading a model', `SELECT version FROM ${this.#s}.models WHERE model_id = $1`, [modelId], true);
+    const version = rows[0]?.version;
+    if (version === undefined) return new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
+    return versionConflict(modelId, version, expectedVersion ?? version);
+  }
+
+  async remove(modelId: string): Promise<boolean> {
+    const { rows } = await this.#query<{ n: number }>('removing a model', `WITH gone AS (DELETE FROM ${this.#s}.models WHERE model_id = $1 RETURNING model_id),
+        versions AS (DELETE FROM ${this.#s}.model_versions WHERE model_id IN (SELECT model_id FROM gone)),
+        cached AS (DELETE FROM ${this.#s}.model_cache WHERE model_id IN (SELECT model_id FROM gone))
+      SELECT count(*)::integer AS n FROM gone`, [modelId]);
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
+  async get(modelId: string): Promise<StoredModel | undefined> {
+    const { rows } = await this.#query<{ version: number; data: ModelMetadata }>('reading a model',
+      `SELECT version, data FROM ${this.#s}.models WHERE model_id = $1`, [modelId], true);
+    return rows[0] && { model: rows[0].data, version: rows[0].version };
+  }
+
+  #where(f: ModelFilter): { sql: string; values: unknown[] } {
+    const { clauses, values } = scalarClauses(f);
+    const all: unknown[] = [...values];
+    const add = (clause: string, value: unknown) => {
+      clauses.push(clause);
+      all.push(value);
+    };
+    if (f.tags) add('tags @> ?::text[]', f.tags);
+    if (Array.isArray(f.inputType)) add('input_types && ?::text[]', f.inputType);
+    if (Array.isArray(f.outputType)) add('output_types && ?::text[]', f.outputType);
+    let n = 0;
+    const sql = clauses.length ? `WHERE ${clauses.join(' AND ').replace(/\?/g, () => `$${++n}`)}` : '';
+    return { sql, values: all };
+  }
+
+  async list(f: ModelFilter): Promise<ModelMetadata[]> {
+    const { sql, values } = this.#where(f);
+    const column = SORT_COLUMNS[f.sort ?? 'modelId'];
+    const dir = f.order === 'desc' ? 'DESC' : 'ASC';
+    const order = column === 'model_id' ? `model_id ${dir}` : `${column} ${dir} NULLS LAST, model_id ASC`;
+    const page = [`OFFSET ${Math.max(0, Math.floor(f.offset ?? 0))}`];
+    if (f.limit !== undefined) page.unshift(`LIMIT ${Math.max(0, Math.floor(f.limit))}`);
+    const { rows } = await this.#query<DataRow>('listing models', `SELECT data FROM ${this.#s}.models ${sql} ORDER BY ${order} ${page.join(' ')}`, values, true);
+    return rows.map((r) => r.data);
+  }
+
+  async count(f: ModelFilter): Promise<number> {
+    const { sql, values } = this.#where(f);
+    const { rows } = await this.#query<{ n: number }>('counting models', `SELECT count(*)::integer AS n FROM ${this.#s}.models ${sql}`, values, true);
+    return rows[0]?.n ?? 0;
+  }
+
+  async search(text: string, limit: number): Promise<SearchHit[]> {
+    const tiers = searchTiers(searchTerms(text));
+    const pool = Math.max(200, limit * 10);
+    const found = new Map<string, ModelMetadata>();
+    // Best tier first until the pool is full: each stops at what is missing, where ranking every
+    // match of a common word (a third of the registry) would not.
+    for (const tier of tiers) {
+      const { rows } = await this.#query<{ model_id: string; data: ModelMetadata }>('searching models',
+        `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT $3`,
+        [tier, [...found.keys()], pool - found.size], true);
+      for (const r of rows) found.set(r.model_id, r.data);
+      if (found.size >= pool) break;
+    }
+    return rankSearch(found.values(), text, limit);
+  }
+
+  async stats(): Promise<RegistryStats> {
+    type Group = { model_type: string | null; arch_label: string | null; attention_type: string | null; format: string | null; source: string | null;
+      by: number; n: number; params: number };
+    // One pass over the narrow columns: GROUPING says which column a row counts (bit 4 model_type ... bit 0 source; 31 = all).
+    const { rows } = await this.#query<Group>('counting models', `SELECT model_type, arch_label, attention_type, format, source,
+        GROUPING(model_type, arch_label, attention_type, format, source) AS by, count(*)::integer AS n, coalesce(sum(parameter_count), 0)::float8 AS params
+      FROM ${this.#s}.models GROUP BY GROUPING SETS ((model_type), (arch_label), (attention_type), (format), (source), ())`, [], true);
+    const versions = await this.#query<{ n: number }>('counting versions', `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions`, [], true);
+    const stats: RegistryStats = {
+      totalModels: 0, totalVersions: versions.rows[0]?.n ?? 0, totalParameters: 0, byType: {}, byArchitecture: {}, byAttentionType: {}, byFormat: {}, bySource: {},
+    };
+    const maps: [number, keyof Group, CountMap][] = [
+      [0b01111, 'model_type', stats.byType], [0b10111, 'arch_label', stats.byArchitecture], [0b11011, 'attention_type', stats.byAttentionType],
+      [0b11101, 'format', stats.byFormat], [0b11110, 'source', stats.bySource],
+    ];
+    for (const row of rows) {
+      if (row.by === 0b11111) {
+        stats.totalModels = row.n;
+        stats.totalParameters = row.params;
+        continue;
+      }
+      const [, column, map] = maps.find(([by]) => by === row.by)!;
+      const key = row[column];
+      if (typeof key === 'string' && key !== '') map[key] = row.n;
+    }
+    return stats;
+  }
+
+  async listVersions(modelId: string): Promise<VersionInfo[]> {
+    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('reading versions',
+      `SELECT version, created_at, change FROM ${this.#s}.model_versions WHERE model_id = $1 ORDER BY version`, [modelId], true);
+    return rows.map((r) => ({ modelId, version: r.version, createdAt: r.created_at, change: r.change }));
+  }
+
+  async getVersion(modelId: string, version: number): Promise<ModelMetadata | undefined> {
+    const { rows } = await this.#query<DataRow>('reading a version',
+      `SELECT data FROM ${this.#s}.model_versions WHERE model_id = $1 AND version = $2`, [modelId, version], true);
+    return rows[0]?.data;
+  }
+
+  async cacheGet(modelId: string, key: string): Promise<unknown> {
+    const { rows } = await this.#query<{ value: unknown; expires_at: string | null }>('reading the cache',
+      `SELECT value, expires_at FROM ${this.#s}.model_cache WHERE model_id = $1 AND key = $2`, [modelId, key], true);
+    const row = rows[0];
+    if (!row || (row.expires_at !== null && Number(row.expires_at) <= Date.now())) return undefined;
+    return row.value;
+  }
+
+  async cacheSet(modelId: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+    await this.#query('writing the cache', `INSERT INTO ${this.#s}.model_cache (model_id, key, value, expires_at) VALUES ($1, $2, $3::jsonb, $4)
+      ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    [modelId, key, JSON.stringify(value) ?? 'null', ttlMs === undefined ? null : Date.now() + ttlMs]);
+  }
+
+  async cacheClear(modelId?: string): Promise<number> {
+    const { rowCount } = modelId === undefined
+      ? await this.#query('clearing the cache', `DELETE FROM ${this.#s}.model_cache`)
+      : await this.#query('clearing the cache', `DELETE FROM ${this.#s}.model_cache WHERE model_id = $1`, [modelId]);
+    return rowCount ?? 0;
+  }
+
+  /**
+   * Calls `listener` with every change any client makes to the registry (LISTEN/NOTIFY), and with
+   * `{op: 'resync'}` after the connection was lost and is back (changes meanwhile were missed).
+   * @returns what stops it
+   */
+  watch(listener: (change: RegistryChange) => void): () => void {
+    this.#listener ??= new PostgresListener(this.#pool.clientConfig, channelOf(this.#s));
+    return this.#listener.subscribe(listener);
+  }
+
+  /** Runs `EXPLAIN` of the query a filter or search makes, for the docs and for people tuning indexes. */
+  async explain(query: { filter: ModelFilter } | { search: string }): Promise<string[]> {
+    let sql: string;
+    let values: unknown[];
+    if ('filter' in query) {
+      const { sql: where, values: v } = this.#where(query.filter);
+      sql = `SELECT data FROM ${this.#s}.models ${where} ORDER BY model_id LIMIT ${Math.floor(query.filter.limit ?? 50)}`;
+      values = v;
+    } else {
+      sql = `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT 200`;
+      values = [searchTiers(searchTerms(query.search))[0] ?? '', []];
+    }
+    const { rows } = await this.#query<{ 'QUERY PLAN': string }>('explaining a query', `EXPLAIN (ANALYZE, BUFFERS) ${sql}`, values, true);
+    return rows.map((r) => r['QUERY PLAN']);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#listener?.close();
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The postgres store on a real PostgreSQL server: the contract every store keeps, and what is
+ * its own: schema migrations, refusals, search through the tsvector, and the URL it takes.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry, isModelManagerError } from '../../src/index.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/registry/stores/postgres-schema.js';
+import { PostgresStore } from '../../src/registry/stores/postgres.js';
+import { postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
+import { sampleModel } from './samples.js';
+import { runStoreContract } from './store-contract.js';
+
+const skip = await postgresSkip();
+
+const snapshot = async (path: string) => schemaSnapshot(schemaOf(schemaUrl(path)));
+
+describe('postgres store', { skip }, () => {
+  runStoreContract({
+    name: 'postgres',
+    kind: 'postgres',
+    file: 'registry.pg',
+    open: (path) => PostgresStore.open(schemaUrl(path)),
+    dbOf: (path) => schemaUrl(path),
+    writeForeign: async (path) => {
+      const schema = schemaOf(schemaUrl(path));
+      await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".invoices (id integer PRIMARY KEY, total numeric); INSERT INTO "${schema}".invoices VALUES (1, 9.5)`);
+    },
+    refusals: [
+      {
+        what: 'a schema of another program', code: 'STORE_FOREIGN', snapshot,
+        write: async (path) => {
+          const schema = schemaOf(schemaUrl(path));
+          await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".models (id integer PRIMARY KEY, name text); INSERT INTO "${schema}".models VALUES (1, 'not ours')`);
+        },
+      },
+      {
+        what: 'a registry written by a newer release', code: 'STORE_TOO_NEW', snapshot,
+        write: async (path) => {
+          const store = await PostgresStore.open(schemaUrl(path));
+          await Registry.open({ instance: store }).then(async (r) => {
+            await r.addModel(sampleModel(1));
+            await r.close();
+          });
+          await sql(`INSERT INTO "${schemaOf(schemaUrl(path))}".mm_schema_migrations (version, description) VALUES ($1, 'from the future')`, [SCHEMA_VERSION + 1]);
+        },
+      },
+    ],
+  });
+
+  it('migrates a registry of an older schema in one go, keeping its models', async () => {
+    const url = schemaUrl('older-schema');
+    const schema = schemaOf(url);
+    // A registry as the first release left it: schema version 1 and a model in it.
+    await sql(`CREATE SCHEMA "${schema}"`);
+    await sql(`CREATE TABLE "${schema}".mm_meta (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE "${schema}".mm_schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO "${schema}".mm_meta VALUES ('app', 'model-manager');
+      ${MIGRATIONS[0]!.sql(`"${schema}"`)}
+      INSERT INTO "${schema}".mm_schema_migrations (version, description) VALUES (1, 'first');`);
+    const record = JSON.stringify({ ...sampleModel(1), modelName: 'model-1', tags: ['a'], inputs: [], outputs: [], description: 'old' });
+    await sql(`INSERT INTO "${schema}".models (model_id, version, model_name, model_type, architecture, arch_label, source, tags, input_types, output_types, search, data)
+      VALUES ('org1/model-1', 1, 'model-1', 'decoder_only', 'llamaforcausallm', 'LlamaForCausalLM', 'manual', '{a}', '{}', '{}', '''old'':3C', $1::json);
+      `.trim(), [record]);
+    await sql(`INSERT INTO "${schema}".model_versions VALUES ('org1/model-1', 1, '2026-01-01T00:00:00.000Z', 'add', $1::json)`, [record]);
+    assert.deepEqual((await sql(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'cluster%'`, [schema])), []);
+
+    await using registry = await Registry.open({ db: url });
+    const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".mm_schema_migrations ORDER BY 1`);
+    assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
+    assert.equal((await registry.getModel('org1/model-1'))?.description, 'old');
+    assert.deepEqual((await registry.store.cluster?.hosts()), [], 'the tables of the newer schema are there');
+  });
+
+  it('rolls a failed migration back whole, and refuses a URL that is not postgres://', async () => {
+    await assert.rejects(PostgresStore.open('/tmp/registry.db'), (e) => isModelManagerError(e, 'INVALID_CONFIG'));
+    await assert.rejects(PostgresStore.open(`${schemaUrl('x').replace(/schema=[^&]+/, 'schema=bad;name')}`), (e) => isModelManagerError(e, 'INVALID_CONFIG'));
+    const url = schemaUrl('half-migrated');
+    const schema = schemaOf(url);
+    // Someone made a table the second migration needs: it fails, and nothing of the upgrade stays.
+    await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".mm_meta (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE "${schema}".mm_schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO "${schema}".mm_meta VALUES ('app', 'model-manager'); ${MIGRATIONS[0]!.sql(`"${schema}"`)}
+      INSERT INTO "${schema}".mm_schema_migrations (version, description) VALUES (1, 'first');
+      CREATE TABLE "${schema}".cluster_hosts (x integer);`);
+    const before = await schemaSnapshot(schema);
+    await assert.rejects(PostgresStore.open(url), (e) => isModelManagerError(e, 'STORE_IO'));
+    assert.deepEqual(await schemaSnapshot(schema), before);
+  });
+
+  it('answers STORE_IO naming the server when none answers there', async () => {
+    await assert.rejects(PostgresStore.open('postgres://nobody@127.0.0.1:1/none'), (error) => {
+      assert.ok(isModelManagerError(error, 'STORE_IO'), String(error));
+      assert.match(error.message, /127\.0\.0\.1:1/);
+      return true;
+    });
+  });
+
+  it('keeps the password out of its location and messages', async () => {
+    const store = await PostgresStore.open(schemaUrl('location'));
+    try {
+      assert.doesNotMatch(store.location, /:[^:@/]+@/, 'no password shows');
+    } finally {
+      await store.close();
+    }
+    await assert.rejects(PostgresStore.open('postgres://user:s3cret@127.0.0.1:1/none'), (error) => {
+      assert.ok(error instanceof Error);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
+  });
+
+  it('finds words in any script, split as the other stores split them', async () => {
+    await using registry = await Registry.open({ instance: await PostgresStore.open(schemaUrl('scripts')) });
+    await registry.addModels([
+      { modelId: 'zh/qwen-chat', modelType: 'decoder_only', description: '中文模型 for naïve users', tags: ['long-context'] },
+      { modelId: 'x/o-reilly', modelType: 'decoder_only', description: "it's O'Reilly's \\model\\ with 'quotes'" },
+    ]);
+    const ids = async (text: string) => (await registry.searchModels(text)).map((h) => h.model.modelId);
+    assert.deepEqual(await ids('中文'), ['zh/qwen-chat']);
+    assert.deepEqual(await ids('NAÏVE'), ['zh/qwen-chat']);
+    assert.deepEqual(await ids('context long'), ['zh/qwen-chat']);
+    assert.deepEqual(await ids("o'reilly"), ['x/o-reilly']);
+    assert.deepEqual(await ids('\\model'), ['x/o-reilly']);
+    assert.deepEqual(await ids(`${'x'.repeat(600)}`), []);
+  });
+});

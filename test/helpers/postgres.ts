@@ -38,12 +38,16 @@ const created = new Set<string>();
 // Registered as the file loads, so it runs once every test of the file is done.
 after(dropSchemas);
 
-/** The URL of a registry in a schema of its own: the same `key` gives the same schema, so a store can be reopened. */
+/**
+ * The URL of a registry in a schema of its own: the same `key` gives the same schema, so a store
+ * can be reopened. Its connections carry the schema's name as application_name, so a test can
+ * find (and end) them among those of other test files.
+ */
 export function schemaUrl(key: string): string {
   const schema = `mmt_${createHash('sha1').update(`${process.pid} ${key}`).digest('hex').slice(0, 20)}`;
   created.add(schema);
   const url = PG_URL!;
-  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}&application_name=${schema}`;
 }
 
 /** The schema a `schemaUrl` names. */

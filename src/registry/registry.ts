@@ -11,7 +11,7 @@ import { normalizeFilter, type ModelFilter, type SearchHit } from './query.js';
 import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
 import { openStore } from './stores/index.js';
 import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
-import { exportMetadata, importMetadata, type ExportFormat, type ImportResult } from './transfer.js';
+import { exportMetadata, importMetadata, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
 import { validateModel } from './validate.js';
 
 export interface OpenRegistryOptions {
@@ -248,12 +248,12 @@ export class Registry implements AsyncDisposable {
     return this.store.cacheClear(modelId);
   }
 
-  /** Writes every model to a JSON or YAML file (atomically); returns how many. */
-  async exportMetadata(path: string, format?: ExportFormat): Promise<number> {
-    return exportMetadata(this, path, format);
+  /** Writes every model (with `withHistory`, every version) to a JSON or YAML file (atomically); returns how many models. */
+  async exportMetadata(path: string, format?: ExportFormat, options?: ExportOptions): Promise<number> {
+    return exportMetadata(this, path, format, options);
   }
 
-  /** Imports a JSON/YAML file (also the Python managers' snake_case); all records are validated first. */
+  /** Imports a JSON/YAML file (also the Python managers' snake_case; with history, every version); all records are validated first. */
   async importMetadata(path: string): Promise<ImportResult> {
     return importMetadata(this, path);
   }

@@ -9,16 +9,17 @@ export function register(program: Command): void {
     .command('export <file>')
     .description('write every model to a JSON or YAML file (atomically)')
     .option('--format <format>', 'json or yaml (default: from the file name)')
+    .option('--with-history', 'every version of every model, not only the current one (`mm restore` replays them)')
     .action(
       action(async (command, file: string) => {
-        const o = optionsOf<{ format?: string }>(command);
+        const o = optionsOf<{ format?: string; withHistory?: boolean }>(command);
         if (o.format !== undefined && o.format !== 'json' && o.format !== 'yaml') {
           throw new ModelManagerError('INVALID_ARGUMENT', `unknown export format "${o.format}": use json or yaml`);
         }
         await withRegistry(command, async (registry) => {
-          const count = await registry.exportMetadata(file, o.format as ExportFormat | undefined);
-          if (o.json) printJson({ file, count });
-          else process.stdout.write(`exported ${count} models to ${file}\n`);
+          const count = await registry.exportMetadata(file, o.format as ExportFormat | undefined, { withHistory: o.withHistory ?? false });
+          if (o.json) printJson({ file, count, ...(o.withHistory ? { withHistory: true } : {}) });
+          else process.stdout.write(`exported ${count} models${o.withHistory ? ' with every version' : ''} to ${file}\n`);
         });
       }),
     );

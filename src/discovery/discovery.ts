@@ -6,16 +6,17 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
-import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
+import { pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
 import { WarningSink } from './fs-scan.js';
+import { mergeFindingOn, newRecordOn } from './host-copies.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
 import { runScan } from './scan.js';
 import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, withEstimate } from './upsert.js';
+import { chooseId, KnownModels, withEstimate } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 import { walkRoot } from './walk.js';
 
@@ -35,6 +36,12 @@ export interface DiscoveryOptions {
   config?: Config;
   /** Header reader threads for a scan of more than 500 changed models (they end with the scan; the main thread walks and writes the registry meanwhile). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
+  /**
+   * This host, when several hosts share the registry: each host's copy of a model is kept as a location, and a scan
+   * here drops and marks missing only this host's copies. Defaults to `MM_HOST_ID` (else the hostname) when the
+   * registry's store is shared (postgres), else none: a model's one copy is its `localPath`.
+   */
+  hostId?: string;
 }
 
 export interface RefreshOptions {
@@ -51,13 +58,14 @@ export class Discovery implements AsyncDisposable {
   readonly #config: Config;
   readonly #roots: string[] | undefined;
   readonly #workers: number | undefined;
+  readonly #host: string | undefined;
   #running: Promise<ScanReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextScanAt: Date | undefined;
   #watchers: FSWatcher[] = [];
   #watchDebounce: NodeJS.Timeout | undefined;
 
-  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined) {
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, host: string | undefined) {
     this.registry = registry;
     this.settings = settings;
     this.rules = rules;
@@ -65,14 +73,16 @@ export class Discovery implements AsyncDisposable {
     this.#config = config;
     this.#roots = roots?.map((r) => resolve(r));
     this.#workers = workers;
+    this.#host = host;
   }
 
   /** Loads settings and rules and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file */
-  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers }: DiscoveryOptions): Promise<Discovery> {
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, hostId }: DiscoveryOptions): Promise<Discovery> {
     const loaded = await loadDiscoverySettings(settingsPath ?? join(config.home, 'model_discovery.json'), { optional: settingsPath === undefined, overrides: settings });
     const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
     const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
-    return new Discovery(registry, loaded, rules, state, config, roots, workers);
+    const host = hostId ?? (registry.store.cluster ? config.hostId : undefined);
+    return new Discovery(registry, loaded, rules, state, config, roots, workers, host);
   }
 
   /** The roots a refresh scans: the given ones, else the defaults that exist plus the settings' roots. */
@@ -88,7 +98,10 @@ export class Discovery implements AsyncDisposable {
   async refresh({ roots, onProgress }: RefreshOptions = {}): Promise<ScanReport> {
     if (this.#running && !roots) return this.#running;
     while (this.#running) await this.#running.catch(() => undefined);
-    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, ...(this.#workers === undefined ? {} : { workers: this.#workers }) });
+    const run = runScan({
+      registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, host: this.#host,
+      ...(this.#workers === undefined ? {} : { workers: this.#workers }),
+    });
     this.#running = run;
     try {
       return await run;
@@ -131,18 +144,20 @@ export class Discovery implements AsyncDisposable {
       throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
     }
     const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
-    const known = new KnownModels(await this.registry.listModels());
+    const known = new KnownModels(await this.registry.listModels(), this.#host);
     const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
     const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
     const stored = await this.registry.getModel(modelId);
-    if (stored?.localPath && stored.localPath !== unit.localPath) {
-      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {
-        details: { modelId, localPath: stored.localPath },
+    const here = stored ? pathsOn(stored, this.#host) : [];
+    if (here.length > 0 && !here.includes(unit.localPath)) {
+      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${here[0]}; choose another id`, {
+        details: { modelId, localPath: here[0] },
       });
     }
+    const seenAt = new Date().toISOString();
     const saved = stored
-      ? await this.registry.updateModel(modelId, (current) => mergeFinding(current, record) ?? current, 'registered from files')
-      : await this.registry.addModel(record, 'registered from files');
+      ? await this.registry.updateModel(modelId, (current) => mergeFindingOn(current, record, this.#host, seenAt) ?? current, 'registered from files')
+      : await this.registry.addModel(newRecordOn(record, this.#host, seenAt), 'registered from files');
     this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
     await this.#state.saveIndex();
     const at = new Date().toISOString();

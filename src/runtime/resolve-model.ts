@@ -2,13 +2,15 @@
  * Turns the name a user gives (registry id, Hugging Face id, model folder or file) into a
  * location on disk, the way the rest of Model Manager names models.
  *
- * Order: the registry (`localPath`), an existing path, the HF cache
+ * Order: the registry (this host's location of the model, else `localPath`), an existing path, the HF cache
  * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
+import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
+import { localPathOn } from '../registry/locations.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
 import type { ModelLocation } from './backends/backend.js';
@@ -26,6 +28,8 @@ export interface ResolveOptions {
   hubCache?: string;
   /** Folders searched for `<root>/<name>`. */
   modelRoots?: readonly string[];
+  /** This host, whose copy of a registered model is loaded. Defaults to `MM_HOST_ID`, else the hostname. */
+  hostId?: string;
 }
 
 /** File extensions of weights, by format. */
@@ -39,24 +43,25 @@ const WEIGHT_FORMATS: Record<string, string> = {
 };
 
 /** Resolves `name` to a model on disk. @throws MODEL_NOT_FOUND with the places searched. */
-export async function resolveModel(name: string, { registry, hubCache, modelRoots = [] }: ResolveOptions = {}): Promise<ResolvedModel> {
+export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], hostId = processConfig().hostId }: ResolveOptions = {}): Promise<ResolvedModel> {
   const trimmed = name.trim();
   if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
   const searched: string[] = [];
 
   const registered = registry && !looksLikePath(trimmed) ? await registry.getModel(trimmed) : undefined;
   if (registered) {
-    if (!registered.localPath) {
+    const localPath = localPathOn(registered, hostId);
+    if (!localPath) {
       throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: download it or set localPath (mm update)`, {
         details: { modelName: trimmed },
       });
     }
-    if (!(await exists(registered.localPath))) {
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered at ${registered.localPath}, but nothing is there: restore the files or run \`mm scan\``, {
-        details: { modelName: trimmed, path: registered.localPath },
+    if (!(await exists(localPath))) {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered at ${localPath}, but nothing is there: restore the files or run \`mm scan\``, {
+        details: { modelName: trimmed, path: localPath },
       });
     }
-    return located(registered.localPath, 'registry', registered.modelId, registered);
+    return located(localPath, 'registry', registered.modelId, registered);
   }
 
   const asPath = resolve(trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed);
@@ -126,11 +131,11 @@ async function located(path: string, via: ResolvedModel['via'], fallbackKey: str
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }
 
-/** The registered model whose localPath is `path`, so measurements of path-loaded models still reach the registry. */
+/** The registered model whose localPath (or a location of) is `path`, so measurements of path-loaded models still reach the registry. */
 async function registeredAt(registry: Registry | undefined, path: string): Promise<ModelMetadata | undefined> {
   if (!registry) return undefined;
   const models = await registry.listModels();
-  return models.find((m) => m.localPath !== undefined && resolve(m.localPath) === path);
+  return models.find((m) => [m.localPath, ...(m.locations ?? []).map((l) => l.path)].some((p) => p !== undefined && resolve(p) === path));
 }
 
 /** The snapshot `refs/main` points at, else the newest one. */

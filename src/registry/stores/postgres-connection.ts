@@ -99,6 +99,8 @@ export interface QueryOptions {
 export class PostgresPool {
   readonly target: PostgresTarget;
   readonly #pool: pg.Pool;
+  /** Calls under way: `end` waits for them (a pool that ends leaves a waiting call unanswered forever). */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(target: PostgresTarget, { max = 10 }: { max?: number } = {}) {
     this.target = target;
@@ -116,8 +118,18 @@ export class PostgresPool {
     return { connectionString: this.target.connectionString, application_name: 'model-manager', connectionTimeoutMillis: 15_000 };
   }
 
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
   /** Runs one statement (autocommit). */
-  async query<R extends pg.QueryResultRow>(what: string, sql: string, values: unknown[] = [], { idempotent = false }: QueryOptions = {}): Promise<pg.QueryResult<R>> {
+  query<R extends pg.QueryResultRow>(what: string, sql: string, values: unknown[] = [], options: QueryOptions = {}): Promise<pg.QueryResult<R>> {
+    return this.#track(this.#query<R>(what, sql, values, options));
+  }
+
+  async #query<R extends pg.QueryResultRow>(what: string, sql: string, values: unknown[], { idempotent = false }: QueryOptions): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#pool.query<R>(sql, values);
@@ -129,7 +141,11 @@ export class PostgresPool {
   }
 
   /** Runs `work` in one transaction: committed whole or not at all. */
-  async transaction<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  transaction<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.#track(this.#transaction(what, work));
+  }
+
+  async #transaction<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient | undefined;
       let began = false;
@@ -156,7 +172,11 @@ export class PostgresPool {
   }
 
   /** Runs `work` on one client outside any transaction it does not open itself. */
-  async withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.#track(this.#withClient(what, work));
+  }
+
+  async #withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.#pool.connect();
@@ -169,7 +189,9 @@ export class PostgresPool {
     }
   }
 
+  /** Closes every connection once the calls under way are answered. */
   async end(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#pool.end();
   }
 }

@@ -22,3 +22,4 @@ export * from './testmodels/index.js';
 export * from './runtime/backends/index.js';
 export * from './discovery/index.js';
 export * from './server/index.js';
+export * from './cluster/index.js';

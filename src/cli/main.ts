@@ -13,8 +13,8 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     .description('Model Manager: keep, find, size and run ML models')
     .version(pkg.version)
     .option('--json', 'print one JSON document on stdout (logs go to stderr)')
-    .option('--store <kind>', 'registry store: sqlite (default), json, duckdb [MM_STORE]')
-    .option('--db <path>', 'registry file [MM_DB]')
+    .option('--store <kind>', 'registry store: sqlite (default), json, duckdb, postgres [MM_STORE]')
+    .option('--db <path>', 'registry file, or a postgres:// URL [MM_DB]')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
   await registerCommands(program, args);

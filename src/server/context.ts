@@ -26,6 +26,8 @@ export interface ServerContext {
   keepAliveDefault: number | string | undefined;
   metrics: ServerMetrics;
   startedAt: number;
+  /** This machine's id in a registry several hosts share (`MM_HOST_ID`, else the hostname). */
+  hostId: string;
 }
 
 /** The model, if the caller may see it; the same 404 whether it is absent or hidden. */

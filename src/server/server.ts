@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { OPEN_CALLER, type ApiKeys, type Caller } from './auth/api-keys.js';
@@ -15,6 +16,7 @@ import { toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveModelRoots } from './model-roots.js';
 import { canonicalModelUrl } from './model-urls.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
@@ -49,6 +51,8 @@ export interface CreateServerOptions {
   keepAliveDefault?: number | string;
   /** fastify logger setting. Defaults to false (quiet, for tests and embedding). */
   logger?: FastifyServerOptions['logger'];
+  /** This machine's id in a registry several hosts share. Defaults to `MM_HOST_ID`, else the hostname. */
+  hostId?: string;
 }
 
 /** The caller of public paths (UI, docs, health) on a server with keys: it may read nothing through the API. */
@@ -79,6 +83,7 @@ export async function createServer({
   rateLimit: limits = {},
   keepAliveDefault,
   logger = false,
+  hostId = processConfig().hostId,
 }: CreateServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
@@ -97,6 +102,7 @@ export async function createServer({
     keepAliveDefault,
     metrics: new ServerMetrics(),
     startedAt: Date.now(),
+    hostId,
   };
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
@@ -171,6 +177,7 @@ export async function createServer({
   registerModelRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
+  registerClusterRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   await app.register(fastifyStatic, { root: uiRoot(), prefix: '/', wildcard: false, index: 'index.html' });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { ClusterHost } from '../../cluster/types.js';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { action, optionsOf } from '../context.js';
+import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export interface ServerOptions {
@@ -31,12 +32,14 @@ const NOTE =
 export function register(program: Command): void {
   program
     .command('ps')
-    .description('list loaded models (of this process, or of a running `mm serve` with --server)')
+    .description('list loaded models (of this process, of a running `mm serve` with --server, or of every server sharing the registry with --all)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
     .option('--api-key <key>', 'API key of that server')
+    .option('--all', 'every server sharing the registry (a postgres:// --db, or what --server knows of) and the models each has loaded')
     .action(
       action(async (command) => {
-        const o = optionsOf<ServerOptions>(command);
+        const o = optionsOf<ServerOptions & { all?: boolean }>(command);
+        if (o.all) return printCluster(o.json, await clusterHosts(command, o));
         let rows: PsRow[];
         if (o.server) {
           rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
@@ -63,6 +66,34 @@ export function register(program: Command): void {
         );
       }),
     );
+}
+
+/** Every server sharing the registry: from a server's /api/cluster with --server, else from the shared registry itself. */
+async function clusterHosts(command: Command, o: ServerOptions): Promise<ClusterHost[]> {
+  if (o.server) return ((await callServer(o, 'GET', '/api/cluster')) as { hosts?: ClusterHost[] }).hosts ?? [];
+  return withRegistry(command, async (registry) => {
+    if (!registry.store.cluster) {
+      throw new ModelManagerError('NOT_ENABLED', `the ${registry.store.kind} registry is not shared by servers: use --db postgres://... (the registry your servers share) or --server <url>`);
+    }
+    return registry.store.cluster.hosts();
+  });
+}
+
+function printCluster(json: boolean | undefined, hosts: ClusterHost[]): void {
+  if (json) return printJson({ scope: 'cluster', hosts });
+  if (hosts.length === 0) {
+    process.stdout.write('no server is registered\n');
+    return;
+  }
+  const now = Date.now();
+  printTable(
+    ['HOST', 'URL', 'STATUS', 'MEMORY FREE', 'MODEL', 'DEVICE', 'WORKERS', 'SIZE', 'IDLE'],
+    hosts.flatMap((h) => {
+      const host = [h.hostId, h.url, h.status === 'live' ? 'live' : `gone ${seconds(h.heartbeatAgeMs)}`, `${formatBytes(h.info.memory.freeBytes)} / ${formatBytes(h.info.memory.totalBytes)}`];
+      if (h.models.length === 0) return [[...host, '-']];
+      return h.models.map((m) => [...host, m.name, m.device, m.workers, formatBytes(m.sizeBytes), seconds(now - Date.parse(m.lastUsedAt))]);
+    }),
+  );
 }
 
 function toRow(info: LoadedModelInfo): PsRow {

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ClusterMembership, describeHost, loadedModels } from '../../cluster/index.js';
 import { config } from '../../config.js';
 import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
-import { ModelManager } from '../../runtime/index.js';
+import { ModelManager, parseKeepAlive } from '../../runtime/index.js';
 import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys, type Role } from '../../server/index.js';
 import { action, collect, openRegistry, optionsOf, quantity } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -26,9 +28,26 @@ interface ServeOptions {
   maxQueue?: number;
   memoryBudget?: number;
   maxLoaded?: number;
+  url?: string;
+  heartbeat: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The URL other hosts reach this server at: --url, else the listen address (with the hostname for a wildcard one). */
+function advertisedUrl(o: ServeOptions, address: string): string {
+  if (o.url) return o.url.replace(/\/+$/, '');
+  return o.host === '0.0.0.0' || o.host === '::' ? address.replace(/\/\/(\[::\]|0\.0\.0\.0)/, `//${hostname()}`) : address;
+}
+
+/** The heartbeat interval in milliseconds. @throws INVALID_ARGUMENT */
+function heartbeatMs(value: string): number {
+  const ms = /[a-z]\s*$/i.test(value) ? parseKeepAlive(value) : NaN;
+  if (!Number.isFinite(ms) || ms < 50) {
+    throw new ModelManagerError('INVALID_ARGUMENT', `--heartbeat "${value}" is not valid: give a duration of at least 50ms, e.g. 5s`, { details: { heartbeat: value } });
+  }
+  return ms;
+}
 
 /** Where models may be registered from when neither --model-root nor discovery names them: the known stores that exist. */
 function defaultModelRoots(): string[] {
@@ -114,9 +133,12 @@ export function register(program: Command): void {
     .option('--max-queue <n>', 'requests that may wait per model before 503 QUEUE_FULL', quantity('queue length'))
     .option('--max-loaded <n>', 'most models loaded at once', quantity('model count'))
     .option('--memory-budget <bytes>', 'memory all loaded models may take together (16GB)', quantity('memory budget'))
+    .option('--url <url>', 'the URL other hosts reach this server at, listed in the cluster (default: the listen address)')
+    .option('--heartbeat <duration>', 'how often this server renews its entry in a shared (postgres) registry; gone after three missed', '5s')
     .action(
       action(async (command) => {
         const o = optionsOf<ServeOptions>(command);
+        const heartbeat = heartbeatMs(o.heartbeat);
         const auth = await loadAuth(o);
         if (!auth && !LOOPBACK.has(o.host) && !o.allowOpen) {
           throw new ModelManagerError('INVALID_ARGUMENT', `refusing to serve ${o.host} without API keys: use --auth (see \`mm serve keys add\`) or --allow-open`);
@@ -142,8 +164,10 @@ export function register(program: Command): void {
           keepAliveDefault: keepAlive,
           logger: { level: o.json ? 'warn' : 'info', stream: process.stderr },
         });
+        let membership: ClusterMembership | undefined;
         const stop = async () => {
           discovery?.stop();
+          await membership?.leave();
           await app.close();
           await discovery?.close();
           await runtime?.shutdown();
@@ -152,8 +176,16 @@ export function register(program: Command): void {
         process.once('SIGINT', () => void stop());
         process.once('SIGTERM', () => void stop());
         const address = await app.listen({ port: o.port, host: o.host });
+        const cluster = registry.store.cluster;
+        if (cluster) {
+          membership = await ClusterMembership.join({
+            cluster, hostId: config().hostId, url: advertisedUrl(o, address), heartbeatMs: heartbeat,
+            describe: () => describeHost(runtime), ...(runtime ? { loaded: () => loadedModels(runtime) } : {}),
+            onError: (error) => process.stderr.write(`mm serve: cluster: ${error instanceof Error ? error.message : String(error)}; retrying with the next heartbeat\n`),
+          });
+        }
         discovery?.start();
-        if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs` });
+        if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs`, ...(membership ? { hostId: config().hostId } : {}) });
         else process.stderr.write(`Model Manager at ${address}  (web UI: ${address}/  API docs: ${address}/docs${auth ? '  API keys required' : ''})\n`);
       }),
     );

@@ -110,7 +110,7 @@ describe('postgres store', { skip }, () => {
     });
   });
 
-  it('finds words in any script, split as the other stores split them', async () => {
+  it('finds words in any script, split and lower-cased as the other stores do', async () => {
     await using registry = await Registry.open({ instance: await PostgresStore.open(schemaUrl('scripts')) });
     await registry.addModels([
       { modelId: 'zh/qwen-chat', modelType: 'decoder_only', description: '中文模型 for naïve users', tags: ['long-context'] },
@@ -123,5 +123,8 @@ describe('postgres store', { skip }, () => {
     assert.deepEqual(await ids("o'reilly"), ['x/o-reilly']);
     assert.deepEqual(await ids('\\model'), ['x/o-reilly']);
     assert.deepEqual(await ids(`${'x'.repeat(600)}`), []);
+    // Lower-cased as the other stores do it, whatever the server's locale.
+    await registry.addModel({ modelId: 'x/uber', modelType: 'decoder_only', architecture: 'ÜberNetForCausalLM' });
+    assert.deepEqual((await registry.listModels({ architecture: 'übernetforcausallm' })).map((m) => m.modelId), ['x/uber']);
   });
 });

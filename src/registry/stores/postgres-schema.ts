@@ -20,11 +20,12 @@ export interface Migration {
 /**
  * The columns a record's JSON (`d`) fills, the same expressions for every write, so what a
  * filter reads can never drift from the record. Tags and I/O types are arrays with GIN indexes.
+ * The architecture comes lower-cased as JavaScript does it (`a`): the server's lower() follows its locale.
  */
 export const DERIVED_COLUMNS = {
   model_name: `d->>'modelName'`,
   model_type: `d->>'modelType'`,
-  architecture: `lower(coalesce(d->>'architecture', ''))`,
+  architecture: `a`,
   arch_label: `coalesce(d->>'architecture', '')`,
   attention_type: `d->>'attentionType'`,
   format: `d->>'format'`,

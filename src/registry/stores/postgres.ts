@@ -34,6 +34,14 @@ const ASSIGNMENTS = Object.entries(DERIVED_COLUMNS).map(([column, expression]) =
 
 type DataRow = { data: ModelMetadata };
 
+/** What a write sends of a model: the record, its search vector, and its architecture lower-cased. */
+function inputOf(model: ModelMetadata): { d: ModelMetadata; s: string; a: string } {
+  return { d: model, s: searchVector(model), a: model.architecture.toLowerCase() };
+}
+
+/** The columns of an input row `e` (see inputOf) that DERIVED_COLUMNS read. */
+const INPUT = `e->'d' AS d, (e->>'s')::tsvector AS s, e->>'a' AS a`;
+
 export class PostgresStore implements RegistryStore {
   readonly kind = 'postgres' as const;
   /** The URL without its password. */
@@ -79,10 +87,10 @@ export class PostgresStore implements RegistryStore {
     const now = new Date().toISOString();
     const infos = models.map((m) => ({ modelId: m.modelId, version: 1, createdAt: m.updatedAt ?? now, change }));
     // Ids in order, so two batches that share ids lock them in the same order (no deadlock).
-    const input = models.map((d, i) => ({ d, s: searchVector(d), c: infos[i]!.createdAt })).sort((a, b) => (a.d.modelId < b.d.modelId ? -1 : 1));
+    const input = models.map((m, i) => ({ ...inputOf(m), c: infos[i]!.createdAt })).sort((x, y) => (x.d.modelId < y.d.modelId ? -1 : 1));
     try {
       await this.#query('adding models', `WITH input AS (
-          SELECT e->'d' AS d, (e->>'s')::tsvector AS s, e->>'c' AS c FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, i) ORDER BY i),
+          SELECT ${INPUT}, e->>'c' AS c FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, i) ORDER BY i),
         added AS (INSERT INTO ${this.#s}.models (model_id, version, ${COLUMNS}, search, data)
           SELECT d->>'modelId', 1, ${EXPRESSIONS}, s, d FROM input)
         INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data) SELECT d->>'modelId', 1, c, $2, d FROM input`,
@@ -98,23 +106,23 @@ export class PostgresStore implements RegistryStore {
 
   async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
     const createdAt = model.updatedAt ?? new Date().toISOString();
-    const { rows } = await this.#query<{ version: number }>('updating a model', `WITH input AS (SELECT $2::json AS d, $3::tsvector AS s),
+    const { rows } = await this.#query<{ version: number }>('updating a model', `WITH input AS (SELECT ${INPUT} FROM (SELECT $2::json AS e) x),
         up AS (UPDATE ${this.#s}.models m SET version = m.version + 1, ${ASSIGNMENTS}, search = input.s, data = input.d
-          FROM input WHERE m.model_id = $1 AND ($4::integer IS NULL OR m.version = $4) RETURNING m.version)
+          FROM input WHERE m.model_id = $1 AND ($3::integer IS NULL OR m.version = $3) RETURNING m.version)
       INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data)
-        SELECT $1, up.version, $5, $6, input.d FROM up, input RETURNING version`,
-    [model.modelId, JSON.stringify(model), searchVector(model), expectedVersion ?? null, createdAt, change]);
+        SELECT $1, up.version, $4, $5, input.d FROM up, input RETURNING version`,
+    [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null, createdAt, change]);
     if (!rows[0]) throw await this.#refused(model.modelId, expectedVersion);
     return { modelId: model.modelId, version: rows[0].version, createdAt, change };
   }
 
   async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
-    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('recording a model', `WITH input AS (SELECT $2::json AS d, $3::tsvector AS s),
+    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('recording a model', `WITH input AS (SELECT ${INPUT} FROM (SELECT $2::json AS e) x),
         up AS (UPDATE ${this.#s}.models m SET ${ASSIGNMENTS}, search = input.s, data = input.d
-          FROM input WHERE m.model_id = $1 AND ($4::integer IS NULL OR m.version = $4) RETURNING m.version)
+          FROM input WHERE m.model_id = $1 AND ($3::integer IS NULL OR m.version = $3) RETURNING m.version)
       UPDATE ${this.#s}.model_versions v SET data = input.d FROM up, input WHERE v.model_id = $1 AND v.version = up.version
         RETURNING v.version, v.created_at, v.change`,
-    [model.modelId, JSON.stringify(model), searchVector(model), expectedVersion ?? null]);
+    [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null]);
     const row = rows[0];
     if (!row) throw await this.#refused(model.modelId, expectedVersion);
     return { modelId: model.modelId, version: row.version, createdAt: row.created_at, change: row.change };

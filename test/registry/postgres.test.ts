@@ -3,11 +3,13 @@
  * its own: schema migrations, refusals, search through the tsvector, and the URL it takes.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry, isModelManagerError } from '../../src/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/registry/stores/postgres-schema.js';
 import { PostgresStore } from '../../src/registry/stores/postgres.js';
-import { postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
+import { PG_URL, postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
 import { sampleModel } from './samples.js';
 import { runStoreContract } from './store-contract.js';
 
@@ -86,6 +88,19 @@ describe('postgres store', { skip }, () => {
     const before = await schemaSnapshot(schema);
     await assert.rejects(PostgresStore.open(url), (e) => isModelManagerError(e, 'STORE_IO'));
     assert.deepEqual(await schemaSnapshot(schema), before);
+  });
+
+  it('takes what the URL leaves out from the PG* variables, and the store from a postgres:// MM_DB', async () => {
+    const server = new URL(PG_URL!);
+    const schema = schemaOf(schemaUrl('pg-variables'));
+    const env = {
+      ...process.env, MM_STORE: '', MM_DB: `postgres:///?schema=${schema}`,
+      PGHOST: server.hostname, PGPORT: server.port || '5432', PGUSER: decodeURIComponent(server.username), PGDATABASE: server.pathname.slice(1) || 'postgres',
+    };
+    const stats = spawnSync(process.execPath, [join(process.cwd(), 'bin/mm.js'), '--json', 'stats'], { env, encoding: 'utf8' });
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.equal((JSON.parse(stats.stdout) as { totalModels: number }).totalModels, 0);
+    assert.equal((await sql(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'models'`, [schema])).length, 1, 'the registry is in that server');
   });
 
   it('answers STORE_IO naming the server when none answers there', async () => {

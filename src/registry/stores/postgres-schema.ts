@@ -64,7 +64,7 @@ CREATE TABLE ${s}.models (
   tags text[] NOT NULL,
   input_types text[] NOT NULL,
   output_types text[] NOT NULL,
-  -- Search words of names (weight A), tags (B) and the description (C), split as searchTerms splits them.
+  -- Search words of names, tags and the description, each marked by its field (see postgres-search.ts).
   search tsvector NOT NULL,
   -- The record as the registry wrote it (json keeps it to the byte; cast to jsonb for containment queries).
   data json NOT NULL

@@ -1,6 +1,12 @@
 /**
- * Text search in PostgreSQL: a weighted tsvector per model and tsquery tiers, built from the
- * words `searchTerms` makes, so PostgreSQL finds exactly the candidates the other stores find.
+ * Text search in PostgreSQL: a tsvector per model and tsquery tiers, built from the words
+ * `searchTerms` makes, so PostgreSQL finds exactly the candidates the other stores find.
+ *
+ * Each word is stored once per field it is in, marked by the field: `1` names, `2` tags, `3` the
+ * description (`'1llama' '2chat' '3fast'`). A tier such as "a name word begins with the term" is
+ * then a plain lexeme prefix the GIN index answers exactly. Weights (A/B/C) would say the same,
+ * but a weighted match is checked row by row in the table: a common description word made the
+ * name tier read a third of it.
  *
  * Both are written as literals (tsvector and tsquery input syntax), not through to_tsvector:
  * the server's text search parser and locale then play no part, and every word is a lexeme as is.
@@ -13,24 +19,26 @@ const MAX_WORD_LENGTH = 500;
 /** Most distinct description words kept (a tsvector holds at most 1 MB). */
 const MAX_DESCRIPTION_WORDS = 20_000;
 
-/** The tsvector of a model: names weigh A, tags B, the description C; each word once per weight. */
+const NAMES = '1';
+const TAGS = '2';
+const DESCRIPTION = '3';
+
+/** The tsvector of a model: every word of its names, tags and description, marked by its field. */
 export function searchVector(model: ModelMetadata): string {
-  const entries = new Map<string, string[]>();
-  const add = (text: string, entry: string, max = Infinity) => {
+  const lexemes: string[] = [];
+  const add = (field: string, text: string, max = Infinity) => {
     let n = 0;
     for (const word of new Set(searchTerms(text))) {
       if (word.length > MAX_WORD_LENGTH) continue;
       if (++n > max) break;
-      const list = entries.get(word);
-      if (list) list.push(entry);
-      else entries.set(word, [entry]);
+      // searchTerms keeps letters and digits only: no quote or backslash can reach the literal.
+      lexemes.push(`'${field}${word}'`);
     }
   };
-  add(`${model.modelId} ${model.modelName} ${model.displayName ?? ''}`, '1A');
-  add(model.tags.join(' '), '2B');
-  add(model.description, '3C', MAX_DESCRIPTION_WORDS);
-  // searchTerms keeps letters and digits only: no quote or backslash can reach the literal.
-  return [...entries].map(([word, at]) => `'${word}':${at.join(',')}`).join(' ');
+  add(NAMES, `${model.modelId} ${model.modelName} ${model.displayName ?? ''}`);
+  add(TAGS, model.tags.join(' '));
+  add(DESCRIPTION, model.description, MAX_DESCRIPTION_WORDS);
+  return lexemes.join(' ');
 }
 
 /**
@@ -41,6 +49,8 @@ export function searchVector(model: ModelMetadata): string {
 export function searchTiers(terms: readonly string[]): string[] {
   // No stored word is longer than MAX_WORD_LENGTH, so a longer term matches nothing.
   if (terms.length === 0 || terms.some((t) => t.length > MAX_WORD_LENGTH)) return [];
-  const match = (suffix: string) => terms.map((t) => `'${t}':${suffix}`).join(' & ');
-  return terms.length === 1 ? ['A', '*A', 'B', '*B', '*'].map(match) : ['*A', '*AB', '*'].map(match);
+  const begins = (fields: string[]) => terms.map((t) => `(${fields.map((f) => `'${f}${t}':*`).join(' | ')})`).join(' & ');
+  if (terms.length > 1) return [begins([NAMES]), begins([NAMES, TAGS]), begins([NAMES, TAGS, DESCRIPTION])];
+  const t = terms[0]!;
+  return [`'${NAMES}${t}'`, `'${NAMES}${t}':*`, `'${TAGS}${t}'`, `'${TAGS}${t}':*`, begins([NAMES, TAGS, DESCRIPTION])];
 }

@@ -1,13 +1,14 @@
 /**
  * PostgresStore: the registry in PostgreSQL (node-postgres), shared by a team's hosts.
  *
- * One row per model holds its current record (`data`, json as written) beside the columns filters read,
- * which SQL derives from that record on every write (tags and I/O types as arrays with GIN
- * indexes, a weighted tsvector for search); `model_versions` keeps every version. Each write is
- * one statement or one transaction; an update names the version it read, so a concurrent write
- * is a VERSION_CONFLICT (Registry reads again and retries), never lost. Triggers NOTIFY every
- * change, which `watch` delivers to other servers. Search candidates come from the tsvector in
- * rankSearch's tiers and are ranked by the shared `rankSearch`, so every store orders alike.
+ * One row per model holds its current record (`data`, json as written) beside the columns filters
+ * read, which SQL derives from that record on every write (tags and I/O types as arrays with GIN
+ * indexes, a tsvector of field-marked words for search); `model_versions` keeps every version.
+ * Each write is one statement, so it is whole or absent; an update names the version it read, so
+ * a concurrent write is a VERSION_CONFLICT (Registry reads again and retries), never lost.
+ * Triggers NOTIFY every change, which `watch` delivers to other servers. Search candidates come
+ * from the tsvector in rankSearch's tiers and are ranked by the shared `rankSearch`, so every
+ * store orders alike.
  */
 import { ModelManagerError } from '../../errors.js';
 import type { ClusterStore } from '../../cluster/types.js';

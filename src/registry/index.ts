@@ -6,7 +6,7 @@ export { pathsOn, onlyElsewhere, localPathOn, withLocation, withoutLocations } f
 export { Registry, type OpenRegistryOptions, type AddQualityMetricInput } from './registry.js';
 export { exportMetadata, importMetadata, readMetadataFile, fromSnakeCase, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
 export type { ExportedVersion } from './history.js';
-export type { RegistryStore, RegistryStats, StoredModel, VersionInfo, CountMap } from './stores/store.js';
+export type { RegistryStore, RegistryStats, RegistryChange, StoredModel, VersionInfo, CountMap } from './stores/store.js';
 export { openStore, STORES, type OpenStoreOptions, type StoreFactory } from './stores/index.js';
 // Types only: the json and duckdb stores (and DuckDB's native binding) load when first opened.
 export type { SqliteStore } from './stores/sqlite.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Registry, isModelManagerError } from '../../src/index.js';
+import { Registry, isModelManagerError, type RegistryChange } from '../../src/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/registry/stores/postgres-schema.js';
 import { PostgresStore } from '../../src/registry/stores/postgres.js';
 import { PG_URL, postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
@@ -101,6 +101,38 @@ describe('postgres store', { skip }, () => {
     assert.equal(stats.status, 0, stats.stderr);
     assert.equal((JSON.parse(stats.stdout) as { totalModels: number }).totalModels, 0);
     assert.equal((await sql(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'models'`, [schema])).length, 1, 'the registry is in that server');
+  });
+
+  it('tells a watcher of every write another process makes: adds, edits, measurements, removals', async () => {
+    const url = schemaUrl('watched');
+    await using watcher = await Registry.open({ db: url });
+    await using writer = await Registry.open({ db: url });
+    const changes: RegistryChange[] = [];
+    let wake: () => void = () => undefined;
+    const stop = watcher.store.watch!((change) => {
+      changes.push(change);
+      wake();
+    });
+    const next = async (): Promise<RegistryChange> => {
+      while (changes.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return changes.shift()!;
+    };
+    try {
+      assert.equal((await next()).op, 'resync', 'listening');
+      await writer.addModels([sampleModel(1), sampleModel(2)]);
+      assert.deepEqual(await next(), { op: 'insert', count: 2, modelIds: ['org1/model-1', 'org2/model-2'] });
+      await writer.updateModel('org1/model-1', { description: 'edited' });
+      assert.deepEqual(await next(), { op: 'update', count: 1, modelIds: ['org1/model-1'] });
+      await writer.recordMeasured('org2/model-2', { loadTimeMs: 1, memoryBytes: 1, device: 'cpu', at: '2026-01-01T00:00:00.000Z' });
+      assert.deepEqual(await next(), { op: 'update', count: 1, modelIds: ['org2/model-2'] });
+      await writer.removeModel('org2/model-2');
+      assert.deepEqual(await next(), { op: 'delete', count: 1, modelIds: ['org2/model-2'] });
+      await assert.rejects(writer.addModel(sampleModel(1)), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
+      await writer.updateModel('org1/model-1', { description: 'again' });
+      assert.deepEqual(await next(), { op: 'update', count: 1, modelIds: ['org1/model-1'] }, 'a refused write tells nothing');
+    } finally {
+      stop();
+    }
   });
 
   it('answers STORE_IO naming the server when none answers there', async () => {

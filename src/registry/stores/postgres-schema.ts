@@ -43,7 +43,7 @@ export const DERIVED_COLUMNS = {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'models, versions, cache, search vectors, change notifications',
+    description: 'models, versions, cache, search vectors',
     sql: (s) => `
 CREATE TABLE ${s}.models (
   -- "C" collation: ids and names sort by code point, as the other stores and compareModels do.
@@ -97,24 +97,6 @@ CREATE TABLE ${s}.model_cache (
   expires_at bigint,
   PRIMARY KEY (model_id, key)
 );
--- Every statement that changes models tells the listeners which (LISTEN/NOTIFY; the channel is the
--- trigger's argument): writes from any client reach every server, and none can forget to.
-CREATE FUNCTION ${s}.notify_model_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify(TG_ARGV[0], json_build_object(
-    'op', lower(TG_OP),
-    'count', (SELECT count(*) FROM changed),
-    -- NOTIFY payloads stop at 8000 bytes; 20 ids of at most 256 characters fit.
-    'modelIds', (SELECT coalesce(json_agg(model_id), '[]') FROM (SELECT model_id FROM changed LIMIT 20) ids)
-  )::text);
-  RETURN NULL;
-END $$;
-CREATE TRIGGER models_inserted AFTER INSERT ON ${s}.models REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
-CREATE TRIGGER models_updated AFTER UPDATE ON ${s}.models REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
-CREATE TRIGGER models_deleted AFTER DELETE ON ${s}.models REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_model_change(${channelLiteral(s)});
 `,
   },
   {
@@ -148,13 +130,9 @@ CREATE INDEX cluster_loaded_model ON ${s}.cluster_loaded (model_id);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** The NOTIFY channel of the registry in schema `s` (quoted): one per schema, so registries sharing a database stay apart. */
-export function channelOf(quotedSchema: string): string {
-  return `model_manager.${quotedSchema.slice(1, -1).replace(/""/g, '"')}`;
-}
-
-function channelLiteral(quotedSchema: string): string {
-  return `'${channelOf(quotedSchema).replace(/'/g, "''")}'`;
+/** The NOTIFY channel of the registry in `schema`: one per schema, so registries sharing a database stay apart. */
+export function channelOf(schema: string): string {
+  return `model_manager.${schema}`;
 }
 
 /** An SQL identifier, quoted. */

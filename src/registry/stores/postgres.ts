@@ -6,9 +6,9 @@
  * indexes, a tsvector of field-marked words for search); `model_versions` keeps every version.
  * Each write is one statement, so it is whole or absent; an update names the version it read, so
  * a concurrent write is a VERSION_CONFLICT (Registry reads again and retries), never lost.
- * Triggers NOTIFY every change, which `watch` delivers to other servers. Search candidates come
- * from the tsvector in rankSearch's tiers and are ranked by the shared `rankSearch`, so every
- * store orders alike.
+ * Each committed write is NOTIFYed (see #notify), and `watch` delivers it to other servers.
+ * Search candidates come from the tsvector in rankSearch's tiers and are ranked by the shared
+ * `rankSearch`, so every store orders alike.
  */
 import { ModelManagerError } from '../../errors.js';
 import type { ClusterStore } from '../../cluster/types.js';
@@ -23,6 +23,9 @@ import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import {
   versionConflict, type CountMap, type RegistryChange, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo,
 } from './store.js';
+
+/** Ids a change notification names at most (a NOTIFY payload stops at 8000 bytes; ids take up to 256 characters). */
+const NOTIFIED_IDS = 20;
 
 export interface PostgresStoreOptions {
   /** Most connections the store opens at once. Defaults to 10. */
@@ -51,6 +54,7 @@ export class PostgresStore implements RegistryStore {
   readonly cluster: ClusterStore;
   readonly #pool: PostgresPool;
   readonly #s: string;
+  readonly #channel: string;
   #listener: PostgresListener | undefined;
   #closed = false;
 
@@ -58,6 +62,7 @@ export class PostgresStore implements RegistryStore {
     this.#pool = pool;
     this.location = pool.target.display;
     this.#s = quoteIdent(pool.target.schema);
+    this.#channel = channelOf(pool.target.schema);
     this.cluster = new PostgresCluster(pool, this.#s);
   }
 
@@ -83,6 +88,19 @@ export class PostgresStore implements RegistryStore {
     return this.#pool.query<R>(what, sql, values, { idempotent });
   }
 
+  /**
+   * Tells listening servers of a committed write. NOTIFY in the write's own transaction would hold a
+   * lock every notifying commit in the cluster takes, through that commit's WAL flush: writers would
+   * commit one fsync at a time, whatever their number. Sent after the commit, in a transaction of
+   * its own that does not wait for the flush, it holds that lock for microseconds. A notification
+   * lost to a failure here only delays what other servers' pages show until they read again.
+   */
+  async #notify(op: RegistryChange['op'], modelIds: readonly string[]): Promise<void> {
+    const payload = JSON.stringify({ op, count: modelIds.length, modelIds: modelIds.slice(0, NOTIFIED_IDS) });
+    await this.#pool.query('notifying a change', `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [this.#channel, payload])
+      .catch(() => undefined);
+  }
+
   async insert(models: readonly ModelMetadata[], change: string): Promise<VersionInfo[]> {
     if (models.length === 0) return [];
     const now = new Date().toISOString();
@@ -102,6 +120,7 @@ export class PostgresStore implements RegistryStore {
       const modelId = /\(model_id\)=\((.*)\) already exists/.exec(String((cause as { detail?: unknown }).detail))?.[1] ?? models[0]!.modelId;
       throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered; use update, or remove it first`, { details: { modelId }, cause });
     }
+    await this.#notify('insert', models.map((m) => m.modelId));
     return infos;
   }
 
@@ -114,6 +133,7 @@ export class PostgresStore implements RegistryStore {
         SELECT $1, up.version, $4, $5, input.d FROM up, input RETURNING version`,
     [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null, createdAt, change]);
     if (!rows[0]) throw await this.#refused(model.modelId, expectedVersion);
+    await this.#notify('update', [model.modelId]);
     return { modelId: model.modelId, version: rows[0].version, createdAt, change };
   }
 
@@ -126,6 +146,7 @@ export class PostgresStore implements RegistryStore {
     [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null]);
     const row = rows[0];
     if (!row) throw await this.#refused(model.modelId, expectedVersion);
+    await this.#notify('update', [model.modelId]);
     return { modelId: model.modelId, version: row.version, createdAt: row.created_at, change: row.change };
   }
 
@@ -142,7 +163,9 @@ export class PostgresStore implements RegistryStore {
         versions AS (DELETE FROM ${this.#s}.model_versions WHERE model_id IN (SELECT model_id FROM gone)),
         cached AS (DELETE FROM ${this.#s}.model_cache WHERE model_id IN (SELECT model_id FROM gone))
       SELECT count(*)::integer AS n FROM gone`, [modelId]);
-    return (rows[0]?.n ?? 0) > 0;
+    const removed = (rows[0]?.n ?? 0) > 0;
+    if (removed) await this.#notify('delete', [modelId]);
+    return removed;
   }
 
   async get(modelId: string): Promise<StoredModel | undefined> {
@@ -266,7 +289,7 @@ export class PostgresStore implements RegistryStore {
    * @returns what stops it
    */
   watch(listener: (change: RegistryChange) => void): () => void {
-    this.#listener ??= new PostgresListener(this.#pool.clientConfig, channelOf(this.#s));
+    this.#listener ??= new PostgresListener(this.#pool.clientConfig, this.#channel);
     return this.#listener.subscribe(listener);
   }
 

@@ -58,22 +58,30 @@ document.getElementById('key-form').addEventListener('submit', (event) => {
   keyInput.value = '';
   keyInput.placeholder = apiKey() ? 'key saved ✓' : 'API key';
   render();
+  follow();
 });
 keyInput.placeholder = apiKey() ? 'key saved ✓' : 'API key';
 
-/** Shows registry changes made elsewhere on the pages that list models, once no field is being edited. */
+/** Shows registry changes made elsewhere on the model list, once no field of it is being edited. */
 function refreshModels() {
-  if (!/^(#\/models|#\/model\/|$)/.test(location.hash)) return;
+  if (!/^(#\/models|$)/.test(location.hash)) return;
   const editing = document.activeElement?.closest('input, select, textarea');
   if (editing) editing.addEventListener('blur', refreshModels, { once: true });
   else render({ quiet: true });
 }
 
 let pending;
-followChanges(() => {
-  clearTimeout(pending);
-  pending = setTimeout(refreshModels, 200);
-});
+let following = false;
+/** Follows the registry's changes, unless already following (again once a key is given, if the server wanted one). */
+function follow() {
+  if (following) return;
+  following = true;
+  followChanges(() => {
+    clearTimeout(pending);
+    pending = setTimeout(refreshModels, 200);
+  }).finally(() => (following = false));
+}
+follow();
 
 window.addEventListener('hashchange', () => render());
 render();

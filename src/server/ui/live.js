@@ -5,7 +5,7 @@ import { apiKey } from './api.js';
 
 const RETRY_MS = 2000;
 
-/** Calls `onChange` after every registry change, and after a reconnection (changes meanwhile were missed). Stops for good when the server cannot stream (501, 401). */
+/** Calls `onChange` after every registry change, and after a reconnection (changes meanwhile were missed). Returns when the server cannot stream (501, 401). */
 export async function followChanges(onChange) {
   let connected = false;
   for (;;) {

@@ -18,26 +18,27 @@ export interface Migration {
 }
 
 /**
- * The columns a record's JSON (`d`) fills, the same expressions for every write, so what a
- * filter reads can never drift from the record. Tags and I/O types are arrays with GIN indexes.
- * The architecture comes lower-cased as JavaScript does it (`a`): the server's lower() follows its locale.
+ * The columns a record fills, the same expressions for every write, so what a filter reads can
+ * never drift from the record. `j` is the record as jsonb (parsed once; `->>` on json text would
+ * parse it again for every column). Tags and I/O types are arrays with GIN indexes. The
+ * architecture comes lower-cased as JavaScript does it (`a`): the server's lower() follows its locale.
  */
 export const DERIVED_COLUMNS = {
-  model_name: `d->>'modelName'`,
-  model_type: `d->>'modelType'`,
+  model_name: `j->>'modelName'`,
+  model_type: `j->>'modelType'`,
   architecture: `a`,
-  arch_label: `coalesce(d->>'architecture', '')`,
-  attention_type: `d->>'attentionType'`,
-  format: `d->>'format'`,
-  source: `d->>'source'`,
-  parameter_count: `(d->>'parameterCount')::bigint`,
-  context_length: `(d->>'contextLength')::bigint`,
-  total_bytes: `(d#>>'{memoryEstimate,totalBytes}')::bigint`,
-  created_at: `d->>'createdAt'`,
-  updated_at: `d->>'updatedAt'`,
-  tags: `ARRAY(SELECT json_array_elements_text(coalesce(d->'tags', '[]')))`,
-  input_types: `ARRAY(SELECT DISTINCT e->>'dataType' FROM json_array_elements(coalesce(d->'inputs', '[]')) e)`,
-  output_types: `ARRAY(SELECT DISTINCT e->>'dataType' FROM json_array_elements(coalesce(d->'outputs', '[]')) e)`,
+  arch_label: `coalesce(j->>'architecture', '')`,
+  attention_type: `j->>'attentionType'`,
+  format: `j->>'format'`,
+  source: `j->>'source'`,
+  parameter_count: `(j->>'parameterCount')::bigint`,
+  context_length: `(j->>'contextLength')::bigint`,
+  total_bytes: `(j#>>'{memoryEstimate,totalBytes}')::bigint`,
+  created_at: `j->>'createdAt'`,
+  updated_at: `j->>'updatedAt'`,
+  tags: `ARRAY(SELECT jsonb_array_elements_text(coalesce(j->'tags', '[]')))`,
+  input_types: `ARRAY(SELECT DISTINCT io->>'dataType' FROM jsonb_array_elements(coalesce(j->'inputs', '[]')) io)`,
+  output_types: `ARRAY(SELECT DISTINCT io->>'dataType' FROM jsonb_array_elements(coalesce(j->'outputs', '[]')) io)`,
 } as const;
 
 export const MIGRATIONS: readonly Migration[] = [

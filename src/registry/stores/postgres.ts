@@ -38,13 +38,13 @@ const ASSIGNMENTS = Object.entries(DERIVED_COLUMNS).map(([column, expression]) =
 
 type DataRow = { data: ModelMetadata };
 
-/** What a write sends of a model: the record, its search vector, and its architecture lower-cased. */
-function inputOf(model: ModelMetadata): { d: ModelMetadata; s: string; a: string } {
-  return { d: model, s: searchVector(model), a: model.architecture.toLowerCase() };
+/** What a write sends of a model: the record as JSON text, its search vector, its architecture lower-cased. */
+function inputOf(model: ModelMetadata): [d: string, s: string, a: string] {
+  return [JSON.stringify(model), searchVector(model), model.architecture.toLowerCase()];
 }
 
-/** The columns of an input row `e` (see inputOf) that DERIVED_COLUMNS read. */
-const INPUT = `e->'d' AS d, (e->>'s')::tsvector AS s, e->>'a' AS a`;
+/** The input row of one model sent as $2, $3, $4 (see inputOf): the record kept as written (`d`), and as jsonb for DERIVED_COLUMNS (`j`). */
+const ONE_INPUT = `SELECT $2::text::json AS d, $2::text::jsonb AS j, $3::tsvector AS s, $4::text AS a`;
 
 export class PostgresStore implements RegistryStore {
   readonly kind = 'postgres' as const;
@@ -106,14 +106,16 @@ export class PostgresStore implements RegistryStore {
     const now = new Date().toISOString();
     const infos = models.map((m) => ({ modelId: m.modelId, version: 1, createdAt: m.updatedAt ?? now, change }));
     // Ids in order, so two batches that share ids lock them in the same order (no deadlock).
-    const input = models.map((m, i) => ({ ...inputOf(m), c: infos[i]!.createdAt })).sort((x, y) => (x.d.modelId < y.d.modelId ? -1 : 1));
+    const order = models.map((_, i) => i).sort((x, y) => (models[x]!.modelId < models[y]!.modelId ? -1 : 1));
+    const rows = order.map((i) => [...inputOf(models[i]!), infos[i]!.createdAt]);
+    const column = (k: number) => rows.map((r) => r[k]);
     try {
       await this.#query('adding models', `WITH input AS (
-          SELECT ${INPUT}, e->>'c' AS c FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, i) ORDER BY i),
+          SELECT d, d::jsonb AS j, s::tsvector AS s, a, c FROM unnest($1::json[], $2::text[], $3::text[], $4::text[]) AS u(d, s, a, c)),
         added AS (INSERT INTO ${this.#s}.models (model_id, version, ${COLUMNS}, search, data)
-          SELECT d->>'modelId', 1, ${EXPRESSIONS}, s, d FROM input)
-        INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data) SELECT d->>'modelId', 1, c, $2, d FROM input`,
-      [JSON.stringify(input), change]);
+          SELECT j->>'modelId', 1, ${EXPRESSIONS}, s, d FROM input)
+        INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data) SELECT j->>'modelId', 1, c, $5, d FROM input`,
+      [column(0), column(1), column(2), column(3), change]);
     } catch (error) {
       const cause = error instanceof ModelManagerError ? error.cause : error;
       if (sqlState(cause) !== '23505') throw error;
@@ -126,24 +128,24 @@ export class PostgresStore implements RegistryStore {
 
   async update(model: ModelMetadata, change: string, expectedVersion?: number): Promise<VersionInfo> {
     const createdAt = model.updatedAt ?? new Date().toISOString();
-    const { rows } = await this.#query<{ version: number }>('updating a model', `WITH input AS (SELECT ${INPUT} FROM (SELECT $2::json AS e) x),
+    const { rows } = await this.#query<{ version: number }>('updating a model', `WITH input AS (${ONE_INPUT}),
         up AS (UPDATE ${this.#s}.models m SET version = m.version + 1, ${ASSIGNMENTS}, search = input.s, data = input.d
-          FROM input WHERE m.model_id = $1 AND ($3::integer IS NULL OR m.version = $3) RETURNING m.version)
+          FROM input WHERE m.model_id = $1 AND ($5::integer IS NULL OR m.version = $5) RETURNING m.version)
       INSERT INTO ${this.#s}.model_versions (model_id, version, created_at, change, data)
-        SELECT $1, up.version, $4, $5, input.d FROM up, input RETURNING version`,
-    [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null, createdAt, change]);
+        SELECT $1, up.version, $6, $7, input.d FROM up, input RETURNING version`,
+    [model.modelId, ...inputOf(model), expectedVersion ?? null, createdAt, change]);
     if (!rows[0]) throw await this.#refused(model.modelId, expectedVersion);
     await this.#notify('update', [model.modelId]);
     return { modelId: model.modelId, version: rows[0].version, createdAt, change };
   }
 
   async replaceCurrent(model: ModelMetadata, expectedVersion?: number): Promise<VersionInfo> {
-    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('recording a model', `WITH input AS (SELECT ${INPUT} FROM (SELECT $2::json AS e) x),
+    const { rows } = await this.#query<{ version: number; created_at: string; change: string }>('recording a model', `WITH input AS (${ONE_INPUT}),
         up AS (UPDATE ${this.#s}.models m SET ${ASSIGNMENTS}, search = input.s, data = input.d
-          FROM input WHERE m.model_id = $1 AND ($3::integer IS NULL OR m.version = $3) RETURNING m.version)
+          FROM input WHERE m.model_id = $1 AND ($5::integer IS NULL OR m.version = $5) RETURNING m.version)
       UPDATE ${this.#s}.model_versions v SET data = input.d FROM up, input WHERE v.model_id = $1 AND v.version = up.version
         RETURNING v.version, v.created_at, v.change`,
-    [model.modelId, JSON.stringify(inputOf(model)), expectedVersion ?? null]);
+    [model.modelId, ...inputOf(model), expectedVersion ?? null]);
     const row = rows[0];
     if (!row) throw await this.#refused(model.modelId, expectedVersion);
     await this.#notify('update', [model.modelId]);

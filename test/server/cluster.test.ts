@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -176,5 +177,11 @@ describe('/api/cluster of a registry no other host shares', () => {
     const ps = spawnSync(process.execPath, [MM, '--db', join(h.dir, 'registry.db'), 'ps', '--all'], { encoding: 'utf8' });
     assert.equal(ps.status, 1);
     assert.match(ps.stderr, /^mm: the sqlite registry is not shared by servers: .* \[NOT_ENABLED\]\n$/);
+  });
+
+  it('refuses a heartbeat that is no duration', () => {
+    const run = spawnSync(process.execPath, [MM, 'serve', '--port', '0', '--heartbeat', '5'], { encoding: 'utf8', env: { ...process.env, MM_HOME: join(tmpdir(), 'mm-no-home') } });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^mm: --heartbeat "5" is not valid: give a duration of at least 50ms, e\.g\. 5s \[INVALID_ARGUMENT\]\n$/);
   });
 });

@@ -152,7 +152,7 @@ async function benchStore(kind: StoreKind, count: number, dir: string): Promise<
       console.log(`\nEXPLAIN (ANALYZE, BUFFERS) at ${count.toLocaleString('en')} models, filter ${JSON.stringify(w.filters[0])}:\n`);
       console.log((await store.explain({ filter: normalizeFilter(w.filters[0]!) })).join('\n'));
       for (const text of [w.searches.find((s) => !s.includes(' '))!, w.searches.find((s) => s.includes(' '))!]) {
-        console.log(`\nEXPLAIN (ANALYZE, BUFFERS) at ${count.toLocaleString('en')} models, search "${text}" (first tier):\n`);
+        console.log(`\nEXPLAIN (ANALYZE, BUFFERS) at ${count.toLocaleString('en')} models, search "${text}", each tier run:\n`);
         console.log((await store.explain({ search: text })).join('\n'));
       }
     }

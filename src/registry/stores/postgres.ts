@@ -19,9 +19,10 @@ import { PostgresPool, parsePostgresUrl, sqlState } from './postgres-connection.
 import { PostgresListener } from './postgres-listener.js';
 import { DERIVED_COLUMNS, channelOf, migrate, quoteIdent } from './postgres-schema.js';
 import { searchTiers, searchVector } from './postgres-search.js';
+import { STATS_SQL, statsOf, type StatsGroup } from './postgres-stats.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import {
-  versionConflict, type CountMap, type RegistryChange, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo,
+  versionConflict, type RegistryChange, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo,
 } from './store.js';
 
 /** Ids a change notification names at most (a NOTIFY payload stops at 8000 bytes; ids take up to 256 characters). */
@@ -191,14 +192,20 @@ export class PostgresStore implements RegistryStore {
     return { sql, values: all };
   }
 
-  async list(f: ModelFilter): Promise<ModelMetadata[]> {
+  /** The query of a list: the records passing the filter, sorted and paged. */
+  #listQuery(f: ModelFilter): { sql: string; values: unknown[] } {
     const { sql, values } = this.#where(f);
     const column = SORT_COLUMNS[f.sort ?? 'modelId'];
     const dir = f.order === 'desc' ? 'DESC' : 'ASC';
     const order = column === 'model_id' ? `model_id ${dir}` : `${column} ${dir} NULLS LAST, model_id ASC`;
     const page = [`OFFSET ${Math.max(0, Math.floor(f.offset ?? 0))}`];
     if (f.limit !== undefined) page.unshift(`LIMIT ${Math.max(0, Math.floor(f.limit))}`);
-    const { rows } = await this.#query<DataRow>('listing models', `SELECT data FROM ${this.#s}.models ${sql} ORDER BY ${order} ${page.join(' ')}`, values, true);
+    return { sql: `SELECT data FROM ${this.#s}.models ${sql} ORDER BY ${order} ${page.join(' ')}`, values };
+  }
+
+  async list(f: ModelFilter): Promise<ModelMetadata[]> {
+    const { sql, values } = this.#listQuery(f);
+    const { rows } = await this.#query<DataRow>('listing models', sql, values, true);
     return rows.map((r) => r.data);
   }
 
@@ -208,48 +215,30 @@ export class PostgresStore implements RegistryStore {
     return rows[0]?.n ?? 0;
   }
 
-  async search(text: string, limit: number): Promise<SearchHit[]> {
-    const tiers = searchTiers(searchTerms(text));
-    const pool = Math.max(200, limit * 10);
+  /** The candidates of a search, best tier first until `pool` are found: each tier stops at what is missing, where ranking every match of a common word (a third of the registry) would not. */
+  async #candidates(text: string, pool: number, onTier?: (sql: string, values: unknown[]) => Promise<void>): Promise<Map<string, ModelMetadata>> {
     const found = new Map<string, ModelMetadata>();
-    // Best tier first until the pool is full: each stops at what is missing, where ranking every
-    // match of a common word (a third of the registry) would not.
-    for (const tier of tiers) {
-      const { rows } = await this.#query<{ model_id: string; data: ModelMetadata }>('searching models',
-        `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT $3`,
-        [tier, [...found.keys()], pool - found.size], true);
+    const sql = `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT $3`;
+    for (const tier of searchTiers(searchTerms(text))) {
+      const values = [tier, [...found.keys()], pool - found.size];
+      await onTier?.(sql, values);
+      const { rows } = await this.#query<{ model_id: string; data: ModelMetadata }>('searching models', sql, values, true);
       for (const r of rows) found.set(r.model_id, r.data);
       if (found.size >= pool) break;
     }
-    return rankSearch(found.values(), text, limit);
+    return found;
+  }
+
+  async search(text: string, limit: number): Promise<SearchHit[]> {
+    return rankSearch((await this.#candidates(text, Math.max(200, limit * 10))).values(), text, limit);
   }
 
   async stats(): Promise<RegistryStats> {
-    type Group = { model_type: string | null; arch_label: string | null; attention_type: string | null; format: string | null; source: string | null;
-      by: number; n: number; params: number };
-    // One pass over the narrow columns: GROUPING says which column a row counts (bit 4 model_type ... bit 0 source; 31 = all).
-    const { rows } = await this.#query<Group>('counting models', `SELECT model_type, arch_label, attention_type, format, source,
-        GROUPING(model_type, arch_label, attention_type, format, source) AS by, count(*)::integer AS n, coalesce(sum(parameter_count), 0)::float8 AS params
-      FROM ${this.#s}.models GROUP BY GROUPING SETS ((model_type), (arch_label), (attention_type), (format), (source), ())`, [], true);
-    const versions = await this.#query<{ n: number }>('counting versions', `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions`, [], true);
-    const stats: RegistryStats = {
-      totalModels: 0, totalVersions: versions.rows[0]?.n ?? 0, totalParameters: 0, byType: {}, byArchitecture: {}, byAttentionType: {}, byFormat: {}, bySource: {},
-    };
-    const maps: [number, keyof Group, CountMap][] = [
-      [0b01111, 'model_type', stats.byType], [0b10111, 'arch_label', stats.byArchitecture], [0b11011, 'attention_type', stats.byAttentionType],
-      [0b11101, 'format', stats.byFormat], [0b11110, 'source', stats.bySource],
-    ];
-    for (const row of rows) {
-      if (row.by === 0b11111) {
-        stats.totalModels = row.n;
-        stats.totalParameters = row.params;
-        continue;
-      }
-      const [, column, map] = maps.find(([by]) => by === row.by)!;
-      const key = row[column];
-      if (typeof key === 'string' && key !== '') map[key] = row.n;
-    }
-    return stats;
+    const [groups, versions] = await Promise.all([
+      this.#query<StatsGroup>('counting models', STATS_SQL(this.#s), [], true),
+      this.#query<{ n: number }>('counting versions', `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions`, [], true),
+    ]);
+    return statsOf(groups.rows, versions.rows[0]?.n ?? 0);
   }
 
   async listVersions(modelId: string): Promise<VersionInfo[]> {
@@ -295,20 +284,22 @@ export class PostgresStore implements RegistryStore {
     return this.#listener.subscribe(listener);
   }
 
-  /** Runs `EXPLAIN` of the query a filter or search makes, for the docs and for people tuning indexes. */
+  /**
+   * `EXPLAIN (ANALYZE, BUFFERS)` of what a (normalised) filter, or each tier of a search (top 20), runs,
+   * for the docs and for people tuning indexes.
+   */
   async explain(query: { filter: ModelFilter } | { search: string }): Promise<string[]> {
-    let sql: string;
-    let values: unknown[];
+    const plan = async (sql: string, values: unknown[]) =>
+      (await this.#query<{ 'QUERY PLAN': string }>('explaining a query', `EXPLAIN (ANALYZE, BUFFERS) ${sql}`, values, true)).rows.map((r) => r['QUERY PLAN']);
     if ('filter' in query) {
-      const { sql: where, values: v } = this.#where(query.filter);
-      sql = `SELECT data FROM ${this.#s}.models ${where} ORDER BY model_id LIMIT ${Math.floor(query.filter.limit ?? 50)}`;
-      values = v;
-    } else {
-      sql = `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT 200`;
-      values = [searchTiers(searchTerms(query.search))[0] ?? '', []];
+      const { sql, values } = this.#listQuery(query.filter);
+      return plan(sql, values);
     }
-    const { rows } = await this.#query<{ 'QUERY PLAN': string }>('explaining a query', `EXPLAIN (ANALYZE, BUFFERS) ${sql}`, values, true);
-    return rows.map((r) => r['QUERY PLAN']);
+    const lines: string[] = [];
+    await this.#candidates(query.search, 200, async (sql, values) => {
+      lines.push(`-- tier: ${String(values[0])}, ${String(values[2])} candidates to find`, ...(await plan(sql, values)));
+    });
+    return lines;
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { Registry, writeTestModel, type ClusterHost } from '../../src/index.js';
+import { ApiKeys, ClusterMembership, Registry, createApiKey, createServer, describeHost, writeTestModel, type ClusterHost } from '../../src/index.js';
 import { postgresSkip, schemaUrl } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startHarness } from './harness.js';
@@ -157,6 +157,42 @@ describe('two mm serve processes on one PostgreSQL registry', { skip }, () => {
       assert.deepEqual(await registry.store.cluster!.hosts(), []);
     } finally {
       for (const s of [a, b]) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('/api/cluster and who may see what', { skip }, () => {
+  it('lists to a reader only the loaded models it may see, on every host', async () => {
+    const db = schemaUrl('cluster-access');
+    await using registry = await Registry.open({ db });
+    await registry.addModels([
+      { modelId: 'team/open', modelType: 'embedding_model' },
+      { modelId: 'team/secret', modelType: 'embedding_model', accessLevel: 'admin_only' },
+    ]);
+    const entry = (model: string) => ({
+      name: model, model, backend: 'llama-cpp', device: 'cpu', workers: 1, sizeBytes: 1, sizeVram: 0,
+      loadedAt: '2026-01-01T00:00:00.000Z', lastUsedAt: '2026-01-01T00:00:00.000Z', expiresAt: null,
+    });
+    // Another server has loaded both models and a path nobody registered.
+    const other = await ClusterMembership.join({
+      cluster: registry.store.cluster!, hostId: 'other', url: 'http://10.0.0.9:8080', describe: () => describeHost(),
+      loaded: () => [entry('team/open'), entry('team/secret'), entry('/srv/models/unregistered')],
+    });
+    const reader = createApiKey({ user: 'rita', role: 'reader' });
+    const admin = createApiKey({ user: 'ada', role: 'admin' });
+    const app = await createServer({ registry, auth: ApiKeys.fromRecords([reader.record, admin.record]), hostId: 'here' });
+    try {
+      const models = async (key: string) => {
+        const res = await app.inject({ url: '/api/cluster', headers: { authorization: `Bearer ${key}` } });
+        assert.equal(res.statusCode, 200, res.body);
+        return (res.json() as { hosts: ClusterHost[] }).hosts.find((h) => h.hostId === 'other')!.models.map((m) => m.model);
+      };
+      assert.deepEqual(await models(reader.key), ['team/open']);
+      assert.deepEqual(await models(admin.key), ['/srv/models/unregistered', 'team/open', 'team/secret']);
+      assert.equal((await app.inject('/api/cluster')).statusCode, 401);
+    } finally {
+      await app.close();
+      await other.leave();
     }
   });
 });

@@ -88,8 +88,9 @@ function readme({ name, task, format, parameterCount }: { name: string; task: Te
     '---', `pipeline_tag: ${PIPELINE_TAGS[task]}`, `library_name: ${format === 'gguf' ? 'llama.cpp' : 'transformers.js'}`,
     'license: mit', `tags: [testmodel, random-weights, ${format}]`, '---', '',
     `# ${name}`, '',
-    `A ${format.toUpperCase()} ${task.replace('_', ' ')} model with ${parameterCount} random parameters, written by`,
-    '`mm testmodel`. Its outputs are meaningless; it exists to exercise loading and running code.', '',
+    `${format === 'onnx' ? 'An' : 'A'} ${format.toUpperCase()} ${task.replace('_', ' ')} model with ${parameterCount} random parameters, written by`,
+    // Worded without "code": discovery's rules would read the word as a coding model.
+    '`mm testmodel`. Its outputs are meaningless; it exists to test loading and running models.', '',
   ].join('\n');
 }
 

@@ -147,10 +147,9 @@ function decoderModel(shape: T5Shape, { seed, name, neverGenerated }: T5Options)
     x = attend(t5, shape, x, hCross, cross[2 * i]!, cross[2 * i + 1]!, crossBias, `${p}.1.EncDecAttention`);
     x = t5.feedForward(x, `${p}.2`, hidden, feedForward);
   }
-  const silent = new Set(neverGenerated);
   // Logits of a standard deviation near 2: sampling at temperature 1 still varies with the seed.
   const lmHead = t5.nn.weight('lm_head.weight', [hidden, vocab], { kind: 'uniform', scale: 2 * Math.sqrt(3 / hidden) }, (values) => {
-    for (const token of silent) for (let row = 0; row < hidden; row++) values[row * vocab + token] = 0;
+    for (const token of neverGenerated) for (let row = 0; row < hidden; row++) values[row * vocab + token] = 0;
   });
   const logits = g.op('MatMul', [t5.rmsNorm(x, 'decoder.final_layer_norm.weight', hidden), lmHead]);
   g.output(logits, 'logits', 'float32', ['batch_size', 'decoder_sequence_length', vocab]);

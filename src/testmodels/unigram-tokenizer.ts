@@ -7,7 +7,7 @@
  */
 
 /** T5's special tokens, at T5's ids: padding (also the decoder's start token), end of sequence, unknown. */
-export const UNIGRAM_SPECIAL_TOKENS = ['<pad>', '</s>', '<unk>'] as const;
+const SPECIAL_TOKENS = ['<pad>', '</s>', '<unk>'] as const;
 export const PAD_ID = 0;
 export const EOS_ID = 1;
 export const UNK_ID = 2;
@@ -28,9 +28,9 @@ function printableCharacters(): string[] {
  */
 const scoreOf = (piece: string, id: number) => -(8 + 2 * [...piece].length) - id * 1e-6;
 
-/** The vocabulary, in id order; `size` of at least the base set (~270 pieces). */
+/** The vocabulary, in id order; `size` of at least the base set (204 pieces), else characters are missing. */
 export function unigramVocabulary(size: number): UnigramPiece[] {
-  const pieces: string[] = [...UNIGRAM_SPECIAL_TOKENS, WORD_START];
+  const pieces: string[] = [...SPECIAL_TOKENS, WORD_START];
   const seen = new Set(pieces);
   const push = (piece: string) => {
     if (pieces.length < size && !seen.has(piece)) {
@@ -51,7 +51,7 @@ export function unigramVocabulary(size: number): UnigramPiece[] {
       push(piece);
     }
   }
-  return pieces.map((piece, id) => [piece, id < UNIGRAM_SPECIAL_TOKENS.length ? 0 : scoreOf(piece, id)]);
+  return pieces.map((piece, id) => [piece, id < SPECIAL_TOKENS.length ? 0 : scoreOf(piece, id)]);
 }
 
 /** tokenizer.json for `vocab`: words split on whitespace, each marked with `▁`, `</s>` appended. */
@@ -63,7 +63,7 @@ export function unigramTokenizerJson(vocab: readonly UnigramPiece[]): Record<str
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: UNIGRAM_SPECIAL_TOKENS.map(special),
+    added_tokens: SPECIAL_TOKENS.map(special),
     normalizer: null,
     pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, metaspace] },
     post_processor: {

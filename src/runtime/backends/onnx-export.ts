@@ -1,7 +1,7 @@
 /**
  * What an ONNX export in Hugging Face layout holds for transformers.js: which graphs it loads
- * (optimum's `encoder_model` and `decoder_model_merged` for encoder-decoders, `model` otherwise),
- * which pipeline generates with it, and what its graphs weigh on disk.
+ * (optimum's `encoder_model` and `decoder_model_merged` for encoder-decoders, `model` otherwise)
+ * and what they weigh on disk.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,8 +41,9 @@ export async function graphBytes(folder: string, { graphs }: OnnxExport): Promis
   for (const dir of [join(folder, 'onnx'), folder]) {
     const names = await readdir(dir).catch(() => [] as string[]);
     if (!graphs.every((graph) => names.includes(`${graph}.onnx`))) continue;
-    const isPart = (name: string) => graphs.some((graph) => name === `${graph}.onnx` || (name.startsWith(`${graph}.onnx_data`) && /^(_\d+)?$/.test(name.slice(`${graph}.onnx_data`.length))));
-    const sizes = await Promise.all(names.filter(isPart).map((name) => stat(join(dir, name)).then((s) => s.size)));
+    // Graph names are fixed identifiers (no pattern characters); large graphs keep their weights in `.onnx_data` files.
+    const part = new RegExp(`^(${graphs.join('|')})\\.onnx(_data(_\\d+)?)?$`);
+    const sizes = await Promise.all(names.filter((name) => part.test(name)).map((name) => stat(join(dir, name)).then((s) => s.size)));
     return sizes.reduce((a, b) => a + b, 0);
   }
   return undefined;

@@ -1,7 +1,7 @@
 /**
  * What every inference backend must do, run against the real backends on generated models:
- * embeddings (dimension, determinism, normalisation, distinct texts) and, when the backend has a
- * generation model to test, text generation (maxTokens, seed, streaming); bad files give
+ * embeddings (dimension, determinism, normalisation, distinct texts) and, on each generation model
+ * the backend is tested on, text generation (maxTokens, seed, streaming, stop strings); bad files give
  * MODEL_LOAD_FAILED naming the path.
  */
 import assert from 'node:assert/strict';
@@ -15,8 +15,8 @@ export interface BackendContract {
   create(): InferenceBackend;
   /** Writes an embedding model into `dir`; returns its path and vector length. */
   embeddingModel(dir: string): Promise<{ path: string; dimensions: number }>;
-  /** Writes a text generation model into `dir`, when the backend can be tested on one. */
-  generationModel?(dir: string): Promise<{ path: string }>;
+  /** Writers of the text generation models the backend is tested on, by kind (decoder, encoder-decoder). */
+  generationModels?: Record<string, (dir: string) => Promise<{ path: string }>>;
   /** Writes a damaged copy of a model into `dir` (truncated or junk weights). */
   corruptModels(dir: string): Promise<{ what: string; path: string }[]>;
 }
@@ -107,11 +107,11 @@ export function runBackendContract(contract: BackendContract): void {
       assert.equal(await backend.supports({ path: `${dir.path}/nothing-here` }), false);
     });
 
-    if (contract.generationModel) {
-      describe('text generation', () => {
+    for (const [kind, generationModel] of Object.entries(contract.generationModels ?? {})) {
+      describe(`text generation (${kind})`, () => {
         let generator: LoadedModel;
         before(async () => {
-          const model = await contract.generationModel!(`${dir.path}/generation`);
+          const model = await generationModel(`${dir.path}/generation-${kind}`);
           generator = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
         });
         after(() => generator?.dispose());

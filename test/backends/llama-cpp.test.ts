@@ -16,7 +16,7 @@ runBackendContract({
     const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir });
     return { path: model.path, dimensions: 64 };
   },
-  generationModel: (dir) => writeTestModel({ format: 'gguf', task: 'text_generation', out: dir }),
+  generationModels: { llama: (dir) => writeTestModel({ format: 'gguf', task: 'text_generation', out: dir }) },
   async corruptModels(dir) {
     const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: join(dir, 'source') });
     const source = ggufIn(model.path);

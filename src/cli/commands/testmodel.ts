@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .command('testmodel')
     .description('write a real-format model with random weights (for tests and benchmarks); the folder is a model name every command accepts')
     .requiredOption('--format <format>', TEST_MODEL_FORMATS.join(' or '))
-    .requiredOption('--task <task>', TEST_MODEL_TASKS.join(' or '))
+    .requiredOption('--task <task>', `${TEST_MODEL_TASKS.join(', ')} (text2text: a T5 encoder-decoder, ONNX only)`)
     .requiredOption('--out <dir>', 'folder to write (created when missing)')
     .option('--size <size>', `${TEST_MODEL_SIZES.join(', ')}`, 'tiny')
     .option('--seed <n>', 'seed of the random weights (same seed, same bytes)', '1')

@@ -1,7 +1,7 @@
 /**
  * Text generation of the `transformers` backend: decoder ONNX models through the text-generation
- * pipeline and encoder-decoder ones through text2text-generation (the latter untested here: the
- * project generates no seq2seq model), streamed token by token, with stop strings and a seed.
+ * pipeline and encoder-decoder ones (T5, BART) through text2text-generation, streamed token by
+ * token, with stop strings and a seed.
  */
 import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
 import type { GenerationOutput, GenerationParams, LoadedModel } from './backend.js';

@@ -1,18 +1,18 @@
 /**
  * The `transformers` backend: ONNX models in Hugging Face layout (config.json, tokenizer files,
- * `onnx/model.onnx`) through @huggingface/transformers on onnxruntime-node, on the CPU.
+ * `onnx/model.onnx`, or optimum's encoder and merged decoder for encoder-decoders such as T5)
+ * through @huggingface/transformers on onnxruntime-node, on the CPU.
  *
  * Files are only ever read from the model's folder: remote loading is switched off for the
  * process when the backend first loads a model. onnxruntime-node as installed has no GPU
  * execution provider on Linux, so every instance runs on the CPU and says so in `device`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
 import type { EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
+import { graphBytes, graphFiles, readOnnxExport, type OnnxExport } from './onnx-export.js';
 import { sentenceTransformersPooling } from './pooling-config.js';
 import { TransformersGenerator } from './transformers-generator.js';
 import { l2Normalize } from './vectors.js';
@@ -44,32 +44,12 @@ function loadEngine(): Promise<Transformers> {
   return engine;
 }
 
-function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
-  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the folder holds a complete ONNX export (config.json, tokenizer.json, onnx/model.onnx)`, {
+function loadFailed(path: string, reason: string, { cause, onnx }: { cause?: unknown; onnx?: OnnxExport } = {}): ModelManagerError {
+  const files = ['config.json', 'tokenizer.json', ...(onnx ? graphFiles(onnx) : ['onnx/model.onnx'])];
+  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the folder holds a complete ONNX export (${files.join(', ')})`, {
     ...(cause === undefined ? {} : { cause }),
     details: { path, backend: BACKEND },
   });
-}
-
-/** Bytes of the fp32 graph transformers.js will load, external data included. */
-async function graphBytes(folder: string): Promise<number | undefined> {
-  for (const dir of [join(folder, 'onnx'), folder]) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    if (!names.includes('model.onnx')) continue;
-    const parts = names.filter((n) => n === 'model.onnx' || /^model\.onnx_data(_\d+)?$/.test(n));
-    const sizes = await Promise.all(parts.map((n) => stat(join(dir, n)).then((s) => s.size)));
-    return sizes.reduce((a, b) => a + b, 0);
-  }
-  return undefined;
-}
-
-async function isEncoderDecoder(folder: string): Promise<boolean> {
-  try {
-    const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as { is_encoder_decoder?: unknown };
-    return config.is_encoder_decoder === true;
-  } catch {
-    return false; // the pipeline reports an unreadable config with its own words
-  }
 }
 
 export class TransformersBackend implements InferenceBackend {
@@ -89,7 +69,7 @@ export class TransformersBackend implements InferenceBackend {
   /** The graph's size on disk: onnxruntime holds the weights once, its working memory comes on top. */
   async estimateBytes(location: ModelLocation): Promise<number | undefined> {
     const folder = await findOnnxModelFolder(location.path);
-    return folder === undefined ? undefined : graphBytes(folder);
+    return folder === undefined ? undefined : graphBytes(folder, await readOnnxExport(folder));
   }
 
   async load({ path, taskType, device }: LoadOptions): Promise<LoadedModel> {
@@ -98,13 +78,20 @@ export class TransformersBackend implements InferenceBackend {
     }
     const folder = await findOnnxModelFolder(path);
     if (!folder) throw loadFailed(path, 'no config.json with an ONNX graph beside it is there');
+    const onnx = await readOnnxExport(folder);
+    if (taskType === 'embedding' && onnx.encoderDecoder) {
+      // Its decoder needs tokens to attend from: feature-extraction would fail on the first text.
+      throw new ModelManagerError('UNSUPPORTED_TASK', `${folder} is an encoder-decoder (config.json's is_encoder_decoder): it runs text_generation, not embedding`, {
+        details: { taskType, path: folder, backend: BACKEND },
+      });
+    }
     const transformers = await loadEngine();
     const options = {
       device: 'cpu' as const,
       dtype: 'fp32' as const,
       ...(this.#threads === undefined ? {} : { session_options: { intraOpNumThreads: this.#threads } }),
     };
-    const memoryBytes = await graphBytes(folder);
+    const memoryBytes = await graphBytes(folder, onnx);
     const warning = device === 'cpu' ? undefined : `running on the CPU: the transformers backend has no GPU execution provider here (device "${device}" was asked for)`;
     try {
       if (taskType === 'embedding') {
@@ -112,12 +99,12 @@ export class TransformersBackend implements InferenceBackend {
         return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), warning);
       }
       // Encoder-decoder models (T5, BART) generate through text2text-generation, decoders through text-generation.
-      const pipe = (await isEncoderDecoder(folder))
+      const pipe = onnx.encoderDecoder
         ? await transformers.pipeline('text2text-generation', folder, options)
         : await transformers.pipeline('text-generation', folder, options);
       return new TransformersGenerator(pipe, transformers, memoryBytes, warning);
     } catch (error) {
-      throw loadFailed(folder, error instanceof Error ? error.message : String(error), error);
+      throw loadFailed(folder, error instanceof Error ? error.message : String(error), { cause: error, onnx });
     }
   }
 }

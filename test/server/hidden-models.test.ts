@@ -89,6 +89,9 @@ test('a hidden model\'s folder cannot be registered again, under its id or anoth
     assert.equal(res.statusCode, 404, `${path} ${JSON.stringify(extra)}`);
     assert.equal(res.body.replaceAll(path, 'P'), missing.body.replaceAll(join(h.modelsDir, 'no-such-folder'), 'P'), 'answered as a path with nothing there');
   }
+  const added = await h.app.inject({ method: 'POST', url: '/api/models', headers: as(writer.key), payload: model('will/alias', { localPath: secret.path }) });
+  assert.equal(added.statusCode, 404, 'nor added by hand with its path');
+  assert.equal(added.json().error.code, 'FILE_NOT_FOUND');
   assert.deepEqual(await h.registry.getModel('adm/secret'), before, 'the hidden record is untouched');
   assert.deepEqual((await h.registry.listModels()).map((m) => m.modelId), ['adm/secret'], 'nothing was registered');
   const rescan = await h.app.inject({ method: 'POST', url: '/api/models/discovery/refresh', headers: as(admin.key), payload: {} });

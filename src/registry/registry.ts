@@ -95,7 +95,8 @@ export class Registry implements AsyncDisposable {
     const at = name.lastIndexOf('@');
     const id = at > 0 ? name.slice(0, at) : name;
     const current = (await this.store.get(id))?.model;
-    if (!current || at <= 0) return current && { model: current, current };
+    if (!current) return undefined;
+    if (at <= 0) return { model: current, current };
     const version = versionNumber(current, name.slice(at + 1));
     const model = version === undefined ? undefined : await this.store.getVersion(id, version);
     return model && { model, current };

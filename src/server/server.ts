@@ -103,7 +103,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     'connection: close',
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
+  // Closed once written, even when the client never reads or hangs up.
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`, () => socket.destroy());
 }
 
 /** Builds the app; test it with `app.inject()`, or `app.listen()` it. */

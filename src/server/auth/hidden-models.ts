@@ -32,13 +32,10 @@ export class HiddenModels {
   static async of(registry: Registry, caller: Caller): Promise<HiddenModels> {
     if (caller.role === 'admin') return new HiddenModels([], []);
     const hidden = (await registry.listModels()).filter((m) => !canSee(caller, m));
-    const paths = new Set<string>();
-    for (const m of hidden) {
-      if (!m.localPath) continue;
-      paths.add(m.localPath);
-      paths.add(await realpath(m.localPath).catch(() => m.localPath!));
-    }
-    return new HiddenModels(hidden.map((m) => m.modelId), [...paths]);
+    const stored = hidden.flatMap((m) => (m.localPath ? [m.localPath] : []));
+    // Paths a client names are judged by their real path, so each hidden model's is compared too.
+    const real = await Promise.all(stored.map((p) => realpath(p).catch(() => p)));
+    return new HiddenModels(hidden.map((m) => m.modelId), [...new Set([...stored, ...real])]);
   }
 
   get size(): number {

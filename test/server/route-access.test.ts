@@ -4,9 +4,12 @@
  * through app.inject() and as raw bytes on a real socket, where nothing normalises the path first.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join, relative, sep } from 'node:path';
 import { test } from 'node:test';
 import { ApiKeys, createApiKey } from '../../src/index.js';
+import { uiRoot } from '../../src/server/ui-assets.js';
 import { model, startHarness } from './harness.js';
 
 const admin = createApiKey({ user: 'ada', role: 'admin' });
@@ -95,6 +98,15 @@ test('a spelled-differently path is rate limited like the path itself; public ro
   assert.equal(limited.statusCode, 429, 'the third call of the minute, however spelled, is refused');
   assert.equal(limited.json().error.code, 'RATE_LIMITED');
   for (let i = 0; i < 3; i++) assert.equal((await h.app.inject('/heal%74h')).statusCode, 200, 'health is never limited');
+});
+
+test('with keys on, every file of the web UI still loads without one (the UI asks for the key itself)', async () => {
+  await using h = await startHarness({ auth }, models);
+  const files = readdirSync(uiRoot(), { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => relative(uiRoot(), join(f.parentPath, f.name)).split(sep).join('/'));
+  assert.ok(files.length >= 5 && files.includes('app.js'), `the UI files are found (${files.join(', ')})`);
+  for (const file of files) assert.equal((await h.app.inject(`/${file}`)).statusCode, 200, file);
 });
 
 test('the UI content policy follows the route: the UI gets it however spelled, the docs page never', async () => {

@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   UNSUPPORTED_TASK: 400,
   INVALID_TASK_DATA: 400,
   PAYLOAD_TOO_LARGE: 413,
+  /** The request line and headers together (a long query string, say) exceed what the server reads. */
+  HEADERS_TOO_LARGE: 431,
+  /** The request did not arrive in full within the server's time limit. */
+  REQUEST_TIMEOUT: 408,
   // registry
   MODEL_NOT_FOUND: 404,
   MODEL_EXISTS: 409,

@@ -116,9 +116,10 @@ export class Discovery implements AsyncDisposable {
 
   /**
    * Registers the model at `path` (a model folder or file) now, with `overrides` over what its files say.
+   * `check` sees the record about to be written and refuses it by throwing; nothing is written then.
    * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several, INVALID_FILE for unreadable headers
    */
-  async register(path: string, overrides: Partial<ModelMetadataInput> = {}): Promise<ModelMetadata> {
+  async register(path: string, overrides: Partial<ModelMetadataInput> = {}, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
     const target = resolve(path);
     const warnings = new WarningSink();
     const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), warnings });
@@ -140,9 +141,13 @@ export class Discovery implements AsyncDisposable {
         details: { modelId, localPath: stored.localPath },
       });
     }
+    const checked = (next: ModelMetadata) => {
+      check?.(next);
+      return next;
+    };
     const saved = stored
-      ? await this.registry.updateModel(modelId, (current) => mergeFinding(current, record) ?? current, 'registered from files')
-      : await this.registry.addModel(record, 'registered from files');
+      ? await this.registry.updateModel(modelId, (current) => checked(mergeFinding(current, record) ?? current), 'registered from files')
+      : await this.registry.addModel(checked(record), 'registered from files');
     this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
     await this.#state.saveIndex();
     const at = new Date().toISOString();

@@ -6,8 +6,10 @@ import type { ModelMetadata } from '../registry/schema.js';
 import { ModelManagerError } from '../errors.js';
 import type { Caller } from './auth/api-keys.js';
 import { canSee, modelNotFound } from './auth/access.js';
+import type { HiddenModels } from './auth/hidden-models.js';
 import type { ServerMetrics } from './metrics.js';
-import type { DiscoveryService, RuntimeService } from './services.js';
+import { checkModelPath, pathNotFound } from './model-roots.js';
+import type { DiscoveryService, LoadedModelLike, RuntimeService } from './services.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,11 +30,36 @@ export interface ServerContext {
   startedAt: number;
 }
 
-/** The model, if the caller may see it; the same 404 whether it is absent or hidden. */
+/**
+ * The model a caller names (`id`, `id@3`, `id@alias`), if the caller may see it; the same 404
+ * whether it is absent or hidden. Access follows the model's current record, so an old version
+ * of a model that is hidden now is hidden too.
+ */
 export async function visibleModel(ctx: ServerContext, caller: Caller, modelId: string): Promise<ModelMetadata> {
-  const model = await ctx.registry.getModel(modelId);
-  if (!model || !canSee(caller, model)) throw modelNotFound(modelId);
-  return model;
+  const found = await ctx.registry.lookupModel(modelId);
+  if (!found || !canSee(caller, found.current)) throw modelNotFound(modelId);
+  return found.model;
+}
+
+/**
+ * The real path of a model file or folder a caller names: inside the model roots, and not the
+ * files of a model hidden from the caller (refused as if nothing were there, so they do not leak
+ * and cannot be registered again under a name the caller sees).
+ */
+export async function callerModelPath(ctx: ServerContext, hidden: HiddenModels, path: string): Promise<string> {
+  const real = await checkModelPath(path, ctx.modelRoots);
+  if (hidden.overlaps(real)) throw pathNotFound(path);
+  return real;
+}
+
+/** The loaded models the caller may see, with their records; models loaded by path are an admin's business. */
+export async function visibleLoaded(ctx: ServerContext, caller: Caller): Promise<{ info: LoadedModelLike; model: ModelMetadata | undefined }[]> {
+  const visible = [];
+  for (const info of ctx.runtime?.ps() ?? []) {
+    const model = await ctx.registry.getModel(info.model).catch(() => undefined);
+    if (model ? canSee(caller, model) : caller.role === 'admin') visible.push({ info, model });
+  }
+  return visible;
 }
 
 export function requireDiscovery(ctx: ServerContext): DiscoveryService {

@@ -6,12 +6,15 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ModelManagerError } from '../errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../json-depth.js';
 import type { Registry } from '../registry/registry.js';
 import { OPEN_CALLER, type ApiKeys, type Caller } from './auth/api-keys.js';
 import type { ServerContext } from './context.js';
-import { toHttpError } from './errors.js';
+import { fromClientError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveModelRoots } from './model-roots.js';
 import { canonicalModelUrl } from './model-urls.js';
@@ -56,9 +59,29 @@ const ANONYMOUS: Caller = Object.freeze({ user: 'anonymous', role: 'reader', gro
 
 const UI_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** Paths anyone may fetch: the UI, its assets, the API description and the health check. */
-function isPublic(url: string): boolean {
-  return !(url.startsWith('/api/') || url.startsWith('/v1/') || url === '/metrics' || url.startsWith('/metrics?'));
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Anyone may call the route, key or not: the UI, its assets, the API docs and the health check. Every other route needs a key. */
+    public?: boolean;
+    /** The route serves the API docs page, whose own scripts and styles the UI's policy would block. */
+    docsPage?: boolean;
+  }
+}
+
+/**
+ * Access is decided by the route the router matched (its `config`), never by how the URL is
+ * spelled: `/%61pi/models` is routed to `/api/models` and needs a key like it. A request no
+ * route matches goes to the 404 handler, which answers nothing but 404.
+ */
+function isPublic(req: FastifyRequest): boolean {
+  return req.routeOptions.config.public === true;
+}
+
+/** Marks every route registered in this context (and its children) with `config`. */
+function markRoutes(app: FastifyInstance, config: FastifyContextConfig): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, ...config };
+  });
 }
 
 function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
@@ -66,6 +89,22 @@ function presentedKey(headers: Record<string, string | string[] | undefined>): s
   if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '');
   const key = headers['x-api-key'];
   return typeof key === 'string' ? key : undefined;
+}
+
+/** Answers a request Node's parser refused (431, 408, 400) with the error shape, then closes the connection. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const { status, headers, body } = toHttpError(fromClientError(error));
+  const text = JSON.stringify(body);
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'connection: close',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  // Closed once written, even when the client never reads or hangs up.
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`, () => socket.destroy());
 }
 
 /** Builds the app; test it with `app.inject()`, or `app.listen()` it. */
@@ -87,6 +126,9 @@ export async function createServer({
     // Answers are not bounded by it, so long generations and streams are unaffected.
     requestTimeout: 30_000,
     rewriteUrl: (req) => canonicalModelUrl(req.url ?? '/'),
+    // Long enough for the longest model id with every character percent-encoded, plus `@alias`.
+    routerOptions: { maxParamLength: 1024 },
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   const ctx: ServerContext = {
@@ -107,7 +149,7 @@ export async function createServer({
   app.addHook('onRequest', async (req, reply) => {
     ctx.metrics.requestStarted();
     req.caller = auth ? ANONYMOUS : OPEN_CALLER;
-    if (!auth || isPublic(req.url)) return;
+    if (!auth || isPublic(req) || req.is404) return;
     const key = presentedKey(req.headers);
     const caller: Caller | undefined = key === undefined ? undefined : auth.authenticate(key);
     if (!caller) {
@@ -117,6 +159,12 @@ export async function createServer({
         : 'the API key is not valid; ask an admin for a new one');
     }
     req.caller = caller;
+  });
+  // Routes copy, merge and store bodies recursively; a body nested deeper than any real record is refused first.
+  app.addHook('preValidation', async (req) => {
+    if (jsonDepthExceeds(req.body)) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `the request body is nested more than ${MAX_JSON_DEPTH} levels deep`, { details: { maxDepth: MAX_JSON_DEPTH } });
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.requestFinished(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -128,7 +176,7 @@ export async function createServer({
 
   // The UI renders model data as text nodes only; the policy makes sure nothing else ever runs.
   app.addHook('onSend', async (req, reply) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !req.url.startsWith('/docs')) {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && req.routeOptions.config.docsPage !== true) {
       reply.header('content-security-policy', UI_CSP);
     }
     reply.header('x-content-type-options', 'nosniff');
@@ -151,7 +199,7 @@ export async function createServer({
       timeWindow: windowMs,
       max: (req) => req.caller.rateLimitPerMinute !== undefined ? Math.round((req.caller.rateLimitPerMinute * windowMs) / 60_000) : max,
       keyGenerator: (req) => req.caller.keyId ?? req.ip,
-      allowList: (req) => isPublic(req.url),
+      allowList: isPublic,
       errorResponseBuilder: (_req, context) => new ModelManagerError('RATE_LIMITED', `too many requests: at most ${context.max} per ${context.after}; retry later`, {
         details: { limit: context.max, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
       }),
@@ -166,13 +214,19 @@ export async function createServer({
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(async (docs) => {
+    markRoutes(docs, { public: true, docsPage: true });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
   registerModelRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
-  await app.register(fastifyStatic, { root: uiRoot(), prefix: '/', wildcard: false, index: 'index.html' });
+  await app.register(async (ui) => {
+    markRoutes(ui, { public: true });
+    await ui.register(fastifyStatic, { root: uiRoot(), prefix: '/', wildcard: false, index: 'index.html' });
+  });
   return app;
 }

@@ -45,13 +45,18 @@ export interface ValidationReportLike {
   checks: { name: string; ok: boolean; message: string }[];
 }
 
+export interface RegisterOptionsLike {
+  /** Sees the record about to be written and refuses it by throwing; nothing is written then. */
+  check?: (next: ModelMetadata) => void;
+}
+
 /** What the discovery routes call (the `Discovery` class of src/discovery). */
 export interface DiscoveryService {
   refresh(options?: { roots?: string[] }): Promise<ScanReportLike>;
   status(): DiscoveryStatusLike;
   logs(options?: { limit?: number }): Promise<ScanLogEntryLike[]>;
   discovered(): Promise<ModelMetadata[]>;
-  register(path: string, overrides?: Partial<ModelMetadataInput>): Promise<ModelMetadata>;
+  register(path: string, overrides?: Partial<ModelMetadataInput>, options?: RegisterOptionsLike): Promise<ModelMetadata>;
   validate(modelId: string): Promise<ValidationReportLike>;
 }
 

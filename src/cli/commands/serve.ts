@@ -59,12 +59,15 @@ function registerKeyCommands(serve: Command): void {
     .action(
       action(async (command, user: string) => {
         const o = optionsOf<{ role: string; group?: string[]; rateLimit?: number; keysFile?: string }>(command);
+        // `serve`'s --rate-limit has a default (and commander hands `--rate-limit` to it wherever it is
+        // written): only a limit the user typed is the key's, or the key would never follow the server's.
+        const rateLimit = command.getOptionValueSourceWithGlobals('rateLimit') === 'cli' ? o.rateLimit : undefined;
         if (!(ROLES as readonly string[]).includes(o.role)) {
           throw new ModelManagerError('INVALID_ARGUMENT', `unknown role "${o.role}": use one of ${ROLES.join(', ')}`);
         }
         const file = o.keysFile ?? defaultKeysFile();
-        const { key, record } = await addApiKey(file, { user, role: o.role as Role, groups: o.group ?? [], rateLimitPerMinute: o.rateLimit });
-        if (o.json) return printJson({ key, id: record.id, user, role: record.role, groups: record.groups, file });
+        const { key, record } = await addApiKey(file, { user, role: o.role as Role, groups: o.group ?? [], rateLimitPerMinute: rateLimit });
+        if (o.json) return printJson({ key, id: record.id, user, role: record.role, groups: record.groups, rateLimitPerMinute: record.rateLimitPerMinute, file });
         process.stdout.write(`${key}\n`);
         process.stderr.write(`key ${record.id} for ${user} (${record.role}) saved hashed in ${file}; copy it now, it is not shown again\n`);
       }),

@@ -27,7 +27,7 @@ const apiKeyRecordSchema = z.strictObject({
   hash: z.string().regex(/^sha256:[a-f0-9]{64}$/),
   createdAt: z.string(),
   /** Requests per minute for this key; the server default when absent. */
-  rateLimitPerMinute: z.number().int().positive().optional(),
+  rateLimitPerMinute: z.number().int('must be a whole number').positive('must be at least 1').optional(),
 });
 export type ApiKeyRecord = z.output<typeof apiKeyRecordSchema>;
 
@@ -145,7 +145,15 @@ export function createApiKey({ user, role = 'reader', groups = [], rateLimitPerM
   const key = `mm_${id}_${randomBytes(32).toString('base64url')}`;
   const record: ApiKeyRecord = { id, user, role, groups: [...groups], hash: hashKey(key), createdAt: new Date().toISOString() };
   if (rateLimitPerMinute !== undefined) record.rateLimitPerMinute = rateLimitPerMinute;
-  return { key, record: apiKeyRecordSchema.parse(record) };
+  const parsed = apiKeyRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), reason: i.message }));
+    throw new ModelManagerError('INVALID_ARGUMENT', `cannot make this key: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`, {
+      cause: parsed.error,
+      details: { issues },
+    });
+  }
+  return { key, record: parsed.data };
 }
 
 /** The records of a keys file (none when the file is absent and `mustExist` is false). */

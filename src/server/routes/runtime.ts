@@ -5,8 +5,8 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { formatCount } from '../../units.js';
-import { canSee, requireRole } from '../auth/access.js';
-import { requireRuntime, visibleModel, type ServerContext } from '../context.js';
+import { requireRole } from '../auth/access.js';
+import { requireRuntime, visibleLoaded, visibleModel, type ServerContext } from '../context.js';
 import { anyObject, idParams, replies } from '../schemas.js';
 import type { LoadedModelLike } from '../services.js';
 import { defaultTaskType, runTask } from './tasks.js';
@@ -56,15 +56,8 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
       response: replies({ type: 'object', properties: { models: { type: 'array', items: anyObject } } }),
     },
   }, async (req) => {
-    const loaded = requireRuntime(ctx).ps();
-    const models = [];
-    for (const info of loaded) {
-      const model = await ctx.registry.getModel(info.model).catch(() => undefined);
-      if (model && !canSee(req.caller, model)) continue;
-      if (!model && req.caller.role !== 'admin') continue;
-      models.push(psEntry(info, model));
-    }
-    return { models };
+    requireRuntime(ctx);
+    return { models: (await visibleLoaded(ctx, req.caller)).map(({ info, model }) => psEntry(info, model)) };
   });
 
   app.post<{ Params: IdParams; Body: { force?: boolean } | undefined }>('/api/models/:id/release', {
@@ -95,9 +88,9 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
 
   app.get('/api/system/resources', {
     schema: { tags, summary: 'CPU, memory and what the runtime holds', response: replies(anyObject) },
-  }, async () => {
+  }, async (req) => {
     const memory = process.memoryUsage();
-    const loaded = ctx.runtime?.ps() ?? [];
+    const loaded = (await visibleLoaded(ctx, req.caller)).map(({ info }) => info);
     return {
       cpu: { cores: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage: loadavg() },
       memory: { totalBytes: totalmem(), freeBytes: freemem() },

@@ -15,6 +15,7 @@ import { toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveModelRoots } from './model-roots.js';
 import { canonicalModelUrl } from './model-urls.js';
+import { requestValidators } from './request-validators.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
@@ -88,6 +89,7 @@ export async function createServer({
     requestTimeout: 30_000,
     rewriteUrl: (req) => canonicalModelUrl(req.url ?? '/'),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
   });
   const ctx: ServerContext = {
     registry,

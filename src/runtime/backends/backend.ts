@@ -43,14 +43,16 @@ export interface GenerationParams {
   stop?: readonly string[];
   /** Receives the text as it is generated, piece by piece (streaming). */
   onToken?: (text: string) => void;
-  /** Stops the generation; the text so far is returned. */
+  /** Stops the generation at the next token; the text so far is returned. */
   signal?: AbortSignal;
 }
 
 export interface GenerationOutput {
   text: string;
-  /** Tokens generated (for throughput figures). */
+  /** Tokens generated, as sampled: text held back unfinished (a partial UTF-8 character, a possible stop string) counts too. */
   tokens: number;
+  /** Tokens of the prompt as the model's tokenizer made them, when the backend can tell. */
+  promptTokens?: number;
   /** Why generation ended, when the backend knows: `length` when maxTokens was reached. */
   finishReason?: 'stop' | 'length';
 }

@@ -146,8 +146,8 @@ export class ModelManager implements AsyncDisposable {
     throwIfCancelled(input.signal);
 
     await this.initialize();
-    if (input.kind === 'embedding' && input.texts) {
-      // Texts all in the cache need no model: answer without loading it.
+    if (input.kind === 'embedding' && input.texts && !input.countTokens) {
+      // Texts all in the cache need no model (unless their tokens are to be counted): answer without loading it.
       const hit = cachedEmbeddings(this.cache, await this.#scheduler.locate(input.modelName), { ...input, texts: input.texts });
       if (hit) return hit;
     }

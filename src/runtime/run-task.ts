@@ -94,7 +94,10 @@ async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, onMeasured
       if (keys) cache.set(keys[i]!, vector);
     });
   }
-  return embeddingOutput(vectors as number[][], cached, input, slot.location);
+  const output = embeddingOutput(vectors as number[][], cached, input, slot.location);
+  const counter = slot.pool!.instances[0];
+  if (input.countTokens && counter?.countTokens) output.usage.tokens = counter.countTokens(texts).reduce((a, b) => a + b, 0);
+  return output;
 }
 
 async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onMeasured }: RunContext, options: JobOptions): Promise<GenerationTaskOutput> {

@@ -25,7 +25,7 @@ const PARAMETER_SPELLINGS: Readonly<Record<string, string>> = {
 
 /** The parameters each built-in task type takes; a custom task type's backend gets whatever was sent. */
 const PARAMETERS: Readonly<Record<string, readonly string[]>> = {
-  embedding: ['pooling', 'normalize', 'dimensions'],
+  embedding: ['pooling', 'normalize', 'dimensions', 'countTokens'],
   text_generation: ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop'],
 };
 
@@ -45,6 +45,8 @@ export interface EmbeddingInput extends InputBase {
   params: EmbeddingParams;
   /** Shorter vectors asked for (Matryoshka models only). */
   dimensions: number | undefined;
+  /** Count the tokens the texts are read as (`usage.tokens`): one more tokenization, so only on request. */
+  countTokens: boolean;
 }
 
 export interface GenerationInput extends InputBase {
@@ -126,7 +128,10 @@ export function parseTaskRequest(request: unknown): TaskInput {
   }
   if (taskType === 'embedding') {
     const dimensions = params.dimensions === undefined ? undefined : integer('dimensions', params.dimensions, 1);
-    return { ...base, kind: 'embedding', texts: taskData === null ? null : embeddingTexts(taskData), params: embeddingParams(params), dimensions };
+    if (params.countTokens !== undefined && typeof params.countTokens !== 'boolean') throw invalid(`countTokens must be true or false, got ${describe(params.countTokens)}`);
+    return {
+      ...base, kind: 'embedding', texts: taskData === null ? null : embeddingTexts(taskData), params: embeddingParams(params), dimensions, countTokens: params.countTokens === true,
+    };
   }
   return {
     ...base,

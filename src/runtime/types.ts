@@ -58,7 +58,8 @@ export interface TaskRequest {
    */
   signal?: AbortSignal;
   /**
-   * Task parameters. embedding: pooling, normalize, dimensions (shorter vectors, Matryoshka models only).
+   * Task parameters. embedding: pooling, normalize, dimensions (shorter vectors, Matryoshka models only),
+   * countTokens (fill `usage.tokens`).
    * text_generation: maxTokens (also maxLength, maxNewTokens; at most 32768), temperature, topK, topP, seed, stop.
    */
   [param: string]: unknown;
@@ -70,6 +71,7 @@ export interface EmbeddingTaskOutput {
   dimensions: number;
   /** How many of the vectors came from the embedding cache. */
   cached: number;
+  /** `tokens`: what the texts are read as, cached ones too; only with `countTokens: true` and a backend that can count. */
   usage: { tokens?: number };
 }
 

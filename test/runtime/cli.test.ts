@@ -40,7 +40,8 @@ test('mm embed prints one vector per text, as JSON with --json', async () => {
   assert.equal(data.embeddings.length, 2);
   assert.equal(data.embeddings[0]!.length, data.dimensions);
   const human = await mm('embed', models.onnxEmbedding, 'hello world');
-  assert.match(human.stdout, /1 embedding\(s\), \d+ dimensions/);
+  // [CLS] hello world [SEP]: both words are whole in the generated WordPiece vocabulary.
+  assert.match(human.stdout, /1 embedding\(s\), \d+ dimensions, 4 tokens/);
 });
 
 test('mm generate honours --max-tokens and --seed, and prints the text', async () => {

@@ -17,14 +17,16 @@ const dir = tempDir('mm-runtime-request-');
 let ggufLlama: string;
 let onnxGpt2: string;
 let onnxEmbedding: string;
+let ggufEmbedding: string;
 let registry: Registry;
 let manager: ModelManager;
 
 before(async () => {
-  [ggufLlama, onnxGpt2, onnxEmbedding] = await Promise.all([
+  [ggufLlama, onnxGpt2, onnxEmbedding, ggufEmbedding] = await Promise.all([
     writeTestModel({ format: 'gguf', task: 'text_generation', out: join(dir.path, 'gguf-llama') }).then((m) => m.path),
     writeTestModel({ format: 'onnx', task: 'text_generation', out: join(dir.path, 'onnx-gpt2') }).then((m) => m.path),
     writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir.path, 'onnx-embedding') }).then((m) => m.path),
+    writeTestModel({ format: 'gguf', task: 'embedding', out: join(dir.path, 'gguf-embedding') }).then((m) => m.path),
   ]);
   registry = await Registry.open({ instance: await SqliteStore.open(join(dir.path, 'registry.db')) });
   manager = await ModelManager.create({ registry, gpuCount: 0, defaultKeepAlive: -1, onWarning: () => {} });
@@ -133,12 +135,15 @@ test('a queued request whose caller gives up leaves the queue at once; an aborte
 test('tokens are counted as generated, also when the text ends in an unfinished character', async () => {
   // Sampling over the whole byte vocabulary makes bytes that are not UTF-8 on their own; llama.cpp
   // holds those back from the text, and they were left out of the count (13 of 16, say).
+  const results = [];
   for (let seed = 0; seed < 16; seed++) {
-    const data = dataOf<GenerationTaskOutput>(await manager.task({ taskData: 'hello', taskType: 'text_generation', modelName: ggufLlama, maxTokens: 16, temperature: 3, topK: 0, topP: 1, seed }));
-    // The byte vocabulary makes one token per byte, after the BOS token.
-    assert.equal(data.promptTokens, 1 + 5);
+    results.push(dataOf<GenerationTaskOutput>(await manager.task({ taskData: 'hello', taskType: 'text_generation', modelName: ggufLlama, maxTokens: 16, temperature: 3, topK: 0, topP: 1, seed })));
+  }
+  for (const [seed, data] of results.entries()) {
     if (data.finishReason === 'length') assert.ok(data.tokens >= 16, `seed ${seed}: ${data.tokens} tokens for maxTokens 16`);
   }
+  // The byte vocabulary makes one token per byte, after the BOS token.
+  for (const data of results) assert.equal(data.promptTokens, 1 + 5);
   // The ONNX decoder's byte-level BPE has no merges and no BOS: one token per byte.
   const onnx = dataOf<GenerationTaskOutput>(await manager.task({ taskData: 'héllo', taskType: 'text_generation', modelName: onnxGpt2, maxTokens: 16 }));
   assert.equal(onnx.promptTokens, Buffer.byteLength('héllo'));
@@ -163,4 +168,18 @@ test('dimensions: a Matryoshka model gives its first values normalised again; an
   assert.match(refused.message, /matryoshka/i);
   const tooMany = failure(await manager.task({ taskData: texts, taskType: 'embedding', modelName: 'test/mrl-embedder', dimensions: full.dimensions + 1 }));
   assert.equal(tooMany.code, 'INVALID_ARGUMENT');
+});
+
+test('countTokens fills usage.tokens on both backends, for cached texts too', async () => {
+  const texts = ['hello world', 'the model'];
+  // The ONNX model's WordPiece vocabulary has these four words whole: [CLS] word word [SEP] each.
+  const onnx = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding, countTokens: true }));
+  assert.equal(onnx.usage.tokens, 8);
+  const again = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: onnxEmbedding, countTokens: true }));
+  assert.deepEqual([again.cached, again.usage.tokens], [2, 8]);
+  // The GGUF model's byte vocabulary: BOS, then one token per byte.
+  const gguf = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: ggufEmbedding, countTokens: true }));
+  assert.equal(gguf.usage.tokens, 2 + 'hello world'.length + 'the model'.length);
+  const uncounted = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: ggufEmbedding }));
+  assert.equal(uncounted.usage.tokens, undefined, 'counting costs a tokenization: only on request');
 });

@@ -68,6 +68,8 @@ export interface LoadedModel {
   /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
   readonly warning?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
+  /** Tokens each text is read as by embed() (special tokens added, truncation applied), for usage figures. */
+  countTokens?(texts: readonly string[]): number[];
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */
   run?(taskType: TaskType, data: unknown, params: Record<string, unknown>): Promise<unknown>;

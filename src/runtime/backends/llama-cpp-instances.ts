@@ -109,6 +109,11 @@ export class LlamaCppEmbedder implements LoadedModel {
     });
   }
 
+  countTokens(texts: readonly string[]): number[] {
+    // What getEmbeddingFor() evaluates: the text's tokens plus the BOS/EOS the model wants.
+    return texts.map((t) => this.contexts[0]!.calculateInputLength(this.#tokensOf(t)));
+  }
+
   /**
    * The text's tokens, cut to fit the context as sentence-transformers cuts to max_seq_length
    * (node-llama-cpp adds BOS/EOS and wants the input below the context size). An empty text is

@@ -190,7 +190,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     const { model, input, encoding_format: encoding, dimensions, keep_alive } = req.body;
     const texts = Array.isArray(input) ? input : [input];
     const data = await runTask<EmbeddingData>(ctx, req.caller, {
-      taskType: 'embedding', modelName: model, taskData: texts,
+      taskType: 'embedding', modelName: model, taskData: texts, countTokens: true,
       ...(keep_alive == null ? {} : { keepAlive: keep_alive }),
       ...(dimensions == null ? {} : { dimensions }),
     }, reply);

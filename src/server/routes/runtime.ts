@@ -39,6 +39,7 @@ const taskBody = {
     pooling: { description: 'embedding: mean, cls or none' },
     normalize: { description: 'embedding: L2-normalise the vectors (default true)' },
     dimensions: { description: 'embedding: shorter vectors, for Matryoshka models only' },
+    countTokens: { description: 'embedding: count the tokens the texts are read as (usage.tokens)' },
   },
 } as const;
 

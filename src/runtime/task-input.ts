@@ -13,15 +13,15 @@ export const MAX_TEXTS_PER_REQUEST = 4096;
 export const MAX_GENERATION_TOKENS = 32_768;
 
 /** The seed's spellings (its Python keyword arguments) of the request's fields. */
-const FIELD_SPELLINGS: Readonly<Record<string, string>> = {
-  task_data: 'taskData', task_type: 'taskType', model_name: 'modelName', num_workers: 'numWorkers', keep_alive: 'keepAlive',
-};
+const FIELD_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ['task_data', 'taskData'], ['task_type', 'taskType'], ['model_name', 'modelName'], ['num_workers', 'numWorkers'], ['keep_alive', 'keepAlive'],
+]);
 
 /** Other names of the built-in task types' parameters: the seed's, transformers' and OpenAI's. */
-const PARAMETER_SPELLINGS: Readonly<Record<string, string>> = {
-  maxLength: 'maxTokens', max_length: 'maxTokens', maxNewTokens: 'maxTokens', max_new_tokens: 'maxTokens', max_tokens: 'maxTokens',
-  top_k: 'topK', top_p: 'topP',
-};
+const PARAMETER_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ['maxLength', 'maxTokens'], ['max_length', 'maxTokens'], ['maxNewTokens', 'maxTokens'], ['max_new_tokens', 'maxTokens'], ['max_tokens', 'maxTokens'],
+  ['top_k', 'topK'], ['top_p', 'topP'],
+]);
 
 /** The parameters each built-in task type takes; a custom task type's backend gets whatever was sent. */
 const PARAMETERS: Readonly<Record<string, readonly string[]>> = {
@@ -76,30 +76,32 @@ function invalidArgument(message: string, details: Record<string, unknown> = {})
   return new ModelManagerError('INVALID_ARGUMENT', message, { details });
 }
 
-/** `fields` with each name spelled as ours; two spellings of one name must agree. */
-function respell(fields: object, spellings: Readonly<Record<string, string>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const spelledAs: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    const name = Object.hasOwn(spellings, key) ? spellings[key]! : key;
-    if (Object.hasOwn(out, name) && out[name] !== value) {
-      throw invalidArgument(`"${spelledAs[name]}" and "${key}" both set ${name}, to different values: send one of them`, { fields: [spelledAs[name], key] });
-    }
-    out[name] = value;
-    spelledAs[name] = key;
-  }
-  return out;
-}
+/** Fields of every request; everything else in a request is a parameter of its task type. */
+const REQUEST_FIELDS = new Set(['taskData', 'taskType', 'modelName', 'numWorkers', 'device', 'keepAlive', 'onToken', 'signal']);
 
 /**
  * The request with our spelling of each field and, for a built-in task type, of each parameter
- * (`task_data` is `taskData`, `max_length` is `maxTokens`). @throws INVALID_ARGUMENT when two spellings disagree
+ * (`task_data` is `taskData`, `max_length` is `maxTokens`); fields set to undefined are left out.
+ * @throws INVALID_ARGUMENT when two spellings of one field disagree
  */
 export function respellTaskRequest(request: object): Record<string, unknown> {
-  const fields = respell(request, FIELD_SPELLINGS);
-  const taskType = fields.taskType;
-  return typeof taskType === 'string' && Object.hasOwn(PARAMETERS, taskType) ? respell(fields, PARAMETER_SPELLINGS) : fields;
+  const sent = request as Record<string, unknown>;
+  const taskType = sent.taskType ?? sent.task_type;
+  const builtIn = typeof taskType === 'string' && Object.hasOwn(PARAMETERS, taskType);
+  const ours = (key: string) => FIELD_SPELLINGS.get(key) ?? (builtIn ? PARAMETER_SPELLINGS.get(key) : undefined) ?? key;
+  const out: Record<string, unknown> = {};
+  // One pass and no intermediate arrays: this runs on every task().
+  for (const key in sent) {
+    const value = sent[key];
+    if (value === undefined || !Object.hasOwn(sent, key)) continue;
+    const name = ours(key);
+    if (Object.hasOwn(out, name) && out[name] !== value) {
+      const other = Object.keys(sent).find((k) => k !== key && sent[k] !== undefined && ours(k) === name);
+      throw invalidArgument(`"${other}" and "${key}" both set ${name}, to different values: send one of them`, { fields: [other, key] });
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 /**
@@ -109,35 +111,44 @@ export function respellTaskRequest(request: object): Record<string, unknown> {
  */
 export function parseTaskRequest(request: unknown): TaskInput {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) throw invalidArgument('task() takes one request object');
-  const { taskData, taskType, modelName, numWorkers, device, keepAlive, onToken, signal, ...params } = respellTaskRequest(request);
+  const fields = respellTaskRequest(request);
+  const { taskData, taskType, modelName, onToken, signal } = fields;
   if (typeof taskType !== 'string' || taskType === '') throw invalidArgument('taskType is required: embedding, text_generation, or a registered custom type');
   if (typeof modelName !== 'string') throw invalidArgument('modelName is required: a registry id, a Hugging Face id or a model path');
   if (taskData === undefined) throw invalid('taskData is required: the input, or null to only load the model');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
   if (onToken !== undefined && typeof onToken !== 'function') throw invalidArgument('onToken must be a function: it receives each piece of generated text');
-  const base: InputBase = { taskType, modelName, load: { numWorkers, device, keepAlive }, signal };
+  const load: AcquireOptions = { numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive };
 
   const known = PARAMETERS[taskType];
-  if (!known) return { ...base, kind: 'custom', data: taskData, params };
-  const unknown = Object.keys(params).filter((name) => !known.includes(name));
-  if (unknown.length > 0) {
+  if (!known) {
+    const params: Record<string, unknown> = {};
+    for (const key in fields) if (!REQUEST_FIELDS.has(key)) params[key] = fields[key];
+    return { kind: 'custom', taskType, modelName, load, signal, data: taskData, params };
+  }
+  let unknown: string[] | undefined;
+  for (const key in fields) if (!REQUEST_FIELDS.has(key) && !known.includes(key)) (unknown ??= []).push(key);
+  if (unknown) {
     const names = unknown.map((n) => `"${n}"`).join(', ');
     throw invalidArgument(`${taskType} takes no parameter ${names}: it takes ${known.join(', ')} (and taskData, taskType, modelName, numWorkers, device, keepAlive)`, {
       unknown, accepted: known,
     });
   }
   if (taskType === 'embedding') {
-    const dimensions = params.dimensions === undefined ? undefined : integer('dimensions', params.dimensions, 1);
-    if (params.countTokens !== undefined && typeof params.countTokens !== 'boolean') throw invalid(`countTokens must be true or false, got ${describe(params.countTokens)}`);
+    const { dimensions, countTokens } = fields;
+    if (countTokens !== undefined && typeof countTokens !== 'boolean') throw invalid(`countTokens must be true or false, got ${describe(countTokens)}`);
     return {
-      ...base, kind: 'embedding', texts: taskData === null ? null : embeddingTexts(taskData), params: embeddingParams(params), dimensions, countTokens: params.countTokens === true,
+      kind: 'embedding', taskType, modelName, load, signal,
+      texts: taskData === null ? null : embeddingTexts(taskData),
+      params: embeddingParams(fields),
+      dimensions: dimensions === undefined ? undefined : integer('dimensions', dimensions, 1),
+      countTokens: countTokens === true,
     };
   }
   return {
-    ...base,
-    kind: 'text_generation',
+    kind: 'text_generation', taskType, modelName, load, signal,
     prompt: taskData === null ? null : generationPrompt(taskData),
-    params: generationParams(params),
+    params: generationParams(fields),
     onToken: onToken as ((text: string) => void) | undefined,
   };
 }

@@ -12,6 +12,7 @@ import type { ModelSlot } from './model-slot.js';
 import type { ResolvedModel } from './resolve-model.js';
 import type { CustomInput, EmbeddingInput, GenerationInput, TaskInput } from './task-input.js';
 import type { EmbeddingTaskOutput, GenerationTaskOutput } from './types.js';
+import type { JobOptions } from './worker-pool.js';
 
 export interface RunContext {
   cache: EmbeddingCache;
@@ -44,11 +45,6 @@ export async function runTask(slot: ModelSlot, input: TaskInput, context: RunCon
   } finally {
     task.end();
   }
-}
-
-interface JobOptions {
-  signal?: AbortSignal;
-  onStart(): void;
 }
 
 /** The cache keys of `texts` under these parameters, and whether every one is cached. */

@@ -23,6 +23,9 @@ const PARAMETER_SPELLINGS: ReadonlyMap<string, string> = new Map([
   ['top_k', 'topK'], ['top_p', 'topP'],
 ]);
 
+/** Fields of every request; everything else in a request is a parameter of its task type. */
+const REQUEST_FIELDS = new Set(['taskData', 'taskType', 'modelName', 'numWorkers', 'device', 'keepAlive', 'onToken', 'signal']);
+
 /** The parameters each built-in task type takes; a custom task type's backend gets whatever was sent. */
 const PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   embedding: ['pooling', 'normalize', 'dimensions', 'countTokens'],
@@ -76,9 +79,6 @@ function invalidArgument(message: string, details: Record<string, unknown> = {})
   return new ModelManagerError('INVALID_ARGUMENT', message, { details });
 }
 
-/** Fields of every request; everything else in a request is a parameter of its task type. */
-const REQUEST_FIELDS = new Set(['taskData', 'taskType', 'modelName', 'numWorkers', 'device', 'keepAlive', 'onToken', 'signal']);
-
 /**
  * The request with our spelling of each field and, for a built-in task type, of each parameter
  * (`task_data` is `taskData`, `max_length` is `maxTokens`); fields set to undefined are left out.
@@ -94,6 +94,8 @@ export function respellTaskRequest(request: object): Record<string, unknown> {
   for (const key in sent) {
     const value = sent[key];
     if (value === undefined || !Object.hasOwn(sent, key)) continue;
+    // An own "__proto__" (JSON.parse makes one) would replace the prototype of what is built from it.
+    if (key === '__proto__') throw invalidArgument('"__proto__" is not a task parameter');
     const name = ours(key);
     if (Object.hasOwn(out, name) && out[name] !== value) {
       const other = Object.keys(sent).find((k) => k !== key && sent[k] !== undefined && ours(k) === name);

@@ -63,6 +63,8 @@ test('a parameter the task type does not take is INVALID_ARGUMENT naming it; two
   const both = failure(await manager.task({ taskData: null, taskType: 'embedding', modelName: onnxEmbedding, keepAlive: 0, keep_alive: 5 }));
   assert.equal(both.code, 'INVALID_ARGUMENT');
   assert.match(both.message, /keepAlive.*keep_alive|keep_alive.*keepAlive/);
+  const proto = failure(await manager.task(JSON.parse(`{"taskData": "x", "taskType": "text_generation", "modelName": "${ggufLlama}", "__proto__": {"maxTokens": 3}}`)));
+  assert.equal(proto.code, 'INVALID_ARGUMENT');
   const notASignal = failure(await manager.task({ taskData: 'x', taskType: 'text_generation', modelName: ggufLlama, signal: {} as AbortSignal }));
   assert.equal(notASignal.code, 'INVALID_ARGUMENT');
 });

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   QUEUE_FULL: 503,
   TASK_FAILED: 500,
   SHUTTING_DOWN: 503,
+  /** The caller gave up on the task (its AbortSignal fired, or the HTTP client hung up); 499 as nginx logs it. */
+  CANCELLED: 499,
   // server
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

@@ -8,7 +8,8 @@ export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.j
 export { parseDevice, planDevice, detectGpuCount, type DeviceRequest, type DevicePlan } from './devices.js';
 export { resolveModel, detectFormat, weightBytes, type ResolvedModel, type ResolveOptions } from './resolve-model.js';
 export { EmbeddingCache, type EmbeddingCacheOptions, type EmbeddingCacheStats } from './embedding-cache.js';
-export { WorkerPool, type BatchingOptions } from './worker-pool.js';
+export { WorkerPool, type BatchingOptions, type JobOptions } from './worker-pool.js';
+export { MAX_GENERATION_TOKENS, parseTaskRequest, type TaskInput } from './task-input.js';
 export { BUILTIN_BACKENDS, type BuiltinBackendName } from './backend-registry.js';
 export type * from './backends/backend.js';
 export type {
@@ -21,6 +22,7 @@ export type {
   GenerationTaskOutput,
   PreloadOutput,
   LoadedModelInfo,
+  TaskInfo,
   ModelStatus,
   ManagerStatus,
 } from './types.js';

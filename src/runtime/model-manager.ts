@@ -8,7 +8,7 @@ import { totalmem } from 'node:os';
 import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { InferenceBackend, TaskType } from './backends/backend.js';
+import type { GenerationParams, InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
 import { detectGpuCount, type DeviceRequest } from './devices.js';
 import { EmbeddingCache } from './embedding-cache.js';
@@ -18,7 +18,8 @@ import { ModelHandle } from './model-handle.js';
 import { resolveModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
-import { embeddingTexts, generationPrompt } from './task-input.js';
+import { throwIfCancelled } from './cancellation.js';
+import { generationParams, isPreload, parseTaskRequest } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
 import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
@@ -135,41 +136,36 @@ export class ModelManager implements AsyncDisposable {
 
   async #task(request: TaskRequest): Promise<TaskOutput> {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
-    if (request === null || typeof request !== 'object') throw new ModelManagerError('INVALID_ARGUMENT', 'task() takes one request object');
-    const { taskData, taskType, modelName, numWorkers, device, keepAlive, onToken, ...params } = request;
-    if (typeof taskType !== 'string' || taskType === '') throw new ModelManagerError('INVALID_ARGUMENT', 'taskType is required: embedding, text_generation, or a registered custom type');
-    if (typeof modelName !== 'string') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is required: a registry id, a Hugging Face id or a model path');
-    if (!this.#backends.servesTask(taskType)) {
-      throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
-        details: { taskType, backends: this.#backends.names() },
+    // Bad requests fail before any model is loaded.
+    const input = parseTaskRequest(request);
+    if (!this.#backends.servesTask(input.taskType)) {
+      throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${input.taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
+        details: { taskType: input.taskType, backends: this.#backends.names() },
       });
     }
-    // Bad data fails before any model is loaded.
-    if (taskData !== null && taskType === 'embedding') embeddingTexts(taskData);
-    if (taskData !== null && taskType === 'text_generation') generationPrompt(taskData);
-    if (taskData === undefined) throw new ModelManagerError('INVALID_TASK_DATA', 'taskData is required: the input, or null to only load the model');
+    throwIfCancelled(input.signal);
 
     await this.initialize();
-    if (taskData !== null && taskType === 'embedding') {
-      // Texts all in the cache need no model: answer without loading it.
-      const location = await this.#scheduler.locate(modelName);
-      const hit = cachedEmbeddings(this.cache, modelName, location.key, taskData, params);
+    if (input.kind === 'embedding' && input.texts && !input.countTokens) {
+      // Texts all in the cache need no model (unless their tokens are to be counted): answer without loading it.
+      const hit = cachedEmbeddings(this.cache, await this.#scheduler.locate(input.modelName), { ...input, texts: input.texts });
       if (hit) return hit;
     }
 
-    const slot = await this.#scheduler.acquire(modelName, taskType, { numWorkers, device, keepAlive });
+    const slot = await this.#scheduler.acquire(input.modelName, input.taskType, input.load);
     try {
-      if (taskData === null) {
+      if (isPreload(input)) {
         return {
           preloaded: true,
-          modelName,
+          modelName: input.modelName,
           workers: slot.pool?.instances.length ?? 0,
           device: slot.config.device,
           keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
         };
       }
+      throwIfCancelled(input.signal);
       slot.requests += 1;
-      return await runTask(slot, { taskType, taskData, params, cache: this.cache, signal: this.#abort.signal, ...(typeof onToken === 'function' ? { onToken } : {}), onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
+      return await runTask(slot, input, { cache: this.cache, shutdown: this.#abort.signal, onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
     } finally {
       this.#scheduler.leave(slot);
     }
@@ -199,10 +195,14 @@ export class ModelManager implements AsyncDisposable {
       },
       {
         embed: (texts, params) => this.#scheduler.use(slot, () => pool.embed(texts, params)),
-        generate: (prompt, params) => this.#scheduler.use(slot, () => pool.run((m) => {
-          if (!m.generate) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} loaded "${name}" without text generation`);
-          return m.generate(prompt, params);
-        })),
+        generate: async (prompt, { onToken, signal, ...params }) => {
+          // The same limits as task(): a handle is no way around the token cap.
+          const checked: GenerationParams = { ...generationParams(params), ...(onToken ? { onToken } : {}), ...(signal ? { signal } : {}) };
+          return this.#scheduler.use(slot, () => pool.run((m) => {
+            if (!m.generate) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} loaded "${name}" without text generation`);
+            return m.generate(prompt, checked);
+          }, signal ? { signal } : {}));
+        },
         run: (data, params) => this.#scheduler.use(slot, () => pool.run((m) => {
           if (!m.run) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} has no custom task "${taskType}"`);
           return m.run(taskType, data, params);
@@ -237,9 +237,12 @@ export class ModelManager implements AsyncDisposable {
     return { embeddings, cached, dimensions };
   }
 
-  /** Loaded models, as `mm ps` lists them (models still loading are left out). */
+  /**
+   * Loaded models, as `mm ps` lists them, with the requests in each: models still loading are left
+   * out; models released while requests still run in them are listed as `unloading` until those end.
+   */
   ps(): LoadedModelInfo[] {
-    return this.#scheduler.slots().filter((s) => s.state === 'ready').map((s) => s.info());
+    return [...this.#scheduler.slots().filter((s) => s.state === 'ready'), ...this.#scheduler.unloadingSlots()].map((s) => s.info());
   }
 
   /** Status of one model by the name it was asked for (or its registry id / path); undefined when not loaded. */
@@ -249,7 +252,7 @@ export class ModelManager implements AsyncDisposable {
 
   /** The whole runtime: models (loading ones too), memory against the budget, queue depth, cache and counters. */
   getStatus(): ManagerStatus {
-    const slots = this.#scheduler.slots();
+    const slots = [...this.#scheduler.slots(), ...this.#scheduler.unloadingSlots()];
     return {
       initialized: this.#initialized !== undefined,
       shuttingDown: this.#closing !== undefined,

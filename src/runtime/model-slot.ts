@@ -5,7 +5,7 @@
 import type { Device, InferenceBackend, TaskType } from './backends/backend.js';
 import { keepAliveMinutes } from './keep-alive.js';
 import type { ResolvedModel } from './resolve-model.js';
-import type { LoadedModelInfo, ModelStatus } from './types.js';
+import type { LoadedModelInfo, ModelStatus, TaskInfo } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 let useCounter = 0;
@@ -15,6 +15,34 @@ export interface SlotConfig {
   device: Device;
   workers: number;
   keepAliveMs: number;
+}
+
+/** A task() request inside a slot, listed by ps from the moment it has the slot until it ends. */
+export class ActiveTask {
+  #state: TaskInfo['state'] = 'queued';
+  #since = Date.now();
+
+  constructor(
+    readonly taskType: TaskType,
+    readonly maxTokens: number | undefined,
+    private readonly list: Set<ActiveTask>,
+  ) {
+    list.add(this);
+  }
+
+  /** An instance took it. */
+  start(): void {
+    this.#state = 'running';
+    this.#since = Date.now();
+  }
+
+  end(): void {
+    this.list.delete(this);
+  }
+
+  info(): TaskInfo {
+    return { taskType: this.taskType, state: this.#state, since: new Date(this.#since).toISOString(), ...(this.maxTokens === undefined ? {} : { maxTokens: this.maxTokens }) };
+  }
 }
 
 export class ModelSlot {
@@ -52,6 +80,7 @@ export class ModelSlot {
   closed: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #unusedWaiters: (() => void)[] = [];
+  readonly #tasks = new Set<ActiveTask>();
 
   constructor(key: string, name: string, location: ResolvedModel, config: SlotConfig, estimateBytes: number) {
     this.key = key;
@@ -74,6 +103,11 @@ export class ModelSlot {
 
   notifyUnused(): void {
     if (this.inFlight === 0) for (const wake of this.#unusedWaiters.splice(0)) wake();
+  }
+
+  /** Lists a task() request in ps (queued until `start()`) until its `end()`. */
+  enterTask(maxTokens: number | undefined): ActiveTask {
+    return new ActiveTask(this.config.taskType, maxTokens, this.#tasks);
   }
 
   touch(): void {
@@ -101,6 +135,8 @@ export class ModelSlot {
   /** The `ps` view. */
   info(): LoadedModelInfo {
     return {
+      // A freed slot is listed while requests still run in it.
+      state: this.state === 'closed' ? 'unloading' : this.state,
       name: this.name,
       model: this.location.key,
       taskType: this.config.taskType,
@@ -114,13 +150,14 @@ export class ModelSlot {
       lastUsedAt: this.lastUsedAt.toISOString(),
       expiresAt: this.expiresAt?.toISOString() ?? null,
       queue: this.awaitingLoad + (this.pool?.queued ?? 0),
+      running: this.pool?.active ?? 0,
+      tasks: [...this.#tasks].map((t) => t.info()),
     };
   }
 
   status(): ModelStatus {
     return {
       ...this.info(),
-      state: this.state === 'loading' ? 'loading' : 'ready',
       path: this.location.path,
       estimatedBytes: this.estimatedBytes,
       loadTimeMs: this.loadTimeMs,

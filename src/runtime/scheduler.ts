@@ -54,6 +54,8 @@ export class Scheduler {
   readonly counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0 };
   readonly #options: SchedulerOptions;
   readonly #slots = new Map<string, ModelSlot>();
+  /** Freed slots whose running requests have not ended yet: still listed by ps, still holding memory. */
+  readonly #unloading = new Set<ModelSlot>();
   /** Names already resolved, while a slot of theirs lives (saves the file system walk per request). */
   readonly #resolved = new Map<string, ResolvedModel>();
 
@@ -63,6 +65,11 @@ export class Scheduler {
 
   slots(): ModelSlot[] {
     return [...this.#slots.values()];
+  }
+
+  /** Freed slots that requests still run in. */
+  unloadingSlots(): ModelSlot[] {
+    return [...this.#unloading];
   }
 
   /** Slots asked for by `name`, or whose registry id / path is `name`. */
@@ -247,10 +254,12 @@ export class Scheduler {
     if (slot.state === 'closed') return slot.closed;
     const wasLoading = slot.state === 'loading';
     slot.state = 'closed';
+    if (!wasLoading && slot.inFlight > 0) this.#unloading.add(slot);
     slot.closed = (async () => {
       if (wasLoading) await slot.ready?.catch(() => undefined);
       await slot.unused();
       await Promise.allSettled(slot.pool?.instances.map((m) => m.dispose()) ?? []);
+      this.#unloading.delete(slot);
     })();
     return slot.closed;
   }

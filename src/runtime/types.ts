@@ -33,7 +33,12 @@ export interface ModelManagerOptions {
   onWarning?: (message: string) => void;
 }
 
-/** One call of the unified API. Fields beyond these are task parameters. */
+/**
+ * One call of the unified API. Fields beyond these are task parameters: an unknown one of a
+ * built-in task type is refused (INVALID_ARGUMENT), a custom task type's backend gets them all.
+ * The seed's spellings are accepted too (from JavaScript or JSON): `task_data`, `task_type`,
+ * `model_name`, `num_workers`, `keep_alive`, `max_length`, `max_new_tokens`, `max_tokens`, `top_k`, `top_p`.
+ */
 export interface TaskRequest {
   /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
   taskData: unknown;
@@ -47,7 +52,16 @@ export interface TaskRequest {
   keepAlive?: KeepAlive;
   /** Called with each piece of text as a text_generation streams. */
   onToken?: (text: string) => void;
-  /** Task parameters: maxTokens/maxLength, temperature, topK, topP, seed, stop, pooling, normalize, ... */
+  /**
+   * Cancels the task: waiting, it leaves the queue; generating, it stops at the next token.
+   * The Result is then a failure with code CANCELLED. Defaults to none.
+   */
+  signal?: AbortSignal;
+  /**
+   * Task parameters. embedding: pooling, normalize, dimensions (shorter vectors, Matryoshka models only),
+   * countTokens (fill `usage.tokens`).
+   * text_generation: maxTokens (also maxLength, maxNewTokens; at most 32768), temperature, topK, topP, seed, stop.
+   */
   [param: string]: unknown;
 }
 
@@ -57,13 +71,17 @@ export interface EmbeddingTaskOutput {
   dimensions: number;
   /** How many of the vectors came from the embedding cache. */
   cached: number;
+  /** `tokens`: what the texts are read as, cached ones too; only with `countTokens: true` and a backend that can count. */
   usage: { tokens?: number };
 }
 
 export interface GenerationTaskOutput {
   generatedText: string;
   model: string;
+  /** Tokens generated, counted by the backend as it sampled them (not from the text). */
   tokens: number;
+  /** Tokens of the prompt, as the model's tokenizer made them. */
+  promptTokens: number;
   finishReason: 'stop' | 'length';
 }
 
@@ -90,8 +108,20 @@ export type TaskOutputOf<R extends TaskRequest> = R['taskData'] extends null
     ? TaskOutputs[R['taskType']]
     : unknown;
 
+/** A task() request inside a loaded model: waiting for an instance, or running on one. */
+export interface TaskInfo {
+  taskType: TaskType;
+  state: 'queued' | 'running';
+  /** When it entered that state. */
+  since: string;
+  /** The most tokens the generation may produce. */
+  maxTokens?: number;
+}
+
 /** One loaded model, as `ps` lists it. */
 export interface LoadedModelInfo {
+  /** `unloading`: released or evicted, and freed once the requests still running in it end. */
+  state: 'loading' | 'ready' | 'unloading';
   /** The name it was asked for by. */
   name: string;
   /** Its identity: registry id, else absolute path. */
@@ -109,12 +139,15 @@ export interface LoadedModelInfo {
   lastUsedAt: string;
   /** When the keep-alive timer will free it; null while in use or when kept until released. */
   expiresAt: string | null;
-  /** Requests waiting for an instance. */
+  /** Requests waiting for the load or for an instance. */
   queue: number;
+  /** Instances working right now (task() requests and getModel() handles). */
+  running: number;
+  /** The task() requests inside it, queued or running. */
+  tasks: TaskInfo[];
 }
 
 export interface ModelStatus extends LoadedModelInfo {
-  state: 'loading' | 'ready';
   path: string;
   /** The cost estimated before the load (backend estimate, registry memoryEstimate, or file sizes), for all workers. */
   estimatedBytes: number;

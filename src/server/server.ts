@@ -18,6 +18,7 @@ import { fromClientError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveModelRoots } from './model-roots.js';
 import { canonicalModelUrl } from './model-urls.js';
+import { requestValidators } from './request-validators.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
@@ -130,6 +131,7 @@ export async function createServer({
     routerOptions: { maxParamLength: 1024 },
     clientErrorHandler: answerClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
   });
   const ctx: ServerContext = {
     registry,

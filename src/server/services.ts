@@ -69,6 +69,8 @@ export interface TaskRequestLike {
   device?: string;
   keepAlive?: number | string;
   onToken?: (text: string) => void;
+  /** Aborted when the HTTP client hangs up: the task stops and fails with CANCELLED. */
+  signal?: AbortSignal;
   [param: string]: unknown;
 }
 
@@ -76,8 +78,11 @@ export type ResultLike =
   | { success: true; data: unknown }
   | { success: false; error: { code: string; message: string; details?: unknown } };
 
-/** One loaded model as `ps()` reports it (the runtime's LoadedModelInfo; task type and device kept loose for stand-ins). */
-export type LoadedModelLike = Omit<LoadedModelInfo, 'taskType' | 'device'> & { device: string };
+/** One loaded model as `ps()` reports it (the runtime's LoadedModelInfo; task types and device kept loose for stand-ins). */
+export type LoadedModelLike = Omit<LoadedModelInfo, 'taskType' | 'device' | 'tasks'> & {
+  device: string;
+  tasks: (Omit<LoadedModelInfo['tasks'][number], 'taskType'> & { taskType: string })[];
+};
 
 /** The parts of `getStatus()` the metrics endpoint reads; each is optional so a leaner status still fits. */
 export interface ManagerStatusLike {

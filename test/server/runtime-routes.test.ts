@@ -44,6 +44,36 @@ test('/api/task runs the seed task and maps its failures to statuses', async () 
   assert.equal(badBody.statusCode, 400);
 });
 
+test('/api/task checks the request as task() does, before the runtime sees it; null taskData preloads', async () => {
+  const runtime = new ScriptedRuntime();
+  await using h = await startHarness({ runtime }, models);
+  const post = (payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/api/task', payload });
+  const generation = { taskData: 'x', taskType: 'text_generation', modelName: 'meta/llama-tiny' };
+  for (const [payload, code, hint] of [
+    [{ ...generation, maxTokens: 1e9 }, 'INVALID_TASK_DATA', /32768/],
+    [{ ...generation, max_length: 40_000 }, 'INVALID_TASK_DATA', /32768/],
+    [{ ...generation, maxLenght: 8 }, 'INVALID_ARGUMENT', /"maxLenght"/],
+    [{ ...generation, signal: {} }, 'INVALID_ARGUMENT', /signal/],
+    [{ ...generation, maxTokens: '8' }, 'INVALID_TASK_DATA', /maxTokens/],
+  ] as const) {
+    const res = await post(payload);
+    assert.equal(res.statusCode, 400, JSON.stringify(payload));
+    assert.equal(res.json().error.code, code);
+    assert.match(res.json().error.message, hint);
+  }
+  assert.equal(runtime.requests.length, 0, 'nothing reached the runtime');
+
+  const seed = await post({ task_data: 'x', task_type: 'text_generation', model_name: 'meta/llama-tiny', max_length: 8, keep_alive: 0 });
+  assert.equal(seed.statusCode, 200, seed.body);
+  const { taskData, taskType, modelName, maxTokens, keepAlive } = runtime.requests[0]!;
+  assert.deepEqual({ taskData, taskType, modelName, maxTokens, keepAlive }, { ...generation, maxTokens: 8, keepAlive: 0 });
+
+  const preload = await post({ ...generation, taskData: null });
+  assert.equal(preload.statusCode, 200, preload.body);
+  assert.equal(runtime.requests[1]!.taskData, null, 'null stays null (no coercion to "")');
+  assert.equal(preload.json().data.preloaded, true);
+});
+
 test('completions and chat answer whole, or stream server-sent events ending in [DONE]', async () => {
   const runtime = new ScriptedRuntime();
   await using h = await startHarness({ runtime }, models);

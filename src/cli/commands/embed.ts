@@ -30,11 +30,13 @@ export function register(program: Command): void {
               device: parseDevice(o.device ?? 'auto'),
               ...(o.pooling ? { pooling: o.pooling } : {}),
               ...(o.normalize === false ? { normalize: false } : {}),
+              countTokens: true,
             });
             if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
             const data = result.data as EmbeddingTaskOutput;
             if (o.json) return printJson(data);
-            process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions, model ${model}\n`);
+            const tokens = data.usage.tokens === undefined ? '' : `, ${data.usage.tokens} tokens`;
+            process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions${tokens}, model ${model}\n`);
             data.embeddings.forEach((vector, i) => {
               const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
               process.stdout.write(`${JSON.stringify(texts[i]).slice(0, 40)}: [${head}${vector.length > 6 ? ', ...' : ''}]\n`);

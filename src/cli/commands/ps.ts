@@ -10,16 +10,27 @@ export interface ServerOptions {
   apiKey?: string;
 }
 
+/** A request inside a loaded model, as /api/ps lists it. */
+interface PsTask {
+  task_type: string;
+  state: 'queued' | 'running';
+  since: string;
+  max_tokens?: number;
+}
+
 /** One row of `mm ps`, from this process or from a server's /api/ps (Ollama-style names). */
 interface PsRow {
   name: string;
   model?: string;
+  state?: string;
   backend?: string;
   device?: string;
   workers?: number;
   refs?: number;
   size?: number;
   queue?: number;
+  running?: number;
+  tasks?: PsTask[];
   last_used_at?: string;
   expires_at?: string | null;
 }
@@ -54,9 +65,9 @@ export function register(program: Command): void {
         }
         const now = Date.now();
         printTable(
-          ['NAME', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'QUEUE', 'IDLE', 'EXPIRES'],
+          ['NAME', 'STATE', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'RUNNING', 'QUEUE', 'IDLE', 'EXPIRES'],
           rows.map((r) => [
-            r.name, r.backend, r.device, r.workers, r.refs, formatBytes(r.size), r.queue,
+            r.name, r.state ?? '', r.backend, r.device, r.workers, r.refs, formatBytes(r.size), running(r, now), r.queue,
             r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
             r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
           ]),
@@ -67,9 +78,17 @@ export function register(program: Command): void {
 
 function toRow(info: LoadedModelInfo): PsRow {
   return {
-    name: info.name, model: info.model, backend: info.backend, device: info.device, workers: info.workers, refs: info.refs,
-    size: info.sizeBytes, queue: info.queue, last_used_at: info.lastUsedAt, expires_at: info.expiresAt,
+    name: info.name, model: info.model, state: info.state, backend: info.backend, device: info.device, workers: info.workers, refs: info.refs,
+    size: info.sizeBytes, queue: info.queue, running: info.running,
+    tasks: info.tasks.map((t) => ({ task_type: t.taskType, state: t.state, since: t.since, ...(t.maxTokens === undefined ? {} : { max_tokens: t.maxTokens }) })),
+    last_used_at: info.lastUsedAt, expires_at: info.expiresAt,
   };
+}
+
+/** Instances at work, and for how long the oldest running request has run: a runaway generation shows. */
+function running(row: PsRow, now: number): string {
+  const oldest = Math.min(...(row.tasks ?? []).filter((t) => t.state === 'running').map((t) => Date.parse(t.since)));
+  return `${row.running ?? 0}${Number.isFinite(oldest) ? ` (${seconds(now - oldest)})` : ''}`;
 }
 
 function seconds(ms: number): string {

@@ -43,14 +43,16 @@ export interface GenerationParams {
   stop?: readonly string[];
   /** Receives the text as it is generated, piece by piece (streaming). */
   onToken?: (text: string) => void;
-  /** Stops the generation; the text so far is returned. */
+  /** Stops the generation at the next token; the text so far is returned. */
   signal?: AbortSignal;
 }
 
 export interface GenerationOutput {
   text: string;
-  /** Tokens generated (for throughput figures). */
+  /** Tokens generated, as sampled: text held back unfinished (a partial UTF-8 character, a possible stop string) counts too. */
   tokens: number;
+  /** Tokens of the prompt as the model's tokenizer made them, when the backend can tell. */
+  promptTokens?: number;
   /** Why generation ended, when the backend knows: `length` when maxTokens was reached. */
   finishReason?: 'stop' | 'length';
 }
@@ -66,6 +68,8 @@ export interface LoadedModel {
   /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
   readonly warning?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
+  /** Tokens each text is read as by embed() (special tokens added, truncation applied), for usage figures. */
+  countTokens?(texts: readonly string[]): number[];
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */
   run?(taskType: TaskType, data: unknown, params: Record<string, unknown>): Promise<unknown>;

@@ -3,7 +3,7 @@
  * over one context sequence. Each serves one call at a time (a sequence evaluates one batch at a
  * time); an embedder spreads the texts of a call over its contexts.
  */
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelManagerError } from '../../errors.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
 import type { NodeLlamaCpp } from './llama-cpp.js';
@@ -109,6 +109,11 @@ export class LlamaCppEmbedder implements LoadedModel {
     });
   }
 
+  countTokens(texts: readonly string[]): number[] {
+    // What getEmbeddingFor() evaluates: the text's tokens plus the BOS/EOS the model wants.
+    return texts.map((t) => this.contexts[0]!.calculateInputLength(this.#tokensOf(t)));
+  }
+
   /**
    * The text's tokens, cut to fit the context as sentence-transformers cuts to max_seq_length
    * (node-llama-cpp adds BOS/EOS and wants the input below the context size). An empty text is
@@ -138,6 +143,7 @@ export class LlamaCppGenerator implements LoadedModel {
   private constructor(
     private readonly model: LlamaModel,
     private readonly context: Awaited<ReturnType<LlamaModel['createContext']>>,
+    private readonly sequence: LlamaContextSequence,
     private readonly completion: InstanceType<NodeLlamaCpp['LlamaCompletion']>,
     readonly device: Device,
     readonly memoryBytes: number,
@@ -153,14 +159,20 @@ export class LlamaCppGenerator implements LoadedModel {
     const context = await model.createContext({
       contextSize, sequences: 1, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
     });
-    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    return new LlamaCppGenerator(model, context, completion, device, model.size + context.stateSize, warning);
+    const sequence = context.getSequence();
+    const completion = new LlamaCompletion({ contextSequence: sequence });
+    return new LlamaCppGenerator(model, context, sequence, completion, device, model.size + context.stateSize, warning);
   }
 
   generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
     return this.#queue.run(async () => {
-      let tokens = 0;
-      const { response, metadata } = await this.completion.generateCompletionWithMeta(prompt, {
+      // Tokenized here so that the prompt's count is the one the model gets (LlamaCompletion adds BOS itself).
+      const input = this.model.tokenize(prompt, false, 'trimLeadingSpace');
+      const bos = this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0;
+      // Every sampled token is one evaluation with logits, which the sequence's meter counts; onToken
+      // would miss the tokens still held back when generation ends (an unfinished UTF-8 character).
+      const meter = this.sequence.tokenMeter.getState();
+      const { response, metadata } = await this.completion.generateCompletionWithMeta(input, {
         maxTokens,
         ...(temperature === undefined ? {} : { temperature }),
         ...(topK === undefined ? {} : { topK }),
@@ -168,12 +180,10 @@ export class LlamaCppGenerator implements LoadedModel {
         ...(seed === undefined ? {} : { seed }),
         ...(stop && stop.length > 0 ? { customStopTriggers: [...stop] } : {}),
         ...(signal ? { signal, stopOnAbortSignal: true } : {}),
-        onToken: (generated: Token[]) => {
-          tokens += generated.length;
-        },
         ...(onToken ? { onTextChunk: onToken } : {}),
       });
-      return { text: response, tokens, finishReason: metadata.stopReason === 'maxTokens' ? 'length' : 'stop' };
+      const tokens = this.sequence.tokenMeter.diff(meter).usedOutputTokens;
+      return { text: response, tokens, promptTokens: input.length + bos, finishReason: metadata.stopReason === 'maxTokens' ? 'length' : 'stop' };
     });
   }
 

@@ -43,13 +43,14 @@ export class TransformersGenerator implements LoadedModel {
       const ids: bigint[] = [];
       let text = '';
       let stopAt = -1;
-      let sawPrompt = false;
+      let promptTokens: number | undefined;
       // Decodes everything generated so far and hands on the new part, holding back an
       // incomplete UTF-8 sequence (shown as U+FFFD) until its last byte arrives.
       class PieceStreamer extends BaseStreamer {
         override put(value: bigint[][]): void {
-          if (!sawPrompt) {
-            sawPrompt = true;
+          // generate() first puts the ids it starts from: a decoder's prompt, an encoder-decoder's start token.
+          if (promptTokens === undefined) {
+            promptTokens = value[0]?.length ?? 0;
             return;
           }
           ids.push(...(value[0] ?? []));
@@ -87,7 +88,9 @@ export class TransformersGenerator implements LoadedModel {
         stopping_criteria: criteria,
       });
       const finishReason = stopAt < 0 && ids.length >= maxTokens ? 'length' : 'stop';
-      return { text, tokens: ids.length, finishReason };
+      // An encoder-decoder reads the prompt through its encoder: count it with the tokenizer.
+      if (this.pipe.model.config.is_encoder_decoder) promptTokens = tokenizer.encode(prompt).length;
+      return { text, tokens: ids.length, promptTokens: promptTokens ?? 0, finishReason };
     });
   }
 

@@ -138,6 +138,12 @@ class TransformersEmbedder implements LoadedModel {
     return normalize ? vectors.map(l2Normalize) : vectors;
   }
 
+  countTokens(texts: readonly string[]): number[] {
+    // The pipeline truncates to the model's limit, so the model never reads more.
+    const limit = Number(this.pipe.tokenizer.model_max_length);
+    return texts.map((t) => Math.min(this.pipe.tokenizer.encode(t).length, limit));
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;

@@ -4,6 +4,8 @@
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { MAX_GENERATION_TOKENS } from '../../runtime/task-input.js';
+import { MAX_WORKERS } from '../../runtime/scheduler.js';
 import { formatCount } from '../../units.js';
 import { requireRole } from '../auth/access.js';
 import { requireRuntime, visibleLoaded, visibleModel, type ServerContext } from '../context.js';
@@ -13,46 +15,51 @@ import { defaultTaskType, runTask } from './tasks.js';
 
 type IdParams = { id: string };
 
-interface TaskBody {
-  taskData: string | string[] | null;
-  taskType: string;
-  modelName: string;
-  keepAlive?: number | string;
-  keep_alive?: number | string;
-  [param: string]: unknown;
-}
-
-const keepAliveSchema = {
-  anyOf: [{ type: 'number' }, { type: 'string' }],
-  description: 'minutes, or a duration such as "30s", "5m", "1h"; 0 frees the model after the task, -1 keeps it',
+/**
+ * task() as JSON, documented here and checked by the runtime alone (one path, the same limits and
+ * messages as the library): the schema declares no types, so nothing is coerced or judged twice.
+ */
+const taskBody = {
+  type: 'object',
+  description: 'The fields of task(). The seed\'s spellings work too (task_data, task_type, model_name, num_workers, keep_alive, max_length, ...); ' +
+    'a parameter the task type does not take is refused (INVALID_ARGUMENT naming it).',
+  properties: {
+    taskData: { description: 'texts to embed (a string or a list of strings), a prompt, or null to only load the model' },
+    taskType: { description: 'embedding, text_generation, or a custom type a registered backend serves' },
+    modelName: { description: 'registry id' },
+    numWorkers: { description: `instances serving the model, 1 to ${MAX_WORKERS}; applies when it loads` },
+    device: { description: 'cpu, gpu, cuda:N or auto; applies when the model loads' },
+    keepAlive: { description: 'minutes, or a duration such as "30s", "5m", "1h"; 0 frees the model after the task, -1 keeps it' },
+    maxTokens: { description: `text_generation: most new tokens, 1 to ${MAX_GENERATION_TOKENS} (also maxLength, maxNewTokens)` },
+    temperature: { description: 'text_generation: 0 (greedy, the default) or more' },
+    topK: { description: 'text_generation' },
+    topP: { description: 'text_generation, 0 to 1' },
+    seed: { description: 'text_generation: repeatable sampling' },
+    stop: { description: 'text_generation: a string or a list of strings that end the text' },
+    pooling: { description: 'embedding: mean, cls or none' },
+    normalize: { description: 'embedding: L2-normalise the vectors (default true)' },
+    dimensions: { description: 'embedding: shorter vectors, for Matryoshka models only' },
+    countTokens: { description: 'embedding: count the tokens the texts are read as (usage.tokens)' },
+  },
 } as const;
 
 export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const tags = ['runtime'];
 
-  app.post<{ Body: TaskBody }>('/api/task', {
+  app.post<{ Body: Record<string, unknown> }>('/api/task', {
     schema: {
-      tags, summary: 'Run a task (embedding, text_generation); taskData null preloads the model',
-      body: {
-        type: 'object', required: ['taskData', 'taskType', 'modelName'], additionalProperties: true,
-        properties: {
-          taskData: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4096 }, { type: 'null' }] },
-          taskType: { type: 'string', minLength: 1 }, modelName: { type: 'string', minLength: 1 },
-          numWorkers: { type: 'integer', minimum: 1, maximum: 64 }, device: { type: 'string' },
-          keepAlive: keepAliveSchema, keep_alive: keepAliveSchema,
-        },
-      },
+      tags, summary: 'Run a task (embedding, text_generation); taskData null preloads the model; a client that hangs up cancels it',
+      body: taskBody,
       response: replies({ type: 'object', properties: { success: { type: 'boolean' }, data: anyObject } }),
     },
-  }, async (req) => {
-    const { keep_alive, keepAlive, ...rest } = req.body;
-    const data = await runTask(ctx, req.caller, { ...rest, keepAlive: keepAlive ?? keep_alive });
+  }, async (req, reply) => {
+    const data = await runTask(ctx, req.caller, req.body, reply);
     return { success: true, data };
   });
 
   app.get('/api/ps', {
     schema: {
-      tags, summary: 'Loaded models, with the fields of Ollama\'s /api/ps',
+      tags, summary: 'Loaded models, with the fields of Ollama\'s /api/ps, and the requests running or queued in each',
       response: replies({ type: 'object', properties: { models: { type: 'array', items: anyObject } } }),
     },
   }, async (req) => {
@@ -121,7 +128,10 @@ function psEntry(info: LoadedModelLike, model: { format?: string; architecture: 
     device: info.device,
     workers: info.workers,
     refs: info.refs,
+    state: info.state,
     queue: info.queue,
+    running: info.running,
+    tasks: info.tasks.map((t) => ({ task_type: t.taskType, state: t.state, since: t.since, ...(t.maxTokens === undefined ? {} : { max_tokens: t.maxTokens }) })),
     loaded_at: info.loadedAt,
     last_used_at: info.lastUsedAt,
   };

@@ -8,13 +8,12 @@
 import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { SAFETENSORS_SHARD, closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
+import { SAFETENSORS_SHARD, closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, readSafetensorsCounts, readSafetensorsIndexCounts, watchReads } from '../formats/index.js';
 import type { EstimatedModel } from '../estimate/index.js';
 import type { ModelFormat } from '../registry/index.js';
 import type { Description } from './describe.js';
 import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, shapeOfGguf, type ModelFacts } from './model-facts.js';
 import type { CategoryEvidence } from './rules.js';
-import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
 import { readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
 
@@ -82,7 +81,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     // shard's header) is read only when the names do not. `mm validate` still reads it.
     const gap = missingShard(safetensors);
     if (index && (gap || safetensors.length === 0 || !safetensors.every((p) => SAFETENSORS_SHARD.test(p)))) {
-      const summary = readSafetensorsIndex(index);
+      const summary = readSafetensorsIndexCounts(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
     }
@@ -93,7 +92,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     }
     let count = 0;
     for (const path of safetensors) {
-      const h = readSafetensorsFile(path);
+      const h = readSafetensorsCounts(path);
       meter.bytes += h.bytesRead;
       count += h.parameterCount;
     }

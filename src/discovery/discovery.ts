@@ -15,7 +15,7 @@ import { runScan } from './scan.js';
 import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, withEstimate } from './upsert.js';
+import { chooseId, KnownModels, mergeFinding, requestedId, withEstimate } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 import { walkRoot } from './walk.js';
 
@@ -121,7 +121,7 @@ export class Discovery implements AsyncDisposable {
   async register(path: string, overrides: Partial<ModelMetadataInput> = {}): Promise<ModelMetadata> {
     const target = resolve(path);
     const warnings = new WarningSink();
-    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), warnings });
+    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), followSymlinks: this.settings.followSymlinks, warnings });
     const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
     if (!unit) {
       if (units.length > 1) {
@@ -132,7 +132,7 @@ export class Discovery implements AsyncDisposable {
     }
     const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
     const known = new KnownModels(await this.registry.listModels());
-    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
+    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, (p, r) => warnings.add(p, r)));
     const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
     const stored = await this.registry.getModel(modelId);
     if (stored?.localPath && stored.localPath !== unit.localPath) {

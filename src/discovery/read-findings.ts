@@ -26,8 +26,8 @@ export interface Findings extends Omit<Description, 'fields'> {
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
 const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => basename(f.path) === name)?.path;
 
-/** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
-function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
+/** The first 8 bytes of a file, counted. */
+function readMagic(path: string, meter: ReadMeter): Buffer {
   const head = Buffer.alloc(8);
   const fd = openForReading(path);
   let bytesRead: number;
@@ -37,10 +37,19 @@ function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
     closeAfterReading(fd, path);
   }
   meter.bytes += bytesRead;
-  if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
-  if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch'; // zip (torch.save since 1.6)
-  if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) return 'pytorch'; // pickle protocol 2-5
-  throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
+  return head.subarray(0, bytesRead);
+}
+
+/** The format of a `.bin/.pt/.ggml` file by its magic: legacy GGML, PyTorch zip or pickle; anything else is refused. */
+function sniffWeightsFile(path: string, meter: ReadMeter, allowed: readonly ('ggml' | 'pytorch')[]): 'ggml' | 'pytorch' {
+  const head = readMagic(path, meter);
+  const format = parseGgmlMagic(head)
+    ? 'ggml'
+    : (head[0] === 0x50 && head[1] === 0x4b) || (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5)
+      ? 'pytorch' // zip (torch.save since 1.6), or pickle protocol 2-5
+      : undefined;
+  if (format && allowed.includes(format)) return format;
+  throw new ModelManagerError('INVALID_FILE', `${path}: not a ${allowed.map((f) => (f === 'ggml' ? 'GGML' : 'PyTorch (zip or pickle)')).join(' or ')} file`, { details: { path, reason: 'unknown magic' } });
 }
 
 /**
@@ -123,16 +132,9 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     }
     return { format: 'onnx', parameterCount: count > 0 ? count : undefined };
   }
-  if (unit.kind === 'ggml') {
-    try {
-      sniffWeightsFile(unit.files[0]!.path, meter);
-    } catch {
-      // a .ggml file that cannot be opened is still listed as GGML
-    }
-    return { format: 'ggml' };
-  }
+  if (unit.kind === 'ggml') return { format: sniffWeightsFile(unit.files[0]!.path, meter, ['ggml']) };
   const pytorch = names(unit, /\.(bin|pt|pth|ckpt)$/i);
-  if (pytorch.length > 0) return { format: sniffWeightsFile(pytorch[0]!, meter) };
+  if (pytorch.length > 0) return { format: sniffWeightsFile(pytorch[0]!, meter, ['ggml', 'pytorch']) };
   return {};
 }
 

@@ -15,7 +15,7 @@ import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, recordOf } from './upsert.js';
+import { chooseId, KnownModels, mergeFinding, recordOf, requestedId } from './upsert.js';
 import { walkRoot } from './walk.js';
 
 export interface ScanContext {
@@ -137,6 +137,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       scanSubdirectories: settings.scanSubdirectories,
       excludePatterns: settings.excludePatterns,
       formats: allowedFormats(settings),
+      followSymlinks: settings.followSymlinks,
       warnings,
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
@@ -204,12 +205,12 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         state.models.delete(unit.localPath);
         return;
       }
-      const requested = typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined;
-      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requested);
-      taken.add(modelId);
-      found.add(modelId);
       const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
+      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requestedId(d, metadataPath, warn));
+      taken.add(modelId);
       const current = known.byId.get(modelId);
+      // A new model is found once the registry holds it (see writeAdds).
+      if (current) found.add(modelId);
       // A new model without metadata.json is validated once, by the registry's add.
       if (!current && Object.keys(d.overrides).length === 0) adds.push({ ...d.fields, modelId });
       else {
@@ -237,12 +238,14 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       try {
         await registry.addModels(batch, 'discovered');
         counts.added += batch.length;
+        for (const m of batch) found.add(m.modelId);
       } catch {
         // One bad record must not cost the batch: add them one by one, naming the failures.
         for (const m of batch) {
           try {
             await registry.addModel(m, 'discovered');
             counts.added += 1;
+            found.add(m.modelId);
           } catch (error) {
             warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
             state.models.delete(m.localPath ?? '');

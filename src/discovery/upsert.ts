@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
-import { validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { MODEL_ID_PATTERN, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import { estimateOf, type Description } from './describe.js';
 
 /** Registry models, looked up by id and by local path. */
@@ -32,6 +32,15 @@ export function chooseId(localPath: string, hint: string, known: KnownModels, ta
   const holder = known.byId.get(want);
   if (!taken.has(want) && (!holder || holder.localPath === localPath)) return want;
   return `${want}-${createHash('sha1').update(localPath).digest('hex').slice(0, 6)}`;
+}
+
+/** The id metadata.json asks for, when it is a valid model id; another is a warning, and the model keeps the id it would get. */
+export function requestedId(d: Description, metadataPath: string, warn: Warn): string | undefined {
+  const id = d.overrides.modelId;
+  if (id === undefined) return undefined;
+  if (typeof id === 'string' && id.length <= 256 && MODEL_ID_PATTERN.test(id)) return id;
+  warn(metadataPath, `model_id ${JSON.stringify(id).slice(0, 100)} is not a model id (org/name: letters, digits, ._- and /); ignored`);
+  return undefined;
 }
 
 /** Fields that change without meaning a new version. */

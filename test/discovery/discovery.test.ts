@@ -3,34 +3,11 @@ import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
-import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
+import { isModelManagerError } from '../../src/index.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
-import { llamaGgufMetadata, llamaSafetensors, llamaTensors, writeGguf, writeSafetensors } from './formats-writer.js';
-
-async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
-  const registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db') });
-  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
-  const discovery = await Discovery.create({ registry, config, ...options }).catch(async (error: unknown) => {
-    await registry.close();
-    throw error;
-  });
-  return {
-    registry,
-    discovery,
-    async [Symbol.asyncDispose]() {
-      await discovery.close();
-      await registry.close();
-    },
-  };
-}
-
-function ggufModel(dir: string, name: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${name}.gguf`);
-  writeGguf(path, llamaGgufMetadata({ name }), llamaTensors());
-  return path;
-}
+import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
+import { ggufModel, open } from './harness.js';
 
 test('a file that changes during the scan is a warning, and the registry keeps what it had', async () => {
   using base = tempDir();

@@ -15,7 +15,8 @@ import { runScan } from './scan.js';
 import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, requestedId, withEstimate } from './upsert.js';
+import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
+import { chooseId, contestedPaths, findingOf, KnownModels, mergeFinding, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 import { walkRoot } from './walk.js';
 
@@ -130,19 +131,29 @@ export class Discovery implements AsyncDisposable {
       const why = warnings.items[0] ? `: ${warnings.items[0].reason}` : '';
       throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
     }
-    const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
+    const warn = (p: string, r: string) => warnings.add(p, r);
+    const d = await describeUnit(unit, this.rules, warn);
     const known = new KnownModels(await this.registry.listModels());
-    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, (p, r) => warnings.add(p, r)));
-    const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
+    const { modelId: givenId, ...given } = overrides;
+    const modelId = givenId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, warn));
+    const finding = findingOf(modelId, d, warn, unit.localPath);
+    // Checked whole before anything is written.
+    validateModel({ ...finding.record, ...given, modelId });
     const stored = await this.registry.getModel(modelId);
     if (stored?.localPath && stored.localPath !== unit.localPath) {
       throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {
         details: { modelId, localPath: stored.localPath },
       });
     }
-    const saved = stored
-      ? await this.registry.updateModel(modelId, (current) => mergeFinding(current, record) ?? current, 'registered from files')
-      : await this.registry.addModel(record, 'registered from files');
+    let saved: ModelMetadata | undefined;
+    if (!stored) saved = await this.registry.addModel(finding.record, DISCOVERY_CHANGES.registered);
+    else {
+      const owned = await valuesSetByDiscovery(this.registry, modelId, contestedPaths(stored, finding));
+      if (mergeFinding(stored, finding, owned)) saved = await this.registry.updateModel(modelId, (current) => mergeFinding(current, finding, owned) ?? current, DISCOVERY_CHANGES.registered);
+    }
+    // What the caller gave is theirs, not the files': a version of its own, so later scans leave it as set.
+    if (Object.keys(given).length > 0) saved = await this.registry.updateModel(modelId, (current) => ({ ...current, ...given }), 'registered with given fields');
+    saved ??= stored!;
     this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
     await this.#state.saveIndex();
     const at = new Date().toISOString();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
 import { isModelManagerError } from '../../src/index.js';
+import { DISCOVERY_CHANGES } from '../../src/discovery/field-origin.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
 import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
@@ -190,7 +191,7 @@ test('models indexed by an older reader are read again once, and what it got wro
   await using ctx = await open(base.path, { roots: [root] });
   assert.equal((await ctx.discovery.refresh()).counts.added, 1);
   // What a reader that counted the fp16 copy too left behind: a doubled count, and an index without its version.
-  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 });
+  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 }, DISCOVERY_CHANGES.updated);
   const indexDir = join(base.path, 'home', 'discovery');
   const indexFile = join(indexDir, readdirSync(indexDir).find((n) => n.startsWith('index-'))!);
   const { reader, ...older } = JSON.parse(readFileSync(indexFile, 'utf8')) as { reader: number };

@@ -47,7 +47,7 @@ export async function valuesSetByDiscovery(registry: Registry, modelId: string, 
   const owned = new Map<string, unknown>();
   if (paths.length === 0) return owned;
   const current = await registry.getModel(modelId);
-  const versions = await registry.listVersions(modelId);
+  const versions = (await registry.listVersions(modelId)).sort((a, b) => a.version - b.version);
   if (!current || versions.length === 0) return owned;
   const setBy = (path: string, i: number) => {
     if (isDiscoveryChange(versions[i]!.change)) owned.set(path, fieldValue(current, path));

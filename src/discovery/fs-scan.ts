@@ -83,7 +83,7 @@ export function listFolder(dir: string, { isExcluded, warnings, inside }: Listin
         const target = statSync(path);
         kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
         // Judged by where the link really leads (a link to / would walk the whole file system).
-        if (inside !== undefined && !isInside(realpathSync(path), inside)) {
+        if (inside !== undefined && !isInside(realpathSync.native(path), inside)) {
           warnings.add(path, OUTSIDE_ROOT);
           continue;
         }

@@ -26,23 +26,18 @@ export interface Findings extends Omit<Description, 'fields'> {
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
 const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => basename(f.path) === name)?.path;
 
-/** The first 8 bytes of a file, counted. */
-function readMagic(path: string, meter: ReadMeter): Buffer {
-  const head = Buffer.alloc(8);
+/** The format of a `.bin/.pt/.ggml` file by its magic: legacy GGML, PyTorch zip or pickle; anything else is refused. */
+function sniffWeightsFile(path: string, meter: ReadMeter, allowed: readonly ('ggml' | 'pytorch')[]): 'ggml' | 'pytorch' {
+  const buf = Buffer.alloc(8);
   const fd = openForReading(path);
   let bytesRead: number;
   try {
-    bytesRead = readSync(fd, head, 0, 8, 0);
+    bytesRead = readSync(fd, buf, 0, 8, 0);
   } finally {
     closeAfterReading(fd, path);
   }
   meter.bytes += bytesRead;
-  return head.subarray(0, bytesRead);
-}
-
-/** The format of a `.bin/.pt/.ggml` file by its magic: legacy GGML, PyTorch zip or pickle; anything else is refused. */
-function sniffWeightsFile(path: string, meter: ReadMeter, allowed: readonly ('ggml' | 'pytorch')[]): 'ggml' | 'pytorch' {
-  const head = readMagic(path, meter);
+  const head = buf.subarray(0, bytesRead);
   const format = parseGgmlMagic(head)
     ? 'ggml'
     : (head[0] === 0x50 && head[1] === 0x4b) || (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5)

@@ -77,8 +77,8 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
   // duplicate. Plain subfolders extend their parent's real path; only symlinks need resolving.
   const seen = new Map<string, string>();
   const rootReal = realFolder(root);
-  // Links stay inside the root, or for a root inside an HF cache repo inside the repo (its
-  // snapshots' files are links into the repo's blobs/).
+  // Symlinks must lead inside the root (unless followSymlinks); for a root inside an HF cache
+  // repo, inside the repo, whose snapshots' files are links into its blobs/.
   const inside = options.followSymlinks || rootReal === undefined ? undefined : modelFolder(rootReal, false);
   const listed = { isExcluded, warnings, ...(inside === undefined ? {} : { inside }) };
   const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: rootReal, depth: 0 }];

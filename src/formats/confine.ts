@@ -23,7 +23,7 @@ export function pathInside(dir: string, name: string): string | undefined {
 /** The real path of `path` (symlinks resolved), or undefined when it does not exist or cannot be resolved. */
 export function realPath(path: string): string | undefined {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return undefined;
   }

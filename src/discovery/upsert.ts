@@ -97,11 +97,14 @@ const FILE_FIELDS = new Set(['localPath', 'files', 'status']);
 
 const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' && Object.keys(v).length === 0);
 
+/** A category set by hand: discovery leaves it alone whoever wrote it last. */
+const manualCategory = (stored: ModelMetadata, path: string) => path === 'category' && stored.category?.manual === true;
+
 /** Fields of the finding whose stored value differs and may have been set by someone else (empty ones are free to fill). */
 export function contestedPaths(stored: ModelMetadata, found: Finding): string[] {
   return found.paths.filter((path) => {
     const was = fieldValue(stored, path);
-    return !FILE_FIELDS.has(path) && !isEmpty(was) && !sameJson(was, fieldValue(found.record, path));
+    return !FILE_FIELDS.has(path) && !isEmpty(was) && !manualCategory(stored, path) && !sameJson(was, fieldValue(found.record, path));
   });
 }
 
@@ -118,11 +121,12 @@ export function mergeFinding(stored: ModelMetadata, found: Finding, owned: Reado
   for (const path of found.paths) {
     const was = fieldValue(stored, path);
     const now = fieldValue(found.record, path);
-    if (sameJson(was, now) || (path === 'category' && stored.category?.manual)) continue;
+    if (sameJson(was, now) || manualCategory(stored, path)) continue;
     const free = FILE_FIELDS.has(path) || isEmpty(was) || (owned.has(path) && sameJson(owned.get(path), was));
     if (!free) continue;
-    if (path.startsWith('custom.')) merged.custom![path.slice('custom.'.length)] = now;
-    else (merged as Record<string, unknown>)[path] = now;
+    // Defined, not assigned: a key from a file is a key, even `__proto__`.
+    const [target, key] = path.startsWith('custom.') ? [merged.custom!, path.slice('custom.'.length)] : [merged, path];
+    Object.defineProperty(target, key, { value: now, enumerable: true, writable: true, configurable: true });
     changed = true;
   }
   if (stored.custom === undefined && Object.keys(merged.custom!).length === 0) delete merged.custom;

@@ -115,3 +115,18 @@ test('validate stats and reads only the files inside the model\'s folder, whatev
   assert.deepEqual([checks.get('files present')?.ok, checks.get('sizes as registered')?.ok, checks.get('headers match file sizes')?.ok], [true, true, true], 'the model\'s own file is checked as before');
   assert.ok(!report.checks.some((c) => /SECRET|exceeds|not a valid|-> \d+ bytes/.test(c.message)), `nothing was read or stat-ed outside: ${JSON.stringify(report.checks)}`);
 });
+
+test('an Ollama manifest whose layer digest is not a sha256 names no file outside blobs/', async () => {
+  using base = tempDir();
+  const store = join(base.path, 'ollama');
+  mkdirSync(join(store, 'blobs'), { recursive: true });
+  const manifests = join(store, 'manifests', 'registry.ollama.ai', 'library', 'evil');
+  mkdirSync(manifests, { recursive: true });
+  // blobs/sha256-../../../model.gguf is <base>/model.gguf: a real model outside the store.
+  ggufModel(base.path, 'model');
+  writeFileSync(join(manifests, 'latest'), JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: 'sha256:../../model.gguf' }] }));
+  await using ctx = await open(base.path, { roots: [store] });
+  const report = await ctx.discovery.refresh();
+  assert.deepEqual(report.modelIds, []);
+  assert.match(report.warnings.find((w) => w.path === join(manifests, 'latest'))?.reason ?? '', /digest is not sha256/);
+});

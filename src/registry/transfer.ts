@@ -25,21 +25,22 @@ const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.t
 export function fromSnakeCase(value: unknown, opaque = false): unknown {
   if (Array.isArray(value)) return value.map((v) => fromSnakeCase(v, opaque));
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
+  // Keys come from a file: in a Map `__proto__` is a key, where assigning it would set the prototype.
+  const out = new Map<string, unknown>();
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (opaque) {
-      out[key] = v;
+      out.set(key, v);
       continue;
     }
     const name = camel(key);
     if (v === null) continue;
     if ((name === 'createdAt' || name === 'updatedAt' || name === 'at') && typeof v === 'string' && /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v)) {
-      out[name] = `${v}Z`;
+      out.set(name, `${v}Z`);
       continue;
     }
-    out[name] = fromSnakeCase(v, OPAQUE_FIELDS.has(name));
+    out.set(name, fromSnakeCase(v, OPAQUE_FIELDS.has(name)));
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Pulls the list of records out of any of the accepted file shapes. */

@@ -3,34 +3,12 @@ import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
-import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
+import { isModelManagerError } from '../../src/index.js';
+import { DISCOVERY_CHANGES } from '../../src/discovery/field-origin.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
-import { llamaGgufMetadata, llamaSafetensors, llamaTensors, writeGguf, writeSafetensors } from './formats-writer.js';
-
-async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
-  const registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db') });
-  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
-  const discovery = await Discovery.create({ registry, config, ...options }).catch(async (error: unknown) => {
-    await registry.close();
-    throw error;
-  });
-  return {
-    registry,
-    discovery,
-    async [Symbol.asyncDispose]() {
-      await discovery.close();
-      await registry.close();
-    },
-  };
-}
-
-function ggufModel(dir: string, name: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${name}.gguf`);
-  writeGguf(path, llamaGgufMetadata({ name }), llamaTensors());
-  return path;
-}
+import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
+import { ggufModel, open } from './harness.js';
 
 test('a file that changes during the scan is a warning, and the registry keeps what it had', async () => {
   using base = tempDir();
@@ -213,7 +191,7 @@ test('models indexed by an older reader are read again once, and what it got wro
   await using ctx = await open(base.path, { roots: [root] });
   assert.equal((await ctx.discovery.refresh()).counts.added, 1);
   // What a reader that counted the fp16 copy too left behind: a doubled count, and an index without its version.
-  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 });
+  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 }, DISCOVERY_CHANGES.updated);
   const indexDir = join(base.path, 'home', 'discovery');
   const indexFile = join(indexDir, readdirSync(indexDir).find((n) => n.startsWith('index-'))!);
   const { reader, ...older } = JSON.parse(readFileSync(indexFile, 'utf8')) as { reader: number };

@@ -8,6 +8,7 @@ import { printJson, printTable } from '../output.js';
 interface ScanOptions {
   settings?: string;
   rules?: string;
+  followSymlinks?: boolean;
 }
 
 /** A progress bar on a TTY (folders while walking, then models); nothing otherwise. */
@@ -42,11 +43,12 @@ export function register(program: Command): void {
     .description('find models on disk (default roots: ./models, HF cache, Ollama, LM Studio) and bring the registry in step')
     .option('--settings <file>', 'model_discovery.json to use (default: MM_HOME/model_discovery.json)')
     .option('--rules <file>', 'model_categorization.json to use (default: MM_HOME/model_categorization.json, else shipped rules)')
+    .option('--follow-symlinks', 'follow symlinks that lead outside a root (default: the settings\' follow_symlinks, else stay inside each root)')
     .action(
       action(async (command, roots: string[]) => {
         const o = optionsOf<ScanOptions>(command);
         await withRegistry(command, async (registry) => {
-          await using discovery = await Discovery.create({ registry, settingsPath: o.settings, rulesPath: o.rules });
+          await using discovery = await Discovery.create({ registry, settingsPath: o.settings, rulesPath: o.rules, ...(o.followSymlinks ? { settings: { followSymlinks: true } } : {}) });
           const progress = progressReporter(!o.json && process.stderr.isTTY === true);
           let report;
           try {

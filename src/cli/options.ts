@@ -35,7 +35,7 @@ export function parsedOption<S extends string, T>(flags: S, description: string,
     } catch (error) {
       // A parser from elsewhere (devices, keep-alive) speaks of the value; say which option it came in.
       if (isModelManagerError(error) && !error.message.startsWith(name)) {
-        throw new ModelManagerError(error.code, `${name}: ${error.message}`, { cause: error, details: { option: name, ...error.details } });
+        throw new ModelManagerError(error.code, `${name}: ${error.message}`, { cause: error, details: { ...error.details, option: name, value } });
       }
       throw error;
     }

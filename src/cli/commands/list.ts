@@ -34,7 +34,8 @@ export function register(program: Program): void {
     .addOption(countOption('--limit <n>', 'at most this many rows', { example: '20' }))
     .addOption(countOption('--offset <n>', 'skip this many rows', { example: '100' }))
     .addOption(choiceOption('--sort <field>', `sort by ${SORT_FIELDS.join(', ')}`, SORT_FIELDS))
-    .option('--desc', 'sort descending');
+    .option('--desc', 'sort descending')
+    .option('--deleted', 'list deleted models instead (`mm rollback <id> <version>` restores one)');
   list.action(async () => {
     const o = list.optsWithGlobals();
     const filter: ModelFilter = {
@@ -43,9 +44,10 @@ export function register(program: Program): void {
       fitsBytes: o.fits, limit: o.limit, offset: o.offset, sort: o.sort, order: o.desc ? 'desc' : 'asc',
     };
     await withRegistry(o, async (registry) => {
-      const models = await registry.listModels(filter);
+      const models = o.deleted ? await registry.listDeleted(filter) : await registry.listModels(filter);
       if (o.json) {
-        printJson({ count: models.length, total: await registry.countModels(filter), models });
+        const total = o.deleted ? (await registry.listDeleted({ ...filter, limit: undefined, offset: undefined })).length : await registry.countModels(filter);
+        printJson({ count: models.length, total, models });
       } else if (models.length === 0) {
         process.stderr.write('no models match; `mm add`, `mm import` or `mm scan` register some\n');
       } else {

@@ -1,4 +1,5 @@
-import { syncHuggingFace } from '../../hub/index.js';
+import { syncHuggingFace, syncStaticModels } from '../../hub/index.js';
+import type { Registry } from '../../registry/index.js';
 import { withRegistry } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import type { Program } from '../program.js';
@@ -7,10 +8,12 @@ import { printWarnings } from './import.js';
 export function register(program: Program): void {
   const sync = program
     .command('sync')
-    .description('re-import every model imported from Hugging Face: a changed config makes a new version, an unchanged one does not');
+    .description('re-import every model imported from Hugging Face: a changed config makes a new version, an unchanged one does not')
+    .option('--static', 'register the static model definitions that ship with Model Manager instead (well-known models, sized from their published configs)');
   sync.action(async () => {
     const o = sync.optsWithGlobals();
     await withRegistry(o, async (registry) => {
+      if (o.static) return syncStatic(registry, o.json === true);
       const results = await syncHuggingFace(registry);
       for (const r of results) {
         if (r.action === 'failed') process.stderr.write(`mm: ${r.modelId}: ${r.error.message} [${r.error.code}]\n`);
@@ -28,4 +31,11 @@ export function register(program: Program): void {
       }
     });
   });
+}
+
+/** `mm sync --static`: one row per static definition. */
+async function syncStatic(registry: Registry, json: boolean): Promise<void> {
+  const results = await syncStaticModels(registry);
+  if (json) return printJson({ results });
+  printTable(['ID', 'ACTION', 'NOTE'], results.map((r) => [r.modelId, r.action, r.reason]));
 }

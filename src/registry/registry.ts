@@ -36,6 +36,12 @@ export interface AddQualityMetricInput {
 
 const UPDATE_RETRIES = 20;
 
+/** The version a reference names: a number, or one of the model's own aliases (never an inherited property such as `toString`). */
+function versionNumber(model: ModelMetadata, ref: string): number | undefined {
+  if (/^\d+$/.test(ref)) return Number(ref);
+  return Object.hasOwn(model.aliases, ref) ? model.aliases[ref] : undefined;
+}
+
 export class Registry implements AsyncDisposable {
   readonly store: RegistryStore;
   #closed = false;
@@ -89,17 +95,23 @@ export class Registry implements AsyncDisposable {
 
   /** The model, or undefined when absent or deleted. `id@alias` or `id@3` reads a version. */
   async getModel(modelId: string): Promise<ModelMetadata | undefined> {
-    const at = modelId.lastIndexOf('@');
-    if (at > 0) {
-      const id = modelId.slice(0, at);
-      const ref = modelId.slice(at + 1);
-      const current = await this.store.get(id);
-      if (!current || isDeleted(current.model)) return undefined;
-      const version = /^\d+$/.test(ref) ? Number(ref) : current.model.aliases[ref];
-      return version === undefined ? undefined : this.store.getVersion(id, version);
-    }
-    const model = (await this.store.get(modelId))?.model;
-    return model && !isDeleted(model) ? model : undefined;
+    return (await this.lookupModel(modelId))?.model;
+  }
+
+  /**
+   * A model named `id`, `id@3` or `id@alias`: the record the name asks for, with the model's
+   * current record beside it (who may see a model is decided by what it is now, not by an old version).
+   * None for a deleted model, whichever version is named.
+   */
+  async lookupModel(name: string): Promise<{ model: ModelMetadata; current: ModelMetadata } | undefined> {
+    const at = name.lastIndexOf('@');
+    const id = at > 0 ? name.slice(0, at) : name;
+    const current = (await this.store.get(id))?.model;
+    if (!current || isDeleted(current)) return undefined;
+    if (at <= 0) return { model: current, current };
+    const version = versionNumber(current, name.slice(at + 1));
+    const model = version === undefined ? undefined : await this.store.getVersion(id, version);
+    return model && { model, current };
   }
 
   /** Like getModel, but throws MODEL_NOT_FOUND with a hint. */
@@ -224,16 +236,23 @@ export class Registry implements AsyncDisposable {
     return model;
   }
 
-  /** Makes a new version equal to an old one (aliases stay as they are now); restores a deleted model. */
-  async rollback(modelId: string, version: number | string): Promise<ModelMetadata> {
+  /**
+   * Makes a new version equal to an old one (aliases stay as they are now); restores a deleted
+   * model. `check` sees the record about to be written and refuses it by throwing; nothing is written then.
+   */
+  async rollback(modelId: string, version: number | string, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
     const current = await this.#requireStored(modelId);
-    const number = typeof version === 'number' ? version : /^\d+$/.test(version) ? Number(version) : Object.hasOwn(current.aliases, version) ? current.aliases[version] : undefined;
+    const number = typeof version === 'number' ? version : versionNumber(current, version);
     if (number === undefined) {
       throw new ModelManagerError('VERSION_NOT_FOUND', `model "${modelId}" has no version or alias "${version}"`, { details: { modelId, version } });
     }
     const old = await this.getVersion(modelId, number);
     const note = `rollback to ${number}`;
-    return this.#write(modelId, (now) => ({ ...old, aliases: now.aliases }), (model, expected) => this.store.update(model, note, expected), { restoring: true });
+    return this.#write(modelId, (now) => {
+      const next = { ...old, aliases: now.aliases };
+      check?.(next);
+      return next;
+    }, (model, expected) => this.store.update(model, note, expected), { restoring: true });
   }
 
   /** The current record, deleted or not. @throws MODEL_NOT_FOUND */

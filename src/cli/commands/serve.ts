@@ -46,11 +46,13 @@ function registerKeyCommands<G extends GlobalOptions>(keys: Command<[], Record<n
     .addOption(countOption('--rate-limit <n>', 'requests per minute for this key', { example: '60' }))
     .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
   add.action(async (user) => {
-    // Its own options only: `serve`'s --rate-limit and --keys-file are the server's, not this key's.
-    const o = { ...add.opts(), json: add.optsWithGlobals().json };
+    const o = add.optsWithGlobals();
+    // `serve`'s --rate-limit has a default (and commander hands `--rate-limit` to it wherever it is
+    // written): only a limit the user typed is the key's, or the key would never follow the server's.
+    const rateLimit = add.getOptionValueSourceWithGlobals('rateLimit') === 'cli' ? o.rateLimit : undefined;
     const file = o.keysFile ?? defaultKeysFile();
-    const { key, record } = await addApiKey(file, { user, role: o.role, groups: o.group ?? [], rateLimitPerMinute: o.rateLimit });
-    if (o.json) return printJson({ key, id: record.id, user, role: record.role, groups: record.groups, file });
+    const { key, record } = await addApiKey(file, { user, role: o.role, groups: o.group ?? [], rateLimitPerMinute: rateLimit });
+    if (o.json) return printJson({ key, id: record.id, user, role: record.role, groups: record.groups, rateLimitPerMinute: record.rateLimitPerMinute, file });
     process.stdout.write(`${key}\n`);
     process.stderr.write(`key ${record.id} for ${user} (${record.role}) saved hashed in ${file}; copy it now, it is not shown again\n`);
   });
@@ -59,7 +61,7 @@ function registerKeyCommands<G extends GlobalOptions>(keys: Command<[], Record<n
     .description('list keys (ids, users, roles; never the keys)')
     .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
   list.action(async () => {
-    const o = { ...list.opts(), json: list.optsWithGlobals().json };
+    const o = list.optsWithGlobals();
     const records = (await readKeysFile(o.keysFile ?? defaultKeysFile())).map(({ hash: _hash, ...r }) => r);
     if (o.json) return printJson({ keys: records });
     printTable(['ID', 'USER', 'ROLE', 'GROUPS', 'CREATED'], records.map((r) => [r.id, r.user, r.role, r.groups.join(','), r.createdAt]));
@@ -69,7 +71,7 @@ function registerKeyCommands<G extends GlobalOptions>(keys: Command<[], Record<n
     .description('revoke a key by id, or every key of a user')
     .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
   remove.action(async (idOrUser) => {
-    const o = { ...remove.opts(), json: remove.optsWithGlobals().json };
+    const o = remove.optsWithGlobals();
     const removed = await removeApiKeys(o.keysFile ?? defaultKeysFile(), idOrUser);
     if (removed === 0) throw new ModelManagerError('NOT_FOUND', `no key with id or user "${idOrUser}"; see \`mm serve keys list\``);
     if (o.json) return printJson({ removed });

@@ -11,7 +11,7 @@ export function register(program: Program): void {
     .command('testmodel')
     .description('write a real-format model with random weights (for tests and benchmarks); the folder is a model name every command accepts')
     .addOption(choiceOption('--format <format>', TEST_MODEL_FORMATS.join(' or '), TEST_MODEL_FORMATS).makeOptionMandatory())
-    .addOption(choiceOption('--task <task>', TEST_MODEL_TASKS.join(' or '), TEST_MODEL_TASKS).makeOptionMandatory())
+    .addOption(choiceOption('--task <task>', `${TEST_MODEL_TASKS.join(', ')} (text2text: a T5 encoder-decoder, ONNX only)`, TEST_MODEL_TASKS).makeOptionMandatory())
     .requiredOption('--out <dir>', 'folder to write (created when missing)')
     .addOption(choiceOption('--size <size>', TEST_MODEL_SIZES.join(', '), TEST_MODEL_SIZES).default('tiny'))
     .addOption(countOption('--seed <n>', 'seed of the random weights (same seed, same bytes)', { max: 2 ** 32 - 1, example: '1' }).default(1));

@@ -3,7 +3,7 @@
  * and describes it, without touching the registry: `Discovery.register` stores what this finds,
  * and `mm estimate <path>` sizes it, so a path is sized the way the scan sized it.
  */
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import { describeUnit, type Description } from './describe.js';
 import { WarningSink } from './fs-scan.js';
@@ -26,13 +26,26 @@ export interface DescribeAtOptions {
   rules?: CategorizationRules;
 }
 
+/** The Ollama store of a manifest, `<store>/manifests/<host>/<namespace>/<model>/<tag>`. */
+function ollamaStoreOf(path: string): string | undefined {
+  const parts = path.split(sep);
+  const at = parts.lastIndexOf('manifests');
+  return at > 0 && parts.length - at === 5 ? parts.slice(0, at).join(sep) : undefined;
+}
+
 /**
- * The model at `path`: the path itself when it is a model, else the one model in the folder.
+ * The model at `path`: the path itself when it is a model (a folder, a weights file or an Ollama
+ * manifest), else the one model in the folder.
  * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several
  */
 export async function findModelUnit(path: string, settings: DiscoverySettings, warnings: WarningSink): Promise<ModelUnit> {
   const target = resolve(path);
-  const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: settings.excludePatterns, formats: allowedFormats(settings), warnings });
+  const walk = (root: string, sink = warnings) => walkRoot(root, { maxDepth: 1, scanSubdirectories: true, excludePatterns: settings.excludePatterns, formats: allowedFormats(settings), warnings: sink });
+  // An Ollama model is its manifest, which tells what it is only beside the store's blobs.
+  const store = ollamaStoreOf(target);
+  const manifest = store === undefined ? undefined : (await walk(store, new WarningSink())).units.find((u) => u.localPath === target);
+  if (manifest) return manifest;
+  const { units } = await walk(target);
   const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
   if (unit) return unit;
   if (units.length > 1) {

@@ -3,11 +3,11 @@
  * its folder or by its file; a registered model's analysis is the seed's cache of computed values.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MemoryEstimate } from '../../src/index.js';
-import { mm } from '../discovery/cli.js';
+import { mm, mmWithEnv } from '../discovery/cli.js';
 import { llamaGgufMetadata, llamaTensors, writeGguf } from '../discovery/formats-writer.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -55,6 +55,29 @@ test('a GGUF model is sized alike by registry id, by its file and by its folder,
   }
   const longer = estimate(base.path, file, '--context', '8K');
   assert.equal(longer.kvCacheBytes, kvPerToken * 8192);
+});
+
+test('an Ollama model (a manifest beside its GGUF blob) is sized by registry id and by its manifest as the scan stored it', () => {
+  using base = tempDir();
+  const store = join(base.path, 'ollama');
+  mkdirSync(join(store, 'blobs'), { recursive: true });
+  writeGguf(join(store, 'blobs', 'sha256-aaaa'), llamaGgufMetadata({ name: 'tiny', layers: 4, heads: 8, kvHeads: 4 }), llamaTensors({ layers: 4 }));
+  const manifest = join(store, 'manifests', 'registry.ollama.ai', 'library', 'tiny', 'latest');
+  mkdirSync(join(manifest, '..'), { recursive: true });
+  writeFileSync(manifest, JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: 'sha256:aaaa', size: 1 }] }));
+  const env = { OLLAMA_MODELS: store };
+  assert.equal(mmWithEnv(base.path, env, 'scan', store).status, 0);
+  const listed = (mmWithEnv(base.path, env, 'list').json as { models: { modelId: string; memoryEstimate: MemoryEstimate }[] }).models;
+  assert.equal(listed.length, 1);
+  const { modelId, memoryEstimate: stored } = listed[0]!;
+  assert.equal(stored.kvCacheBytesPerToken, 2 * 4 * 4 * (64 / 8) * 2, 'the scan sized the KV cache from the blob\'s header');
+  for (const name of [modelId, manifest]) {
+    const run = mmWithEnv(base.path, env, 'estimate', name);
+    assert.equal(run.status, 0, run.stderr);
+    const e = run.json as Estimate;
+    assert.deepEqual([e.kvCacheBytesPerToken, e.weightsBytes, e.totalBytes], [stored.kvCacheBytesPerToken, stored.weightsBytes, stored.totalBytes], name);
+    assert.equal(run.stderr, '', 'nothing to warn about');
+  }
 });
 
 test('a registered model\'s memory analysis is cached per settings until the model changes, and mm clear-cache empties the cache', () => {

@@ -97,7 +97,9 @@ export function portOption<S extends string>(flags: S, description: string) {
 export function choiceOption<S extends string, const C extends readonly string[]>(flags: S, description: string, choices: C) {
   return parsedOption(flags, description, (value, name): C[number] => {
     const found = choices.find((c) => c.toLowerCase() === value.trim().toLowerCase());
-    if (found === undefined) throw invalid(name, value, `one of ${choices.join(', ')}`);
+    if (found === undefined) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `${name} must be one of ${choices.join(', ')}, not "${value}"`, { details: { option: name, value } });
+    }
     return found;
   });
 }

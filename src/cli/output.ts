@@ -5,8 +5,6 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
 
-export type { GlobalOptions } from './program.js';
-
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,7 +1,6 @@
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-
 import { printJson, printTable } from '../output.js';
 import type { Program } from '../program.js';
 

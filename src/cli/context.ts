@@ -1,54 +1,20 @@
 /**
- * Shared plumbing of the commands: option parsing and opening the registry.
+ * What the commands share: opening the registry the global options point at.
  */
-import type { Command } from 'commander';
-import { parseStoreKind } from '../config.js';
 import { Registry } from '../registry/index.js';
-import { parseQuantity } from '../units.js';
-import { reportError, type GlobalOptions } from './output.js';
-
-/** Options of the command plus the program's global ones (--json, --store, --db). */
-export function optionsOf<T extends object>(command: Command): T & GlobalOptions {
-  return command.optsWithGlobals() as T & GlobalOptions;
-}
+import type { GlobalOptions } from './program.js';
 
 /** Opens the registry the global options point at. */
 export async function openRegistry(options: GlobalOptions): Promise<Registry> {
-  return Registry.open({ store: options.store ? parseStoreKind(options.store) : undefined, db: options.db });
-}
-
-/**
- * Wraps a command's action: failures become one line on stderr and a non-zero exit;
- * the registry (when asked for) is opened once and always closed.
- */
-export function action<A extends unknown[]>(run: (command: Command, ...args: A) => Promise<void>) {
-  return async (...raw: unknown[]): Promise<void> => {
-    const command = raw[raw.length - 1] as Command;
-    const args = raw.slice(0, -2) as A;
-    try {
-      await run(command, ...args);
-    } catch (error) {
-      reportError(error, optionsOf(command).json);
-    }
-  };
+  return Registry.open({ store: options.store, db: options.db });
 }
 
 /** Runs `fn` with an open registry, closing it afterwards. */
-export async function withRegistry<T>(command: Command, fn: (registry: Registry) => Promise<T>): Promise<T> {
-  const registry = await openRegistry(optionsOf(command));
+export async function withRegistry<T>(options: GlobalOptions, fn: (registry: Registry) => Promise<T>): Promise<T> {
+  const registry = await openRegistry(options);
   try {
     return await fn(registry);
   } finally {
     await registry.close();
   }
-}
-
-/** Collects a repeatable option; commas also separate values. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
-
-/** A commander parser for numbers with suffixes (7B, 16GB). */
-export function quantity(what: string) {
-  return (value: string) => parseQuantity(value, what);
 }

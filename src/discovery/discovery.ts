@@ -8,17 +8,17 @@ import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
 import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
+import { findModelUnit } from './describe-path.js';
 import { WarningSink } from './fs-scan.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
 import { runScan } from './scan.js';
-import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
+import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
 import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
 import { chooseId, contestedPaths, findingOf, KnownModels, mergeFinding, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
-import { walkRoot } from './walk.js';
 
 export interface DiscoveryOptions {
   registry: Registry;
@@ -121,17 +121,8 @@ export class Discovery implements AsyncDisposable {
    * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several, INVALID_FILE for unreadable headers
    */
   async register(path: string, overrides: Partial<ModelMetadataInput> = {}, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
-    const target = resolve(path);
     const warnings = new WarningSink();
-    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), followSymlinks: this.settings.followSymlinks, warnings });
-    const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
-    if (!unit) {
-      if (units.length > 1) {
-        throw new ModelManagerError('INVALID_ARGUMENT', `${target} holds ${units.length} models; register one of: ${units.slice(0, 5).map((u) => u.localPath).join(', ')}`, { details: { path: target, models: units.map((u) => u.localPath) } });
-      }
-      const why = warnings.items[0] ? `: ${warnings.items[0].reason}` : '';
-      throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
-    }
+    const unit = await findModelUnit(path, this.settings, warnings);
     const warn = (p: string, r: string) => warnings.add(p, r);
     const d = await describeUnit(unit, this.rules, warn);
     const known = new KnownModels(await this.registry.listModels());

@@ -169,8 +169,8 @@ export const modelMetadataSchema = z.strictObject({
   measured: measuredSchema.optional(),
   // bookkeeping
   source: caseless(SOURCES, 'lower').default('manual'),
-  /** `missing` when discovery no longer finds the model's files (the entry is kept). */
-  status: z.enum(['available', 'missing']).optional(),
+  /** `missing` when discovery no longer finds the model's files (the entry is kept); `deleted` when deleted without `--hard` (hidden, history kept). */
+  status: z.enum(['available', 'missing', 'deleted']).optional(),
   createdAt: isoDate.optional(),
   updatedAt: isoDate.optional(),
   accessLevel: caseless(ACCESS_LEVELS, 'lower').default('public'),

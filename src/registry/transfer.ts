@@ -4,9 +4,10 @@
  * Import also reads the snake_case JSON the Python model managers export (`model_id`, `data_type`, ...),
  * as one record, a list, `{models: [...]}`, or a map of id -> record.
  */
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import YAML from 'yaml';
+import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import type { Registry } from './registry.js';
 import type { ModelMetadata } from './schema.js';
@@ -134,15 +135,13 @@ export async function importMetadata(registry: Registry, path: string): Promise<
   return result;
 }
 
-/** Writes every model to a JSON or YAML file, atomically (temp file + rename). Returns how many. */
+/** Writes every model to a JSON or YAML file, atomically. Returns how many. */
 export async function exportMetadata(registry: Registry, path: string, format?: ExportFormat): Promise<number> {
   const fmt = format ?? (/\.ya?ml$/i.test(path) ? 'yaml' : 'json');
   const models = await registry.listModels();
   const doc = { format: 'model-manager/export', formatVersion: 1, exportedAt: new Date().toISOString(), count: models.length, models };
   const text = fmt === 'yaml' ? YAML.stringify(doc) : `${JSON.stringify(doc, null, 2)}\n`;
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomically(path, text);
   return models.length;
 }

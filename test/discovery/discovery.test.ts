@@ -3,10 +3,12 @@ import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
-import { isModelManagerError } from '../../src/index.js';
+import { isModelManagerError, type ModelMetadata, type ScanReport } from '../../src/index.js';
 import { DISCOVERY_CHANGES } from '../../src/discovery/field-origin.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
+import { handOver } from '../helpers/unprivileged.js';
+import { mmUnprivileged } from './cli.js';
 import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
 import { ggufModel, open } from './harness.js';
 
@@ -78,18 +80,23 @@ test('custom categorization rules decide the categories', async () => {
   assert.deepEqual(m.category, { primary: 'LANGUAGE', secondary: 'DRAFTING', specialization: 'LEGAL' });
 });
 
-test('an unreadable folder is a warning and its models are not marked missing', { skip: process.getuid?.() === 0 ? 'root reads every folder' : false }, async () => {
+test('an unreadable folder is a warning and its models are not marked missing (scanned by a user who cannot read it)', () => {
   using base = tempDir();
   const root = join(base.path, 'models');
   ggufModel(join(root, 'locked'), 'inside');
-  await using ctx = await open(base.path, { roots: [root] });
-  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  handOver(base.path);
+  const scan = () => {
+    const run = mmUnprivileged(base.path, 'scan', root);
+    assert.equal(run.status, 0, run.stderr);
+    return run.json as ScanReport;
+  };
+  assert.equal(scan().counts.added, 1);
   chmodSync(join(root, 'locked'), 0o000);
   try {
-    const report = await ctx.discovery.refresh();
-    assert.ok(report.warnings.some((w) => w.path === join(root, 'locked') && /cannot read folder/.test(w.reason)));
+    const report = scan();
+    assert.ok(report.warnings.some((w) => w.path === join(root, 'locked') && /cannot read folder/.test(w.reason)), JSON.stringify(report.warnings));
     assert.equal(report.counts.missing, 0);
-    assert.equal((await ctx.registry.requireModel('locked/inside')).status, 'available');
+    assert.equal((mmUnprivileged(base.path, 'show', 'locked/inside').json as ModelMetadata).status, 'available');
   } finally {
     chmodSync(join(root, 'locked'), 0o755);
   }

@@ -1,50 +1,43 @@
-import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type EmbeddingTaskOutput } from '../../runtime/index.js';
-import { action, optionsOf, withRegistry } from '../context.js';
+import { withRegistry } from '../context.js';
+import { choiceOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
+import type { Program } from '../program.js';
 
-interface EmbedOptions {
-  device?: string;
-  pooling?: string;
-  normalize?: boolean;
-}
-
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const embed = program
     .command('embed <model> <text...>')
     .description('embed texts with a model (registry id, HF id, or model folder/file)')
-    .option('--device <device>', 'cpu, gpu, cuda:N or auto', 'auto')
-    .option('--pooling <kind>', 'mean, cls or none (defaults to the model\'s own)')
-    .option('--no-normalize', 'keep the raw vectors (no L2 normalisation)')
-    .action(
-      action(async (command, model: string, texts: string[]) => {
-        const o = optionsOf<EmbedOptions>(command);
-        await withRegistry(command, async (registry) => {
-          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
-          try {
-            const result = await manager.task({
-              taskData: texts,
-              taskType: 'embedding',
-              modelName: model,
-              device: parseDevice(o.device ?? 'auto'),
-              ...(o.pooling ? { pooling: o.pooling } : {}),
-              ...(o.normalize === false ? { normalize: false } : {}),
-              countTokens: true,
-            });
-            if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
-            const data = result.data as EmbeddingTaskOutput;
-            if (o.json) return printJson(data);
-            const tokens = data.usage.tokens === undefined ? '' : `, ${data.usage.tokens} tokens`;
-            process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions${tokens}, model ${model}\n`);
-            data.embeddings.forEach((vector, i) => {
-              const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
-              process.stdout.write(`${JSON.stringify(texts[i]).slice(0, 40)}: [${head}${vector.length > 6 ? ', ...' : ''}]\n`);
-            });
-          } finally {
-            await manager.shutdown();
-          }
+    .addOption(parsedOption('--device <device>', 'cpu, gpu, cuda:N or auto', parseDevice).default('auto'))
+    .addOption(choiceOption('--pooling <kind>', 'mean, cls or none (defaults to the model\'s own)', ['mean', 'cls', 'none'] as const))
+    .option('--no-normalize', 'keep the raw vectors (no L2 normalisation)');
+  embed.action(async (model, texts) => {
+    const o = embed.optsWithGlobals();
+    await withRegistry(o, async (registry) => {
+      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+      try {
+        const result = await manager.task({
+          taskData: texts,
+          taskType: 'embedding',
+          modelName: model,
+          device: o.device,
+          ...(o.pooling ? { pooling: o.pooling } : {}),
+          ...(o.normalize === false ? { normalize: false } : {}),
+          countTokens: true,
         });
-      }),
-    );
+        if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+        const data = result.data as EmbeddingTaskOutput;
+        if (o.json) return printJson(data);
+        const tokens = data.usage.tokens === undefined ? '' : `, ${data.usage.tokens} tokens`;
+        process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions${tokens}, model ${model}\n`);
+        data.embeddings.forEach((vector, i) => {
+          const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
+          process.stdout.write(`${JSON.stringify(texts[i]).slice(0, 40)}: [${head}${vector.length > 6 ? ', ...' : ''}]\n`);
+        });
+      } finally {
+        await manager.shutdown();
+      }
+    });
+  });
 }

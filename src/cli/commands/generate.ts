@@ -1,57 +1,42 @@
-import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runtime/index.js';
-import { parseQuantity } from '../../units.js';
-import { action, optionsOf, withRegistry } from '../context.js';
+import { withRegistry } from '../context.js';
+import { countOption, decimalOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
+import type { Program } from '../program.js';
 
-interface GenerateOptions {
-  maxTokens?: string;
-  temperature?: string;
-  seed?: string;
-  device?: string;
-}
-
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const generate = program
     .command('generate <model> <prompt>')
     .description('generate text from a prompt (streams to the terminal)')
-    .option('--max-tokens <n>', 'most new tokens', '128')
-    .option('--temperature <t>', 'sampling temperature (0 = greedy)')
-    .option('--seed <n>', 'random seed, for repeatable output')
-    .option('--device <device>', 'cpu, gpu, cuda:N or auto', 'auto')
-    .action(
-      action(async (command, model: string, prompt: string) => {
-        const o = optionsOf<GenerateOptions>(command);
-        const stream = !o.json && process.stdout.isTTY === true;
-        await withRegistry(command, async (registry) => {
-          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
-          try {
-            const result = await manager.task({
-              taskData: prompt,
-              taskType: 'text_generation',
-              modelName: model,
-              device: parseDevice(o.device ?? 'auto'),
-              maxTokens: parseQuantity(o.maxTokens ?? '128', 'max tokens'),
-              ...(o.temperature !== undefined ? { temperature: number(o.temperature, 'temperature') } : {}),
-              ...(o.seed !== undefined ? { seed: parseQuantity(o.seed, 'seed') } : {}),
-              ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),
-            });
-            if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
-            const data = result.data as GenerationTaskOutput;
-            if (o.json) return printJson(data);
-            process.stdout.write(stream ? '\n' : `${data.generatedText}\n`);
-            process.stderr.write(`${data.tokens} tokens generated (prompt: ${data.promptTokens} tokens), finish: ${data.finishReason}\n`);
-          } finally {
-            await manager.shutdown();
-          }
+    .addOption(countOption('--max-tokens <n>', 'most new tokens', { min: 1, example: '128' }).default(128))
+    .addOption(decimalOption('--temperature <t>', 'sampling temperature (0 = greedy)', { example: '0.7' }))
+    .addOption(countOption('--seed <n>', 'random seed, for repeatable output', { example: '42' }))
+    .addOption(parsedOption('--device <device>', 'cpu, gpu, cuda:N or auto', parseDevice).default('auto'));
+  generate.action(async (model, prompt) => {
+    const o = generate.optsWithGlobals();
+    const stream = !o.json && process.stdout.isTTY === true;
+    await withRegistry(o, async (registry) => {
+      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+      try {
+        const result = await manager.task({
+          taskData: prompt,
+          taskType: 'text_generation',
+          modelName: model,
+          device: o.device,
+          maxTokens: o.maxTokens,
+          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),
         });
-      }),
-    );
-}
-
-function number(text: string, what: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw new ModelManagerError('INVALID_ARGUMENT', `${what} must be a number, got "${text}"`);
-  return value;
+        if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+        const data = result.data as GenerationTaskOutput;
+        if (o.json) return printJson(data);
+        process.stdout.write(stream ? '\n' : `${data.generatedText}\n`);
+        process.stderr.write(`${data.tokens} tokens generated (prompt: ${data.promptTokens} tokens), finish: ${data.finishReason}\n`);
+      } finally {
+        await manager.shutdown();
+      }
+    });
+  });
 }

@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { action, optionsOf } from '../context.js';
 import { printJson, printTable } from '../output.js';
+import type { Program } from '../program.js';
 
 export interface ServerOptions {
   server?: string;
@@ -39,41 +38,39 @@ const NOTE =
   'models stay loaded only inside a long-lived process: a one-shot `mm` command frees its models when it exits. ' +
   'Run `mm serve` and use `mm ps --server http://127.0.0.1:8080` to see what it holds.';
 
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const ps = program
     .command('ps')
     .description('list loaded models (of this process, or of a running `mm serve` with --server)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
-    .option('--api-key <key>', 'API key of that server')
-    .action(
-      action(async (command) => {
-        const o = optionsOf<ServerOptions>(command);
-        let rows: PsRow[];
-        if (o.server) {
-          rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
-        } else {
-          // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
-          const manager = await ModelManager.create({ gpuCount: 0 });
-          rows = manager.ps().map(toRow);
-          await manager.shutdown();
-        }
-        if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, ...(o.server ? {} : { note: NOTE }) });
-        if (rows.length === 0) {
-          process.stdout.write('no models loaded\n');
-          if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
-          return;
-        }
-        const now = Date.now();
-        printTable(
-          ['NAME', 'STATE', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'RUNNING', 'QUEUE', 'IDLE', 'EXPIRES'],
-          rows.map((r) => [
-            r.name, r.state ?? '', r.backend, r.device, r.workers, r.refs, formatBytes(r.size), running(r, now), r.queue,
-            r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
-            r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
-          ]),
-        );
-      }),
+    .option('--api-key <key>', 'API key of that server');
+  ps.action(async () => {
+    const o = ps.optsWithGlobals();
+    let rows: PsRow[];
+    if (o.server) {
+      rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
+    } else {
+      // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
+      const manager = await ModelManager.create({ gpuCount: 0 });
+      rows = manager.ps().map(toRow);
+      await manager.shutdown();
+    }
+    if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, ...(o.server ? {} : { note: NOTE }) });
+    if (rows.length === 0) {
+      process.stdout.write('no models loaded\n');
+      if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
+      return;
+    }
+    const now = Date.now();
+    printTable(
+      ['NAME', 'STATE', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'RUNNING', 'QUEUE', 'IDLE', 'EXPIRES'],
+      rows.map((r) => [
+        r.name, r.state ?? '', r.backend, r.device, r.workers, r.refs, formatBytes(r.size), running(r, now), r.queue,
+        r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
+        r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
+      ]),
     );
+  });
 }
 
 function toRow(info: LoadedModelInfo): PsRow {

@@ -1,12 +1,10 @@
 /**
- * The JSON store's file: its document shape, how it is recognised, and how it is replaced atomically.
+ * The JSON store's file: its document shape and how it is recognised (src/atomic-file.ts replaces it).
  *
  * A file that is not valid JSON, or JSON of another program, is refused and never written to:
  * the store only ever replaces a file it has just read and recognised as its own.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelMetadata } from '../schema.js';
 
@@ -133,55 +131,4 @@ export async function readDocument(path: string): Promise<{ doc: JsonDocument; s
     const after = await signatureOf(path);
     if (sameSignature(before, after)) return { doc: parseDocument(text, path), signature: after };
   }
-}
-
-const tempName = (path: string, pid: number) => `.${basename(path)}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes temp files that writers killed mid-write left beside the file; returns how many. */
-export async function removeStaleTemps(path: string): Promise<number> {
-  const prefix = `.${basename(path)}.`;
-  let removed = 0;
-  for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
-    const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
-    if (pid === undefined || isAlive(Number(pid))) continue;
-    await unlink(join(dirname(path), name)).then(() => removed++, () => undefined);
-  }
-  return removed;
-}
-
-/**
- * Replaces the file with `text`: a temp file beside it, written and fsynced, then renamed over it,
- * so a reader (or a crash) sees the old file or the new one, never a torn one.
- */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), tempName(path, process.pid));
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  await file.close();
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  // Make the rename itself durable; not every platform lets a folder be opened, hence the catch.
-  const dir = await open(dirname(path), 'r').catch(() => undefined);
-  await dir?.sync().catch(() => undefined);
-  await dir?.close();
 }

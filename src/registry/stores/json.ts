@@ -9,12 +9,13 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { removeStaleTemps, writeFileAtomically } from '../../atomic-file.js';
 import { ModelManagerError } from '../../errors.js';
 import { compareModels, matchesFilter, page, rankSearch, type ModelFilter, type SearchHit } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
 import { computeStats, versionConflict, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 import {
-  readDocument, removeStaleTemps, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
+  readDocument, sameSignature, serializeDocument, signatureOf, type FileSignature, type JsonDocument, type JsonVersion,
 } from './json-file.js';
 
 export interface JsonStoreOptions {
@@ -101,7 +102,7 @@ export class JsonStore implements RegistryStore {
       if (compromised) {
         throw new ModelManagerError('STORE_LOCKED', `lost the lock on ${this.location} while writing; nothing was written, try again`, { cause: compromised });
       }
-      await writeAtomically(this.location, serializeDocument(doc));
+      await writeFileAtomically(this.location, serializeDocument(doc));
       this.#signature = await signatureOf(this.location);
       return result;
     } catch (error) {

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   QUEUE_FULL: 503,
   TASK_FAILED: 500,
   SHUTTING_DOWN: 503,
+  /** A GPU worker process ended (a driver abort, a kill) while it held the request; a retry starts a new one. */
+  WORKER_LOST: 503,
   // server
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

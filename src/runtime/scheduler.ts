@@ -5,16 +5,24 @@
  * - a model loads on first use, once: concurrent first requests wait on the same load;
  * - getModel() handles and running requests hold it; the keep-alive timer starts when the last
  *   goes (0 frees at once, -1 never), and its expiry frees the model;
+ * - a load's backend is picked first, then its device from the GPUs that backend can use;
  * - before a load its cost is estimated; idle models (least recently used first) are evicted to
- *   fit the memory budget and the loaded-model limit, else OUT_OF_MEMORY;
+ *   fit the memory budget and the loaded-model limit, and on each GPU it goes to, that GPU's
+ *   budget (idle models on that GPU go first), else OUT_OF_MEMORY;
+ * - built-in backends on a GPU run in GPU worker processes (gpu/); a worker that ends frees the
+ *   models it held, and the next request loads them again on a new worker;
  * - each model has a bounded queue (QUEUE_FULL past `maxQueue` waiting requests);
  * - a freed model is forgotten at once (the next request loads it afresh, with its own config)
  *   and disposed once the requests inside it are done.
  */
 import { isModelManagerError, ModelManagerError } from '../errors.js';
-import type { TaskType } from './backends/backend.js';
+import type { Device, InferenceBackend, LoadedModel, MemoryNeed, TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
-import { parseDevice, planDevice, type DeviceRequest } from './devices.js';
+import { parseDevice, type DeviceRequest } from './devices.js';
+import type { GpuDevices } from './gpu/gpu-devices.js';
+import type { GpuWorker } from './gpu/gpu-worker.js';
+import { placeLoad, type Placement } from './gpu/place-load.js';
+import { RemoteModel } from './gpu/remote-model.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { loadInstances } from './load-instances.js';
 import type { MeasurementRecorder } from './measurements.js';
@@ -43,15 +51,15 @@ export interface SchedulerOptions {
   maxLoadedModels: number;
   maxQueue: number;
   defaultKeepAliveMs: number;
-  /** GPUs found (detected once, when first needed). */
-  gpuCount(): Promise<number>;
+  /** The GPUs, their worker processes and budgets. */
+  gpus: GpuDevices;
   onWarning(message: string): void;
   /** Aborted on shutdown: stops loads under way. */
   signal: AbortSignal;
 }
 
 export class Scheduler {
-  readonly counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0 };
+  readonly counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0, workersLost: 0 };
   readonly #options: SchedulerOptions;
   readonly #slots = new Map<string, ModelSlot>();
   /** Names already resolved, while a slot of theirs lives (saves the file system walk per request). */
@@ -91,12 +99,11 @@ export class Scheduler {
     }
     const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
     const location = await this.locate(name);
-    const gpus = device === 'cpu' ? 0 : await this.#options.gpuCount();
     // No await from here to the map insert: two first requests must find the same slot.
     const key = `${location.key}\0${taskType}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, workers, device, gpus, keepAliveMs);
+      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
@@ -127,13 +134,10 @@ export class Scheduler {
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, gpus: number, keepAliveMs: number | undefined): ModelSlot {
-    const plan = planDevice(requested, workers, gpus);
-    const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs }, 0);
-    if (plan.warning) {
-      slot.warnings.push(plan.warning);
-      this.#options.onWarning(`${name}: ${plan.warning}`);
-    }
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined): ModelSlot {
+    // The device is placed once the backend is known (#load); until then the slot says cpu.
+    const config = { taskType, requestedDevice: requested, device: 'cpu' as const, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs };
+    const slot = new ModelSlot(key, name, location, config, 0);
     this.#slots.set(key, slot);
     slot.ready = this.#load(slot);
     // Waiters get the error through `ready`; this handler only keeps it from being unhandled.
@@ -145,13 +149,29 @@ export class Scheduler {
     try {
       const backend = await this.#options.backends.pick(slot.location, slot.config.taskType);
       slot.backend = backend;
-      const each = (await backend.estimateBytes?.(slot.location, slot.config.device).catch(() => undefined))
-        ?? slot.location.model?.memoryEstimate?.totalBytes
-        ?? (await weightBytes(slot.location.path));
-      slot.estimatedBytes = each * slot.config.workers;
-      await this.#makeRoom(slot, slot.estimatedBytes);
+      const placement = await placeLoad({
+        requested: slot.config.requestedDevice,
+        workers: slot.config.workers,
+        backend,
+        hostedAs: await this.#options.backends.builtinName(backend),
+        gpus: this.#options.gpus,
+        freeOn: (device) => this.#gpuFree(device),
+      });
+      slot.config.device = placement.device;
+      slot.config.workers = placement.workers;
+      if (placement.warning) this.#warn(slot, placement.warning);
+      const need = await estimateNeed(backend, slot, placement.device);
+      slot.estimatedBytes = (need.ramBytes + need.vramBytes) * placement.workers;
+      await this.#makeRoom(slot, need.ramBytes * placement.workers);
+      const gpuWorkers = placement.hosted ? await this.#startGpuWorkers(slot, placement, need.vramBytes) : [];
       this.counters.loads += 1;
-      const loaded = await loadInstances(backend, slot.location, slot.config, this.#options.signal);
+      const { path, model, format } = slot.location;
+      const loaded = await loadInstances(
+        placement.workers,
+        (i) => placement.hosted ? this.#loadOnGpu(slot, gpuWorkers[i]!) : backend.load({ path, ...(model ? { model } : {}), taskType: slot.config.taskType, device: placement.device, signal: this.#options.signal }),
+        { backend: backend.name, path, format },
+        this.#options.signal,
+      );
       if (slot.state === 'closed') {
         await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
         throw new ModelManagerError('MODEL_LOAD_FAILED', `"${slot.name}" was released while it loaded: retry the request`, {
@@ -165,15 +185,19 @@ export class Scheduler {
           throw error;
         });
       }
+      for (const instance of loaded.instances) {
+        if (instance.device !== 'cpu' && instance.vramBytes !== undefined) slot.vram.set(instance.device, instance.vramBytes);
+      }
       slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
       // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
       const landed = loaded.instances[0]?.device ?? slot.config.device;
-      if (landed !== slot.config.device) {
-        const warning = `${backend.name} runs it on ${landed}, not ${slot.config.device}`;
-        slot.warnings.push(warning);
-        this.#options.onWarning(`${slot.name}: ${warning}`);
+      if (landed === 'cpu' && slot.config.device !== 'cpu') {
+        const why = loaded.instances[0]?.warning;
+        this.#warn(slot, `${backend.name} runs it on cpu, not ${slot.config.device}${why ? `: ${why}` : ''}`);
+        for (const device of slot.vram.keys()) slot.vram.delete(device);
       }
-      slot.config.device = landed;
+      slot.config.device = landed === 'cpu' ? 'cpu' : slot.config.device;
+      slot.gpuKind = landed === 'cpu' ? undefined : loaded.instances[0]?.gpuKind;
       slot.sizeBytes = loaded.reportedBytes ?? slot.sizeBytes;
       slot.loadTimeMs = loaded.loadTimeMs;
       slot.memoryBytes = loaded.reportedBytes ?? loaded.rssDeltaBytes;
@@ -187,6 +211,83 @@ export class Scheduler {
         throw new ModelManagerError('SHUTTING_DOWN', `the model manager shut down while "${slot.name}" loaded`, { cause: error });
       }
       throw error;
+    }
+  }
+
+  #warn(slot: ModelSlot, warning: string): void {
+    slot.warnings.push(warning);
+    this.#options.onWarning(`${slot.name}: ${warning}`);
+  }
+
+  /** The GPU workers of a hosted load, each GPU's budget checked (evicting idle models on it) before anything loads. */
+  async #startGpuWorkers(slot: ModelSlot, { hosted }: Placement, vramBytes: number): Promise<GpuWorker[]> {
+    const workers: GpuWorker[] = [];
+    for (const [i, index] of hosted!.gpus.entries()) {
+      const worker = await this.#options.gpus.worker(hosted!.backend, hosted!.kind, index, hosted!.names[i]);
+      await this.#makeRoomOnGpu(slot, worker, vramBytes);
+      workers.push(worker);
+    }
+    return workers;
+  }
+
+  /** Loads one instance in a GPU worker, measuring the device's used memory around it. */
+  async #loadOnGpu(slot: ModelSlot, worker: GpuWorker): Promise<LoadedModel> {
+    const before = await this.#options.gpus.memoryOf(worker);
+    const { path, model } = slot.location;
+    const instance = await RemoteModel.load(worker, { path, taskType: slot.config.taskType, ...(model ? { model } : {}) });
+    const after = await this.#options.gpus.memoryOf(worker);
+    if (before && after) {
+      slot.vramMeasures.push({ device: worker.device, deviceName: worker.deviceName, totalBytes: after.totalBytes, beforeLoadBytes: before.usedBytes, afterLoadBytes: after.usedBytes });
+    }
+    return instance;
+  }
+
+  /** GPU memory of `device` not reserved by loaded models (its budget unknown until a worker reports: then 0). */
+  #gpuFree(device: Device): number {
+    const memory = this.#options.gpus.status(() => 0).flatMap((b) => b.devices).find((d) => d.device === device)?.vram;
+    return (memory?.budgetBytes ?? 0) - this.#gpuReserved(device);
+  }
+
+  #gpuReserved(device: Device, except?: ModelSlot): number {
+    let total = 0;
+    for (const slot of this.#slots.values()) if (slot !== except) total += slot.vram.get(device) ?? 0;
+    return total;
+  }
+
+  /**
+   * Reserves `bytes` of GPU memory for `slot` on the worker's device, evicting idle models on that
+   * device (least recently used first) when needed. A backend that reports no device memory
+   * (onnxruntime) has no GPU budget. @throws OUT_OF_MEMORY naming the device
+   */
+  async #makeRoomOnGpu(slot: ModelSlot, worker: GpuWorker, bytes: number): Promise<void> {
+    const memory = await this.#options.gpus.memoryOf(worker);
+    const device = worker.device;
+    if (memory) {
+      const onDevice = [...this.#slots.values()].filter((s) => s !== slot && s.vram.has(device));
+      const views = onDevice.map((s) => ({ slot: s, name: s.name, sizeBytes: s.vram.get(device)!, idle: s.idle, lastUse: s.lastUse }));
+      const victims = chooseEvictions(views, slot.name, bytes, {
+        budgetBytes: this.#options.gpus.budgetOf(memory.totalBytes),
+        maxLoadedModels: Infinity,
+        device: { name: `${device} (${worker.deviceName})`, hint: 'release a model on it, raise gpuMemoryFraction, or load on another device' },
+      });
+      slot.vram.set(device, bytes);
+      for (const { slot: victim } of victims) {
+        this.counters.evictions += 1;
+        this.#forget(victim);
+      }
+      await Promise.all(victims.map((v) => this.free(v.slot)));
+    } else {
+      slot.vram.set(device, bytes);
+    }
+  }
+
+  /** A GPU worker ended unasked: the models on it are freed, their requests already answered WORKER_LOST. */
+  workerLost(worker: GpuWorker, error: ModelManagerError): void {
+    this.counters.workersLost += 1;
+    for (const slot of this.slots()) {
+      if (!slot.pool?.instances.some((m) => m instanceof RemoteModel && m.worker === worker)) continue;
+      this.#warn(slot, error.message);
+      void this.free(slot);
     }
   }
 
@@ -251,8 +352,22 @@ export class Scheduler {
       if (wasLoading) await slot.ready?.catch(() => undefined);
       await slot.unused();
       await Promise.allSettled(slot.pool?.instances.map((m) => m.dispose()) ?? []);
+      await this.#measureRelease(slot);
     })();
     return slot.closed;
+  }
+
+  /** After a GPU model was freed: each device's used memory, next to what it was before the load. */
+  async #measureRelease(slot: ModelSlot): Promise<void> {
+    const workers = slot.pool?.instances.filter((m): m is RemoteModel => m instanceof RemoteModel).map((m) => m.worker) ?? [];
+    if (workers.length === 0 || slot.vramMeasures.length === 0) return;
+    for (const worker of new Set(workers)) {
+      if (!worker.alive) continue;
+      const after = await this.#options.gpus.memoryOf(worker).catch(() => null);
+      const measure = slot.vramMeasures.find((m) => m.device === worker.device);
+      if (after && measure) measure.afterReleaseBytes = after.usedBytes;
+    }
+    await this.#options.measurements.recordRelease(slot);
   }
 
   /**
@@ -274,9 +389,25 @@ export class Scheduler {
     return freed;
   }
 
-  /** Shutdown: fails what waits, frees everything once the running requests end. */
+  /** Shutdown: fails what waits, frees everything once the running requests end, then ends the GPU workers. */
   async freeAll(reason: ModelManagerError): Promise<void> {
     for (const slot of this.#slots.values()) slot.pool?.rejectQueued(reason);
     await Promise.allSettled(this.slots().map((slot) => this.free(slot)));
+    await this.#options.gpus.stopAll();
   }
+
+  /** Reserved GPU memory per device, for the status. */
+  gpuReserved(device: Device): number {
+    return this.#gpuReserved(device);
+  }
+}
+
+/** RAM and GPU memory one instance needs, from the backend, else the registry's estimate or the files (as RAM). */
+async function estimateNeed(backend: InferenceBackend, slot: ModelSlot, device: Device): Promise<MemoryNeed> {
+  const need = await backend.estimateMemory?.(slot.location, device).catch(() => undefined);
+  if (need) return need;
+  const bytes = (await backend.estimateBytes?.(slot.location, device).catch(() => undefined))
+    ?? slot.location.model?.memoryEstimate?.totalBytes
+    ?? (await weightBytes(slot.location.path));
+  return { ramBytes: bytes, vramBytes: 0 };
 }

@@ -1,10 +1,12 @@
 /**
- * Room for one more model: which idle models to evict (least recently used first) so that a
- * load fits the memory budget and the loaded-model limit, or OUT_OF_MEMORY when nothing idle
- * is left to evict.
+ * Room for one more model: what a load needs, and which idle models to evict (least recently
+ * used first) so that it fits a memory budget (RAM, or one GPU's) and the loaded-model limit, or
+ * OUT_OF_MEMORY when nothing idle is left to evict.
  */
 import { ModelManagerError } from '../errors.js';
 import { formatBytes } from '../units.js';
+import type { Device, InferenceBackend, MemoryNeed } from './backends/backend.js';
+import { weightBytes, type ResolvedModel } from './resolve-model.js';
 
 export interface BudgetedModel {
   readonly name: string;
@@ -52,4 +54,14 @@ export function chooseEvictions<T extends BudgetedModel>(loaded: readonly T[], n
     count -= 1;
   }
   return victims;
+}
+
+/** RAM and GPU memory one instance needs on `device`: the backend's estimate, else the registry's or the files' size (as RAM). */
+export async function estimateNeed(backend: InferenceBackend, location: ResolvedModel, device: Device): Promise<MemoryNeed> {
+  const need = await backend.estimateMemory?.(location, device).catch(() => undefined);
+  if (need) return need;
+  const bytes = (await backend.estimateBytes?.(location, device).catch(() => undefined))
+    ?? location.model?.memoryEstimate?.totalBytes
+    ?? (await weightBytes(location.path));
+  return { ramBytes: bytes, vramBytes: 0 };
 }

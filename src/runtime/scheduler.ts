@@ -16,19 +16,19 @@
  *   and disposed once the requests inside it are done.
  */
 import { isModelManagerError, ModelManagerError } from '../errors.js';
-import type { Device, InferenceBackend, LoadedModel, MemoryNeed, TaskType } from './backends/backend.js';
+import type { Device, TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
 import { parseDevice, type DeviceRequest } from './devices.js';
 import type { GpuDevices } from './gpu/gpu-devices.js';
+import { GpuLoads } from './gpu/gpu-loads.js';
 import type { GpuWorker } from './gpu/gpu-worker.js';
-import { placeLoad, type Placement } from './gpu/place-load.js';
-import { RemoteModel } from './gpu/remote-model.js';
+import { placeLoad } from './gpu/place-load.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { loadInstances } from './load-instances.js';
 import type { MeasurementRecorder } from './measurements.js';
-import { chooseEvictions } from './memory-budget.js';
+import { chooseEvictions, estimateNeed } from './memory-budget.js';
 import { ModelSlot } from './model-slot.js';
-import { weightBytes, type ResolvedModel } from './resolve-model.js';
+import type { ResolvedModel } from './resolve-model.js';
 import { WorkerPool, type BatchingOptions } from './worker-pool.js';
 
 /** Most instances one model may have. */
@@ -64,9 +64,11 @@ export class Scheduler {
   readonly #slots = new Map<string, ModelSlot>();
   /** Names already resolved, while a slot of theirs lives (saves the file system walk per request). */
   readonly #resolved = new Map<string, ResolvedModel>();
+  readonly #gpuLoads: GpuLoads;
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
+    this.#gpuLoads = new GpuLoads({ gpus: options.gpus, slots: () => this.#slots.values(), evict: (victims) => this.#evict(victims) });
   }
 
   slots(): ModelSlot[] {
@@ -155,20 +157,20 @@ export class Scheduler {
         backend,
         hostedAs: await this.#options.backends.builtinName(backend),
         gpus: this.#options.gpus,
-        freeOn: (device) => this.#gpuFree(device),
+        freeOn: (device) => this.#gpuLoads.freeOn(device),
       });
       slot.config.device = placement.device;
       slot.config.workers = placement.workers;
       if (placement.warning) this.#warn(slot, placement.warning);
-      const need = await estimateNeed(backend, slot, placement.device);
+      const need = await estimateNeed(backend, slot.location, placement.device);
       slot.estimatedBytes = (need.ramBytes + need.vramBytes) * placement.workers;
       await this.#makeRoom(slot, need.ramBytes * placement.workers);
-      const gpuWorkers = placement.hosted ? await this.#startGpuWorkers(slot, placement, need.vramBytes) : [];
+      const gpuWorkers = await this.#gpuLoads.startWorkers(slot, placement, need.vramBytes);
       this.counters.loads += 1;
       const { path, model, format } = slot.location;
       const loaded = await loadInstances(
         placement.workers,
-        (i) => placement.hosted ? this.#loadOnGpu(slot, gpuWorkers[i]!) : backend.load({ path, ...(model ? { model } : {}), taskType: slot.config.taskType, device: placement.device, signal: this.#options.signal }),
+        (i) => placement.hosted ? this.#gpuLoads.loadOn(slot, gpuWorkers[i]!) : backend.load({ path, ...(model ? { model } : {}), taskType: slot.config.taskType, device: placement.device, signal: this.#options.signal }),
         { backend: backend.name, path, format },
         this.#options.signal,
       );
@@ -219,73 +221,10 @@ export class Scheduler {
     this.#options.onWarning(`${slot.name}: ${warning}`);
   }
 
-  /** The GPU workers of a hosted load, each GPU's budget checked (evicting idle models on it) before anything loads. */
-  async #startGpuWorkers(slot: ModelSlot, { hosted }: Placement, vramBytes: number): Promise<GpuWorker[]> {
-    const workers: GpuWorker[] = [];
-    for (const [i, index] of hosted!.gpus.entries()) {
-      const worker = await this.#options.gpus.worker(hosted!.backend, hosted!.kind, index, hosted!.names[i]);
-      await this.#makeRoomOnGpu(slot, worker, vramBytes);
-      workers.push(worker);
-    }
-    return workers;
-  }
-
-  /** Loads one instance in a GPU worker, measuring the device's used memory around it. */
-  async #loadOnGpu(slot: ModelSlot, worker: GpuWorker): Promise<LoadedModel> {
-    const before = await this.#options.gpus.memoryOf(worker);
-    const { path, model } = slot.location;
-    const instance = await RemoteModel.load(worker, { path, taskType: slot.config.taskType, ...(model ? { model } : {}) });
-    const after = await this.#options.gpus.memoryOf(worker);
-    if (before && after) {
-      slot.vramMeasures.push({ device: worker.device, deviceName: worker.deviceName, totalBytes: after.totalBytes, beforeLoadBytes: before.usedBytes, afterLoadBytes: after.usedBytes });
-    }
-    return instance;
-  }
-
-  /** GPU memory of `device` not reserved by loaded models (its budget unknown until a worker reports: then 0). */
-  #gpuFree(device: Device): number {
-    const memory = this.#options.gpus.status(() => 0).flatMap((b) => b.devices).find((d) => d.device === device)?.vram;
-    return (memory?.budgetBytes ?? 0) - this.#gpuReserved(device);
-  }
-
-  #gpuReserved(device: Device, except?: ModelSlot): number {
-    let total = 0;
-    for (const slot of this.#slots.values()) if (slot !== except) total += slot.vram.get(device) ?? 0;
-    return total;
-  }
-
-  /**
-   * Reserves `bytes` of GPU memory for `slot` on the worker's device, evicting idle models on that
-   * device (least recently used first) when needed. A backend that reports no device memory
-   * (onnxruntime) has no GPU budget. @throws OUT_OF_MEMORY naming the device
-   */
-  async #makeRoomOnGpu(slot: ModelSlot, worker: GpuWorker, bytes: number): Promise<void> {
-    const memory = await this.#options.gpus.memoryOf(worker);
-    const device = worker.device;
-    if (memory) {
-      const onDevice = [...this.#slots.values()].filter((s) => s !== slot && s.vram.has(device));
-      const views = onDevice.map((s) => ({ slot: s, name: s.name, sizeBytes: s.vram.get(device)!, idle: s.idle, lastUse: s.lastUse }));
-      const victims = chooseEvictions(views, slot.name, bytes, {
-        budgetBytes: this.#options.gpus.budgetOf(memory.totalBytes),
-        maxLoadedModels: Infinity,
-        device: { name: `${device} (${worker.deviceName})`, hint: 'release a model on it, raise gpuMemoryFraction, or load on another device' },
-      });
-      slot.vram.set(device, bytes);
-      for (const { slot: victim } of victims) {
-        this.counters.evictions += 1;
-        this.#forget(victim);
-      }
-      await Promise.all(victims.map((v) => this.free(v.slot)));
-    } else {
-      slot.vram.set(device, bytes);
-    }
-  }
-
   /** A GPU worker ended unasked: the models on it are freed, their requests already answered WORKER_LOST. */
   workerLost(worker: GpuWorker, error: ModelManagerError): void {
     this.counters.workersLost += 1;
-    for (const slot of this.slots()) {
-      if (!slot.pool?.instances.some((m) => m instanceof RemoteModel && m.worker === worker)) continue;
+    for (const slot of this.#gpuLoads.slotsIn(worker)) {
       this.#warn(slot, error.message);
       void this.free(slot);
     }
@@ -297,11 +236,16 @@ export class Scheduler {
     const victims = chooseEvictions(others, slot.name, bytes, { budgetBytes: this.#options.memoryBudgetBytes, maxLoadedModels: this.#options.maxLoadedModels });
     // Reserve and forget synchronously, so a concurrent load sees the budget as it will be.
     slot.sizeBytes = bytes;
+    await this.#evict(victims);
+  }
+
+  /** Forgets the victims at once (before any await), then frees them. */
+  #evict(victims: ModelSlot[]): Promise<void> {
     for (const victim of victims) {
       this.counters.evictions += 1;
       this.#forget(victim);
     }
-    await Promise.all(victims.map((v) => this.free(v)));
+    return Promise.all(victims.map((v) => this.free(v))).then(() => undefined);
   }
 
   /** Runs one piece of work on a slot held by a handle, keeping it counted as in use meanwhile. */
@@ -352,22 +296,9 @@ export class Scheduler {
       if (wasLoading) await slot.ready?.catch(() => undefined);
       await slot.unused();
       await Promise.allSettled(slot.pool?.instances.map((m) => m.dispose()) ?? []);
-      await this.#measureRelease(slot);
+      if (await this.#gpuLoads.measureRelease(slot)) this.#options.measurements.recordRelease(slot);
     })();
     return slot.closed;
-  }
-
-  /** After a GPU model was freed: each device's used memory, next to what it was before the load. */
-  async #measureRelease(slot: ModelSlot): Promise<void> {
-    const workers = slot.pool?.instances.filter((m): m is RemoteModel => m instanceof RemoteModel).map((m) => m.worker) ?? [];
-    if (workers.length === 0 || slot.vramMeasures.length === 0) return;
-    for (const worker of new Set(workers)) {
-      if (!worker.alive) continue;
-      const after = await this.#options.gpus.memoryOf(worker).catch(() => null);
-      const measure = slot.vramMeasures.find((m) => m.device === worker.device);
-      if (after && measure) measure.afterReleaseBytes = after.usedBytes;
-    }
-    await this.#options.measurements.recordRelease(slot);
   }
 
   /**
@@ -398,16 +329,6 @@ export class Scheduler {
 
   /** Reserved GPU memory per device, for the status. */
   gpuReserved(device: Device): number {
-    return this.#gpuReserved(device);
+    return this.#gpuLoads.reservedOn(device);
   }
-}
-
-/** RAM and GPU memory one instance needs, from the backend, else the registry's estimate or the files (as RAM). */
-async function estimateNeed(backend: InferenceBackend, slot: ModelSlot, device: Device): Promise<MemoryNeed> {
-  const need = await backend.estimateMemory?.(slot.location, device).catch(() => undefined);
-  if (need) return need;
-  const bytes = (await backend.estimateBytes?.(slot.location, device).catch(() => undefined))
-    ?? slot.location.model?.memoryEstimate?.totalBytes
-    ?? (await weightBytes(slot.location.path));
-  return { ramBytes: bytes, vramBytes: 0 };
 }

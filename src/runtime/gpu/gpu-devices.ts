@@ -102,6 +102,12 @@ export class GpuDevices {
     return state;
   }
 
+  /** The budget of a device, once its worker reported the device's size. */
+  budgetOn(device: Device): number | undefined {
+    const memory = this.#memory.get(device);
+    return memory && this.budgetOf(memory.totalBytes);
+  }
+
   /** Bytes models may take on a device of `totalBytes`. */
   budgetOf(totalBytes: number): number {
     return Math.floor(totalBytes * this.gpuMemoryFraction);

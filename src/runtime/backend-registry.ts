@@ -83,6 +83,12 @@ export class BackendRegistry {
     });
   }
 
+  /** The registered backends, then the built-in ones that could be imported. */
+  async all(): Promise<InferenceBackend[]> {
+    const builtin = await Promise.allSettled((Object.keys(BUILTIN_BACKENDS) as BuiltinBackendName[]).map((name) => this.#loadBuiltin(name)));
+    return [...this.#custom, ...builtin.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+  }
+
   /** The built-in backend's name when `backend` is one this registry made (a GPU worker can host those), else undefined. */
   async builtinName(backend: InferenceBackend): Promise<BuiltinBackendName | undefined> {
     for (const [name, loading] of this.#builtin) if ((await loading.catch(() => undefined)) === backend) return name;

@@ -21,7 +21,7 @@ import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
 import { embeddingTexts, generationPrompt } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
-import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
+import type { GpuBackendStatus, LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
 export interface GetModelOptions {
   /** Defaults to `embedding`. */
@@ -269,6 +269,15 @@ export class ModelManager implements AsyncDisposable {
       counters: { ...this.#scheduler.counters },
       models: slots.map((s) => s.status()),
     };
+  }
+
+  /**
+   * Asks every backend which GPUs it can use, running llama.cpp's GPU check when this process has
+   * not yet (loads ask only the model's own backend), and returns what `getStatus().gpus` shows.
+   */
+  async checkGpus(): Promise<GpuBackendStatus[]> {
+    for (const backend of await this.#backends.all()) await this.#gpus.gpusOf(backend);
+    return this.getStatus().gpus;
   }
 
   /** Frees every model, saves the embedding cache, and refuses new work; idempotent. */

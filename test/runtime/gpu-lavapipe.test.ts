@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createServer } from '../../src/index.js';
 import { Registry } from '../../src/registry/index.js';
 import { LlamaCppBackend } from '../../src/runtime/backends/llama-cpp.js';
 import { checkLlamaGpus, installedPrebuilt } from '../../src/runtime/backends/llama-gpu-check.js';
@@ -67,6 +68,19 @@ test('a named kind computes embeddings on the Vulkan device, and the device memo
   const device = manager.getStatus().gpus[0]!.devices[0]!;
   assert.equal(device.vram?.reservedBytes, status.sizeVram);
   assert.equal(device.vram?.budgetBytes, Math.floor(device.vram!.totalBytes * 0.9));
+
+  // The server says the same: the device and its memory in /api/system/resources, the kind in /api/ps.
+  const app = await createServer({ registry, runtime: manager });
+  try {
+    const resources = (await app.inject('/api/system/resources')).json() as { gpus: { kind: string; devices: { name: string; vram: { reservedBytes: number } }[] }[] };
+    assert.equal(resources.gpus[0]?.kind, 'vulkan');
+    assert.match(resources.gpus[0]!.devices[0]!.name, /llvmpipe/);
+    assert.equal(resources.gpus[0]!.devices[0]!.vram.reservedBytes, status.sizeVram);
+    const ps = (await app.inject('/api/ps')).json() as { models: { name: string; device: string; gpu_kind: string; size_vram: number }[] };
+    assert.deepEqual(ps.models.map((m) => [m.name, m.device, m.gpu_kind, m.size_vram]), [['test/gpu-bert', 'cuda:0', 'vulkan', status.sizeVram]]);
+  } finally {
+    await app.close();
+  }
 
   assert.equal(await manager.releaseModel('test/gpu-bert'), true);
   await manager.flushMeasurements();

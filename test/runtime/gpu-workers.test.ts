@@ -86,6 +86,12 @@ test('device gpu on a machine without a Vulkan device runs on the CPU, and says 
   assert.match(stderr, /device "gpu" asked for, but no GPU was found: running on CPU/);
   assert.match(stderr, /vulkan: .*Vulkan/);
 
+  // mm ps says which GPU kinds this process would use, and why each failed.
+  const ps = await exec(process.execPath, ['dist/src/cli/main.js', 'ps'], { env, timeout: 300_000 });
+  assert.match(ps.stdout, /GPU, llama-cpp: none, running on the CPU\n\s+tried: cuda: .*; vulkan: .*Vulkan/);
+  const psJson = JSON.parse((await exec(process.execPath, ['dist/src/cli/main.js', 'ps', '--json'], { env, timeout: 300_000 })).stdout) as { gpus: { backend: string; kind: string | false }[] };
+  assert.deepEqual(psJson.gpus.map((g) => [g.backend, g.kind]), [['transformers', false], ['llama-cpp', false]]);
+
   // In a manager of this process, the same is in getStatus(): each kind tried, and why it failed.
   useEnv({ VK_DRIVER_FILES: env.VK_DRIVER_FILES, GGML_VK_VISIBLE_DEVICES: '0' });
   try {

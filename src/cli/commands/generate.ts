@@ -41,7 +41,7 @@ export function register(program: Command): void {
             const data = result.data as GenerationTaskOutput;
             if (o.json) return printJson(data);
             process.stdout.write(stream ? '\n' : `${data.generatedText}\n`);
-            process.stderr.write(`${data.tokens} tokens, finish: ${data.finishReason}\n`);
+            process.stderr.write(`${data.tokens} tokens, finish: ${data.finishReason}, on ${data.device ?? 'cpu'}${data.gpuKind ? ` (${data.gpuKind})` : ''}\n`);
           } finally {
             await manager.shutdown();
           }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
-import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
+import { describeAttempts, ModelManager, type GpuBackendStatus, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
 import { action, optionsOf } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -16,6 +16,7 @@ interface PsRow {
   model?: string;
   backend?: string;
   device?: string;
+  gpu_kind?: string;
   workers?: number;
   refs?: number;
   size?: number;
@@ -38,17 +39,22 @@ export function register(program: Command): void {
       action(async (command) => {
         const o = optionsOf<ServerOptions>(command);
         let rows: PsRow[];
+        let gpus: GpuBackendStatus[];
         if (o.server) {
           rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
+          // What the server found of its GPUs so far (a server older than this field has none to say).
+          gpus = ((await callServer(o, 'GET', '/api/system/resources').catch(() => ({}))) as { gpus?: GpuBackendStatus[] }).gpus ?? [];
         } else {
-          // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
-          const manager = await ModelManager.create({ gpuCount: 0 });
+          // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's, and say which GPUs it would use.
+          const manager = await ModelManager.create();
           rows = manager.ps().map(toRow);
+          gpus = await manager.checkGpus();
           await manager.shutdown();
         }
-        if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, ...(o.server ? {} : { note: NOTE }) });
+        if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, gpus, ...(o.server ? {} : { note: NOTE }) });
         if (rows.length === 0) {
           process.stdout.write('no models loaded\n');
+          printGpus(gpus);
           if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
           return;
         }
@@ -56,18 +62,32 @@ export function register(program: Command): void {
         printTable(
           ['NAME', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'QUEUE', 'IDLE', 'EXPIRES'],
           rows.map((r) => [
-            r.name, r.backend, r.device, r.workers, r.refs, formatBytes(r.size), r.queue,
+            r.name, r.backend, r.gpu_kind ? `${r.device} (${r.gpu_kind})` : r.device, r.workers, r.refs, formatBytes(r.size), r.queue,
             r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
             r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
           ]),
         );
+        printGpus(gpus);
       }),
     );
 }
 
+/** Each backend's GPUs: the kind in use and its devices, or why none is used. */
+function printGpus(gpus: readonly GpuBackendStatus[]): void {
+  for (const { backend, kind, devices, attempts } of gpus) {
+    const failed = describeAttempts(attempts);
+    process.stdout.write(`\nGPU, ${backend}: ${kind === false ? 'none, running on the CPU' : `${kind}, ${devices.length} device(s)`}\n`);
+    for (const d of devices) {
+      const memory = d.vram ? `  ${formatBytes(d.vram.totalBytes)}, budget ${formatBytes(d.vram.budgetBytes)}, models ${formatBytes(d.vram.reservedBytes)}` : '';
+      process.stdout.write(`  ${d.device}  ${d.name}${memory}${d.worker ? `  worker pid ${d.worker.pid}${d.worker.alive ? '' : ' (ended)'}` : ''}\n`);
+    }
+    if (failed) process.stdout.write(`  tried: ${failed}\n`);
+  }
+}
+
 function toRow(info: LoadedModelInfo): PsRow {
   return {
-    name: info.name, model: info.model, backend: info.backend, device: info.device, workers: info.workers, refs: info.refs,
+    name: info.name, model: info.model, backend: info.backend, device: info.device, ...(info.gpuKind ? { gpu_kind: info.gpuKind } : {}), workers: info.workers, refs: info.refs,
     size: info.sizeBytes, queue: info.queue, last_used_at: info.lastUsedAt, expires_at: info.expiresAt,
   };
 }

@@ -89,12 +89,6 @@ export class BackendRegistry {
     return [...this.#custom, ...builtin.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
   }
 
-  /** The built-in backend's name when `backend` is one this registry made (a GPU worker can host those), else undefined. */
-  async builtinName(backend: InferenceBackend): Promise<BuiltinBackendName | undefined> {
-    for (const [name, loading] of this.#builtin) if ((await loading.catch(() => undefined)) === backend) return name;
-    return undefined;
-  }
-
   #loadBuiltin(name: BuiltinBackendName): Promise<InferenceBackend> {
     let loading = this.#builtin.get(name);
     if (!loading) {

@@ -155,7 +155,6 @@ export class Scheduler {
         requested: slot.config.requestedDevice,
         workers: slot.config.workers,
         backend,
-        hostedAs: await this.#options.backends.builtinName(backend),
         gpus: this.#options.gpus,
         freeOn: (device) => this.#gpuLoads.freeOn(device),
       });

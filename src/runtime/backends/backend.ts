@@ -37,6 +37,15 @@ export interface BackendGpus {
   attempts: GpuAttempt[];
 }
 
+/**
+ * How a GPU worker process recreates a backend: one of the built-in backends, by name, with its
+ * options (structured-clone data: they cross to the worker).
+ */
+export interface WorkerSpec {
+  backend: 'llama-cpp' | 'transformers';
+  options: Record<string, unknown>;
+}
+
 /** Memory one instance needs: RAM in the process that holds it, and memory on its GPU. */
 export interface MemoryNeed {
   ramBytes: number;
@@ -128,4 +137,9 @@ export interface InferenceBackend {
    * never runs for another backend's model). Without it, the manager's `gpuCount` applies.
    */
   gpus?(): Promise<BackendGpus>;
+  /**
+   * How a GPU worker recreates this backend. Backends that have it (the built-in ones) load on a
+   * GPU in a worker process per GPU; others load in the manager's process.
+   */
+  workerSpec?(): WorkerSpec;
 }

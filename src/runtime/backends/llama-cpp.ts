@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
 import { isModelManagerError, ModelManagerError } from '../../errors.js';
 import { config, type LlamaGpuSetting } from '../../config.js';
-import type { BackendGpus, Device, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType } from './backend.js';
+import type { BackendGpus, Device, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
 import { describeAttempts } from '../devices.js';
 import { importBackendPackage } from './import-package.js';
 import { LlamaCppEmbedder, LlamaCppGenerator } from './llama-cpp-instances.js';
@@ -134,6 +134,14 @@ export class LlamaCppBackend implements InferenceBackend {
   async supports(location: ModelLocation): Promise<boolean> {
     if (location.format !== undefined && location.format !== 'gguf') return false;
     return (await findGgufFile(location.path)) !== undefined;
+  }
+
+  /** A GPU worker recreates this backend with the same options; the worker's GPU kind is given to it apart. */
+  workerSpec(): WorkerSpec {
+    const options: LlamaCppBackendOptions = { maxContextSize: this.#maxContextSize };
+    if (this.#threads !== undefined) options.threads = this.#threads;
+    if (this.#embeddingContexts !== undefined) options.embeddingContexts = this.#embeddingContexts;
+    return { backend: BACKEND, options: { ...options } };
   }
 
   /** The GPU kind that computes here and its devices (checked in child processes, once per process). */

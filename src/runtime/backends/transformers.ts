@@ -10,7 +10,7 @@
  */
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
-import type { BackendGpus, Device, EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType } from './backend.js';
+import type { BackendGpus, Device, EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
 import { onnxGpus } from './onnx-gpus.js';
@@ -78,6 +78,11 @@ export class TransformersBackend implements InferenceBackend {
   async supports(location: ModelLocation): Promise<boolean> {
     if (location.format !== undefined && location.format !== 'onnx') return false;
     return (await findOnnxModelFolder(location.path)) !== undefined;
+  }
+
+  /** A GPU worker recreates this backend with the same options. */
+  workerSpec(): WorkerSpec {
+    return { backend: BACKEND, options: this.#threads === undefined ? {} : { threads: this.#threads } };
   }
 
   /** onnxruntime's CUDA provider and the NVIDIA GPUs, found from files (nothing is imported). */

@@ -4,9 +4,9 @@
  * it, against the budget (`gpuMemoryFraction` of the device).
  */
 import type { ModelManagerError } from '../../errors.js';
-import type { BackendGpus, Device, GpuAttempt, InferenceBackend } from '../backends/backend.js';
+import type { BackendGpus, Device, GpuAttempt, InferenceBackend, WorkerSpec } from '../backends/backend.js';
 import { GpuWorker } from './gpu-worker.js';
-import type { HostedBackend, VramState } from './gpu-worker-protocol.js';
+import type { VramState } from './gpu-worker-protocol.js';
 
 export interface GpuDevicesOptions {
   /** Most GPUs to use per backend; 0 never asks a backend for its GPUs. Undefined: all a backend finds. */
@@ -73,19 +73,19 @@ export class GpuDevices {
     return found;
   }
 
-  /** The worker of GPU `index` for `backend`, started on first use and again after it ended. */
-  worker(backend: HostedBackend, kind: string, index: number, expectedName: string | undefined): Promise<GpuWorker> {
-    const key = `${backend}/${kind}/${index}`;
+  /** The worker of GPU `index` for the backend `spec` recreates, started on first use and again after it ended. */
+  worker(spec: WorkerSpec, kind: string, index: number, expectedName: string | undefined): Promise<GpuWorker> {
+    const key = workerKey(spec.backend, kind, index, spec.options);
     const running = this.#workers.get(key);
     if (running) {
       return running.then((worker) => {
         if (worker.alive) return worker;
         if (this.#workers.get(key) === running) this.#workers.delete(key);
-        return this.worker(backend, kind, index, expectedName);
+        return this.worker(spec, kind, index, expectedName);
       });
     }
     const starting = GpuWorker.start({
-      backend, kind, index, ...(expectedName === undefined ? {} : { expectedName }),
+      spec, kind, index, ...(expectedName === undefined ? {} : { expectedName }),
       onExit: (worker, error) => this.#options.onWorkerLost(worker, error),
     });
     starting.then((worker) => this.#started.set(key, worker), () => {
@@ -122,7 +122,7 @@ export class GpuDevices {
       devices: gpus.devices.map((name, index): GpuDeviceStatus => {
         const device: Device = `cuda:${index}`;
         const memory = this.#memory.get(device);
-        const worker = this.#started.get(`${backend}/${gpus.kind}/${index}`);
+        const worker = [...this.#started.values()].find((w) => w.backend === backend && w.kind === gpus.kind && w.device === device);
         return {
           device,
           name,
@@ -139,4 +139,8 @@ export class GpuDevices {
     this.#workers.clear();
     await Promise.allSettled(workers.map(async (w) => (await w).stop()));
   }
+}
+
+function workerKey(backend: string, kind: string, index: number, options: Record<string, unknown>): string {
+  return `${backend}/${kind}/${index}/${JSON.stringify(options)}`;
 }

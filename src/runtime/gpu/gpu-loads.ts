@@ -42,7 +42,7 @@ export class GpuLoads {
   async startWorkers(slot: ModelSlot, { hosted }: Placement, vramBytes: number): Promise<GpuWorker[]> {
     const workers: GpuWorker[] = [];
     for (const [i, index] of hosted?.gpus.entries() ?? []) {
-      const worker = await this.#options.gpus.worker(hosted!.backend, hosted!.kind, index, hosted!.names[i]);
+      const worker = await this.#options.gpus.worker(hosted!.spec, hosted!.kind, index, hosted!.names[i]);
       await this.#makeRoom(slot, worker, vramBytes);
       workers.push(worker);
     }

@@ -3,7 +3,7 @@
  * environment it was started with pins (`CUDA_VISIBLE_DEVICES`, `GGML_VK_VISIBLE_DEVICES`). A
  * driver abort here ends this process only; the manager answers the requests it held.
  *
- * Usage (by gpu-worker.ts only): node gpu-worker-main.js <llama-cpp|transformers> <gpu kind>
+ * Usage (by gpu-worker.ts only): node gpu-worker-main.js <llama-cpp|transformers> <gpu kind> <backend options as JSON>
  */
 import { ModelManagerError, toModelManagerError } from '../../errors.js';
 import type { InferenceBackend, LoadedModel } from '../backends/backend.js';
@@ -13,9 +13,10 @@ import { nvidiaGpus } from '../backends/onnx-gpus.js';
 import { TransformersBackend } from '../backends/transformers.js';
 import type { FromWorker, LoadedInfo, ToWorker, VramState, WorkerCall, WorkerHello } from './gpu-worker-protocol.js';
 
-const [hosted, kind] = process.argv.slice(2);
-const llamaCpp = hosted === 'llama-cpp' ? new LlamaCppBackend({ gpu: kind as LlamaGpuKind, checkGpu: false }) : undefined;
-const backend: InferenceBackend = llamaCpp ?? new TransformersBackend();
+const [hosted, kind, options = '{}'] = process.argv.slice(2);
+const settings = JSON.parse(options) as Record<string, unknown>;
+const llamaCpp = hosted === 'llama-cpp' ? new LlamaCppBackend({ ...settings, gpu: kind as LlamaGpuKind, checkGpu: false }) : undefined;
+const backend: InferenceBackend = llamaCpp ?? new TransformersBackend(settings);
 const instances = new Map<number, LoadedModel>();
 const aborts = new Map<number, AbortController>();
 let nextInstance = 1;

@@ -5,9 +5,6 @@
 import type { ModelMetadata } from '../../registry/schema.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, TaskType } from '../backends/backend.js';
 
-/** The built-in backends a GPU worker can host. */
-export type HostedBackend = 'llama-cpp' | 'transformers';
-
 export interface VramState {
   totalBytes: number;
   usedBytes: number;

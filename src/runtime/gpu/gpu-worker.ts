@@ -8,8 +8,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ModelManagerError, type ErrorCode } from '../../errors.js';
-import type { Device } from '../backends/backend.js';
-import type { FromWorker, HostedBackend, ToWorker, VramState, WireError, WorkerAnswers, WorkerCall, WorkerHello } from './gpu-worker-protocol.js';
+import type { Device, WorkerSpec } from '../backends/backend.js';
+import type { FromWorker, ToWorker, VramState, WireError, WorkerAnswers, WorkerCall, WorkerHello } from './gpu-worker-protocol.js';
 
 const MAIN = fileURLToPath(new URL('./gpu-worker-main.js', import.meta.url));
 /** Starting a GPU binary takes seconds; lavapipe on a busy CPU takes longer. */
@@ -30,7 +30,8 @@ export function pinToGpu(kind: string, index: number, env: NodeJS.ProcessEnv = p
 }
 
 export interface GpuWorkerOptions {
-  backend: HostedBackend;
+  /** The backend the worker hosts, and its options. */
+  spec: WorkerSpec;
   /** The GPU kind the backend found working (`cuda`, `vulkan`, `metal`). */
   kind: string;
   /** Which GPU of that kind: the worker serves `cuda:<index>`. */
@@ -48,7 +49,7 @@ interface Pending {
 }
 
 export class GpuWorker {
-  readonly backend: HostedBackend;
+  readonly backend: WorkerSpec['backend'];
   readonly kind: string;
   readonly device: Device;
   readonly deviceName: string;
@@ -61,7 +62,7 @@ export class GpuWorker {
   readonly #exited: Promise<void>;
 
   private constructor(options: GpuWorkerOptions, child: ChildProcess, deviceName: string, output: string[], exited: Promise<void>) {
-    this.backend = options.backend;
+    this.backend = options.spec.backend;
     this.kind = options.kind;
     this.device = `cuda:${options.index}`;
     this.deviceName = deviceName;
@@ -75,9 +76,10 @@ export class GpuWorker {
 
   /** Starts a worker and waits until its GPU binary is up and sees the expected device. @throws MODEL_LOAD_FAILED */
   static async start(options: GpuWorkerOptions): Promise<GpuWorker> {
-    const { backend, kind, index, expectedName } = options;
+    const { spec, kind, index, expectedName } = options;
+    const { backend } = spec;
     const device = `cuda:${index}`;
-    const child = fork(MAIN, [backend, kind], {
+    const child = fork(MAIN, [backend, kind, JSON.stringify(spec.options)], {
       env: { ...process.env, ...pinToGpu(kind, index) },
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

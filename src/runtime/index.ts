@@ -6,6 +6,7 @@ export { ModelHandle, type ModelHandleInfo } from './model-handle.js';
 export { ok, fail, type Result, type ResultError } from './result.js';
 export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.js';
 export { parseDevice, planDevice, describeAttempts, type DeviceRequest, type DevicePlan } from './devices.js';
+export { detectGpuCount } from './backends/llama-gpu-check.js';
 export { resolveModel, detectFormat, weightBytes, type ResolvedModel, type ResolveOptions } from './resolve-model.js';
 export { EmbeddingCache, type EmbeddingCacheOptions, type EmbeddingCacheStats } from './embedding-cache.js';
 export { WorkerPool, type BatchingOptions } from './worker-pool.js';

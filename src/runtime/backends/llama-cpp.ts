@@ -18,6 +18,8 @@ import { describeAttempts } from '../devices.js';
 import { importBackendPackage } from './import-package.js';
 import { LlamaCppEmbedder, LlamaCppGenerator } from './llama-cpp-instances.js';
 import { checkLlamaGpus, type LlamaGpuKind } from './llama-gpu-check.js';
+
+export { llamaCppGpu } from './llama-gpu-check.js';
 import { findGgufFile } from './model-files.js';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');

@@ -12,9 +12,11 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { LlamaGpuSetting } from '../../config.js';
+import { config, type LlamaGpuSetting } from '../../config.js';
+import { describeAttempts } from '../devices.js';
 import type { BackendGpus, GpuAttempt } from './backend.js';
 import type { ProbeAnswer } from './llama-gpu-probe.js';
+import { onnxGpus } from './onnx-gpus.js';
 
 export type LlamaGpuKind = Exclude<LlamaGpuSetting, 'auto' | 'cpu'>;
 
@@ -116,4 +118,19 @@ export function checkLlamaGpus(setting: LlamaGpuSetting): Promise<LlamaGpus> {
     checks.set(key, answer);
   }
   return answer;
+}
+
+/**
+ * What llama.cpp's GPU check finds here for `MM_LLAMA_GPU` (auto unless set): the kind (false
+ * for none), its devices, and why the kinds tried failed.
+ */
+export async function llamaCppGpu(): Promise<{ gpu: LlamaGpuKind | false; devices: string[]; failure?: string }> {
+  const found = await checkLlamaGpus(config().llamaGpu);
+  const failure = describeAttempts(found.attempts);
+  return { gpu: found.kind, devices: found.devices, ...(failure ? { failure } : {}) };
+}
+
+/** GPUs the built-in backends can compute on here: the most that llama.cpp or onnxruntime finds. */
+export async function detectGpuCount(): Promise<number> {
+  return Math.max((await llamaCppGpu()).devices.length, onnxGpus().devices.length);
 }

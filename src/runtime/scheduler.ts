@@ -137,8 +137,8 @@ export class Scheduler {
   }
 
   #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined): ModelSlot {
-    // The device is placed once the backend is known (#load); until then the slot says cpu.
-    const config = { taskType, requestedDevice: requested, device: 'cpu' as const, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs };
+    // The device is placed once the backend is known (#load); until then the slot says what was asked (auto: cpu).
+    const config = { taskType, requestedDevice: requested, device: requested === 'auto' ? 'cpu' as const : requested, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs };
     const slot = new ModelSlot(key, name, location, config, 0);
     this.#slots.set(key, slot);
     slot.ready = this.#load(slot);

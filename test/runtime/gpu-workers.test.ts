@@ -40,6 +40,11 @@ test('numWorkers on device gpu places one worker process per GPU: lavapipe named
     const results = await Promise.all([true, false].map((normalize) => manager.task({ taskData: ['one text'], taskType: 'embedding', modelName: models.ggufEmbedding, normalize })));
     assert.ok(results.every((r) => r.success && r.data.embeddings[0]!.length === 64));
     assert.equal(manager.getModelStatus(models.ggufEmbedding)?.backendCalls, 2);
+
+    // cuda:N pins one worker: the second GPU's, already running.
+    const pinned = dataOf<GenerationTaskOutput>(await manager.task({ taskData: 'Once upon', taskType: 'text_generation', modelName: models.ggufLlama, device: 'cuda:1', maxTokens: 2 }));
+    assert.deepEqual([pinned.device, pinned.gpuKind], ['cuda:1', 'vulkan']);
+    assert.deepEqual(manager.getStatus().gpus[0]!.devices.map((d) => d.worker?.pid), pids);
   } finally {
     useEnv({ GGML_VK_VISIBLE_DEVICES: undefined, VK_DRIVER_FILES: undefined });
   }
@@ -73,6 +78,19 @@ test('a GPU worker killed while it holds a request: the request gets WORKER_LOST
     assert.ok(second.alive);
   } finally {
     useEnv({ GGML_VK_VISIBLE_DEVICES: undefined, VK_DRIVER_FILES: undefined });
+  }
+});
+
+test('a Vulkan loader whose only device llama.cpp does not use (lavapipe, not named) is no GPU, not one', { skip: oneDevice.skip }, async () => {
+  useEnv({ VK_DRIVER_FILES: oneDevice.env?.VK_DRIVER_FILES, GGML_VK_VISIBLE_DEVICES: undefined });
+  try {
+    await using manager = await ModelManager.create({ llamaGpu: 'vulkan', onWarning: () => {} });
+    const ran = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: ['no GPU here'], taskType: 'embedding', modelName: models.ggufEmbedding, device: 'gpu' }));
+    assert.equal(ran.device, 'cpu');
+    assert.equal(manager.getStatus().gpuCount, 0);
+    assert.match(manager.getStatus().gpus[0]!.attempts[0]!.reason ?? '', /sees no GPU device/);
+  } finally {
+    useEnv({ VK_DRIVER_FILES: undefined });
   }
 });
 

@@ -81,6 +81,8 @@ export class GpuWorker {
     const device = `cuda:${index}`;
     const child = fork(MAIN, [backend, kind, JSON.stringify(spec.options)], {
       env: { ...process.env, ...pinToGpu(kind, index) },
+      // A debugger port cannot be shared: the worker takes the other flags this process runs with.
+      execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

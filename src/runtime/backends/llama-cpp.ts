@@ -11,16 +11,16 @@
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
-import { isModelManagerError, ModelManagerError } from '../../errors.js';
 import { config, type LlamaGpuSetting } from '../../config.js';
+import { isModelManagerError, ModelManagerError } from '../../errors.js';
 import type { BackendGpus, Device, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
 import { describeAttempts } from '../devices.js';
 import { importBackendPackage } from './import-package.js';
 import { LlamaCppEmbedder, LlamaCppGenerator } from './llama-cpp-instances.js';
 import { checkLlamaGpus, type LlamaGpuKind } from './llama-gpu-check.js';
+import { findGgufFile } from './model-files.js';
 
 export { llamaCppGpu } from './llama-gpu-check.js';
-import { findGgufFile } from './model-files.js';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');
 

@@ -158,7 +158,7 @@ export class GpuWorker {
     this.#stopping = true;
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       // Closing the channel lets the worker exit on its own; a worker stuck in a driver call is killed.
-      this.#child.disconnect?.();
+      if (this.#child.connected) this.#child.disconnect();
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5_000);
       await this.#exited;
       clearTimeout(timer);

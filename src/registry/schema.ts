@@ -93,12 +93,25 @@ export const memoryEstimateSchema = z.strictObject({
 });
 export type MemoryEstimate = z.output<typeof memoryEstimateSchema>;
 
+/** A GPU's used memory around one load and after its release, as the backend reported it. */
+export const measuredVramSchema = z.strictObject({
+  device: z.string(),
+  deviceName: z.string(),
+  totalBytes: nonNegInt,
+  beforeLoadBytes: nonNegInt,
+  afterLoadBytes: nonNegInt,
+  afterReleaseBytes: nonNegInt.optional(),
+});
+
 export const measuredSchema = z.strictObject({
   loadTimeMs: z.number().nonnegative(),
   memoryBytes: z.number().int(),
   throughput: z.number().nonnegative().optional(),
   throughputUnit: z.string().optional(),
   device: z.string(),
+  /** The GPU kind that computed (cuda, vulkan, metal); absent on the CPU. */
+  gpuKind: z.string().optional(),
+  vram: z.array(measuredVramSchema).optional(),
   backend: z.string().optional(),
   at: isoDate,
 });

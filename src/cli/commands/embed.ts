@@ -30,7 +30,8 @@ export function register(program: Program): void {
         const data = result.data as EmbeddingTaskOutput;
         if (o.json) return printJson(data);
         const tokens = data.usage.tokens === undefined ? '' : `, ${data.usage.tokens} tokens`;
-        process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions${tokens}, model ${model}\n`);
+        const where = data.device ? `, on ${data.device}${data.gpuKind ? ` (${data.gpuKind})` : ''}` : ', from the cache';
+        process.stdout.write(`${data.embeddings.length} embedding(s), ${data.dimensions} dimensions${tokens}, model ${model}${where}\n`);
         data.embeddings.forEach((vector, i) => {
           const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
           process.stdout.write(`${JSON.stringify(texts[i]).slice(0, 40)}: [${head}${vector.length > 6 ? ', ...' : ''}]\n`);

@@ -33,7 +33,7 @@ export function register(program: Program): void {
         const data = result.data as GenerationTaskOutput;
         if (o.json) return printJson(data);
         process.stdout.write(stream ? '\n' : `${data.generatedText}\n`);
-        process.stderr.write(`${data.tokens} tokens generated (prompt: ${data.promptTokens} tokens), finish: ${data.finishReason}\n`);
+        process.stderr.write(`${data.tokens} tokens generated (prompt: ${data.promptTokens} tokens), finish: ${data.finishReason}, on ${data.device ?? 'cpu'}${data.gpuKind ? ` (${data.gpuKind})` : ''}\n`);
       } finally {
         await manager.shutdown();
       }

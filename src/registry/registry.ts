@@ -7,7 +7,8 @@
 import { config as processConfig, type Config, type StoreKind } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { mergePatch } from './merge-patch.js';
-import { normalizeFilter, type ModelFilter, type SearchHit } from './query.js';
+import { normalizeFilter, type ModelFilter } from './query.js';
+import type { SearchHit } from './search.js';
 import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
 import { openStore } from './stores/index.js';
 import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
@@ -155,7 +156,10 @@ export class Registry implements AsyncDisposable {
     return this.store.count(normalizeFilter(filter));
   }
 
-  /** Text search over names, tags and descriptions, best matches first. */
+  /**
+   * Text search over names (id, name, Hugging Face id), labels (tags, capabilities, type,
+   * architecture) and descriptions, best matches first (the rules are in search.ts).
+   */
   async searchModels(text: string, { limit = 50 }: { limit?: number } = {}): Promise<SearchHit[]> {
     return this.store.search(text, limit);
   }

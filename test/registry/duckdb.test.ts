@@ -14,7 +14,7 @@ import { runStoreContract } from './store-contract.js';
 runStoreContract({
   name: 'duckdb',
   kind: 'duckdb',
-  file: 'registry.duckdb',
+  newLocation: (dir) => `${dir}/registry.duckdb`,
   open: (path) => DuckDbStore.open(path),
   writeForeign: async (path) => {
     const instance = await DuckDBInstance.create(path);
@@ -72,6 +72,7 @@ describe('duckdb store', () => {
   it('fails with STORE_LOCKED when another process holds the file too long', { timeout: 60_000 }, async () => {
     using dir = tempDir();
     const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
     const holder = spawn(process.execPath, ['--input-type=module', '-e', `
       import { DuckDBInstance } from '@duckdb/node-api';
       const db = await DuckDBInstance.create(${JSON.stringify(path)});

@@ -14,10 +14,12 @@ import { runStoreContract } from './store-contract.js';
 runStoreContract({
   name: 'sqlite',
   kind: 'sqlite',
-  file: 'registry.db',
+  newLocation: (dir) => `${dir}/registry.db`,
   open: (path) => SqliteStore.open(path),
+  // In WAL mode, whose readers create -wal and -shm files beside it unless it is read with care.
   writeForeign: async (path) => {
     const db = new Database(path);
+    db.pragma('journal_mode = WAL');
     db.exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices (total) VALUES (9.5);`);
     db.close();
   },

@@ -81,3 +81,8 @@ export const SEARCH_SET: ModelMetadataInput[] = [
   { modelId: 'search/tag-prefix', modelType: 'decoder_only', description: 'zephyr wind', tags: ['zephyrines-not'] },
   { modelId: 'search/none', modelType: 'decoder_only', description: 'no match here', tags: ['zeph-yrine'] },
 ];
+
+/** A model kept by a store of an earlier schema, which lacked its labels in search and its localPath column. */
+export const EARLIER_SCHEMA_MODEL = {
+  modelId: 'local/enc-2', modelType: 'encoder_only', architecture: 'BertForMaskedLM', localPath: '/srv/models/enc-2',
+} as const satisfies ModelMetadataInput;

@@ -76,23 +76,25 @@ export async function exec(connection: DuckDBConnection, sql: string, values: Du
 }
 
 const WHAT = 'DuckDB';
-// A DuckDB file starts with three 4 KiB headers: the file's ("DUCK" at byte 8), then two database
-// headers, the one with the higher iteration current. Its block count says how long the file is.
+// A DuckDB file starts with three 4 KiB headers, the first with "DUCK" at byte 8.
 const HEADERS_BYTES = 3 * 4096;
-const DEFAULT_BLOCK_BYTES = 262_144n;
 
-/** Refuses a file whose headers say it is no DuckDB file, or longer than it is. */
-function checkHeaders(path: string, size: number): void {
-  if (size < HEADERS_BYTES) throw corruptFileError(path, WHAT, `cut short: ${size} bytes, less than its headers`);
-  const head = readHead(path, HEADERS_BYTES);
-  if (head.toString('latin1', 8, 12) !== 'DUCK') throw corruptFileError(path, WHAT, 'it has no DuckDB header');
-  const [a, b] = [4096, 8192].map((at) => ({ iteration: head.readBigUInt64LE(at + 8), blocks: head.readBigUInt64LE(at + 32), blockBytes: head.readBigUInt64LE(at + 40) }));
-  const current = a!.iteration >= b!.iteration ? a! : b!;
-  const plausible = current.blockBytes >= 4096n && current.blockBytes <= 1n << 30n && (current.blockBytes & (current.blockBytes - 1n)) === 0n;
-  const blockBytes = plausible ? current.blockBytes : DEFAULT_BLOCK_BYTES;
-  if (BigInt(size) < BigInt(HEADERS_BYTES) + current.blocks * blockBytes) {
-    throw corruptFileError(path, WHAT, `cut short: ${size} bytes, where its header counts ${current.blocks} blocks of ${blockBytes} bytes`);
+/**
+ * Refuses a file whose tables use blocks past its end. DuckDB reads a table's blocks only when
+ * the table is queried, so a file cut short opens and fails later, at the first query.
+ */
+async function checkBlocks(connection: DuckDBConnection, path: string, tables: readonly string[]): Promise<void> {
+  const blockBytes = BigInt(String((await rows(connection, `SELECT block_size FROM pragma_database_size()`))[0]?.block_size ?? 262_144));
+  let last = -1n;
+  for (const table of tables) {
+    const [row] = await rows(connection, `SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) AS last
+      FROM pragma_storage_info('${table.replace(/'/g, "''")}') WHERE persistent`);
+    if (row?.last !== null && row?.last !== undefined && BigInt(String(row.last)) > last) last = BigInt(String(row.last));
   }
+  const needed = BigInt(HEADERS_BYTES) + (last + 1n) * blockBytes;
+  // The size now, with the file open: another process may have written to it while we waited for our turn.
+  const size = storeFileSize(path) ?? 0;
+  if (BigInt(size) < needed) throw corruptFileError(path, WHAT, `cut short: ${size} bytes, where its tables need ${needed}`);
 }
 
 /**
@@ -105,7 +107,7 @@ export async function checkExistingFile(path: string, lockTimeoutMs: number): Pr
   const size = storeFileSize(path);
   if (size === undefined) return false;
   if (size === 0) throw emptyFileError(path, WHAT);
-  checkHeaders(path, size);
+  if (size < HEADERS_BYTES || readHead(path, 12).toString('latin1', 8, 12) !== 'DUCK') throw corruptFileError(path, WHAT, 'it has no DuckDB header');
   let probe;
   try {
     probe = await openWithRetry(path, { access_mode: 'READ_ONLY' }, lockTimeoutMs);
@@ -130,10 +132,15 @@ export async function checkExistingFile(path: string, lockTimeoutMs: number): Pr
           details: { path, schema },
         });
       }
+      // Blocks of commits still in the WAL may lie past the end until the next checkpoint writes them.
+      if (!((storeFileSize(`${path}.wal`) ?? 0) > 0)) await checkBlocks(connection, path, tables);
       return true;
     } finally {
       connection.closeSync();
     }
+  } catch (error) {
+    if (error instanceof ModelManagerError) throw error;
+    throw corruptFileError(path, WHAT, (error as Error).message.split('\n')[0]!, error);
   } finally {
     probe.closeSync();
   }

@@ -95,14 +95,14 @@ export function checkExistingFile(path: string): boolean {
   const rawPageSize = head.readUInt16BE(16);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
   if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw corruptFileError(path, WHAT, `its header gives a page size of ${rawPageSize}`);
-  // After a crash the newest pages may still be in the -wal file, which SQLite writes back on opening.
-  if (!((storeFileSize(`${path}-wal`) ?? 0) > 0)) {
-    // The page count is valid when the header's "version valid for" equals its change counter.
-    const pages = head.readUInt32BE(28);
-    const counted = pages > 0 && head.readUInt32BE(92) === head.readUInt32BE(24);
-    if (size % pageSize !== 0 || (counted && size < pages * pageSize)) {
-      throw corruptFileError(path, WHAT, `cut short: ${size} bytes, where its header counts ${counted ? pages : 'whole'} pages of ${pageSize} bytes`);
-    }
+  // The page count is valid when the header's "version valid for" equals its change counter.
+  const pages = head.readUInt32BE(28);
+  const counted = pages > 0 && head.readUInt32BE(92) === head.readUInt32BE(24);
+  // Read after the header: a checkpoint writes the header's page before the pages it counts.
+  const now = storeFileSize(path) ?? 0;
+  // While the -wal file holds pages (a process has the file open, or crashed), SQLite writes them back on opening.
+  if ((now % pageSize !== 0 || (counted && now < pages * pageSize)) && !((storeFileSize(`${path}-wal`) ?? 0) > 0)) {
+    throw corruptFileError(path, WHAT, `cut short: ${now} bytes, where its header counts ${counted ? pages : 'whole'} pages of ${pageSize} bytes`);
   }
   const applicationId = head.readInt32BE(68);
   if (applicationId === APPLICATION_ID) return true;

@@ -6,7 +6,7 @@
  * exactly which models a term matches there as a word (`"t"`) or a word's start (`"t"*`).
  */
 import type Database from 'better-sqlite3';
-import { TERM_SCORES, compareHits, nameOrLabelScore } from '../search.js';
+import { TERM_SCORES } from '../search.js';
 
 /** One of the best matches: the row of the models table, its id and its score. */
 export interface Match {
@@ -19,21 +19,33 @@ type Prepare = (sql: string) => Database.Statement;
 
 const phrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
 
-// The rows an FTS query matches, less some already taken, lowest model ids first. Ordering by
-// model_id reads each match's id (~9 ms for 25,000 matches at 100,000 models), which no FTS
-// rank would spare: a result's ties are broken by id.
-const LOWEST_IDS = `SELECT rowid, model_id AS modelId FROM models WHERE rowid IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?)
-  AND rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY model_id LIMIT ?`;
-
 /** The best `limit` matches of the (lower-case) search terms, best first, ties by model id. */
 export function bestMatches(prepare: Prepare, terms: readonly string[], limit: number): Match[] {
   if (terms.length === 0 || limit <= 0) return [];
   return terms.length === 1 ? bestForOneTerm(prepare, terms[0]!, limit) : bestForTerms(prepare, terms, limit);
 }
 
-/** Rows matching `match` that are not in `taken`, lowest ids first, each scoring `score`. */
+/**
+ * The rows an FTS query matches, less those already taken, lowest model ids first, each scoring
+ * `score`. A result's ties are broken by id, which no FTS rank orders by: when the query matches
+ * many rows, the id index is walked in order until enough of them turn up (a walk that finds them
+ * late stops after as many steps as there are matches); otherwise the matches' ids are sorted.
+ */
 function lowestIds(prepare: Prepare, match: string, taken: readonly Match[], count: number, score: number): Match[] {
-  const rows = prepare(LOWEST_IDS).all(match, JSON.stringify(taken.map((m) => m.rowid)), count) as Omit<Match, 'score'>[];
+  const skip = new Set(taken.map((m) => m.rowid));
+  const rowids = (prepare(`SELECT rowid FROM models_fts WHERE models_fts MATCH ?`).pluck().all(match) as number[]).filter((r) => !skip.has(r));
+  if (rowids.length > count) {
+    const wanted = new Set(rowids);
+    const found: Match[] = [];
+    let steps = 0;
+    for (const [rowid, modelId] of prepare(`SELECT rowid, model_id FROM models ORDER BY model_id`).raw().iterate() as Iterable<[number, string]>) {
+      if (wanted.has(rowid)) found.push({ rowid, modelId, score });
+      if (found.length === count) return found;
+      if (++steps >= rowids.length) break;
+    }
+  }
+  const rows = prepare(`SELECT rowid, model_id AS modelId FROM models WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY model_id LIMIT ?`)
+    .all(JSON.stringify(rowids), count) as Omit<Match, 'score'>[];
   return rows.map((r) => ({ ...r, score }));
 }
 
@@ -60,22 +72,20 @@ function bestForOneTerm(prepare: Prepare, term: string, limit: number): Match[] 
 }
 
 /**
- * Several terms: the models where some term is in a name or label are scored from their indexed
- * words; every other model matching all terms has them only in its description, scores one per
- * term, less than any of the first, and comes after them by id.
+ * Several terms: the models where some term is in a name or label are scored by SQLite from
+ * their indexed words (`instr` on the space-separated words finds a word, ' t ', or a word's
+ * start, ' t'); every other model matching all terms has them only in its description, scores
+ * one per term, less than any of the first, and comes after them by id.
  */
 function bestForTerms(prepare: Prepare, terms: readonly string[], limit: number): Match[] {
   const everywhere = terms.map((t) => `${phrase(t)}*`).join(' AND ');
   const strong = `(${terms.map((t) => `{names labels} : ${phrase(t)}*`).join(' OR ')}) AND ${everywhere}`;
-  const scored: Match[] = [];
-  const rows = prepare(`SELECT rowid, model_id, names, labels FROM models_fts WHERE models_fts MATCH ?`).raw().iterate(strong) as Iterable<[number, string, string, string]>;
-  for (const [rowid, modelId, names, labels] of rows) {
-    const words = { names: names.split(' '), labels: labels.split(' ') };
-    let score = 0;
-    for (const term of terms) score += nameOrLabelScore(words, term) || TERM_SCORES.description;
-    scored.push({ rowid, modelId, score });
-  }
-  const best = scored.sort(compareHits).slice(0, limit);
-  if (best.length < limit) best.push(...lowestIds(prepare, everywhere, scored, limit - best.length, terms.length * TERM_SCORES.description));
+  const termScore = `(CASE WHEN instr(' ' || names || ' ', ?) THEN ${TERM_SCORES.nameWord} WHEN instr(' ' || names, ?) THEN ${TERM_SCORES.namePrefix}
+    WHEN instr(' ' || labels || ' ', ?) THEN ${TERM_SCORES.labelWord} WHEN instr(' ' || labels, ?) THEN ${TERM_SCORES.labelPrefix}
+    ELSE ${TERM_SCORES.description} END)`;
+  const values = terms.flatMap((t) => [` ${t} `, ` ${t}`, ` ${t} `, ` ${t}`]);
+  const best = prepare(`SELECT rowid, model_id AS modelId, ${terms.map(() => termScore).join(' + ')} AS score FROM models_fts
+    WHERE models_fts MATCH ? ORDER BY score DESC, model_id LIMIT ?`).all(...values, strong, limit) as Match[];
+  if (best.length < limit) best.push(...lowestIds(prepare, everywhere, best, limit - best.length, terms.length * TERM_SCORES.description));
   return best;
 }

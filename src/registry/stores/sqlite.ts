@@ -225,12 +225,15 @@ export class SqliteStore implements RegistryStore {
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
-    const best = bestMatches((sql) => this.#sql(sql), searchTerms(text), limit);
-    if (best.length === 0) return [];
-    const rows = this.#sql(`SELECT p.model_id AS modelId, v.data FROM models p ${CURRENT_RECORD}
-      WHERE p.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(best.map((b) => b.rowid))) as (Row & { modelId: string })[];
-    const records = new Map(rows.map((r) => [r.modelId, r.data]));
-    return best.map((b) => ({ model: JSON.parse(records.get(b.modelId)!) as ModelMetadata, score: b.score }));
+    // One read transaction: every query of the search sees the same registry.
+    return this.#db.transaction(() => {
+      const best = bestMatches((sql) => this.#sql(sql), searchTerms(text), limit);
+      if (best.length === 0) return [];
+      const rows = this.#sql(`SELECT p.model_id AS modelId, v.data FROM models p ${CURRENT_RECORD}
+        WHERE p.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(best.map((b) => b.rowid))) as (Row & { modelId: string })[];
+      const records = new Map(rows.map((r) => [r.modelId, r.data]));
+      return best.map((b) => ({ model: JSON.parse(records.get(b.modelId)!) as ModelMetadata, score: b.score }));
+    })();
   }
 
   async stats(): Promise<RegistryStats> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModelFilter, ModelMetadataInput } from '../../src/index.js';
+import type { ModelFilter, ModelMetadataInput, Registry } from '../../src/index.js';
 import { freshStore, type StoreContractOptions } from './fresh-store.js';
 
 const COUNT = 450;
@@ -42,8 +42,30 @@ const SPECIAL: Record<number, Partial<ModelMetadataInput>> = {
   405: { tags: ['odd', 'shared'] },
 };
 
-/** Every model, in a shuffled but fixed order (269 and 450 share no factor). */
-const MODELS = all.map((k) => (k * 269) % COUNT).map((i) => ({ ...bulkModel(i), ...SPECIAL[i] }));
+/** Models 0 to count - 1, in a shuffled but fixed order (count must share no factor with 269). */
+export function bulkModels(count: number): ModelMetadataInput[] {
+  return Array.from({ length: count }, (_, k) => (k * 269) % count).map((i) => ({ ...bulkModel(i), ...SPECIAL[i] }));
+}
+
+const MODELS = bulkModels(COUNT);
+
+/** The top 15 of searches over the bulk models (at least 450 of them) whose matches overflow any candidate pool. */
+export async function assertBulkSearches(registry: Registry): Promise<void> {
+  const search = async (text: string) => (await registry.searchModels(text, { limit: 15 })).map((h) => [h.model.modelId, h.score]);
+  const scored = (list: [number, number][]) => list.map(([i, score]) => [id(i), score]);
+  const plain = (numbers: number[], score: number) => numbers.map((i): [number, number] => [i, score]);
+  // Name word 10, name word's start 6, label 5, label word's start 3, description 1; ties by id.
+  assert.deepEqual(await search('common'), scored([[330, 10], [440, 10], [420, 6], [310, 5], [410, 5], [400, 3], ...plain(where((i) => i < 9), 1)]));
+  assert.deepEqual(await search('commo'), scored([[330, 6], [420, 6], [440, 6], [310, 3], [400, 3], [410, 3], ...plain(where((i) => i < 9), 1)]));
+  assert.deepEqual(await search('common shared'),
+    scored([[330, 11], [440, 11], [420, 7], [310, 6], [405, 6], [410, 6], [400, 4], ...plain(where((i) => i < 8), 2)]));
+  assert.deepEqual(await search('shared'), scored([[405, 5], ...plain(where((i) => i < 14), 1)]));
+  // "filler" is in the descriptions of the models with i % 7 != 0 only.
+  assert.deepEqual(await search('filler'), scored(plain(where((i) => i % 7 !== 0).slice(0, 15), 1)));
+  // "item" is a name word of every model; "04" begins the number of models 40 to 49.
+  assert.deepEqual(await search('item 04'), scored(plain(where((i) => i >= 40 && i <= 49), 16)));
+  assert.deepEqual(await search('common zzz'), []);
+}
 
 export function agreementCases(options: StoreContractOptions): void {
   describe(`${COUNT} models, past the candidate pool`, () => {
@@ -72,20 +94,7 @@ export function agreementCases(options: StoreContractOptions): void {
 
     it('ranks searches whose matches overflow the candidate pool', async () => {
       await using store = await freshStore(options, MODELS);
-      const search = async (text: string) => (await store.registry.searchModels(text, { limit: 15 })).map((h) => [h.model.modelId, h.score]);
-      const scored = (list: [number, number][]) => list.map(([i, score]) => [id(i), score]);
-      const plain = (numbers: number[], score: number) => numbers.map((i): [number, number] => [i, score]);
-      // Name word 10, name word's start 6, label 5, label word's start 3, description 1; ties by id.
-      assert.deepEqual(await search('common'), scored([[330, 10], [440, 10], [420, 6], [310, 5], [410, 5], [400, 3], ...plain(where((i) => i < 9), 1)]));
-      assert.deepEqual(await search('commo'), scored([[330, 6], [420, 6], [440, 6], [310, 3], [400, 3], [410, 3], ...plain(where((i) => i < 9), 1)]));
-      assert.deepEqual(await search('common shared'),
-        scored([[330, 11], [440, 11], [420, 7], [310, 6], [405, 6], [410, 6], [400, 4], ...plain(where((i) => i < 8), 2)]));
-      assert.deepEqual(await search('shared'), scored([[405, 5], ...plain(where((i) => i < 14), 1)]));
-      // "filler" is in the descriptions of the models with i % 7 != 0 only.
-      assert.deepEqual(await search('filler'), scored(plain(where((i) => i % 7 !== 0).slice(0, 15), 1)));
-      // "item" is a name word of every model; "04" begins the number of models 40 to 49.
-      assert.deepEqual(await search('item 04'), scored(plain(where((i) => i >= 40 && i <= 49), 16)));
-      assert.deepEqual(await search('common zzz'), []);
+      await assertBulkSearches(store.registry);
     });
   });
 }

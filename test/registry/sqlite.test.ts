@@ -11,6 +11,7 @@ import { Registry } from '../../src/registry/index.js';
 import { APPLICATION_ID, APP_MARK, SCHEMA, SCHEMA_VERSION } from '../../src/registry/stores/sqlite-schema.js';
 import { SqliteStore } from '../../src/registry/stores/sqlite.js';
 import { tempDir } from '../helpers/tmp.js';
+import { assertBulkSearches, bulkModels } from './contract-agreement.js';
 import { EARLIER_SCHEMA_MODEL, sampleModel } from './samples.js';
 import { runStoreContract } from './store-contract.js';
 
@@ -92,4 +93,12 @@ test('a registry of a newer schema is refused and left as it is', async () => {
   const before = readFileSync(path);
   await assert.rejects(SqliteStore.open(path), (e) => isModelManagerError(e, 'STORE_FOREIGN') && /Upgrade Model Manager/.test(e.message));
   assert.deepEqual(readFileSync(path), before);
+});
+
+test('searches whose score tiers hold thousands of models (read along the id index) rank as with a few', async () => {
+  using dir = tempDir();
+  await using registry = await Registry.open({ instance: await SqliteStore.open(join(dir.path, 'registry.db')) });
+  // 2,501 models: "common", "shared" and "filler" each begin description words of more than 2,000.
+  await registry.addModels(bulkModels(2501));
+  await assertBulkSearches(registry);
 });

@@ -25,28 +25,26 @@ export function bestMatches(prepare: Prepare, terms: readonly string[], limit: n
   return terms.length === 1 ? bestForOneTerm(prepare, terms[0]!, limit) : bestForTerms(prepare, terms, limit);
 }
 
+// A tier of up to this many matches is sorted by id; a larger one is read along the id index.
+const SMALL_TIER = 2000;
+
 /**
  * The rows an FTS query matches, less those already taken, lowest model ids first, each scoring
- * `score`. A result's ties are broken by id, which no FTS rank orders by: when the query matches
- * many rows, the id index is walked in order until enough of them turn up (a walk that finds them
- * late stops after as many steps as there are matches); otherwise the matches' ids are sorted.
+ * `score`. A result's ties are broken by id, which no FTS rank orders by: a few matches are
+ * looked up and sorted; many are found by walking the id index in order, testing each entry
+ * against the set of matches, until enough turn up (a tenth of the registry matching "llama" at
+ * 100,000 models: 1 ms, where looking up and sorting them all takes 7).
  */
 function lowestIds(prepare: Prepare, match: string, taken: readonly Match[], count: number, score: number): Match[] {
-  const skip = new Set(taken.map((m) => m.rowid));
-  const rowids = (prepare(`SELECT rowid FROM models_fts WHERE models_fts MATCH ?`).pluck().all(match) as number[]).filter((r) => !skip.has(r));
-  if (rowids.length > count) {
-    const wanted = new Set(rowids);
-    const found: Match[] = [];
-    let steps = 0;
-    for (const [rowid, modelId] of prepare(`SELECT rowid, model_id FROM models ORDER BY model_id`).raw().iterate() as Iterable<[number, string]>) {
-      if (wanted.has(rowid)) found.push({ rowid, modelId, score });
-      if (found.length === count) return found;
-      if (++steps >= rowids.length) break;
-    }
-  }
-  const rows = prepare(`SELECT rowid, model_id AS modelId FROM models WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY model_id LIMIT ?`)
-    .all(JSON.stringify(rowids), count) as Omit<Match, 'score'>[];
-  return rows.map((r) => ({ ...r, score }));
+  const takenRows = JSON.stringify(taken.map((m) => m.rowid));
+  const few = prepare(`SELECT rowid FROM models_fts WHERE models_fts MATCH ? LIMIT ${SMALL_TIER + 1}`).pluck().all(match) as number[];
+  const rows = few.length <= SMALL_TIER
+    ? prepare(`SELECT rowid, model_id AS modelId FROM models WHERE rowid IN (SELECT value FROM json_each(?))
+        AND rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY model_id LIMIT ?`).all(JSON.stringify(few), takenRows, count)
+    : prepare(`SELECT rowid, model_id AS modelId FROM models INDEXED BY sqlite_autoindex_models_1
+        WHERE rowid IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?) AND rowid NOT IN (SELECT value FROM json_each(?))
+        ORDER BY model_id LIMIT ?`).all(match, takenRows, count);
+  return (rows as Omit<Match, 'score'>[]).map((r) => ({ ...r, score }));
 }
 
 /**

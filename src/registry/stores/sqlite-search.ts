@@ -41,6 +41,7 @@ function lowestIds(prepare: Prepare, match: string, taken: readonly Match[], cou
   const rows = few.length <= SMALL_TIER
     ? prepare(`SELECT rowid, model_id AS modelId FROM models WHERE rowid IN (SELECT value FROM json_each(?))
         AND rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY model_id LIMIT ?`).all(JSON.stringify(few), takenRows, count)
+    // sqlite_autoindex_models_1 is the index of model_id's UNIQUE constraint, in every schema.
     : prepare(`SELECT rowid, model_id AS modelId FROM models INDEXED BY sqlite_autoindex_models_1
         WHERE rowid IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?) AND rowid NOT IN (SELECT value FROM json_each(?))
         ORDER BY model_id LIMIT ?`).all(match, takenRows, count);

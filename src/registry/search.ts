@@ -64,7 +64,7 @@ export function searchWords(model: ModelMetadata): SearchWords {
 }
 
 /** What a term scores in names and labels alone (0 when it is in neither). */
-export function nameOrLabelScore(words: Pick<SearchWords, 'names' | 'labels'>, term: string): number {
+function nameOrLabelScore(words: SearchWords, term: string): number {
   if (words.names.includes(term)) return TERM_SCORES.nameWord;
   if (words.names.some((w) => w.startsWith(term))) return TERM_SCORES.namePrefix;
   if (words.labels.includes(term)) return TERM_SCORES.labelWord;
@@ -89,11 +89,6 @@ export interface SearchHit {
   score: number;
 }
 
-/** Best first, then by modelId: the order of search results in every store. */
-export function compareHits(a: { modelId: string; score: number }, b: { modelId: string; score: number }): number {
-  return b.score - a.score || (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0);
-}
-
 /** How well a model matches every term (0 = some term matches nothing); see TERM_SCORES. */
 export function scoreModel(model: ModelMetadata, terms: readonly string[]): number {
   return scoreWords(searchWords(model), terms);
@@ -110,6 +105,6 @@ export function rankSearch(candidates: Iterable<ModelMetadata>, text: string, li
     const score = scoreWords(wordsOf(model), terms);
     if (score > 0) hits.push({ model, score });
   }
-  hits.sort((a, b) => compareHits({ modelId: a.model.modelId, score: a.score }, { modelId: b.model.modelId, score: b.score }));
+  hits.sort((a, b) => b.score - a.score || (a.model.modelId < b.model.modelId ? -1 : 1));
   return hits.slice(0, Math.max(0, limit));
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -127,5 +127,19 @@ describe('duckdb store', () => {
     await registry.addModel(sampleModel(1, { architecture: 'BertForMaskedLM' }));
     assert.deepEqual((await registry.searchModels('masked')).map((h) => h.model.modelId), [modelId, sampleModel(1).modelId]);
     assert.deepEqual((await registry.listVersions(modelId)).map((v) => v.change), ['add'], 'its history is kept');
+  });
+
+  it('refuses a registry of a newer schema and leaves it as it is', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`UPDATE mm_meta SET value = '99' WHERE key = 'schema'; CHECKPOINT`);
+    c.closeSync();
+    instance.closeSync();
+    const before = readFileSync(path);
+    await assert.rejects(DuckDbStore.open(path), (e) => isModelManagerError(e, 'STORE_FOREIGN') && /Upgrade Model Manager/.test(e.message));
+    assert.deepEqual(readFileSync(path), before);
   });
 });

@@ -87,9 +87,9 @@ async function checkBlocks(connection: DuckDBConnection, path: string, tables: r
   const blockBytes = BigInt(String((await rows(connection, `SELECT block_size FROM pragma_database_size()`))[0]?.block_size ?? 262_144));
   let last = -1n;
   for (const table of tables) {
-    const [row] = await rows(connection, `SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) AS last
-      FROM pragma_storage_info('${table.replace(/'/g, "''")}') WHERE persistent`);
-    if (row?.last !== null && row?.last !== undefined && BigInt(String(row.last)) > last) last = BigInt(String(row.last));
+    const used = (await rows(connection, `SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) AS last
+      FROM pragma_storage_info('${table.replace(/'/g, "''")}') WHERE persistent`))[0]?.last;
+    if (typeof used === 'bigint' && used > last) last = used;
   }
   const needed = BigInt(HEADERS_BYTES) + (last + 1n) * blockBytes;
   // The size now, with the file open: another process may have written to it while we waited for our turn.

@@ -145,15 +145,19 @@ function probeTables(path: string, walMode: boolean): void {
  * @throws ModelManagerError STORE_FOREIGN when the file is of a newer schema than this release reads
  */
 export function prepareDatabase(db: Database.Database): void {
-  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mm_meta'`).get() !== undefined;
-  const schema = hasMeta ? Number(db.prepare(`SELECT value FROM mm_meta WHERE key = 'schema'`).pluck().get() ?? 0) : 0;
-  if (schema > SCHEMA_VERSION) {
-    throw new ModelManagerError('STORE_FOREIGN', `${db.name} is a registry of schema ${schema}, newer than this Model Manager reads (${SCHEMA_VERSION}); it was left untouched. Upgrade Model Manager.`, {
-      details: { path: db.name, schema },
-    });
-  }
-  if (schema === SCHEMA_VERSION && db.pragma('application_id', { simple: true }) === APPLICATION_ID) return;
-  if (!hasMeta) {
+  const schemaOf = () => {
+    const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mm_meta'`).get() !== undefined;
+    const schema = hasMeta ? Number(db.prepare(`SELECT value FROM mm_meta WHERE key = 'schema'`).pluck().get() ?? 0) : undefined;
+    if (schema !== undefined && schema > SCHEMA_VERSION) {
+      throw new ModelManagerError('STORE_FOREIGN', `${db.name} is a registry of schema ${schema}, newer than this Model Manager reads (${SCHEMA_VERSION}); it was left untouched. Upgrade Model Manager.`, {
+        details: { path: db.name, schema },
+      });
+    }
+    return schema;
+  };
+  const seen = schemaOf();
+  if (seen === SCHEMA_VERSION && db.pragma('application_id', { simple: true }) === APPLICATION_ID) return;
+  if (seen === undefined) {
     // 8 KiB pages in a new database (an existing one keeps its own): a record's JSON is 1-4 KB,
     // so a 4 KiB page holds one and wastes the rest. Adding 10,000 scanned models wrote 30%
     // fewer pages and took ~20% less time. Must come before the first table and before WAL.
@@ -161,11 +165,12 @@ export function prepareDatabase(db: Database.Database): void {
   }
   db.pragma('journal_mode = WAL');
   db.transaction(() => {
-    if (hasMeta && schema < 2) {
-      db.exec(`DROP TABLE IF EXISTS models_fts; ALTER TABLE models ADD COLUMN local_path TEXT;`);
-    }
+    // Read again under the write lock: another process may have brought the file up to date meanwhile.
+    const schema = schemaOf();
+    const earlier = schema !== undefined && schema < 2;
+    if (earlier) db.exec(`DROP TABLE IF EXISTS models_fts; ALTER TABLE models ADD COLUMN local_path TEXT;`);
     db.exec(SCHEMA);
-    if (hasMeta && schema < 2) reindex(db);
+    if (earlier) reindex(db);
     db.prepare(`INSERT OR REPLACE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, String(SCHEMA_VERSION));
     db.pragma(`application_id = ${APPLICATION_ID}`);
   }).immediate();

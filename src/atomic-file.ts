@@ -5,6 +5,7 @@
  * a torn or an empty one.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -14,9 +15,12 @@ export interface AtomicWriteOptions {
 }
 
 /** `.<name>.<pid>.<random>.tmp` beside the file: the pid tells a dead writer's leftovers (removeStaleTemps). */
-function tempPath(path: string): string {
+export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
+
+/** What databases write beside a file while it is open (a store built under a temp name leaves these too). */
+export const DATABASE_SIBLINGS = ['-wal', '-shm', '-journal', '.wal'];
 
 /** Replaces `path` with `data` atomically and durably (see above). */
 export async function writeFileAtomically(path: string, data: string | Uint8Array, { mode }: AtomicWriteOptions = {}): Promise<void> {
@@ -45,6 +49,20 @@ export async function writeFileAtomically(path: string, data: string | Uint8Arra
   await dir?.close();
 }
 
+/** Makes a new name in a folder durable, for writers that must not yield; best effort, as above. */
+export function syncFolderSync(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // best effort
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -54,12 +72,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes the temp files that writers of `path` killed mid-write left beside it; returns how many. */
+/**
+ * Removes the temp files (and a database's files beside them) that writers of `path` killed
+ * mid-write left beside it; returns how many. Call it only once the file is known to be ours.
+ */
 export async function removeStaleTemps(path: string): Promise<number> {
   const prefix = `.${basename(path)}.`;
+  const pattern = new RegExp(`^(\\d+)\\.[0-9a-f]{8}\\.tmp(?:${DATABASE_SIBLINGS.map((s) => s.replace('.', '\\.')).join('|')})?$`);
   let removed = 0;
   for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
-    const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    const pid = name.startsWith(prefix) ? pattern.exec(name.slice(prefix.length))?.[1] : undefined;
     if (pid === undefined || isAlive(Number(pid))) continue;
     await unlink(join(dirname(path), name)).then(() => removed++, () => undefined);
   }

@@ -7,7 +7,8 @@
 import { config as processConfig, type Config, type StoreKind } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { mergePatch } from './merge-patch.js';
-import { normalizeFilter, page, type ModelFilter, type SearchHit } from './query.js';
+import { normalizeFilter, page, type ModelFilter } from './query.js';
+import type { SearchHit } from './search.js';
 import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
 import { countVisible, deletedMatching, isDeleted, listVisible, markDeleted, searchVisible, statsVisible } from './soft-delete.js';
 import { openStore } from './stores/index.js';
@@ -196,7 +197,10 @@ export class Registry implements AsyncDisposable {
     return countVisible(this.store, normalizeFilter(filter));
   }
 
-  /** Text search over names, tags and descriptions, best matches first. */
+  /**
+   * Text search over names (id, name, Hugging Face id), labels (tags, capabilities, type,
+   * architecture) and descriptions, best matches first (the rules are in search.ts).
+   */
   async searchModels(text: string, { limit = 50 }: { limit?: number } = {}): Promise<SearchHit[]> {
     return searchVisible(this.store, text, limit);
   }

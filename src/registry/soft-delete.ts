@@ -7,7 +7,8 @@
  * has, a tag, so no store needs a column of its own. `status` is what makes a model deleted; the
  * tag only finds the candidates.
  */
-import { page, type ModelFilter, type SearchHit } from './query.js';
+import { page, type ModelFilter } from './query.js';
+import type { SearchHit } from './search.js';
 import type { ModelMetadata } from './schema.js';
 import type { RegistryStats, RegistryStore } from './stores/store.js';
 

@@ -128,11 +128,10 @@ async function located(path: string, via: ResolvedModel['via'], fallbackKey: str
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }
 
-/** The registered model whose localPath is `path`, so measurements of path-loaded models still reach the registry. */
+/** The registered model whose localPath is `path` (an indexed lookup), so measurements of path-loaded models still reach the registry. */
 async function registeredAt(registry: Registry | undefined, path: string): Promise<ModelMetadata | undefined> {
   if (!registry) return undefined;
-  const models = await registry.listModels();
-  return models.find((m) => m.localPath !== undefined && resolve(m.localPath) === path);
+  return (await registry.listModels({ localPath: path, limit: 1 }))[0];
 }
 
 /** The snapshot `refs/main` points at, else the newest one. */

@@ -96,6 +96,9 @@ describe('mm registry commands', { concurrency: true }, () => {
         assert.deepEqual(found.results.map((r) => r.modelId), ['meta/llama-7b']);
         assert.ok(found.results[0]!.score > 0);
         assert.match(ok(await run('search', 'mixture')).stdout, /^deepseek\/v3\s/m);
+        const searched = async (...text: string[]) => json<{ results: { modelId: string }[] }>(await run('search', ...text, '--json')).results.map((r) => r.modelId);
+        assert.deepEqual(await searched('conditional'), ['openai/whisper'], 'a camel-case part of the architecture');
+        assert.deepEqual(await searched('encoder'), ['google/bert-base'], 'the model type');
         const stats = json<{ totalModels: number; byFormat: Record<string, number> }>(await run('stats', '--json'));
         assert.equal(stats.totalModels, 8);
         assert.deepEqual(stats.byFormat, { gguf: 2, safetensors: 3, onnx: 1, pytorch: 1 });

@@ -1,12 +1,13 @@
 /**
  * The JSON store's file: its document shape and how it is recognised (src/atomic-file.ts replaces it).
  *
- * A file that is not valid JSON, or JSON of another program, is refused and never written to:
- * the store only ever replaces a file it has just read and recognised as its own.
+ * A file that is empty, not valid JSON, or JSON of another program, is refused and never written
+ * to: the store only ever replaces a file it has just read and recognised as its own.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelMetadata } from '../schema.js';
+import { corruptFileError, emptyFileError } from './store-file.js';
 
 export const JSON_FORMAT = 'model-manager/registry';
 export const JSON_FORMAT_VERSION = 1;
@@ -74,15 +75,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** Parses the file's text, refusing anything that is not a registry document of ours. */
 export function parseDocument(text: string, path: string): JsonDocument {
   const leftUntouched = 'it was left untouched';
-  if (text.trim() === '') return emptyDocument();
+  if (text.trim() === '') throw emptyFileError(path, 'JSON');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new ModelManagerError('STORE_CORRUPT', `${path} is not valid JSON (${(error as Error).message}); ${leftUntouched}. Restore it from a backup or point --db elsewhere.`, {
-      details: { path },
-      cause: error,
-    });
+    throw corruptFileError(path, 'JSON', `not valid JSON: ${(error as Error).message}`, error);
   }
   if (!isObject(doc) || doc.format !== JSON_FORMAT) {
     throw new ModelManagerError('STORE_FOREIGN', `${path} is a JSON file of another program (no "format": "${JSON_FORMAT}"); ${leftUntouched}. Point --db at a new file.`, {

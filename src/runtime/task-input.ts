@@ -1,14 +1,18 @@
 /**
  * Checks what a caller passed to task() before any model is loaded, so a malformed request
  * costs nothing and says what shape was expected. One request object in, whichever spelling the
- * caller used (ours, or the seed's `task_data`, `max_length`, ...), one checked `TaskInput` out.
+ * caller used (ours, or the seed's `task_data`, `max_length`, ...), one checked `TaskInput` out:
+ * nothing after this checks the request again.
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, GenerationParams, TaskType } from './backends/backend.js';
-import type { AcquireOptions } from './scheduler.js';
+import { parseDevice, type DeviceRequest } from './devices.js';
+import { parseKeepAlive, type KeepAlive } from './keep-alive.js';
 
 /** Most texts one embedding request may carry. */
 export const MAX_TEXTS_PER_REQUEST = 4096;
+/** Most instances one model may have. */
+export const MAX_WORKERS = 64;
 /** Most new tokens one generation may ask for, on every path (task(), model handles, `/api/task`, `/v1`). */
 export const MAX_GENERATION_TOKENS = 32_768;
 
@@ -32,11 +36,26 @@ const PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   text_generation: ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop'],
 };
 
+/** How a request wants its model loaded, as sent (task() fields, getModel() options); parseLoadRequest() checks it. */
+export interface LoadFields {
+  numWorkers?: unknown;
+  device?: unknown;
+  keepAlive?: unknown;
+}
+
+/** How a request wants its model loaded, checked. Workers and device apply when the model loads; a keep-alive whenever it is given. */
+export interface LoadRequest {
+  /** Instances serving the model, 1 to MAX_WORKERS (on GPUs capped by the GPUs found). */
+  workers: number;
+  device: DeviceRequest;
+  /** undefined: the manager's default for a new load, what it has for a loaded model. */
+  keepAliveMs: number | undefined;
+}
+
 interface InputBase {
   taskType: TaskType;
   modelName: string;
-  /** How to load the model: checked by the scheduler, which serves getModel() too. */
-  load: AcquireOptions;
+  load: LoadRequest;
   /** The caller's: when it aborts, the task stops (queued: dropped; generating: at the next token) and fails with CANCELLED. */
   signal: AbortSignal | undefined;
 }
@@ -120,7 +139,7 @@ export function parseTaskRequest(request: unknown): TaskInput {
   if (taskData === undefined) throw invalid('taskData is required: the input, or null to only load the model');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
   if (onToken !== undefined && typeof onToken !== 'function') throw invalidArgument('onToken must be a function: it receives each piece of generated text');
-  const load: AcquireOptions = { numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive };
+  const load = parseLoadRequest({ numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive });
 
   const known = PARAMETERS[taskType];
   if (!known) {
@@ -152,6 +171,18 @@ export function parseTaskRequest(request: unknown): TaskInput {
     prompt: taskData === null ? null : generationPrompt(taskData),
     params: generationParams(fields),
     onToken: onToken as ((text: string) => void) | undefined,
+  };
+}
+
+/** Checks how a request wants its model loaded (task() and getModel() alike). @throws INVALID_ARGUMENT */
+export function parseLoadRequest({ numWorkers = 1, device = 'auto', keepAlive }: LoadFields): LoadRequest {
+  if (typeof numWorkers !== 'number' || !Number.isInteger(numWorkers) || numWorkers < 1 || numWorkers > MAX_WORKERS) {
+    throw invalidArgument(`numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { numWorkers });
+  }
+  return {
+    workers: numWorkers,
+    device: parseDevice(String(device)),
+    keepAliveMs: keepAlive === undefined ? undefined : parseKeepAlive(keepAlive as KeepAlive),
   };
 }
 
@@ -191,6 +222,11 @@ export function embeddingParams(params: Record<string, unknown>): EmbeddingParam
     out.normalize = normalize;
   }
   return out;
+}
+
+/** The identity of embedding parameters: requests with the same key are batched together and share cache entries. */
+export function embeddingParamsKey({ pooling, normalize }: EmbeddingParams): string {
+  return `${pooling ?? ''}|${normalize ?? ''}`;
 }
 
 /** The sampling and length parameters of a generation (task() and model handles alike). */

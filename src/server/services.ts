@@ -6,6 +6,7 @@
  * Only what the routes read is declared; everything else the real objects carry is passed through.
  */
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
+import type { TaskInput } from '../runtime/task-input.js';
 import type { LoadedModelInfo } from '../runtime/types.js';
 
 /** Counts and times of one finished scan. */
@@ -60,23 +61,9 @@ export interface DiscoveryService {
   validate(modelId: string): Promise<ValidationReportLike>;
 }
 
-/** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
-export interface TaskRequestLike {
-  taskData: unknown;
-  taskType: string;
-  modelName: string;
-  numWorkers?: number;
-  device?: string;
-  keepAlive?: number | string;
-  onToken?: (text: string) => void;
-  /** Aborted when the HTTP client hangs up: the task stops and fails with CANCELLED. */
-  signal?: AbortSignal;
-  [param: string]: unknown;
-}
-
 export type ResultLike =
   | { success: true; data: unknown }
-  | { success: false; error: { code: string; message: string; details?: unknown } };
+  | { success: false; error: { code: string; message: string; details?: unknown; cause?: unknown } };
 
 /** One loaded model as `ps()` reports it (the runtime's LoadedModelInfo; task types and device kept loose for stand-ins). */
 export type LoadedModelLike = Omit<LoadedModelInfo, 'taskType' | 'device' | 'tasks'> & {
@@ -97,7 +84,11 @@ export interface ManagerStatusLike {
 
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */
 export interface RuntimeService {
-  task(request: TaskRequestLike): Promise<ResultLike>;
+  /**
+   * Runs a request the server checked with `parseTaskRequest()` (ModelManager.run): its signal aborts
+   * when the HTTP client hangs up, and the task then stops and fails with CANCELLED.
+   */
+  run(input: TaskInput): Promise<ResultLike>;
   ps(): LoadedModelLike[];
   releaseModel(name: string, options?: { force?: boolean }): Promise<boolean>;
   getStatus(): ManagerStatusLike;

@@ -1,5 +1,5 @@
 /**
- * Running a task for an HTTP caller: the request is checked as task() checks it (before the
+ * Running a task for an HTTP caller: the request is checked once, as task() checks it (before the
  * model is looked up), the model must be a registry model the caller may see (never a path: a
  * client must not make the server open files), the server-wide keep-alive fills in when the
  * request names none, the task is cancelled when the client hangs up, and a failed `Result`
@@ -7,7 +7,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelMetadata } from '../../registry/schema.js';
-import { parseTaskRequest, respellTaskRequest } from '../../runtime/task-input.js';
+import { parseTaskRequest } from '../../runtime/task-input.js';
 import type { Caller } from '../auth/api-keys.js';
 import { requireRuntime, visibleModel, type ServerContext } from '../context.js';
 import { fromResultError } from '../errors.js';
@@ -37,15 +37,11 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
  */
 export async function runTask<T = unknown>(ctx: ServerContext, caller: Caller, sent: Record<string, unknown>, reply?: FastifyReply): Promise<T> {
   const runtime = requireRuntime(ctx);
-  const request = respellTaskRequest(sent);
-  const input = parseTaskRequest(request);
-  await visibleModel(ctx, caller, input.modelName);
-  const keepAlive = input.load.keepAlive === undefined ? ctx.keepAliveDefault : undefined;
-  const result = await runtime.task({
-    ...request,
-    ...(keepAlive === undefined ? {} : { keepAlive }),
-    ...(reply ? { signal: hangUpSignal(reply) } : {}),
-  } as Parameters<typeof runtime.task>[0]);
+  const checked = parseTaskRequest(reply ? { ...sent, signal: hangUpSignal(reply) } : sent);
+  await visibleModel(ctx, caller, checked.modelName);
+  const keepAliveMs = checked.load.keepAliveMs ?? ctx.keepAliveDefaultMs;
+  const input = keepAliveMs === checked.load.keepAliveMs ? checked : { ...checked, load: { ...checked.load, keepAliveMs } };
+  const result = await runtime.run(input);
   if (!result.success) throw fromResultError(result.error);
   return result.data as T;
 }

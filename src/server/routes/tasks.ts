@@ -37,11 +37,14 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
  */
 export async function runTask<T = unknown>(ctx: ServerContext, caller: Caller, sent: Record<string, unknown>, reply?: FastifyReply): Promise<T> {
   const runtime = requireRuntime(ctx);
-  const checked = parseTaskRequest(reply ? { ...sent, signal: hangUpSignal(reply) } : sent);
-  await visibleModel(ctx, caller, checked.modelName);
-  const keepAliveMs = checked.load.keepAliveMs ?? ctx.keepAliveDefaultMs;
-  const input = keepAliveMs === checked.load.keepAliveMs ? checked : { ...checked, load: { ...checked.load, keepAliveMs } };
-  const result = await runtime.run(input);
+  const input = parseTaskRequest(sent);
+  await visibleModel(ctx, caller, input.modelName);
+  // What the server adds to the checked request (JSON can carry no AbortSignal: a sent one was refused).
+  const result = await runtime.run({
+    ...input,
+    load: { ...input.load, keepAliveMs: input.load.keepAliveMs ?? ctx.keepAliveDefaultMs },
+    ...(reply ? { signal: hangUpSignal(reply) } : {}),
+  });
   if (!result.success) throw fromResultError(result.error);
   return result.data as T;
 }

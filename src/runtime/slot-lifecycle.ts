@@ -12,12 +12,39 @@
  * state does not allow is refused with INTERNAL: a bug in the runtime, never a caller's error.
  */
 import { ModelManagerError } from '../errors.js';
-import { ActiveTask } from './active-task.js';
 import type { TaskType } from './backends/backend.js';
 import type { TaskInfo } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 let useCounter = 0;
+
+/** A task() request inside a slot, listed by ps from the moment it has the slot until it ends. */
+export class ActiveTask {
+  #state: TaskInfo['state'] = 'queued';
+  #since = Date.now();
+
+  constructor(
+    readonly taskType: TaskType,
+    readonly maxTokens: number | undefined,
+    private readonly list: Set<ActiveTask>,
+  ) {
+    list.add(this);
+  }
+
+  /** An instance took it. */
+  start(): void {
+    this.#state = 'running';
+    this.#since = Date.now();
+  }
+
+  end(): void {
+    this.list.delete(this);
+  }
+
+  info(): TaskInfo {
+    return { taskType: this.taskType, state: this.#state, since: new Date(this.#since).toISOString(), ...(this.maxTokens === undefined ? {} : { maxTokens: this.maxTokens }) };
+  }
+}
 
 type Phase =
   | { readonly name: 'loading'; awaitingLoad: number }

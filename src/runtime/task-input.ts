@@ -181,7 +181,7 @@ export function parseLoadRequest({ numWorkers = 1, device = 'auto', keepAlive }:
   }
   return {
     workers: numWorkers,
-    device: parseDevice(String(device)),
+    device: device === 'auto' ? device : parseDevice(String(device)),
     keepAliveMs: keepAlive === undefined ? undefined : parseKeepAlive(keepAlive as KeepAlive),
   };
 }

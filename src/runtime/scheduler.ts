@@ -142,9 +142,9 @@ export class Scheduler {
         gpus: this.#options.gpus,
         freeOn: (device) => this.#gpuLoads.freeOn(device),
       });
+      if (placement.warning) this.#warn(slot, placement.warning);
       const need = await estimateNeed(backend, slot.location, placement.device);
       slot.planned({ backend, device: placement.device, workers: placement.workers, estimatedBytes: (need.ramBytes + need.vramBytes) * placement.workers });
-      if (placement.warning) this.#warn(slot, placement.warning);
       await this.#makeRoom(slot, need.ramBytes * placement.workers);
       const gpuWorkers = await this.#gpuLoads.startWorkers(slot, placement, need.vramBytes);
       this.counters.loads += 1;

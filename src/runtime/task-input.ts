@@ -175,12 +175,13 @@ export function parseTaskRequest(request: unknown): TaskInput {
 }
 
 /** Checks how a request wants its model loaded (task() and getModel() alike). @throws INVALID_ARGUMENT */
-export function parseLoadRequest({ numWorkers = 1, device = 'auto', keepAlive }: LoadFields): LoadRequest {
-  if (typeof numWorkers !== 'number' || !Number.isInteger(numWorkers) || numWorkers < 1 || numWorkers > MAX_WORKERS) {
-    throw invalidArgument(`numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { numWorkers });
+export function parseLoadRequest({ numWorkers, device = 'auto', keepAlive }: LoadFields): LoadRequest {
+  const workers = numWorkers ?? 1;
+  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw invalidArgument(`numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { numWorkers: workers });
   }
   return {
-    workers: numWorkers,
+    workers,
     device: device === 'auto' ? device : parseDevice(String(device)),
     keepAliveMs: keepAlive === undefined ? undefined : parseKeepAlive(keepAlive as KeepAlive),
   };

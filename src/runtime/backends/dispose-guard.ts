@@ -14,10 +14,6 @@ export class DisposeGuard {
     this.#backend = backend;
   }
 
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
   /** @throws MODEL_DISPOSED once the instance is disposed */
   ensureNotDisposed(): void {
     if (!this.#disposed) return;

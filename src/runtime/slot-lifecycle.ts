@@ -3,9 +3,9 @@
  * with the requests, references and keep-alive countdown that decide when it may go.
  *
  *     loading ──▶ ready ──▶ unloading ──▶ closed
- *        │  └──────────────────▲              ▲
- *        │   (released while it loads)         │
- *        └─────────────────────────────────────┘ (the load failed)
+ *        │                      ▲             ▲
+ *        ├──────────────────────┘             │   released while it loads
+ *        └────────────────────────────────────┘   the load failed
  *
  * The instances exist only while ready and unloading; a request enters only a loading or ready
  * slot; unloading waits for the requests inside to end, then disposes the instances. A move the

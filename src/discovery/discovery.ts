@@ -166,7 +166,7 @@ export class Discovery implements AsyncDisposable {
   /** Checks a model's files (by id, or by its local path). @throws MODEL_NOT_FOUND */
   async validate(modelId: string): Promise<ValidationReport> {
     let model = await this.registry.getModel(modelId);
-    if (!model && existsSync(modelId)) model = (await this.registry.listModels()).find((m) => m.localPath === resolve(modelId));
+    if (!model && existsSync(modelId)) model = (await this.registry.listModels({ localPath: resolve(modelId), limit: 1 }))[0];
     if (!model) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; run \`mm scan\` or see \`mm list\``, { details: { modelId } });
     return validateModelFiles(model);
   }

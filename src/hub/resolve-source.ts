@@ -58,7 +58,7 @@ export async function resolveHfSnapshot(idOrPath: string, { config, revision = '
     });
   }
 
-  const cached = await findCachedSnapshot(idOrPath, { cacheDir: config.hf.hubCache, revision });
+  const cached = findCachedSnapshot(idOrPath, { cacheDir: config.hf.hubCache, revision });
   let cacheWarning: string | undefined;
   if (cached) {
     try {

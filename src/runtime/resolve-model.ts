@@ -5,10 +5,11 @@
  * Order: the registry (`localPath`), an existing path, the HF cache
  * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
+import { cacheFolderName, findCachedSnapshot } from '../hub/cache.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
 import type { ModelLocation } from './backends/backend.js';
@@ -64,9 +65,8 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
   if (await exists(asPath)) return located(asPath, 'path', asPath, await registeredAt(registry, asPath));
 
   if (hubCache && /^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
-    const repo = join(hubCache, `models--${trimmed.replace('/', '--')}`);
-    searched.push(repo);
-    const snapshot = await hfSnapshot(repo);
+    searched.push(join(hubCache, cacheFolderName(trimmed)));
+    const snapshot = findCachedSnapshot(trimmed, { cacheDir: hubCache })?.path;
     if (snapshot) return located(snapshot, 'hf-cache', trimmed, await registeredAt(registry, snapshot));
   }
 
@@ -131,17 +131,6 @@ async function registeredAt(registry: Registry | undefined, path: string): Promi
   if (!registry) return undefined;
   const models = await registry.listModels();
   return models.find((m) => m.localPath !== undefined && resolve(m.localPath) === path);
-}
-
-/** The snapshot `refs/main` points at, else the newest one. */
-async function hfSnapshot(repo: string): Promise<string | undefined> {
-  const snapshots = join(repo, 'snapshots');
-  const ref = (await readFile(join(repo, 'refs', 'main'), 'utf8').catch(() => '')).trim();
-  if (ref && (await exists(join(snapshots, ref)))) return join(snapshots, ref);
-  const names = await readdir(snapshots).catch(() => [] as string[]);
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(snapshots, n))).mtimeMs })));
-  const newest = dated.sort((a, b) => b.t - a.t)[0];
-  return newest ? join(snapshots, newest.n) : undefined;
 }
 
 function looksLikePath(name: string): boolean {

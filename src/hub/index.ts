@@ -1,4 +1,4 @@
-export { cacheFolderName, findCachedSnapshot } from './cache.js';
+export { cacheFolderName, cachedRepoPaths, findCachedSnapshot, snapshotOfRepoFolder, type CachedSnapshot } from './cache.js';
 export { parseModelCard, type ModelCard } from './model-card.js';
 export { readModelFolder } from './local-folder.js';
 export { fetchHubSnapshot, hubError, type HubClientOptions } from './hub-client.js';

@@ -23,6 +23,6 @@ export * from './runtime/backends/index.js';
 export * from './discovery/index.js';
 export * from './server/index.js';
 export {
-  pullModel, parseHubName, selectFiles, cachedRepoPaths, snapshotOfRepoFolder,
-  type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile, type CachedSnapshot,
+  pullModel, pullToRegistry, parseHubName, selectFiles, cachedRepoPaths, snapshotOfRepoFolder,
+  type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile, type CachedSnapshot, type RegisteredPull, type PullToRegistryOptions,
 } from './hub/index.js';

@@ -8,4 +8,4 @@ export { createModelFromHuggingFace, type CreateModelOptions } from './create-mo
 export { importFromHuggingFace, folderModelId, snapshotModelId, type HfImportOptions, type HfImportOutcome, type HfImportAction } from './import.js';
 export { syncHuggingFace, type HfSyncResult } from './sync.js';
 export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';
-export { pullModel, parseHubName, selectFiles, type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile } from './pull/index.js';
+export { pullModel, pullToRegistry, cachedModelPath, parseHubName, selectFiles, type RegisteredPull, type PullToRegistryOptions, type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile } from './pull/index.js';

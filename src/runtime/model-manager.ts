@@ -15,7 +15,7 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
 import { ModelHandle } from './model-handle.js';
-import { resolveModel } from './resolve-model.js';
+import { resolveModel, type PulledModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
 import { embeddingTexts, generationPrompt } from './task-input.js';
@@ -60,6 +60,8 @@ export class ModelManager implements AsyncDisposable {
       batching = {},
       modelRoots = ['./models'],
       hubCache = processConfig().hf.hubCache,
+      autoPull = processConfig().autoPull,
+      pull: pullOptions = {},
       gpuCount,
       onWarning = (message: string) => process.emitWarning(message, { code: 'MODEL_MANAGER' }),
     } = options;
@@ -77,7 +79,10 @@ export class ModelManager implements AsyncDisposable {
     this.#scheduler = new Scheduler({
       backends: this.#backends,
       measurements: this.#measurements,
-      resolve: (name) => resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }),
+      resolve: (name) => resolveModel(name, {
+        registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots,
+        ...(autoPull ? { pull: (hubId: string) => this.#pull(hubId, pullOptions) } : {}),
+      }),
       batching,
       memoryBudgetBytes: this.memoryBudgetBytes,
       maxLoadedModels: this.maxLoadedModels,
@@ -107,6 +112,20 @@ export class ModelManager implements AsyncDisposable {
       }
     })();
     return this.#initialized;
+  }
+
+  /** Pulls a hub id into this manager's cache, and into its registry when it has one. */
+  async #pull(name: string, options: NonNullable<ModelManagerOptions['pull']>): Promise<PulledModel> {
+    const base = options.config ?? processConfig();
+    const config = { ...base, hf: { ...base.hf, hubCache: this.#hubCache } };
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
+    // Loaded on the first pull: a runtime that never pulls never loads the hub client.
+    const { pullModel, pullToRegistry } = await import('../hub/pull/index.js');
+    if (this.registry) {
+      const { pull, model } = await pullToRegistry(this.registry, name, { ...options, config, signal });
+      return { path: pull.modelPath, ...(model ? { model } : {}) };
+    }
+    return { path: (await pullModel(name, { ...options, config, signal })).modelPath };
   }
 
   /** GPUs found, detected once on the first load that is not CPU-only. */

@@ -3,13 +3,17 @@
  * location on disk, the way the rest of Model Manager names models.
  *
  * Order: the registry (`localPath`), an existing path, the HF cache
- * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
+ * (`models--org--name/snapshots/<rev>`), each model root (`./models/<name>`), and last a pull
+ * from the hub (autoPull). A registered hub model without `localPath` goes to the cache, then to
+ * a pull, under its registry id.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { cacheFolderName, findCachedSnapshot } from '../hub/cache.js';
+import { cacheFolderName } from '../hub/cache.js';
+import { cachedModelPath } from '../hub/pull/cached-model.js';
+import { parseHubName } from '../hub/pull/hub-name.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
 import type { ModelLocation } from './backends/backend.js';
@@ -18,7 +22,13 @@ export interface ResolvedModel extends ModelLocation {
   /** Stable identity of the model: its registry id, else its absolute path. */
   key: string;
   /** Where the name was found. */
-  via: 'registry' | 'path' | 'hf-cache' | 'model-root';
+  via: 'registry' | 'path' | 'hf-cache' | 'model-root' | 'pulled';
+}
+
+/** A model a pull put on disk: what to load, and its registry entry when it has one. */
+export interface PulledModel {
+  path: string;
+  model?: ModelMetadata;
 }
 
 export interface ResolveOptions {
@@ -27,6 +37,8 @@ export interface ResolveOptions {
   hubCache?: string;
   /** Folders searched for `<root>/<name>`. */
   modelRoots?: readonly string[];
+  /** Downloads a hub id (`org/name[:variant]`) found nowhere on disk; without it nothing is pulled. */
+  pull?: (name: string) => Promise<PulledModel>;
 }
 
 /** File extensions of weights, by format. */
@@ -40,7 +52,7 @@ const WEIGHT_FORMATS: Record<string, string> = {
 };
 
 /** Resolves `name` to a model on disk. @throws MODEL_NOT_FOUND with the places searched. */
-export async function resolveModel(name: string, { registry, hubCache, modelRoots = [] }: ResolveOptions = {}): Promise<ResolvedModel> {
+export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], pull }: ResolveOptions = {}): Promise<ResolvedModel> {
   const trimmed = name.trim();
   if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
   const searched: string[] = [];
@@ -48,7 +60,9 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
   const registered = registry && !looksLikePath(trimmed) ? await registry.getModel(trimmed) : undefined;
   if (registered) {
     if (!registered.localPath) {
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: download it or set localPath (mm update)`, {
+      const fromHub = await hubModel(registered.modelId, hubCache, pull, registered);
+      if (fromHub) return fromHub;
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: pull it (mm pull ${registered.modelId}) or set localPath (mm update)`, {
         details: { modelName: trimmed },
       });
     }
@@ -64,16 +78,22 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
   searched.push(asPath);
   if (await exists(asPath)) return located(asPath, 'path', asPath, await registeredAt(registry, asPath));
 
-  if (hubCache && /^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
-    searched.push(join(hubCache, cacheFolderName(trimmed)));
-    const snapshot = findCachedSnapshot(trimmed, { cacheDir: hubCache })?.path;
-    if (snapshot) return located(snapshot, 'hf-cache', trimmed, await registeredAt(registry, snapshot));
+  const hubId = /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/.test(trimmed) ? parseHubName(trimmed) : undefined;
+  if (hubCache && hubId) {
+    searched.push(join(hubCache, cacheFolderName(hubId.repoId)));
+    const cached = cachedModelPath(trimmed, hubCache);
+    if (cached) return located(cached, 'hf-cache', trimmed, await registeredAt(registry, cached));
   }
 
   for (const root of modelRoots) {
     const candidate = resolve(root, trimmed);
     searched.push(candidate);
     if (await exists(candidate)) return located(candidate, 'model-root', candidate, await registeredAt(registry, candidate));
+  }
+
+  if (hubId && pull) {
+    const pulled = await pull(trimmed);
+    return located(pulled.path, 'pulled', pulled.model?.modelId ?? trimmed, pulled.model);
   }
 
   throw new ModelManagerError(
@@ -113,6 +133,15 @@ export async function weightBytes(path: string): Promise<number> {
     }
   }
   return total;
+}
+
+/** A hub model from the cache, else pulled (when pulling is on); undefined when neither has it. */
+async function hubModel(name: string, hubCache: string | undefined, pull: ResolveOptions['pull'], model: ModelMetadata): Promise<ResolvedModel | undefined> {
+  const cached = hubCache === undefined ? undefined : cachedModelPath(name, hubCache);
+  if (cached) return located(cached, 'hf-cache', model.modelId, model);
+  if (!pull || !parseHubName(name)) return undefined;
+  const pulled = await pull(name);
+  return located(pulled.path, 'pulled', model.modelId, pulled.model ?? model);
 }
 
 async function located(path: string, via: ResolvedModel['via'], fallbackKey: string, model?: ModelMetadata): Promise<ResolvedModel> {

@@ -1,6 +1,7 @@
 /**
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
+import type { PullOptions } from '../hub/pull/pull-model.js';
 import type { Registry } from '../registry/registry.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
@@ -27,6 +28,10 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
+  /** Pull a hub id (`org/name[:variant]`) found nowhere on disk before its first task; concurrent first requests share one pull. Defaults to `config().autoPull` (on, off when HF_HUB_OFFLINE is set). */
+  autoPull?: boolean;
+  /** How first-use pulls run (endpoint and token through `config`, progress through `onProgress`). Defaults to the process environment, quiet. */
+  pull?: Omit<PullOptions, 'dryRun' | 'include' | 'exclude' | 'revision'>;
   /** GPUs to use. Defaults to those node-llama-cpp finds, detected on the first load that is not CPU-only. */
   gpuCount?: number;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */

@@ -6,18 +6,18 @@
  * leaves resumable `.incomplete` files and no half snapshot. Pulls of the same model in one
  * process share one download; across processes the blob locks make each file download once.
  */
-import { statfs, writeFile, rename, mkdir } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, rename, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { config as processConfig, type Config } from '../../config.js';
 import { ModelManagerError } from '../../errors.js';
 import { formatBytes } from '../../units.js';
 import { cachedRepoPaths, COMMIT_PATTERN, type CachedRepoPaths } from '../cache.js';
-import { HUB_ID_PATTERN } from '../resolve-source.js';
+import { parseHubName } from './hub-name.js';
 import type { HubTarget } from './hub-request.js';
 import { linkSnapshotFile, pullFile, type PulledFile } from './pull-file.js';
 import { listRepo } from './repo-listing.js';
 import { selectFiles, type RepoFile } from './select-files.js';
-import { statSync } from 'node:fs';
 
 /** A progress event, in the style of Ollama's pull: per file, `completed` of `total` bytes. */
 export interface PullProgress {
@@ -87,14 +87,6 @@ export interface PullResult {
   /** The hub's pipeline tag and tags, for the registry entry. */
   pipelineTag?: string;
   tags: string[];
-}
-
-/** A model name as a hub id and variant: `org/name:Q4_K_M`, also spelled `hf.co/org/name:Q4_K_M`. */
-export function parseHubName(name: string): { repoId: string; variant?: string } | undefined {
-  const bare = name.trim().replace(/^(?:https?:\/\/)?(?:hf\.co|huggingface\.co)\//, '');
-  const [repoId = '', variant, ...rest] = bare.split(':');
-  if (rest.length > 0 || !HUB_ID_PATTERN.test(repoId) || repoId.includes('..') || (variant !== undefined && !/^[A-Za-z0-9_.-]+$/.test(variant))) return undefined;
-  return variant === undefined ? { repoId } : { repoId, variant };
 }
 
 /** The free bytes where `path` is, or would be created. */

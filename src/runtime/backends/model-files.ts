@@ -45,3 +45,18 @@ export async function findOnnxModelFolder(path: string): Promise<string | undefi
   if (!files.has('config.json')) return undefined;
   return [...files].some((f) => /\.onnx$/i.test(f)) ? folder : undefined;
 }
+
+/** transformers.js's dtypes by the suffix of the graph file each loads (`onnx/model_quantized.onnx` is q8). */
+const ONNX_DTYPES = { '': 'fp32', fp16: 'fp16', int8: 'int8', uint8: 'uint8', quantized: 'q8', q4: 'q4', q4f16: 'q4f16', bnb4: 'bnb4' } as const;
+export type OnnxDtype = (typeof ONNX_DTYPES)[keyof typeof ONNX_DTYPES];
+
+/**
+ * The graph transformers.js loads for `path`: the variant an `.onnx` file names
+ * (`onnx/model_quantized.onnx`: q8, as a pull of `org/name:quantized` leaves it), else the fp32 `model.onnx`.
+ */
+export function onnxGraphOf(path: string): { dtype: OnnxDtype; file: string } {
+  const suffix = /(?:^|[/\\])model(?:_([A-Za-z0-9]+))?\.onnx$/i.exec(path)?.[1]?.toLowerCase() ?? '';
+  return Object.hasOwn(ONNX_DTYPES, suffix)
+    ? { dtype: ONNX_DTYPES[suffix as keyof typeof ONNX_DTYPES], file: suffix ? `model_${suffix}.onnx` : 'model.onnx' }
+    : { dtype: 'fp32', file: 'model.onnx' };
+}

@@ -12,7 +12,7 @@ import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
 import type { EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
 import { importBackendPackage } from './import-package.js';
-import { findOnnxModelFolder } from './model-files.js';
+import { findOnnxModelFolder, onnxGraphOf } from './model-files.js';
 import { sentenceTransformersPooling } from './pooling-config.js';
 import { TransformersGenerator } from './transformers-generator.js';
 import { l2Normalize } from './vectors.js';
@@ -51,12 +51,12 @@ function loadFailed(path: string, reason: string, cause?: unknown): ModelManager
   });
 }
 
-/** Bytes of the fp32 graph transformers.js will load, external data included. */
-async function graphBytes(folder: string): Promise<number | undefined> {
+/** Bytes of the graph transformers.js will load (`model.onnx`, or the variant's), external data included. */
+async function graphBytes(folder: string, graph = 'model.onnx'): Promise<number | undefined> {
   for (const dir of [join(folder, 'onnx'), folder]) {
     const names = await readdir(dir).catch(() => [] as string[]);
-    if (!names.includes('model.onnx')) continue;
-    const parts = names.filter((n) => n === 'model.onnx' || /^model\.onnx_data(_\d+)?$/.test(n));
+    if (!names.includes(graph)) continue;
+    const parts = names.filter((n) => n === graph || (n.startsWith(`${graph}_data`) && /_data(_\d+)?$/.test(n)));
     const sizes = await Promise.all(parts.map((n) => stat(join(dir, n)).then((s) => s.size)));
     return sizes.reduce((a, b) => a + b, 0);
   }
@@ -89,7 +89,7 @@ export class TransformersBackend implements InferenceBackend {
   /** The graph's size on disk: onnxruntime holds the weights once, its working memory comes on top. */
   async estimateBytes(location: ModelLocation): Promise<number | undefined> {
     const folder = await findOnnxModelFolder(location.path);
-    return folder === undefined ? undefined : graphBytes(folder);
+    return folder === undefined ? undefined : graphBytes(folder, onnxGraphOf(location.path).file);
   }
 
   async load({ path, taskType, device }: LoadOptions): Promise<LoadedModel> {
@@ -99,12 +99,13 @@ export class TransformersBackend implements InferenceBackend {
     const folder = await findOnnxModelFolder(path);
     if (!folder) throw loadFailed(path, 'no config.json with an ONNX graph beside it is there');
     const transformers = await loadEngine();
+    const graph = onnxGraphOf(path);
     const options = {
       device: 'cpu' as const,
-      dtype: 'fp32' as const,
+      dtype: graph.dtype,
       ...(this.#threads === undefined ? {} : { session_options: { intraOpNumThreads: this.#threads } }),
     };
-    const memoryBytes = await graphBytes(folder);
+    const memoryBytes = await graphBytes(folder, graph.file);
     const warning = device === 'cpu' ? undefined : `running on the CPU: the transformers backend has no GPU execution provider here (device "${device}" was asked for)`;
     try {
       if (taskType === 'embedding') {

@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { config as processConfig } from '../config.js';
-import { ModelManagerError } from '../errors.js';
+import { ModelManagerError, isModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
@@ -121,11 +121,19 @@ export class ModelManager implements AsyncDisposable {
     const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
     // Loaded on the first pull: a runtime that never pulls never loads the hub client.
     const { pullModel, pullToRegistry } = await import('../hub/pull/index.js');
-    if (this.registry) {
-      const { pull, model } = await pullToRegistry(this.registry, name, { ...options, config, signal });
-      return { path: pull.modelPath, ...(model ? { model } : {}) };
+    try {
+      if (this.registry) {
+        const { pull, model } = await pullToRegistry(this.registry, name, { ...options, config, signal });
+        return { path: pull.modelPath, ...(model ? { model } : {}) };
+      }
+      return { path: (await pullModel(name, { ...options, config, signal })).modelPath };
+    } catch (error) {
+      // A name found nowhere, the hub included, is a model not found (the hub's answer kept as the cause).
+      if (!isModelManagerError(error, 'HUB_NOT_FOUND')) throw error;
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and ${config.hf.endpoint} has no such repo`, {
+        details: { modelName: name }, cause: error,
+      });
     }
-    return { path: (await pullModel(name, { ...options, config, signal })).modelPath };
   }
 
   /** GPUs found, detected once on the first load that is not CPU-only. */

@@ -92,6 +92,14 @@ describe('first use pulls', () => {
     assert.equal(hub.sentBytes('tiny-llama.Q4_K_M.gguf'), 0, 'only the quantization asked for was fetched');
   });
 
+  it('a hub id the hub does not have is MODEL_NOT_FOUND, saying where it looked', async () => {
+    using tmp = tempDir();
+    await using ctx = await open(tmp.path);
+    const result = await ctx.manager.task({ taskData: ['x'], taskType: 'embedding', modelName: 'acme/no-such-model' });
+    assert.equal(!result.success && result.error.code, 'MODEL_NOT_FOUND');
+    assert.match(!result.success ? result.error.message : '', /no such repo/);
+  });
+
   it('pulls nothing when HF_HUB_OFFLINE is set: MODEL_NOT_FOUND without a request', async () => {
     using tmp = tempDir();
     await using ctx = await open(tmp.path, { HF_HUB_OFFLINE: '1' });

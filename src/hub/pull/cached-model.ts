@@ -34,8 +34,13 @@ export function cachedModelPath(name: string, cacheDir: string): string | undefi
   const snapshot = findCachedSnapshot(parsed.repoId, { cacheDir });
   if (!snapshot) return undefined;
   try {
-    const { weights } = selectFiles(snapshotFiles(snapshot.path), { repoId: parsed.repoId, ...(parsed.variant ? { variant: parsed.variant } : {}) });
-    return weights === undefined ? snapshot.path : join(snapshot.path, ...weights.split('/'));
+    const files = snapshotFiles(snapshot.path);
+    const selection = selectFiles(files, { repoId: parsed.repoId, ...(parsed.variant ? { variant: parsed.variant } : {}) });
+    // One variant in the snapshot: the folder names it (as huggingface_hub users expect); several: the chosen one's file.
+    const weightFiles = files.filter((f) => /\.(gguf|onnx)$/i.test(f.path));
+    const only = weightFiles.every((f) => selection.files.some((s) => s.path === f.path));
+    if (selection.weights === undefined || (parsed.variant === undefined && only)) return snapshot.path;
+    return join(snapshot.path, ...selection.weights.split('/'));
   } catch {
     return parsed.variant === undefined ? snapshot.path : undefined;
   }

@@ -3,6 +3,7 @@ import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type EmbeddingTaskOutput } from '../../runtime/index.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
+import { pullProgressBar } from '../pull-progress.js';
 
 interface EmbedOptions {
   device?: string;
@@ -21,7 +22,9 @@ export function register(program: Command): void {
       action(async (command, model: string, texts: string[]) => {
         const o = optionsOf<EmbedOptions>(command);
         await withRegistry(command, async (registry) => {
-          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+          // A hub id not on disk is pulled first; its progress shows on a terminal.
+          const bar = pullProgressBar({ enabled: !o.json && process.stderr.isTTY === true, label: model });
+          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, pull: { onProgress: bar.onProgress } });
           try {
             const result = await manager.task({
               taskData: texts,
@@ -31,6 +34,7 @@ export function register(program: Command): void {
               ...(o.pooling ? { pooling: o.pooling } : {}),
               ...(o.normalize === false ? { normalize: false } : {}),
             });
+            bar.stop();
             if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
             const data = result.data as EmbeddingTaskOutput;
             if (o.json) return printJson(data);

@@ -4,6 +4,7 @@ import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runt
 import { parseQuantity } from '../../units.js';
 import { action, optionsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
+import { pullProgressBar } from '../pull-progress.js';
 
 interface GenerateOptions {
   maxTokens?: string;
@@ -25,7 +26,9 @@ export function register(program: Command): void {
         const o = optionsOf<GenerateOptions>(command);
         const stream = !o.json && process.stdout.isTTY === true;
         await withRegistry(command, async (registry) => {
-          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+          // A hub id not on disk is pulled first; its progress shows on a terminal.
+          const bar = pullProgressBar({ enabled: !o.json && process.stderr.isTTY === true, label: model });
+          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, pull: { onProgress: bar.onProgress } });
           try {
             const result = await manager.task({
               taskData: prompt,
@@ -37,6 +40,7 @@ export function register(program: Command): void {
               ...(o.seed !== undefined ? { seed: parseQuantity(o.seed, 'seed') } : {}),
               ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),
             });
+            bar.stop();
             if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
             const data = result.data as GenerationTaskOutput;
             if (o.json) return printJson(data);

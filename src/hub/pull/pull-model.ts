@@ -21,7 +21,12 @@ import { selectFiles, type RepoFile } from './select-files.js';
 
 /** A progress event, in the style of Ollama's pull: per file, `completed` of `total` bytes. */
 export interface PullProgress {
-  status: 'resolving' | 'downloading' | 'waiting' | 'verifying' | 'linking' | 'success';
+  /**
+   * `resolving`: asking the hub; `pulling`: the files are chosen, `total` is the bytes of them all
+   * (no `file`); `downloading`/`waiting` (another process fetches it)/`verifying`: one file; `linking`:
+   * writing the snapshot; `success`: done.
+   */
+  status: 'resolving' | 'pulling' | 'downloading' | 'waiting' | 'verifying' | 'linking' | 'success';
   file?: string;
   completed?: number;
   total?: number;
@@ -214,6 +219,7 @@ async function pull({ repoId, variant }: { repoId: string; variant?: string }, c
     });
   }
 
+  emit({ status: 'pulling', completed: 0, total: totalBytes });
   const completed = new Map<string, number>();
   const lastSent = new Map<string, number>();
   const sizes = new Map(selection.files.map((f) => [f.path, f.size]));

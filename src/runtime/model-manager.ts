@@ -15,6 +15,7 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
 import { ModelHandle } from './model-handle.js';
+import type { PullToRegistryOptions, RegisteredPull as PulledToRegistry } from '../hub/pull/register-pull.js';
 import { resolveModel, type PulledModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
@@ -37,6 +38,9 @@ export class ModelManager implements AsyncDisposable {
   readonly maxQueue: number;
   readonly defaultKeepAliveMs: number;
   readonly cache: EmbeddingCache;
+  /** Whether a hub id found nowhere on disk is pulled on first use. */
+  readonly autoPull: boolean;
+  readonly #pullOptions: NonNullable<ModelManagerOptions['pull']>;
   readonly #backends = new BackendRegistry();
   readonly #scheduler: Scheduler;
   readonly #modelRoots: string[];
@@ -71,6 +75,8 @@ export class ModelManager implements AsyncDisposable {
     this.maxQueue = Math.max(1, maxQueue);
     this.defaultKeepAliveMs = parseKeepAlive(defaultKeepAlive);
     this.cache = new EmbeddingCache(embeddingCache);
+    this.autoPull = autoPull;
+    this.#pullOptions = pullOptions;
     this.#modelRoots = modelRoots;
     this.#hubCache = hubCache;
     this.#gpuCount = gpuCount;
@@ -81,7 +87,7 @@ export class ModelManager implements AsyncDisposable {
       measurements: this.#measurements,
       resolve: (name) => resolveModel(name, {
         registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots,
-        ...(autoPull ? { pull: (hubId: string) => this.#pull(hubId, pullOptions) } : {}),
+        ...(autoPull ? { pull: (hubId: string) => this.#pullOnFirstUse(hubId) } : {}),
       }),
       batching,
       memoryBudgetBytes: this.memoryBudgetBytes,
@@ -114,23 +120,33 @@ export class ModelManager implements AsyncDisposable {
     return this.#initialized;
   }
 
-  /** Pulls a hub id into this manager's cache, and into its registry when it has one. */
-  async #pull(name: string, options: NonNullable<ModelManagerOptions['pull']>): Promise<PulledModel> {
-    const base = options.config ?? processConfig();
+  /**
+   * Pulls a hub id (`org/name[:variant]`) into this manager's HF cache and registry, as `mm pull`
+   * does; `onProgress` gets its events. Pulls of one model share one download.
+   * @throws ModelManagerError as `pullToRegistry` (AUTH_REQUIRED, HUB_NOT_FOUND, DISK_FULL, ...)
+   */
+  async pull(name: string, options: Omit<PullToRegistryOptions, 'config' | 'fetch'> = {}): Promise<PulledToRegistry> {
+    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    const base = this.#pullOptions.config ?? processConfig();
     const config = { ...base, hf: { ...base.hf, hubCache: this.#hubCache } };
-    const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
+    const signals = [this.#abort.signal, this.#pullOptions.signal, options.signal].filter((x): x is AbortSignal => x !== undefined);
     // Loaded on the first pull: a runtime that never pulls never loads the hub client.
     const { pullModel, pullToRegistry } = await import('../hub/pull/index.js');
+    const merged = { ...this.#pullOptions, ...options, config, signal: AbortSignal.any(signals) };
+    if (this.registry) return pullToRegistry(this.registry, name, merged);
+    const pull = await pullModel(name, merged);
+    return { modelId: name, action: 'none', pull, warnings: [] };
+  }
+
+  /** The pull of a first use: a name the hub lacks too is a model not found. */
+  async #pullOnFirstUse(name: string): Promise<PulledModel> {
     try {
-      if (this.registry) {
-        const { pull, model } = await pullToRegistry(this.registry, name, { ...options, config, signal });
-        return { path: pull.modelPath, ...(model ? { model } : {}) };
-      }
-      return { path: (await pullModel(name, { ...options, config, signal })).modelPath };
+      const { pull, model } = await this.pull(name);
+      return { path: pull.modelPath, ...(model ? { model } : {}) };
     } catch (error) {
       // A name found nowhere, the hub included, is a model not found (the hub's answer kept as the cause).
       if (!isModelManagerError(error, 'HUB_NOT_FOUND')) throw error;
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and ${config.hf.endpoint} has no such repo`, {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and the hub has no such repo`, {
         details: { modelName: name }, cause: error,
       });
     }

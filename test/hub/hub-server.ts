@@ -40,6 +40,9 @@ export interface RecordedRequest {
   lastByte: number;
   /** Body bytes actually written. */
   bytesSent: number;
+  /** When the request came and when its answer ended (ms since the epoch). */
+  at: number;
+  doneAt?: number;
 }
 
 /** A fault for the next `times` requests (GET or HEAD) of files whose path matches. */
@@ -177,7 +180,8 @@ export async function startHubServer(repos: HubRepo[], { token = 'hf_test_token'
   };
 
   const makeServer = (cdn: boolean) => createServer((req, res) => {
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', lastByte: -1, bytesSent: 0 };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', lastByte: -1, bytesSent: 0, at: Date.now() };
+    res.once('close', () => (record.doneAt = Date.now()));
     if (req.headers.range) record.range = req.headers.range;
     if (req.headers.authorization) record.authorization = req.headers.authorization;
     requests.push(record);

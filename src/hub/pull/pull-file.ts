@@ -14,7 +14,8 @@ import { hashFile } from './blob-hash.js';
 import { withBlobLock } from './blob-lock.js';
 import { authHeaders, locateFile } from './file-location.js';
 import type { HubTarget } from './hub-request.js';
-import { downloadRanges, removeProgressRecord } from './ranged-download.js';
+import { downloadRanges } from './ranged-download.js';
+import { removeRangeRecord } from './range-record.js';
 import type { RepoFile } from './select-files.js';
 
 export interface PulledFile {
@@ -72,36 +73,37 @@ async function sha256Of(blob: string, etag: string, file: RepoFile): Promise<str
 /** Fetches into `incomplete`, checks the hash the hub gave, and moves the bytes to `blob`. */
 async function download(file: RepoFile, etag: string, location: { url: string; sendToken: boolean; size: number }, blob: string, ctx: PullFileContext): Promise<string> {
   const incomplete = `${blob}.incomplete`;
-  const progressFile = join(ctx.paths.locks, `${etag}.ranges.json`);
+  const recordFile = join(ctx.paths.locks, `${etag}.ranges.json`);
+  const expectedSha256 = file.lfs?.sha256 ?? (SHA256.test(etag) ? etag : undefined);
+  const expectedOid = file.lfs === undefined ? (file.oid ?? (GIT_OID.test(etag) ? etag : undefined)) : undefined;
   await mkdir(dirname(blob), { recursive: true });
-  await downloadRanges({
+  // The bytes are hashed as they arrive; the check below needs no second pass over the file.
+  const hashes = await downloadRanges({
     target: ctx.target,
     url: location.url,
     headers: authHeaders(ctx.target, location.sendToken),
     size: location.size,
     file: incomplete,
-    progressFile,
+    recordFile,
     connections: ctx.connections,
     minSplitBytes: ctx.minSplitBytes,
     stallTimeoutMs: ctx.stallTimeoutMs,
+    gitOid: expectedOid !== undefined,
     onBytes: (bytes) => ctx.onBytes(file.path, bytes),
   });
   ctx.onStatus(file.path, 'verifying');
-  const expectedSha256 = file.lfs?.sha256 ?? (SHA256.test(etag) ? etag : undefined);
-  const expectedOid = file.lfs === undefined ? (file.oid ?? (GIT_OID.test(etag) ? etag : undefined)) : undefined;
-  const hashes = await hashFile(incomplete, { gitOid: expectedOid !== undefined });
   const bad = expectedSha256 !== undefined && hashes.sha256 !== expectedSha256 ? { expected: expectedSha256, actual: hashes.sha256, hash: 'sha256' }
     : expectedOid !== undefined && hashes.gitOid !== expectedOid ? { expected: expectedOid, actual: hashes.gitOid, hash: 'git blob id' } : undefined;
   if (bad) {
     // Bad bytes are never kept: the next pull starts this file afresh.
     await rm(incomplete, { force: true });
-    await removeProgressRecord(progressFile);
+    await removeRangeRecord(recordFile);
     throw new ModelManagerError('CHECKSUM_MISMATCH', `${ctx.target.repoId}/${file.path}: the downloaded bytes have ${bad.hash} ${bad.actual}, not the ${bad.expected} the hub lists; they were deleted. Pull again; if it repeats, the hub or a proxy serves a corrupt file`, {
       details: { repoId: ctx.target.repoId, file: file.path, ...bad },
     });
   }
   await rename(incomplete, blob);
-  await removeProgressRecord(progressFile);
+  await removeRangeRecord(recordFile);
   return hashes.sha256;
 }
 

@@ -3,7 +3,8 @@
  * 127.0.0.1), records it in the registry, and runs it on the real engines.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelManager, Registry, importFromHuggingFace, loadConfig, type EmbeddingTaskOutput, type GenerationTaskOutput } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -75,6 +76,24 @@ describe('first use pulls', () => {
     assert.ok(model.localPath?.endsWith('model.onnx'));
     assert.equal(model.description, 'my notes');
     assert.deepEqual(model.tags, ['mine']);
+  });
+
+  it('a registered hub model without localPath runs from files put in the HF cache by hand, offline', async () => {
+    using tmp = tempDir();
+    await using offline = await open(tmp.path, { HF_HUB_OFFLINE: '1' });
+    const online = loadConfig({ MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: hub.url });
+    await importFromHuggingFace(offline.registry, 'acme/tiny-embed', { config: online });
+    // As `cp -r` would: the files in a snapshot folder named by its commit, and refs/main.
+    const repo = join(online.hf.hubCache, 'models--acme--tiny-embed');
+    for (const [path, content] of Object.entries(embed)) {
+      mkdirSync(dirname(join(repo, 'snapshots', SHA, path)), { recursive: true });
+      writeFileSync(join(repo, 'snapshots', SHA, path), content as string | Buffer);
+    }
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), SHA);
+    hub.requests.length = 0;
+    dataOf(await offline.manager.task({ taskData: ['hello'], taskType: 'embedding', modelName: 'acme/tiny-embed' }));
+    assert.equal(hub.requests.length, 0);
   });
 
   it('runs the variant named after the colon: an ONNX fp16 export, a GGUF quantization', async () => {

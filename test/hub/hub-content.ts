@@ -79,7 +79,7 @@ export interface BodyOptions {
   onBytes(bytes: number): void;
 }
 
-const PIECE = 64 * 1024;
+const PIECE = 256 * 1024;
 
 /** Writes bytes [start, end] of a file as a response body, honouring back-pressure, the rate cap and the faults. */
 export async function writeBody(res: ServerResponse, file: HubFile, start: number, end: number, options: BodyOptions): Promise<void> {

@@ -2,7 +2,7 @@
  * Downloads one file into its `.incomplete` file over several connections, each fetching a byte
  * range (as hf_transfer and Ollama do), streamed to disk in pieces of about a mebibyte so memory
  * stays bounded, and hashed while it downloads (the part complete from byte 0 is read back and
- * hashed as it grows).
+ * hashed as it grows, on a thread of its own).
  *
  * - The file is cut into ranges of at most 32 MiB, taken in order, so the complete prefix (and
  *   its hash) keeps up with the download.
@@ -79,7 +79,7 @@ export async function downloadRanges(options: RangedDownloadOptions): Promise<Bl
   const done = await rangesOnDisk(file, recordFile, size);
   const handle = await open(file, existsSync(file) ? 'r+' : 'w+');
   const record = new RangeRecord(recordFile, size, done);
-  const hasher = new PrefixHasher(handle, size, { gitOid: options.gitOid });
+  const hasher = new PrefixHasher(file, size, { gitOid: options.gitOid });
   const prefix = () => {
     const first = record.ranges()[0];
     return first && first[0] === 0 ? first[1] : 0;
@@ -129,7 +129,7 @@ export async function downloadRanges(options: RangedDownloadOptions): Promise<Bl
     if (failure !== undefined) throw failure;
     return await hasher.digest(size);
   } finally {
-    await hasher.settle();
+    await hasher.stop();
     await handle.close();
     await record.flush();
   }

@@ -145,10 +145,13 @@ export class ModelManager implements AsyncDisposable {
       return { path: pull.modelPath, ...(model ? { model } : {}) };
     } catch (error) {
       // A name found nowhere, the hub included, is a model not found (the hub's answer kept as the cause).
-      if (!isModelManagerError(error, 'HUB_NOT_FOUND')) throw error;
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and the hub has no such repo`, {
-        details: { modelName: name }, cause: error,
-      });
+      if (isModelManagerError(error, 'HUB_NOT_FOUND')) {
+        throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and the hub has no such repo`, {
+          details: { modelName: name }, cause: error,
+        });
+      }
+      if (!isModelManagerError(error) || error.code === 'INTERRUPTED' || error.code === 'SHUTTING_DOWN') throw error;
+      throw new ModelManagerError(error.code, `model "${name}" is not on disk, and pulling it failed: ${error.message}`, { details: { ...error.details, modelName: name }, cause: error });
     }
   }
 

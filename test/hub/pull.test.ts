@@ -299,5 +299,6 @@ describe('pull: errors', () => {
     await assert.rejects(pullModel('acme/big', { config: setup(tmp.path, { HF_HUB_OFFLINE: '1' }) }), (e) => isModelManagerError(e, 'OFFLINE'));
     assert.equal(hub.requests.length, 0);
     await assert.rejects(pullModel('../etc/passwd', { config: setup(tmp.path) }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
+    await assert.rejects(pullModel('acme/big', { config: setup(tmp.path), revision: '../../../escape' }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT'));
   });
 });

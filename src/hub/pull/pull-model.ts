@@ -159,6 +159,11 @@ const inFlight = new Map<string, { result: Promise<PullResult>; listeners: Set<(
 export async function pullModel(name: string, options: PullOptions = {}): Promise<PullResult> {
   const parsed = parseHubName(name);
   if (!parsed) throw new ModelManagerError('INVALID_ARGUMENT', `"${name}" is not a hub id: write org/name, or org/name:variant (a quantization such as Q4_K_M, or an ONNX variant such as quantized)`, { details: { name } });
+  const revision = options.revision ?? 'main';
+  // A revision names a file under refs/: it must not climb out of it.
+  if (!/^[A-Za-z0-9][\w.\-/]*$/.test(revision) || revision.split('/').some((part) => part === '' || part === '..' || part === '.')) {
+    throw new ModelManagerError('INVALID_ARGUMENT', `"${revision}" is not a revision: give a branch, a tag or a commit id`, { details: { revision } });
+  }
   const config = options.config ?? processConfig();
   if (config.hf.offline) {
     throw new ModelManagerError('OFFLINE', `HF_HUB_OFFLINE is set, so ${parsed.repoId} cannot be downloaded: unset it, or copy the model into the HF cache (${config.hf.hubCache})`, {

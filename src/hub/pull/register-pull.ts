@@ -11,8 +11,7 @@ import type { ModelFile, ModelMetadata, Registry } from '../../registry/index.js
 import { createModelFromHuggingFace } from '../create-model.js';
 import { readModelFolder } from '../local-folder.js';
 import { parseModelCard } from '../model-card.js';
-import type { HfSnapshot } from '../snapshot.js';
-import { MAX_README_BYTES } from '../snapshot.js';
+import { MAX_README_BYTES, type HfSnapshot } from '../snapshot.js';
 import { parseHubName } from './hub-name.js';
 import { pullModel, type PullOptions, type PullResult } from './pull-model.js';
 

@@ -21,10 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { pullModel } from '../src/hub/index.js';
-import { Registry } from '../src/registry/index.js';
-import { writeTestModel } from '../src/testmodels/index.js';
-import { startHubServer } from '../test/hub/hub-server.js';
-import { folderFiles, randomFile } from '../test/hub/pull-repos.js';
+// Each role imports what it uses, so the peak RSS of the pull and of the baseline is theirs alone.
 
 const MB = 1e6;
 const CAP = 50 * MB;
@@ -48,6 +45,8 @@ function measured(started: number, bytes: number): Measured {
 
 /** Child: the hub stand-in, answering `{stats: repo}` with the first request and last byte of a repo. */
 async function runHub(modelDir: string): Promise<void> {
+  const { startHubServer } = await import('../test/hub/hub-server.js');
+  const { folderFiles, randomFile } = await import('../test/hub/pull-repos.js');
   const hub = await startHubServer([
     { id: 'bench/big', sha: SHA, files: { 'config.json': '{}', 'model.gguf': randomFile(BIG_BYTES, 16 * 1024 * 1024) } },
     { id: 'bench/embed', sha: SHA, pipelineTag: 'feature-extraction', files: folderFiles(modelDir) },
@@ -98,6 +97,8 @@ function exec(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<str
 const mbps = (m: Measured) => m.bytes / MB / m.seconds;
 
 async function main(): Promise<void> {
+  const { Registry } = await import('../src/registry/index.js');
+  const { writeTestModel } = await import('../src/testmodels/index.js');
   const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] ?? 1) || 1;
   const work = join(tmpdir(), 'mm-bench-pull');
   rmSync(work, { recursive: true, force: true });

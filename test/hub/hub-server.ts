@@ -50,7 +50,7 @@ export interface Fault {
   /** Matched against the file's path in the repo. */
   file: string | RegExp;
   /** Only GETs of bytes (not HEAD): drop, corrupt and stall act on bodies. */
-  kind: { status: number; retryAfter?: string } | { dropAfter: number } | { corrupt: true } | { stallAfter: number };
+  kind: { status: number; retryAfter?: string } | { dropAfter: number } | { corrupt: true } | { stallAfter: number } | { linkedEtag: string };
   /** How many requests it hits. Defaults to 1. */
   times?: number;
   /** Only GETs whose range starts at or after this byte. */
@@ -90,7 +90,7 @@ function treeEntry(path: string, file: HubFile) {
 function matches(fault: Fault, file: string, method: string, rangeStart: number): boolean {
   if ((fault.times ?? 1) <= 0) return false;
   if (typeof fault.file === 'string' ? fault.file !== file : !fault.file.test(file)) return false;
-  if ('status' in fault.kind) return true;
+  if ('status' in fault.kind || 'linkedEtag' in fault.kind) return true;
   return method === 'GET' && rangeStart >= (fault.fromByte ?? 0);
 }
 
@@ -147,7 +147,8 @@ export async function startHubServer(repos: HubRepo[], { token = 'hf_test_token'
     }
     if (isLfs(content) && file[2] === 'resolve') {
       const { sha256 } = fileHashes(content);
-      res.writeHead(302, { location: `${cdnUrl}/lfs/${repo.id}/${repo.sha}/${name}`, 'x-linked-size': String(size), 'x-linked-etag': `"${sha256}"`, etag: `"${fileHashes(content).gitOid}"`, ...commit });
+      const linked = fault && 'linkedEtag' in fault.kind ? fault.kind.linkedEtag : sha256;
+      res.writeHead(302, { location: `${cdnUrl}/lfs/${repo.id}/${repo.sha}/${name}`, 'x-linked-size': String(size), 'x-linked-etag': `"${linked}"`, etag: `"${fileHashes(content).gitOid}"`, ...commit });
       res.end();
       return;
     }

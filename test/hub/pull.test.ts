@@ -258,6 +258,15 @@ describe('pull: robust', () => {
     assert.equal(existsSync(repoDir(config, 'acme/huge')), false);
   });
 
+  it('refuses an ETag that would name a path instead of a blob', async () => {
+    using tmp = tempDir();
+    const config = setup(tmp.path);
+    hub.faults.push({ file: 'model.gguf', kind: { linkedEtag: '../../../escaped' }, times: 1 });
+    await assert.rejects(pullModel('acme/big', { config }), (e) => isModelManagerError(e, 'HUB_UNREACHABLE') && /cannot name a blob/.test(e.message));
+    assert.equal(existsSync(resolve(config.hf.hubCache, '..', 'escaped')), false);
+    assert.equal(existsSync(resolve(config.hf.hubCache, '..', 'escaped.incomplete')), false);
+  });
+
   it('refuses a listed file name that would leave the snapshot folder', async () => {
     using tmp = tempDir();
     const config = setup(tmp.path);

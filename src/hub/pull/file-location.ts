@@ -58,6 +58,12 @@ export async function locateFile(target: HubTarget, commit: string, path: string
     }
     const etag = linkedEtag ?? normalizeEtag(headers.get('etag'));
     const size = Number(headers.get('x-linked-size') ?? (isRedirect ? NaN : headers.get('content-length')));
+    // The ETag becomes a file name in blobs/: nothing a server sends may make it a path.
+    if (etag !== undefined && (!/^[\w.-]+$/.test(etag) || etag === '.' || etag === '..')) {
+      throw new ModelManagerError('HUB_UNREACHABLE', `${target.endpoint} gave ${target.repoId}/${path} the ETag "${etag}", which cannot name a blob; is HF_ENDPOINT a Hugging Face hub?`, {
+        details: { repoId: target.repoId, path, etag },
+      });
+    }
     if (etag === undefined || !Number.isSafeInteger(size) || size < 0) {
       throw new ModelManagerError('HUB_UNREACHABLE', `${target.endpoint} answered for ${target.repoId}/${path} without ${etag === undefined ? 'an ETag' : 'a size'}; is HF_ENDPOINT a Hugging Face hub?`, {
         details: { repoId: target.repoId, path, url },

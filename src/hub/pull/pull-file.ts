@@ -44,6 +44,12 @@ export interface PullFileContext {
 const SHA256 = /^[0-9a-f]{64}$/;
 const GIT_OID = /^[0-9a-f]{40}$/;
 
+/** The blob name the listing gives a file (its sha256 for LFS files, else its git blob id), when it is one. */
+export function listedBlobName(file: RepoFile): string | undefined {
+  const name = file.lfs?.sha256 ?? file.oid;
+  return name !== undefined && (SHA256.test(name) || GIT_OID.test(name)) ? name : undefined;
+}
+
 function blobSize(path: string): number | undefined {
   const info = statSync(path, { throwIfNoEntry: false });
   return info?.isFile() ? info.size : undefined;
@@ -116,7 +122,7 @@ export async function pullFile(file: RepoFile, ctx: PullFileContext): Promise<Pu
   snapshotFilePath(join(ctx.paths.snapshots, ctx.commit), file.path);
   // The listing names the blob already (the sha256 of LFS files, the git blob id of others): a
   // file in the cache needs no request at all.
-  const listed = file.lfs?.sha256 ?? file.oid;
+  const listed = listedBlobName(file);
   if (listed !== undefined && blobSize(join(ctx.paths.blobs, listed)) === file.size) {
     const blob = join(ctx.paths.blobs, listed);
     ctx.onBytes(file.path, file.size);

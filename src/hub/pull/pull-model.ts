@@ -15,7 +15,7 @@ import { formatBytes } from '../../units.js';
 import { cachedRepoPaths, COMMIT_PATTERN, type CachedRepoPaths } from '../cache.js';
 import { parseHubName } from './hub-name.js';
 import type { HubTarget } from './hub-request.js';
-import { linkSnapshotFile, pullFile, type PulledFile } from './pull-file.js';
+import { linkSnapshotFile, listedBlobName, pullFile, type PulledFile } from './pull-file.js';
 import { listRepo } from './repo-listing.js';
 import { selectFiles, type RepoFile } from './select-files.js';
 
@@ -106,13 +106,13 @@ async function freeBytes(path: string): Promise<number> {
 /** Bytes already on disk towards the files still to fetch (their `.incomplete` files). */
 function partialBytes(paths: CachedRepoPaths, files: RepoFile[]): number {
   return files.reduce((n, f) => {
-    const etag = f.lfs?.sha256 ?? f.oid;
+    const etag = listedBlobName(f);
     return n + (etag === undefined ? 0 : Math.min(f.size, statSync(join(paths.blobs, `${etag}.incomplete`), { throwIfNoEntry: false })?.size ?? 0));
   }, 0);
 }
 
 function isCached(paths: CachedRepoPaths, file: RepoFile): boolean {
-  const etag = file.lfs?.sha256 ?? file.oid;
+  const etag = listedBlobName(file);
   return etag !== undefined && statSync(join(paths.blobs, etag), { throwIfNoEntry: false })?.size === file.size;
 }
 

@@ -39,6 +39,8 @@ export interface Config {
     /** `HF_HUB_OFFLINE=1`: never touch the network. */
     offline: boolean;
   };
+  /** Pull a hub id that is not on disk on first use (`task()`, `mm embed`, the HTTP API). `MM_AUTO_PULL`; defaults to on, off when HF_HUB_OFFLINE is set. */
+  autoPull: boolean;
   /** Ollama store: `OLLAMA_MODELS`, else ~/.ollama/models. */
   ollamaModels: string;
   /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
@@ -93,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined,
       offline: parseBool(env.HF_HUB_OFFLINE),
     },
+    autoPull: !parseBool(env.HF_HUB_OFFLINE) && (env.MM_AUTO_PULL === undefined || env.MM_AUTO_PULL.trim() === '' || parseBool(env.MM_AUTO_PULL)),
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
     llamaGpu: parseLlamaGpu(env.MM_LLAMA_GPU || 'auto'),

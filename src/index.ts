@@ -22,3 +22,7 @@ export * from './testmodels/index.js';
 export * from './runtime/backends/index.js';
 export * from './discovery/index.js';
 export * from './server/index.js';
+export {
+  pullModel, pullToRegistry, parseHubName, selectFiles, cachedRepoPaths, snapshotOfRepoFolder,
+  type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile, type CachedSnapshot, type RegisteredPull, type PullToRegistryOptions,
+} from './hub/index.js';

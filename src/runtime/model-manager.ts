@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { config as processConfig } from '../config.js';
-import { ModelManagerError } from '../errors.js';
+import { ModelManagerError, isModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { GenerationParams, InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
@@ -16,7 +16,8 @@ import { GpuDevices } from './gpu/gpu-devices.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
 import { ModelHandle } from './model-handle.js';
-import { resolveModel } from './resolve-model.js';
+import type { PullToRegistryOptions, RegisteredPull as PulledToRegistry } from '../hub/pull/register-pull.js';
+import { resolveModel, type PulledModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
 import { throwIfCancelled } from './cancellation.js';
@@ -41,6 +42,9 @@ export class ModelManager implements AsyncDisposable {
   readonly cache: EmbeddingCache;
   readonly #backends: BackendRegistry;
   readonly #gpus: GpuDevices;
+  /** Whether a hub id found nowhere on disk is pulled on first use. */
+  readonly autoPull: boolean;
+  readonly #pullOptions: NonNullable<ModelManagerOptions['pull']>;
   readonly #scheduler: Scheduler;
   readonly #modelRoots: string[];
   readonly #hubCache: string;
@@ -61,6 +65,8 @@ export class ModelManager implements AsyncDisposable {
       batching = {},
       modelRoots = ['./models'],
       hubCache = processConfig().hf.hubCache,
+      autoPull = processConfig().autoPull,
+      pull: pullOptions = {},
       gpuCount,
       llamaGpu = processConfig().llamaGpu,
       gpuMemoryFraction = 0.9,
@@ -75,6 +81,8 @@ export class ModelManager implements AsyncDisposable {
     this.maxQueue = Math.max(1, maxQueue);
     this.defaultKeepAliveMs = parseKeepAlive(defaultKeepAlive);
     this.cache = new EmbeddingCache(embeddingCache);
+    this.autoPull = autoPull;
+    this.#pullOptions = pullOptions;
     this.#modelRoots = modelRoots;
     this.#hubCache = hubCache;
     this.#onWarning = onWarning;
@@ -84,7 +92,10 @@ export class ModelManager implements AsyncDisposable {
     this.#scheduler = new Scheduler({
       backends: this.#backends,
       measurements: this.#measurements,
-      resolve: (name) => resolveModel(name, { registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots }),
+      resolve: (name) => resolveModel(name, {
+        registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots,
+        ...(autoPull ? { pull: (hubId: string) => this.#pullOnFirstUse(hubId) } : {}),
+      }),
       batching,
       memoryBudgetBytes: this.memoryBudgetBytes,
       maxLoadedModels: this.maxLoadedModels,
@@ -114,6 +125,41 @@ export class ModelManager implements AsyncDisposable {
       }
     })();
     return this.#initialized;
+  }
+
+  /**
+   * Pulls a hub id (`org/name[:variant]`) into this manager's HF cache and registry, as `mm pull`
+   * does; `onProgress` gets its events. Pulls of one model share one download.
+   * @throws ModelManagerError as `pullToRegistry` (AUTH_REQUIRED, HUB_NOT_FOUND, DISK_FULL, ...)
+   */
+  async pull(name: string, options: Omit<PullToRegistryOptions, 'config' | 'fetch'> = {}): Promise<PulledToRegistry> {
+    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    const base = this.#pullOptions.config ?? processConfig();
+    const config = { ...base, hf: { ...base.hf, hubCache: this.#hubCache } };
+    const signals = [this.#abort.signal, this.#pullOptions.signal, options.signal].filter((x): x is AbortSignal => x !== undefined);
+    // Loaded on the first pull: a runtime that never pulls never loads the hub client.
+    const { pullModel, pullToRegistry } = await import('../hub/pull/index.js');
+    const merged = { ...this.#pullOptions, ...options, config, signal: AbortSignal.any(signals) };
+    if (this.registry) return pullToRegistry(this.registry, name, merged);
+    const pull = await pullModel(name, merged);
+    return { modelId: name, action: 'none', pull, warnings: [] };
+  }
+
+  /** The pull of a first use: a name the hub lacks too is a model not found. */
+  async #pullOnFirstUse(name: string): Promise<PulledModel> {
+    try {
+      const { pull, model } = await this.pull(name);
+      return { path: pull.modelPath, ...(model ? { model } : {}) };
+    } catch (error) {
+      // A name found nowhere, the hub included, is a model not found (the hub's answer kept as the cause).
+      if (isModelManagerError(error, 'HUB_NOT_FOUND')) {
+        throw new ModelManagerError('MODEL_NOT_FOUND', `model "${name}" not found: it is not registered (mm list), not on disk, and the hub has no such repo`, {
+          details: { modelName: name }, cause: error,
+        });
+      }
+      if (!isModelManagerError(error) || error.code === 'INTERRUPTED' || error.code === 'SHUTTING_DOWN') throw error;
+      throw new ModelManagerError(error.code, `model "${name}" is not on disk, and pulling it failed: ${error.message}`, { details: { ...error.details, modelName: name }, cause: error });
+    }
   }
 
   /** Adds a backend for new formats or task types; asked before the built-in ones. */

@@ -2,6 +2,7 @@
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
 import type { LlamaGpuSetting } from '../config.js';
+import type { PullOptions } from '../hub/pull/pull-model.js';
 import type { Registry } from '../registry/registry.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
@@ -30,6 +31,10 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
+  /** Pull a hub id (`org/name[:variant]`) found nowhere on disk before its first task; concurrent first requests share one pull. Defaults to `config().autoPull` (on, off when HF_HUB_OFFLINE is set). */
+  autoPull?: boolean;
+  /** How first-use pulls run (endpoint and token through `config`, progress through `onProgress`). Defaults to the process environment, quiet. */
+  pull?: Omit<PullOptions, 'dryRun' | 'include' | 'exclude' | 'revision'>;
   /**
    * Most GPUs a backend may use; 0 keeps every load on the CPU without probing for GPUs. Defaults
    * to all the model's backend finds, asked on its first load that may use a GPU. A user's backend

@@ -95,9 +95,38 @@ export interface ManagerStatusLike {
   gpus?: unknown[];
 }
 
+/** One event of a pull's progress (`PullProgress` of src/hub). */
+export interface PullProgressLike {
+  status: string;
+  file?: string;
+  completed?: number;
+  total?: number;
+}
+
+export interface PullRequestLike {
+  revision?: string;
+  include?: readonly string[];
+  exclude?: readonly string[];
+  dryRun?: boolean;
+  onProgress?: (event: PullProgressLike) => void;
+  /** Sees each stored record the pull may write to and refuses by throwing (the caller's access). */
+  check?: (current: ModelMetadata) => void;
+}
+
+/** What a pull did (`RegisteredPull` of src/hub): the registry id, and the pull's files and bytes. */
+export interface PullOutcomeLike {
+  modelId: string;
+  action: string;
+  pull: object;
+}
+
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */
 export interface RuntimeService {
   task(request: TaskRequestLike): Promise<ResultLike>;
+  /** Downloads a hub id into the runtime's HF cache and registry (`POST /api/pull`); absent: pulls answer 501. */
+  pull?(name: string, options: PullRequestLike): Promise<PullOutcomeLike>;
+  /** Whether tasks pull hub ids found nowhere on disk (`autoPull`). */
+  readonly autoPull?: boolean;
   ps(): LoadedModelLike[];
   releaseModel(name: string, options?: { force?: boolean }): Promise<boolean>;
   getStatus(): ManagerStatusLike;

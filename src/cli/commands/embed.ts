@@ -4,6 +4,7 @@ import { withRegistry } from '../context.js';
 import { choiceOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
 import type { Program } from '../program.js';
+import { pullProgressBar } from '../pull-progress.js';
 
 export function register(program: Program): void {
   const embed = program
@@ -15,7 +16,9 @@ export function register(program: Program): void {
   embed.action(async (model, texts) => {
     const o = embed.optsWithGlobals();
     await withRegistry(o, async (registry) => {
-      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+      // A hub id not on disk is pulled first; its progress shows on a terminal.
+      const bar = pullProgressBar({ enabled: !o.json && process.stderr.isTTY === true, label: model });
+      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, pull: { onProgress: bar.onProgress } });
       try {
         const result = await manager.task({
           taskData: texts,
@@ -26,6 +29,7 @@ export function register(program: Program): void {
           ...(o.normalize === false ? { normalize: false } : {}),
           countTokens: true,
         });
+        bar.stop();
         if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
         const data = result.data as EmbeddingTaskOutput;
         if (o.json) return printJson(data);

@@ -4,6 +4,7 @@ import { withRegistry } from '../context.js';
 import { countOption, decimalOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
 import type { Program } from '../program.js';
+import { pullProgressBar } from '../pull-progress.js';
 
 export function register(program: Program): void {
   const generate = program
@@ -17,7 +18,9 @@ export function register(program: Program): void {
     const o = generate.optsWithGlobals();
     const stream = !o.json && process.stdout.isTTY === true;
     await withRegistry(o, async (registry) => {
-      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+      // A hub id not on disk is pulled first; its progress shows on a terminal.
+      const bar = pullProgressBar({ enabled: !o.json && process.stderr.isTTY === true, label: model });
+      const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, pull: { onProgress: bar.onProgress } });
       try {
         const result = await manager.task({
           taskData: prompt,
@@ -29,6 +32,7 @@ export function register(program: Program): void {
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
           ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),
         });
+        bar.stop();
         if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
         const data = result.data as GenerationTaskOutput;
         if (o.json) return printJson(data);

@@ -23,6 +23,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['rollback'], () => import('./rollback.js')],
   [['metric'], () => import('./metric.js')],
   [['clear-cache'], () => import('./clear-cache.js')],
+  [['pull'], () => import('./pull.js')],
   [['import'], () => import('./import.js')],
   [['sync'], () => import('./sync.js')],
   [['estimate'], () => import('./estimate.js')],

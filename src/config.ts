@@ -36,6 +36,8 @@ export interface Config {
   ollamaModels: string;
   /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
   lmStudioModels: string;
+  /** The settings file (runtime settings and configured models). `MM_SETTINGS`; defaults to `settings.yaml` under `home`. */
+  settingsFile: string;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
+    settingsFile: env.MM_SETTINGS || join(home, 'settings.yaml'),
   };
 }
 

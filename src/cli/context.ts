@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { parseStoreKind } from '../config.js';
 import { Registry } from '../registry/index.js';
+import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from '../settings/index.js';
 import { parseQuantity } from '../units.js';
 import { reportError, type GlobalOptions } from './output.js';
 
@@ -15,6 +16,15 @@ export function optionsOf<T extends object>(command: Command): T & GlobalOptions
 /** Opens the registry the global options point at. */
 export async function openRegistry(options: GlobalOptions): Promise<Registry> {
   return Registry.open({ store: options.store ? parseStoreKind(options.store) : undefined, db: options.db });
+}
+
+/**
+ * The settings the global options point at (--settings, --set) over the file and the environment,
+ * with the settings a command's own flags gave (`flags`).
+ * @throws INVALID_CONFIG naming the setting and where it was written
+ */
+export async function settingsOf(options: GlobalOptions, flags?: LoadSettingsOptions['flags']): Promise<LoadedSettings> {
+  return loadSettings({ ...(options.settings === undefined ? {} : { file: options.settings }), set: options.set ?? [], ...(flags ? { flags } : {}) });
 }
 
 /**

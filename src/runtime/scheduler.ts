@@ -14,6 +14,7 @@
 import { isModelManagerError, ModelManagerError } from '../errors.js';
 import type { TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
+import type { ConfiguredModel } from './configured-models.js';
 import { parseDevice, planDevice, type DeviceRequest } from './devices.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { loadInstances } from './load-instances.js';
@@ -32,6 +33,8 @@ export interface AcquireOptions {
   numWorkers?: unknown;
   device?: unknown;
   keepAlive?: unknown;
+  /** The configured model the name stands for: loaded apart from other names of the same model, with its own batch size. */
+  configured?: ConfiguredModel;
 }
 
 export interface SchedulerOptions {
@@ -43,6 +46,8 @@ export interface SchedulerOptions {
   maxLoadedModels: number;
   maxQueue: number;
   defaultKeepAliveMs: number;
+  /** The device of loads that name none, or `auto`. */
+  devicePreference: DeviceRequest;
   /** GPUs found (detected once, when first needed). */
   gpuCount(): Promise<number>;
   onWarning(message: string): void;
@@ -96,14 +101,15 @@ export class Scheduler {
     if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
     }
-    const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+    const asked = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+    const device = asked === 'auto' ? this.#options.devicePreference : asked;
     const location = await this.locate(name);
     const gpus = device === 'cpu' ? 0 : await this.#options.gpuCount();
     // No await from here to the map insert: two first requests must find the same slot.
-    const key = `${location.key}\0${taskType}`;
+    const key = `${location.key}\0${taskType}${options.configured ? `\0${options.configured.id}` : ''}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, workers, device, gpus, keepAliveMs);
+      slot = this.#createSlot(key, name, location, taskType, workers, device, gpus, keepAliveMs, options.configured?.batchSize);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
@@ -134,9 +140,9 @@ export class Scheduler {
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, gpus: number, keepAliveMs: number | undefined): ModelSlot {
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, gpus: number, keepAliveMs: number | undefined, batchSize: number | undefined): ModelSlot {
     const plan = planDevice(requested, workers, gpus);
-    const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs }, 0);
+    const slot = new ModelSlot(key, name, location, { taskType, device: plan.device, workers: plan.workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs, batchSize }, 0);
     if (plan.warning) {
       slot.warnings.push(plan.warning);
       this.#options.onWarning(`${name}: ${plan.warning}`);
@@ -172,7 +178,8 @@ export class Scheduler {
           throw error;
         });
       }
-      slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
+      const { batchSize } = slot.config;
+      slot.pool = new WorkerPool(loaded.instances, batchSize === undefined ? this.#options.batching : { ...this.#options.batching, maxBatchSize: batchSize });
       // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
       const landed = loaded.instances[0]?.device ?? slot.config.device;
       if (landed !== slot.config.device) {

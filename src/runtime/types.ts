@@ -2,6 +2,8 @@
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
 import type { Registry } from '../registry/registry.js';
+import type { LoadedSettings } from '../settings/load-settings.js';
+import type { ConfiguredModelOptions } from '../settings/schema.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
 import type { EmbeddingCacheOptions, EmbeddingCacheStats } from './embedding-cache.js';
@@ -29,6 +31,22 @@ export interface ModelManagerOptions {
   hubCache?: string;
   /** GPUs to use. Defaults to those node-llama-cpp finds, detected on the first load that is not CPU-only. */
   gpuCount?: number;
+  /** The device of loads whose request and configured model name none (or `auto`): seed 001's device_preference. Defaults to `auto`. */
+  devicePreference?: DeviceRequest;
+  /** Share of each GPU's memory loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
+  gpuMemoryFraction?: number;
+  /**
+   * Configured models: names callers use wherever a model is named (task(), getModel(), CLI, HTTP),
+   * each with the model to load and how to serve it. Merged over the settings' `models`, name by name.
+   * Defaults to none.
+   */
+  models?: Record<string, ConfiguredModelOptions>;
+  /**
+   * Settings under these options (every option above that is not given comes from them): as
+   * `loadSettings()` returns them, or false for none. Defaults to `loadSettings()`: the settings
+   * file (`MM_SETTINGS`, else `$MM_HOME/settings.yaml`) and the `MM_<SETTING>` environment variables.
+   */
+  settings?: LoadedSettings | false;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }

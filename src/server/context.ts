@@ -1,12 +1,13 @@
 /**
  * What every route needs: the services, the settings, and helpers that apply access control.
  */
+import { realpath } from 'node:fs/promises';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
 import { ModelManagerError } from '../errors.js';
 import type { Caller } from './auth/api-keys.js';
 import { canSee, modelNotFound } from './auth/access.js';
-import type { HiddenModels } from './auth/hidden-models.js';
+import { HiddenModels } from './auth/hidden-models.js';
 import type { ServerMetrics } from './metrics.js';
 import { checkModelPath, pathNotFound } from './model-roots.js';
 import type { DiscoveryService, LoadedModelLike, RuntimeService } from './services.js';
@@ -39,6 +40,26 @@ export async function visibleModel(ctx: ServerContext, caller: Caller, modelId: 
   const found = await ctx.registry.lookupModel(modelId);
   if (!found || !canSee(caller, found.current)) throw modelNotFound(modelId);
   return found.model;
+}
+
+/**
+ * Checks that the caller may run what `name` names: a registry model it may see, or a configured
+ * model (settings `models.<name>`, set up by the server's admin) whose files are no model hidden
+ * from the caller. Judged on what the runtime would load, so a configured name is no way around a
+ * model's access level. @throws MODEL_NOT_FOUND, the same as for an absent model
+ */
+export async function runnableModel(ctx: ServerContext, caller: Caller, name: string): Promise<void> {
+  const runtime = ctx.runtime;
+  if (!runtime?.configuredModel?.(name)) {
+    await visibleModel(ctx, caller, name);
+    return;
+  }
+  if (caller.role === 'admin') return;
+  // What is not there is absent for the caller too (its path is the admin's business).
+  const where = await runtime.locateModel?.(name).catch(() => undefined);
+  if (!where || (where.model && !canSee(caller, where.model))) throw modelNotFound(name);
+  const hidden = await HiddenModels.of(ctx.registry, caller);
+  if (hidden.overlaps(await realpath(where.path).catch(() => where.path))) throw modelNotFound(name);
 }
 
 /**

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runtime/index.js';
 import { parseQuantity } from '../../units.js';
-import { action, optionsOf, withRegistry } from '../context.js';
+import { action, optionsOf, settingsOf, withRegistry } from '../context.js';
 import { printJson } from '../output.js';
+
+const DEFAULT_MAX_TOKENS = 128;
 
 interface GenerateOptions {
   maxTokens?: string;
@@ -16,23 +18,26 @@ export function register(program: Command): void {
   program
     .command('generate <model> <prompt>')
     .description('generate text from a prompt (streams to the terminal)')
-    .option('--max-tokens <n>', 'most new tokens', '128')
+    .option('--max-tokens <n>', `most new tokens (defaults to the configured model's maxOutputLength, else ${DEFAULT_MAX_TOKENS})`)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)')
     .option('--seed <n>', 'random seed, for repeatable output')
-    .option('--device <device>', 'cpu, gpu, cuda:N or auto', 'auto')
+    .option('--device <device>', 'cpu, gpu, cuda:N or auto (defaults to the configured model\'s, else auto)')
     .action(
       action(async (command, model: string, prompt: string) => {
         const o = optionsOf<GenerateOptions>(command);
         const stream = !o.json && process.stdout.isTTY === true;
+        const settings = await settingsOf(o);
         await withRegistry(command, async (registry) => {
-          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0 });
+          const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, settings });
           try {
+            // A configured model's own maxOutputLength applies unless the flag says otherwise.
+            const maxTokens = o.maxTokens !== undefined ? parseQuantity(o.maxTokens, 'max tokens') : manager.configuredModel(model) ? undefined : DEFAULT_MAX_TOKENS;
             const result = await manager.task({
               taskData: prompt,
               taskType: 'text_generation',
               modelName: model,
-              device: parseDevice(o.device ?? 'auto'),
-              maxTokens: parseQuantity(o.maxTokens ?? '128', 'max tokens'),
+              ...(o.device === undefined ? {} : { device: parseDevice(o.device) }),
+              ...(maxTokens === undefined ? {} : { maxTokens }),
               ...(o.temperature !== undefined ? { temperature: number(o.temperature, 'temperature') } : {}),
               ...(o.seed !== undefined ? { seed: parseQuantity(o.seed, 'seed') } : {}),
               ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),

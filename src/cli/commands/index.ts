@@ -35,10 +35,11 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['release'], () => import('./release.js')],
   [['testmodel'], () => import('./testmodel.js')],
   [['serve'], () => import('./serve.js')],
+  [['config'], () => import('./config.js')],
 ];
 
 /** Global options that take a value (their value is not a command name). */
-const VALUE_OPTIONS = new Set(['--store', '--db']);
+const VALUE_OPTIONS = new Set(['--store', '--db', '--settings', '--set']);
 
 /** The command named in `args` (the arguments after `mm`), if any. */
 function commandName(args: readonly string[]): string | undefined {

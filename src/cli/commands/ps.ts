@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { action, optionsOf } from '../context.js';
+import { action, optionsOf, settingsOf } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export interface ServerOptions {
@@ -53,7 +53,7 @@ export function register(program: Command): void {
           rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
         } else {
           // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
-          const manager = await ModelManager.create({ gpuCount: 0 });
+          const manager = await ModelManager.create({ gpuCount: 0, settings: await settingsOf(o) });
           rows = manager.ps().map(toRow);
           await manager.shutdown();
         }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ModelManager } from '../../runtime/index.js';
-import { action, optionsOf } from '../context.js';
+import { action, optionsOf, settingsOf } from '../context.js';
 import { printJson } from '../output.js';
 import { callServer, type ServerOptions } from './ps.js';
 
@@ -19,7 +19,7 @@ export function register(program: Command): void {
           const reply = (await callServer(o, 'POST', `/api/models/${encodeURIComponent(model)}/release`, { force: o.force ?? false })) as { released?: boolean };
           released = reply.released === true;
         } else {
-          const manager = await ModelManager.create({ gpuCount: 0 });
+          const manager = await ModelManager.create({ gpuCount: 0, settings: await settingsOf(o) });
           released = await manager.releaseModel(model, { force: o.force ?? false });
           await manager.shutdown();
         }

@@ -6,7 +6,7 @@ import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager } from '../../runtime/index.js';
 import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys, type Role } from '../../server/index.js';
-import { action, collect, openRegistry, optionsOf, quantity } from '../context.js';
+import { action, collect, openRegistry, optionsOf, quantity, settingsOf } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 interface ServeOptions {
@@ -120,6 +120,12 @@ export function register(program: Command): void {
     .action(
       action(async (command) => {
         const o = optionsOf<ServeOptions>(command);
+        // Settings first: a server never starts half-configured.
+        const settings = await settingsOf(o, {
+          maxQueue: { flag: '--max-queue', value: o.maxQueue },
+          'sharing.maxSharedModels': { flag: '--max-loaded', value: o.maxLoaded },
+          memoryBudget: { flag: '--memory-budget', value: o.memoryBudget },
+        });
         const auth = await loadAuth(o);
         if (!auth && !LOOPBACK.has(o.host) && !o.allowOpen) {
           throw new ModelManagerError('INVALID_ARGUMENT', `refusing to serve ${o.host} without API keys: use --auth (see \`mm serve keys add\`) or --allow-open`);
@@ -130,9 +136,7 @@ export function register(program: Command): void {
         // One list of roots: where discovery scans is where clients may register paths and the runtime looks up names.
         const modelRoots = o.modelRoot ?? discovery?.roots() ?? defaultModelRoots();
         const runtime = o.runtime
-          ? await ModelManager.create({
-            registry, modelRoots, maxQueue: o.maxQueue, maxLoadedModels: o.maxLoaded, memoryBudgetBytes: o.memoryBudget, defaultKeepAlive: keepAlive,
-          })
+          ? await ModelManager.create({ registry, modelRoots, defaultKeepAlive: keepAlive, settings })
           : undefined;
         const app = await createServer({
           registry,

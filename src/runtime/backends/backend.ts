@@ -68,7 +68,7 @@ export interface LoadedModel {
   /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
   readonly warning?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
-  /** Tokens each text is read as by embed() (special tokens added, truncation applied), for usage figures. */
+  /** Tokens each text is read as by embed(), or each prompt by generate() (special tokens added, truncation applied): usage figures and prompt limits. */
   countTokens?(texts: readonly string[]): number[];
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */

@@ -306,7 +306,9 @@ export class ModelManager implements AsyncDisposable {
 
   /** Status of one model by the name it was asked for (or its registry id / path); undefined when not loaded. */
   getModelStatus(name: string): ModelStatus | undefined {
-    return this.#scheduler.slotsNamed(name)[0]?.status();
+    const slots = this.#scheduler.slotsNamed(name);
+    // A configured model and the model it names by path are two loads: the one asked for by this very name first.
+    return (slots.find((s) => s.name === name) ?? slots[0])?.status();
   }
 
   /** The whole runtime: models (loading ones too), memory against the budget, queue depth, cache and counters. */

@@ -60,7 +60,9 @@ export interface ModelManagerOptions {
 export interface TaskRequest {
   /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
   taskData: unknown;
-  taskType: TaskType;
+  /** Required, except for a configured model: its own task type is the default. */
+  taskType?: TaskType;
+  /** A registry id, a Hugging Face id, a model path, or the name of a configured model. */
   modelName: string;
   /** Instances serving the model (on GPUs capped by the GPUs found). Applies when the model loads. Defaults to 1. */
   numWorkers?: number;

@@ -64,7 +64,8 @@ export interface DiscoveryService {
 /** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
 export interface TaskRequestLike {
   taskData: unknown;
-  taskType: string;
+  /** Required, except for a configured model. */
+  taskType?: string;
   modelName: string;
   numWorkers?: number;
   device?: string;

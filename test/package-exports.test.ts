@@ -15,6 +15,7 @@ const AREAS: Record<string, string> = {
   runtime: 'ModelManager',
   testmodels: 'writeTestModel',
   server: 'createServer',
+  settings: 'loadSettings',
 };
 
 test('each area is importable alone by its subpath, with the same classes as the whole API', async () => {

@@ -18,12 +18,25 @@ export async function openRegistry(options: GlobalOptions): Promise<Registry> {
   return Registry.open({ store: options.store ? parseStoreKind(options.store) : undefined, db: options.db });
 }
 
+/** The options of the commands that run models: which settings file, and settings given one by one. */
+export interface SettingsOptions {
+  settings?: string;
+  set?: string[];
+}
+
+/** Adds the runtime settings options (--settings, --set) to a command that runs models. */
+export function withSettingsOptions(command: Command): Command {
+  return command
+    .option('--settings <file>', 'runtime settings and configured models, YAML or JSON [MM_SETTINGS, else MM_HOME/settings.yaml]')
+    .option('--set <key=value>', 'one setting over the file and the environment (repeatable), e.g. --set models.embedding.device=cpu', (value: string, previous: string[] = []) => [...previous, value]);
+}
+
 /**
- * The settings the global options point at (--settings, --set) over the file and the environment,
- * with the settings a command's own flags gave (`flags`).
+ * The settings the options point at (--settings, --set) over the file and the environment, with
+ * the settings a command's own flags gave (`flags`).
  * @throws INVALID_CONFIG naming the setting and where it was written
  */
-export async function settingsOf(options: GlobalOptions, flags?: LoadSettingsOptions['flags']): Promise<LoadedSettings> {
+export async function settingsOf(options: SettingsOptions, flags?: LoadSettingsOptions['flags']): Promise<LoadedSettings> {
   return loadSettings({ ...(options.settings === undefined ? {} : { file: options.settings }), set: options.set ?? [], ...(flags ? { flags } : {}) });
 }
 

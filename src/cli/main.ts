@@ -15,8 +15,6 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     .option('--json', 'print one JSON document on stdout (logs go to stderr)')
     .option('--store <kind>', 'registry store: sqlite (default), json, duckdb [MM_STORE]')
     .option('--db <path>', 'registry file [MM_DB]')
-    .option('--settings <file>', 'settings file: runtime settings and configured models (YAML or JSON) [MM_SETTINGS, else MM_HOME/settings.yaml]')
-    .option('--set <key=value>', 'one setting, over the file and the environment (repeatable), e.g. --set models.embedding.device=cpu', (value: string, previous: string[] = []) => [...previous, value])
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
   await registerCommands(program, args);

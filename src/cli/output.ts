@@ -8,10 +8,6 @@ export interface GlobalOptions {
   json?: boolean;
   store?: string;
   db?: string;
-  /** --settings: the settings file. */
-  settings?: string;
-  /** --set key=value entries. */
-  set?: string[];
 }
 
 export function printJson(value: unknown): void {

@@ -86,7 +86,7 @@ test('a bad settings file stops every runtime command with one line naming the s
   writeFileSync(bad, 'models:\n  embedding:\n    type: embedding\n    name: org/embed\n    device: gpux\n');
   const expected = new RegExp(`^mm: invalid settings: ${bad}:5: models\\.embedding\\.device: device "gpux" is not valid: use cpu, gpu, cuda:N or auto \\[INVALID_CONFIG\\]\\n$`);
   for (const args of [['embed', 'embedding', 'hi'], ['generate', 'writer', 'hi'], ['ps'], ['release', 'embedding'], ['config', 'show']]) {
-    const run = await mm(['--settings', bad, ...args]);
+    const run = await mm([...args, '--settings', bad]);
     assert.equal(run.code, 1, args.join(' '));
     assert.match(run.stderr, expected, args.join(' '));
   }

@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import { config } from '../../config.js';
 import { describeOrigin } from '../../settings/index.js';
-import { action, optionsOf, settingsOf } from '../context.js';
+import { action, optionsOf, settingsOf, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export function register(program: Command): void {
   const configCommand = program.command('config').description('the settings of the runtime and its configured models');
-  configCommand
-    .command('show')
+  withSettingsOptions(configCommand.command('show'))
     .description('the effective settings, and where each value came from: default, file (with its line), env or flag')
     .action(
       action(async (command) => {
-        const o = optionsOf(command);
+        const o = optionsOf<SettingsOptions>(command);
         const settings = await settingsOf(o);
         if (o.json) {
           return printJson({

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type EmbeddingTaskOutput } from '../../runtime/index.js';
-import { action, optionsOf, settingsOf, withRegistry } from '../context.js';
+import { action, optionsOf, settingsOf, withRegistry, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 interface EmbedOptions {
@@ -11,15 +11,14 @@ interface EmbedOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command('embed <model> <text...>')
+  withSettingsOptions(program.command('embed <model> <text...>'))
     .description('embed texts with a model (registry id, HF id, model folder/file, or configured model)')
     .option('--device <device>', 'cpu, gpu, cuda:N or auto (defaults to the configured model\'s, else auto)')
     .option('--pooling <kind>', 'mean, cls or none (defaults to the model\'s own)')
     .option('--no-normalize', 'keep the raw vectors (no L2 normalisation)')
     .action(
       action(async (command, model: string, texts: string[]) => {
-        const o = optionsOf<EmbedOptions>(command);
+        const o = optionsOf<EmbedOptions & SettingsOptions>(command);
         const settings = await settingsOf(o);
         await withRegistry(command, async (registry) => {
           const manager = await ModelManager.create({ registry, defaultKeepAlive: 0, settings });

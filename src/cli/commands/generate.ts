@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runtime/index.js';
 import { parseQuantity } from '../../units.js';
-import { action, optionsOf, settingsOf, withRegistry } from '../context.js';
+import { action, optionsOf, settingsOf, withRegistry, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 const DEFAULT_MAX_TOKENS = 128;
@@ -15,8 +15,7 @@ interface GenerateOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command('generate <model> <prompt>')
+  withSettingsOptions(program.command('generate <model> <prompt>'))
     .description('generate text from a prompt (streams to the terminal)')
     .option('--max-tokens <n>', `most new tokens (defaults to the configured model's maxOutputLength, else ${DEFAULT_MAX_TOKENS})`)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)')
@@ -24,7 +23,7 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu, gpu, cuda:N or auto (defaults to the configured model\'s, else auto)')
     .action(
       action(async (command, model: string, prompt: string) => {
-        const o = optionsOf<GenerateOptions>(command);
+        const o = optionsOf<GenerateOptions & SettingsOptions>(command);
         const stream = !o.json && process.stdout.isTTY === true;
         const settings = await settingsOf(o);
         await withRegistry(command, async (registry) => {

@@ -39,7 +39,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
 ];
 
 /** Global options that take a value (their value is not a command name). */
-const VALUE_OPTIONS = new Set(['--store', '--db', '--settings', '--set']);
+const VALUE_OPTIONS = new Set(['--store', '--db']);
 
 /** The command named in `args` (the arguments after `mm`), if any. */
 function commandName(args: readonly string[]): string | undefined {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { action, optionsOf, settingsOf } from '../context.js';
+import { action, optionsOf, settingsOf, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export interface ServerOptions {
@@ -40,14 +40,13 @@ const NOTE =
   'Run `mm serve` and use `mm ps --server http://127.0.0.1:8080` to see what it holds.';
 
 export function register(program: Command): void {
-  program
-    .command('ps')
+  withSettingsOptions(program.command('ps'))
     .description('list loaded models (of this process, or of a running `mm serve` with --server)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
     .option('--api-key <key>', 'API key of that server')
     .action(
       action(async (command) => {
-        const o = optionsOf<ServerOptions>(command);
+        const o = optionsOf<ServerOptions & SettingsOptions>(command);
         let rows: PsRow[];
         if (o.server) {
           rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];

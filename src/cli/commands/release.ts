@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
 import { ModelManager } from '../../runtime/index.js';
-import { action, optionsOf, settingsOf } from '../context.js';
+import { action, optionsOf, settingsOf, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { callServer, type ServerOptions } from './ps.js';
 
 export function register(program: Command): void {
-  program
-    .command('release <model>')
+  withSettingsOptions(program.command('release <model>'))
     .description('free a loaded model now (in a running `mm serve` with --server)')
     .option('--server <url>', 'the running server, e.g. http://127.0.0.1:8080')
     .option('--api-key <key>', 'API key of that server')
     .option('--force', 'free it even while references are held')
     .action(
       action(async (command, model: string) => {
-        const o = optionsOf<ServerOptions & { force?: boolean }>(command);
+        const o = optionsOf<ServerOptions & SettingsOptions & { force?: boolean }>(command);
         let released: boolean;
         if (o.server) {
           const reply = (await callServer(o, 'POST', `/api/models/${encodeURIComponent(model)}/release`, { force: o.force ?? false })) as { released?: boolean };

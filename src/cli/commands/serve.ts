@@ -6,7 +6,7 @@ import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager } from '../../runtime/index.js';
 import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys, type Role } from '../../server/index.js';
-import { action, collect, openRegistry, optionsOf, quantity, settingsOf } from '../context.js';
+import { action, collect, openRegistry, optionsOf, quantity, settingsOf, withSettingsOptions, type SettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 interface ServeOptions {
@@ -100,8 +100,7 @@ function registerKeyCommands(serve: Command): void {
 }
 
 export function register(program: Command): void {
-  const serve = program
-    .command('serve')
+  const serve = withSettingsOptions(program.command('serve'))
     .description('run the HTTP API (OpenAPI at /docs) and the web UI (/)')
     .option('--port <n>', 'port (0 picks a free one)', quantity('port'), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -119,7 +118,7 @@ export function register(program: Command): void {
     .option('--memory-budget <bytes>', 'memory all loaded models may take together (16GB)', quantity('memory budget'))
     .action(
       action(async (command) => {
-        const o = optionsOf<ServeOptions>(command);
+        const o = optionsOf<ServeOptions & SettingsOptions>(command);
         // Settings first: a server never starts half-configured.
         const settings = await settingsOf(o, {
           maxQueue: { flag: '--max-queue', value: o.maxQueue },

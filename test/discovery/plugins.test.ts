@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Discovery, Registry, isModelManagerError, loadConfig, type DiscoveryPlugin } from '../../src/index.js';
+import { Discovery, Registry, isModelManagerError, loadConfig, type DiscoveryPlugin, type ModelMetadata, type ScanReport } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mm } from './cli.js';
 import { writeCustomModel, writePluginTree } from './plugin-fixtures.js';
 
 async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
@@ -127,4 +128,20 @@ test('plugins registered in code run as those of the settings file; a module tha
   await assert.rejects(open(base.path, { settingsPath: broken }), (e) => isModelManagerError(e, 'INVALID_CONFIG') && /not-a-plugin\.mjs is not a discovery plugin: it lacks canHandle\(\)/.test(e.message));
   writeFileSync(broken, JSON.stringify({ plugins: ['./absent.mjs'] }));
   await assert.rejects(open(base.path, { settingsPath: broken }), (e) => isModelManagerError(e, 'INVALID_CONFIG') && /absent\.mjs cannot be loaded/.test(e.message));
+});
+
+test('mm scan runs the plugins model_discovery.json names in MM_HOME, and lists their warnings', async () => {
+  using base = tempDir();
+  const tree = writePluginTree(base.path);
+  const run = mm(base.path, 'scan', tree.root);
+  assert.equal(run.status, 0, run.stderr);
+  const report = run.json as ScanReport;
+  assert.deepEqual(report.modelIds, ['llama/tiny', 'vendor/alpha']);
+  const reasons = new Map(report.warnings.map((w) => [w.path, w.reason]));
+  assert.match(reasons.get(tree.boom) ?? '', /^discovery plugin "throws" failed in extractMetadata\(\)/);
+  assert.match(reasons.get(tree.slow) ?? '', /^discovery plugin "hangs" did not finish extractMetadata\(\)/);
+  assert.match(reasons.get(tree.bad) ?? '', /^discovery plugin "invalid" returned invalid metadata/);
+  const shown = mm(base.path, 'show', 'vendor/alpha');
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.equal((shown.json as ModelMetadata).custom?.discoveryPlugin, 'custom-format');
 });

@@ -70,12 +70,11 @@ function embeddingOutput(vectors: number[][], cached: number, input: EmbeddingIn
 }
 
 function shorten(vectors: number[][], input: EmbeddingInput, location: ResolvedModel): number[][] {
-  const options = { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true };
-  const { configured } = input;
-  if (configured?.dimension === undefined || input.dimensions !== configured.dimension) return shortenEmbeddings(vectors, input.dimensions, options);
   try {
-    return shortenEmbeddings(vectors, input.dimensions, options);
+    return shortenEmbeddings(vectors, input.dimensions, { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true });
   } catch (error) {
+    const { configured } = input;
+    if (configured?.dimension === undefined || input.dimensions !== configured.dimension) throw error;
     // The settings asked for this length, not the caller: say which setting to fix.
     throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.dimension is ${configured.dimension}, but ${(error as Error).message}: fix the setting`, {
       cause: error, details: { modelId: configured.id, dimension: configured.dimension, modelDimensions: vectors[0]?.length ?? 0 },

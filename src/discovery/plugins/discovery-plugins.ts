@@ -39,10 +39,6 @@ export class DiscoveryPlugins {
     this.#plugins.push(plugin);
   }
 
-  names(): string[] {
-    return this.#plugins.map((p) => p.name);
-  }
-
   /** What one scan needs of the plugins; undefined when there are none (a scan then offers them nothing). */
   session(warnings: WarningSink): PluginScan | undefined {
     return this.#plugins.length === 0 ? undefined : new PluginScan([...this.#plugins], this.timeoutMs, warnings);
@@ -142,7 +138,7 @@ export class PluginScan {
     const plugin = this.#plugins.find((p) => p.name === unit.plugin);
     const path = unit.localPath;
     if (!plugin || this.#skipped(plugin)) {
-      throw new ModelManagerError('TASK_FAILED', `discovery plugin "${unit.plugin}" was left out of this scan; the file is read again by the next one`, { details: { path, plugin: unit.plugin } });
+      throw new ModelManagerError('TASK_FAILED', `discovery plugin "${unit.plugin}" was left out of this scan after its calls ran out of time`, { details: { path, plugin: unit.plugin } });
     }
     const metadata = await this.#call(plugin, 'extractMetadata', path, unit.root, (context) => plugin.extractMetadata(path, context));
     const modalities = await this.#call(plugin, 'detectModalities', path, unit.root, (context) => plugin.detectModalities(path, context));
@@ -152,7 +148,8 @@ export class PluginScan {
     }
     // The scan's own facts about the file win over what the plugin says of them.
     const { modelId, localPath: _path, files: _files, source: _source, status: _status, ...fields } = given as PluginMetadata;
-    const custom = (fields.custom ?? {}) as Record<string, unknown>;
+    const custom: unknown = fields.custom ?? {};
+    if (custom === null || typeof custom !== 'object' || Array.isArray(custom)) throw invalidRecord(plugin, path, 'custom: must be an object');
     const mods = modalities.value as ModelMetadataInput['modalities'];
     const found = {
       modelName: basename(path, extname(path)),

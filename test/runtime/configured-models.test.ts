@@ -163,6 +163,20 @@ test('options passed in code win over the settings, which fill in what code leav
   assert.equal(none.getStatus().maxQueue, 512);
 });
 
+test('a configured model that is not shared is freed once its caller is done; numWorkers sets its instances', async () => {
+  await using manager = await ModelManager.create({
+    settings: false,
+    gpuCount: 0,
+    defaultKeepAlive: -1,
+    models: { once: { type: 'embedding', localPath: embedder, shared: false }, pair: { type: 'embedding', localPath: embedder, numWorkers: 2 } },
+  });
+  dataOf(await manager.task({ modelName: 'once', taskData: ['x'] }));
+  assert.deepEqual(manager.ps().map((m) => m.name), []);
+  // Another text: one the cache holds would be answered without loading the model.
+  dataOf(await manager.task({ modelName: 'pair', taskData: ['y'] }));
+  assert.deepEqual(manager.ps().map((m) => [m.name, m.workers]), [['pair', 2]]);
+});
+
 test('a configured dimension shortens a Matryoshka model\'s vectors; a dimension the model cannot give is a settings error', async () => {
   const matryoshka = (await writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir.path, 'models', 'matryoshka') })).path;
   await using registry = await Registry.open({ store: 'sqlite', db: join(dir.path, 'registry.db') });

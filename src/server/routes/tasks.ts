@@ -1,9 +1,10 @@
 /**
  * Running a task for an HTTP caller: the request is checked as task() checks it (before the
  * model is looked up), the model must be a registry model the caller may see (never a path: a
- * client must not make the server open files) or a model configured in the server's settings, the
- * server-wide keep-alive fills in when neither the request nor a configured model names one, the task is cancelled when the client hangs up, and a failed `Result`
- * becomes the error it stands for.
+ * client must not make the server open files) or a model configured in the server's settings
+ * whose files the caller may see, the server-wide keep-alive fills in when neither the request nor
+ * a configured model names one, the task is cancelled when the client hangs up, and a failed
+ * `Result` becomes the error it stands for.
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelMetadata } from '../../registry/schema.js';

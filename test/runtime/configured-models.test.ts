@@ -158,6 +158,17 @@ test('options passed in code win over the settings, which fill in what code leav
   assert.equal(manager.getModelConfig('writer').taskType, 'embedding');
   assert.equal(manager.getModelConfig('embedding').batchSize, 1);
 
+  // The seed's global names, mapped onto the manager's options.
+  const globals = join(dir.path, 'globals.yaml');
+  writeFileSync(globals, 'sharing:\n  unload_after_seconds: 30\nembedding_cache:\n  max_cache_size: 50\n  ttl_seconds: 60\n  persist_to_disk: cache/vectors.json\n');
+  await using mapped = await ModelManager.create({ settings: await loadSettings({ file: globals, env: {} }), gpuCount: 0 });
+  assert.equal(mapped.defaultKeepAliveMs, 30_000);
+  const cache = mapped.getStatus().cache;
+  assert.deepEqual([cache.maxEntries, cache.ttlMs, cache.persistPath], [50, 60_000, join(dir.path, 'cache', 'vectors.json')]);
+  const off = await loadSettings({ file: globals, env: { MM_EMBEDDING_CACHE_ENABLED: 'false' } });
+  await using uncached = await ModelManager.create({ settings: off, gpuCount: 0 });
+  assert.equal(uncached.getStatus().cache.maxEntries, 0);
+
   await using none = await ModelManager.create({ settings: false, gpuCount: 0 });
   assert.equal(none.configuredModel('embedding'), undefined);
   assert.equal(none.getStatus().maxQueue, 512);

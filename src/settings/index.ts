@@ -6,4 +6,3 @@ export { loadSettings, type LoadSettingsOptions, type LoadedSettings, type Setti
 export { managerOptions, withSettings } from './manager-options.js';
 export { settingsSchema, modelSettingsSchema, type Settings, type ModelSettings, type ConfiguredModelOptions } from './schema.js';
 export { describeOrigin, type SettingOrigin } from './settings-tree.js';
-export { envName } from './settings-overrides.js';

@@ -97,7 +97,7 @@ const embeddingCacheSchema = z.strictObject({
 });
 
 /** Groups of settings, each an object of its own in the file (`sharing.maxSharedModels`). */
-export const SETTING_GROUPS = { sharing: sharingSchema, embeddingCache: embeddingCacheSchema } as const;
+const SETTING_GROUPS = { sharing: sharingSchema, embeddingCache: embeddingCacheSchema } as const;
 
 /** Every setting; what a file, the environment or a flag leaves out takes these defaults. */
 export const settingsSchema = z.strictObject({
@@ -119,9 +119,8 @@ export const settingsSchema = z.strictObject({
 
 export type Settings = z.output<typeof settingsSchema>;
 export type ModelSettings = z.output<typeof modelSettingsSchema>;
-export type ModelSettingsInput = z.input<typeof modelSettingsSchema>;
 /** The settings of one configured model, as code passes them (`ModelManagerOptions.models`). */
-export type ConfiguredModelOptions = ModelSettingsInput;
+export type ConfiguredModelOptions = z.input<typeof modelSettingsSchema>;
 
 /** The fields of a configured model, in order. */
 export const MODEL_SETTING_KEYS = Object.keys(modelSettingsSchema.shape) as (keyof ModelSettings)[];

@@ -12,6 +12,13 @@ import { ModelManagerError } from './errors.js';
 export const STORE_KINDS = ['sqlite', 'json', 'duckdb'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
+/**
+ * Which llama.cpp GPU build to use: `auto` tries each installed prebuilt (cuda, then vulkan, then
+ * metal) and keeps the first that computes; a kind names one; `cpu` uses no GPU.
+ */
+export const LLAMA_GPU_SETTINGS = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const;
+export type LlamaGpuSetting = (typeof LLAMA_GPU_SETTINGS)[number];
+
 export interface Config {
   /** Data folder of Model Manager. `MM_HOME`; defaults to the platform data dir (e.g. ~/.local/share/model-manager). */
   home: string;
@@ -38,6 +45,8 @@ export interface Config {
   lmStudioModels: string;
   /** The settings file (runtime settings and configured models). `MM_SETTINGS`; defaults to `settings.yaml` under `home`. */
   settingsFile: string;
+  /** llama.cpp GPU kind. `MM_LLAMA_GPU`; defaults to `auto`. */
+  llamaGpu: LlamaGpuSetting;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
@@ -61,6 +70,15 @@ export function parseStoreKind(value: string): StoreKind {
   });
 }
 
+/** Parses a llama.cpp GPU setting, with an error that lists the valid ones. */
+export function parseLlamaGpu(value: string): LlamaGpuSetting {
+  const kind = value.trim().toLowerCase();
+  if ((LLAMA_GPU_SETTINGS as readonly string[]).includes(kind)) return kind as LlamaGpuSetting;
+  throw new ModelManagerError('INVALID_CONFIG', `unknown llama.cpp GPU kind "${value}": use one of ${LLAMA_GPU_SETTINGS.join(', ')}`, {
+    details: { llamaGpu: value, valid: LLAMA_GPU_SETTINGS },
+  });
+}
+
 /** Builds the configuration from an environment (defaults to `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const home = env.MM_HOME || envPaths('model-manager', { suffix: '' }).data;
@@ -80,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
     settingsFile: env.MM_SETTINGS || join(home, 'settings.yaml'),
+    llamaGpu: parseLlamaGpu(env.MM_LLAMA_GPU || 'auto'),
   };
 }
 

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: 503,
   /** The caller gave up on the task (its AbortSignal fired, or the HTTP client hung up); 499 as nginx logs it. */
   CANCELLED: 499,
+  /** A GPU worker process ended (a driver abort, a kill) while it held the request; a retry starts a new one. */
+  WORKER_LOST: 503,
   // server
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

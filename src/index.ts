@@ -8,9 +8,9 @@ export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
 export {
-  importFromHuggingFace, syncHuggingFace, createModelFromHuggingFace, resolveHfSnapshot, fetchHubSnapshot, findCachedSnapshot,
+  importFromHuggingFace, syncHuggingFace, syncStaticModels, STATIC_MODELS, createModelFromHuggingFace, resolveHfSnapshot, fetchHubSnapshot, findCachedSnapshot,
   readModelFolder, parseModelCard, snapshotModelId, folderModelId, hubError, describeModelKind,
-  type HfImportOptions, type HfImportOutcome, type HfImportAction, type HfSyncResult, type HfSnapshot, type HfSourceKind,
+  type HfImportOptions, type HfImportOutcome, type HfImportAction, type HfSyncResult, type StaticSyncResult, type StaticModelDefinition, type HfSnapshot, type HfSourceKind,
   type CreateModelOptions, type HubClientOptions, type ModelCard, type ModelKind, type WeightsSummary,
 } from './hub/index.js';
 export {

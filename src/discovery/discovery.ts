@@ -8,6 +8,7 @@ import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
 import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
+import { findModelUnit } from './describe-path.js';
 import { WarningSink } from './fs-scan.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
@@ -15,12 +16,12 @@ import { DiscoveryPlugins } from './plugins/discovery-plugins.js';
 import { loadPlugins } from './plugins/load-plugins.js';
 import type { DiscoveryPlugin } from './plugins/plugin.js';
 import { runScan } from './scan.js';
-import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
+import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, withEstimate } from './upsert.js';
+import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
+import { chooseId, contestedPaths, findingOf, KnownModels, mergeFinding, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
-import { walkRoot } from './walk.js';
 
 export interface DiscoveryOptions {
   registry: Registry;
@@ -135,34 +136,38 @@ export class Discovery implements AsyncDisposable {
    * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several, INVALID_FILE for unreadable headers
    */
   async register(path: string, overrides: Partial<ModelMetadataInput> = {}, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
-    const target = resolve(path);
     const warnings = new WarningSink();
-    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), warnings });
-    const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
-    if (!unit) {
-      if (units.length > 1) {
-        throw new ModelManagerError('INVALID_ARGUMENT', `${target} holds ${units.length} models; register one of: ${units.slice(0, 5).map((u) => u.localPath).join(', ')}`, { details: { path: target, models: units.map((u) => u.localPath) } });
-      }
-      const why = warnings.items[0] ? `: ${warnings.items[0].reason}` : '';
-      throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
-    }
-    const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
+    const unit = await findModelUnit(path, this.settings, warnings);
+    const warn = (p: string, r: string) => warnings.add(p, r);
+    const d = await describeUnit(unit, this.rules, warn);
     const known = new KnownModels(await this.registry.listModels());
-    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
-    const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
+    const { modelId: givenId, ...given } = overrides;
+    const modelId = givenId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, warn));
+    const finding = findingOf(modelId, d, warn, unit.localPath);
     const stored = await this.registry.getModel(modelId);
     if (stored?.localPath && stored.localPath !== unit.localPath) {
       throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {
         details: { modelId, localPath: stored.localPath },
       });
     }
-    const checked = (next: ModelMetadata) => {
-      check?.(next);
-      return next;
-    };
-    const saved = stored
-      ? await this.registry.updateModel(modelId, (current) => checked(mergeFinding(current, record) ?? current), 'registered from files')
-      : await this.registry.addModel(checked(record), 'registered from files');
+    const owned = stored ? await valuesSetByDiscovery(this.registry, modelId, contestedPaths(stored, finding)) : new Map<string, unknown>();
+    const fromFiles = (current: ModelMetadata | undefined) => (current ? (mergeFinding(current, finding, owned) ?? current) : finding.record);
+    const withGiven = (current: ModelMetadata | undefined): ModelMetadata => validateModel({ ...fromFiles(current), ...given, modelId });
+    // Validated whole, and seen by the caller's check as it will end up, before anything is written.
+    const final = withGiven(stored);
+    check?.(final);
+    let saved: ModelMetadata | undefined;
+    if (!stored) saved = await this.registry.addModel(finding.record, DISCOVERY_CHANGES.registered);
+    else if (mergeFinding(stored, finding, owned)) saved = await this.registry.updateModel(modelId, fromFiles, DISCOVERY_CHANGES.registered);
+    // What the caller gave is theirs, not the files': a version of its own, so later scans leave it as set.
+    if (Object.keys(given).length > 0) {
+      saved = await this.registry.updateModel(modelId, (current) => {
+        const next = validateModel({ ...current, ...given, modelId });
+        check?.(next);
+        return next;
+      }, 'registered with given fields');
+    }
+    saved ??= stored!;
     this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
     await this.#state.saveIndex();
     const at = new Date().toISOString();

@@ -1,5 +1,6 @@
 /** Discovery: finds models on disk (folders, HF cache, Ollama, LM Studio) and keeps the registry in step. */
 export { Discovery, type DiscoveryOptions, type RefreshOptions } from './discovery.js';
+export { describeModelAt, type DescribeAtOptions, type ModelAtPath } from './describe-path.js';
 export { discoverySettingsSchema, parseDiscoverySettings, loadDiscoverySettings, DISCOVERY_FORMATS, type DiscoverySettings } from './settings.js';
 export {
   DEFAULT_CATEGORIZATION_RULES, categorize, type CategorizationRules, type CategoryRule, type CategoryEvidence,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { toModelManagerError } from '../errors.js';
-import type { ModelMetadata, ModelMetadataInput, Registry } from '../registry/index.js';
+import type { ModelMetadataInput, Registry } from '../registry/index.js';
 import { describeFindings, type Description } from './describe.js';
 import { readFindings } from './read-findings.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
@@ -16,7 +16,8 @@ import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
-import { chooseId, KnownModels, mergeFinding, recordOf } from './upsert.js';
+import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
+import { chooseId, contestedPaths, findingOf, KnownModels, mergeFinding, requestedId, type Finding } from './upsert.js';
 import { walkRoot } from './walk.js';
 
 export interface ScanContext {
@@ -142,6 +143,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       scanSubdirectories: settings.scanSubdirectories,
       excludePatterns: settings.excludePatterns,
       formats: allowedFormats(settings),
+      followSymlinks: settings.followSymlinks,
       warnings,
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
@@ -164,7 +166,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   // the log (10,000 records kept to the end of a scan cost the main thread's heap its GC time).
   const adds: ModelMetadataInput[] = [];
   const addsLogged: { modelId: string; localPath?: string }[] = [];
-  const updates: ModelMetadata[] = [];
+  const updates: { finding: Finding; owned: Map<string, unknown> }[] = [];
   let bytesRead = 0;
   let maxModelBytesRead = 0;
   let done = 0;
@@ -212,19 +214,23 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         state.models.delete(unit.localPath);
         return;
       }
-      const requested = typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined;
-      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requested);
-      taken.add(modelId);
-      found.add(modelId);
       const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
+      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requestedId(d, metadataPath, warn));
+      taken.add(modelId);
       const current = known.byId.get(modelId);
+      // A new model is found once the registry holds it (see writeAdds).
+      if (current) found.add(modelId);
       // A new model without metadata.json is validated once, by the registry's add.
       if (!current && Object.keys(d.overrides).length === 0) adds.push({ ...d.fields, modelId });
       else {
-        const record = recordOf(modelId, d, (p, r) => warnings.add(p, r), metadataPath);
-        if (!current) adds.push(record);
-        else if (mergeFinding(current, record)) updates.push(record);
-        else counts.unchanged += 1;
+        const finding = findingOf(modelId, d, warn, metadataPath);
+        if (!current) adds.push(finding.record);
+        else {
+          // Who set the values the files now contradict is read from the model's history, only for those.
+          const owned = await valuesSetByDiscovery(registry, modelId, contestedPaths(current, finding));
+          if (mergeFinding(current, finding, owned)) updates.push({ finding, owned });
+          else counts.unchanged += 1;
+        }
       }
       state.models.set(unit.localPath, { modelId, fingerprint: fp });
     } catch (error) {
@@ -243,14 +249,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       const batch = adds.splice(0, ADD_BATCH);
       for (const m of batch.slice(0, LOGGED_CHANGES - addsLogged.length)) addsLogged.push({ modelId: m.modelId, ...(m.localPath === undefined ? {} : { localPath: m.localPath }) });
       try {
-        await registry.addModels(batch, 'discovered');
+        await registry.addModels(batch, DISCOVERY_CHANGES.added);
         counts.added += batch.length;
+        for (const m of batch) found.add(m.modelId);
       } catch {
         // One bad record must not cost the batch: add them one by one, naming the failures.
         for (const m of batch) {
           try {
-            await registry.addModel(m, 'discovered');
+            await registry.addModel(m, DISCOVERY_CHANGES.added);
             counts.added += 1;
+            found.add(m.modelId);
           } catch (error) {
             warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
             state.models.delete(m.localPath ?? '');
@@ -286,9 +294,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
 
   await writeAdds(true);
   for (const m of addsLogged) info(`added ${m.modelId}`, m.localPath);
-  for (const m of updates) {
+  for (const { finding, owned } of updates) {
+    const m = finding.record;
     try {
-      await registry.updateModel(m.modelId, (current) => mergeFinding(current, m) ?? current, 'discovery: files changed');
+      await registry.updateModel(m.modelId, (current) => mergeFinding(current, finding, owned) ?? current, DISCOVERY_CHANGES.updated);
       counts.updated += 1;
       if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
     } catch (error) {
@@ -302,7 +311,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     if (!roots.some((r) => under(m.localPath!, r)) || unreadable.some((d) => under(m.localPath!, d))) continue;
     counts.missing += 1;
     if (m.status === 'missing') continue;
-    await registry.updateModel(m.modelId, { status: 'missing' }, 'discovery: files missing');
+    await registry.updateModel(m.modelId, { status: 'missing' }, DISCOVERY_CHANGES.missing);
     info(`marked missing ${m.modelId}: its files are gone`, m.localPath);
   }
 

@@ -69,7 +69,7 @@ export interface ScanSummary {
 
 export interface ScanReport extends ScanSummary {
   warnings: ScanWarning[];
-  /** Ids of every model found in this scan. */
+  /** Ids of the models found in this scan that the registry holds (one that could not be added is a warning, not an id). */
   modelIds: string[];
 }
 

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import picomatch from 'picomatch';
+import { modelFolder } from '../formats/confine.js';
 import { classifyFolder, idFromPath } from './classify.js';
 import { folderPrefix, listFolder, realFolder, type WarningSink, Yielder } from './fs-scan.js';
 import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
@@ -15,6 +16,8 @@ export interface WalkOptions {
   excludePatterns: readonly string[];
   /** Registry formats let through (safetensors, pytorch, onnx, gguf, ggml). */
   formats: Set<string>;
+  /** Whether symlinks that lead outside the root are followed (those inside it always are). Defaults to false. */
+  followSymlinks?: boolean;
   warnings: WarningSink;
   yielder?: Yielder;
   /** Called after each folder. */
@@ -76,7 +79,12 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
   // Real paths of the folders walked: a folder reached again through a symlink is a loop or a
   // duplicate. Plain subfolders extend their parent's real path; only symlinks need resolving.
   const seen = new Map<string, string>();
-  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: realFolder(root), depth: 0 }];
+  const rootReal = realFolder(root);
+  // Symlinks must lead inside the root (unless followSymlinks); for a root inside an HF cache
+  // repo, inside the repo, whose snapshots' files are links into its blobs/.
+  const inside = options.followSymlinks || rootReal === undefined ? undefined : modelFolder(rootReal, false);
+  const listed = { isExcluded, warnings, ...(inside === undefined ? {} : { inside }) };
+  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: rootReal, depth: 0 }];
   while (stack.length > 0) {
     const { dir, real, depth } = stack.pop()!;
     await yielder.maybe();
@@ -88,13 +96,13 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
       }
       seen.set(real, dir);
     }
-    const listing = listFolder(dir, isExcluded, warnings);
+    const listing = listFolder(dir, listed);
     options.onFolder?.(dir);
     if (!listing) {
       result.unreadable.push(dir);
       continue;
     }
-    const ctx = { root, formats, warnings, isExcluded };
+    const ctx = { root, formats, ...listed };
     if (isHfCacheRepo(basename(dir), listing)) {
       found(hfCacheUnits(dir, ctx));
       continue;
@@ -104,7 +112,7 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
       continue;
     }
     const onnxDir = listing.dirs.get('onnx');
-    const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, isExcluded, warnings)?.files.values() ?? [])] : [];
+    const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, listed)?.files.values() ?? [])] : [];
     const { units, claimed } = classifyFolder({ dir, root, listing, warnings, formats }, onnxFiles);
     found(units);
     if (options.onUnclaimed) {

@@ -7,4 +7,6 @@ export { describeModelKind, inferPipelineTag, type ModelKind } from './model-kin
 export { createModelFromHuggingFace, type CreateModelOptions } from './create-model.js';
 export { importFromHuggingFace, folderModelId, snapshotModelId, type HfImportOptions, type HfImportOutcome, type HfImportAction } from './import.js';
 export { syncHuggingFace, type HfSyncResult } from './sync.js';
+export { syncStaticModels, type StaticSyncResult } from './static-sync.js';
+export { STATIC_MODELS, type StaticModelDefinition } from './static-models.js';
 export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';

@@ -4,8 +4,9 @@
  * that is read on start and written (atomically) on save.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError } from '../errors.js';
 
 export interface EmbeddingCacheOptions {
@@ -136,15 +137,13 @@ export class EmbeddingCache {
     return loaded;
   }
 
-  /** Writes the fresh entries to `persistPath` (temp file + rename, so a crash never leaves half a file). */
+  /** Writes the fresh entries to `persistPath` atomically (a crash never leaves half a file). */
   async save(): Promise<void> {
     if (!this.persistPath) return;
     const now = Date.now();
     const entries: PersistedCache['entries'] = [];
     for (const [key, { vector, expiresAt }] of this.#entries) if (expiresAt > now) entries.push([key, vector, expiresAt]);
     await mkdir(dirname(this.persistPath), { recursive: true });
-    const temp = `${this.persistPath}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, entries } satisfies PersistedCache));
-    await rename(temp, this.persistPath);
+    await writeFileAtomically(this.persistPath, JSON.stringify({ version: 1, entries } satisfies PersistedCache));
   }
 }

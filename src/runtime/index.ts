@@ -6,7 +6,8 @@ export { ModelHandle, type ModelHandleInfo } from './model-handle.js';
 export type { ConfiguredModel } from './configured-models.js';
 export { ok, fail, type Result, type ResultError } from './result.js';
 export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.js';
-export { parseDevice, planDevice, detectGpuCount, type DeviceRequest, type DevicePlan } from './devices.js';
+export { parseDevice, planDevice, describeAttempts, type DeviceRequest, type DevicePlan } from './devices.js';
+export { detectGpuCount } from './backends/llama-gpu-check.js';
 export { resolveModel, detectFormat, weightBytes, type ResolvedModel, type ResolveOptions } from './resolve-model.js';
 export { EmbeddingCache, type EmbeddingCacheOptions, type EmbeddingCacheStats } from './embedding-cache.js';
 export { WorkerPool, type BatchingOptions, type JobOptions } from './worker-pool.js';
@@ -26,4 +27,8 @@ export type {
   TaskInfo,
   ModelStatus,
   ManagerStatus,
+  RanOn,
+  GpuBackendStatus,
+  VramMeasure,
 } from './types.js';
+export type { GpuDeviceStatus } from './gpu/gpu-devices.js';

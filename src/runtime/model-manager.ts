@@ -13,8 +13,9 @@ import { withSettings } from '../settings/manager-options.js';
 import type { GenerationParams, InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
 import { ConfiguredModels, configuredLoad, checkTaskType, type ConfiguredModel } from './configured-models.js';
-import { detectGpuCount, type DeviceRequest } from './devices.js';
+import type { DeviceRequest } from './devices.js';
 import { EmbeddingCache } from './embedding-cache.js';
+import { GpuDevices } from './gpu/gpu-devices.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
 import { ModelHandle } from './model-handle.js';
@@ -24,7 +25,7 @@ import { fail, ok, type Result } from './result.js';
 import { throwIfCancelled } from './cancellation.js';
 import { generationParams, isPreload, parseTaskRequest } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
-import type { LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
+import type { GpuBackendStatus, LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
 export interface GetModelOptions {
   /** Defaults to `embedding`. */
@@ -41,7 +42,8 @@ export class ModelManager implements AsyncDisposable {
   readonly maxQueue: number;
   readonly defaultKeepAliveMs: number;
   readonly cache: EmbeddingCache;
-  readonly #backends = new BackendRegistry();
+  readonly #backends: BackendRegistry;
+  readonly #gpus: GpuDevices;
   readonly #configured: ConfiguredModels;
   readonly #scheduler: Scheduler;
   readonly #modelRoots: string[];
@@ -49,8 +51,6 @@ export class ModelManager implements AsyncDisposable {
   readonly #onWarning: (message: string) => void;
   readonly #abort = new AbortController();
   readonly #measurements: MeasurementRecorder;
-  #gpuCount: number | undefined;
-  #gpuDetection: Promise<number> | undefined;
   #initialized: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -66,10 +66,15 @@ export class ModelManager implements AsyncDisposable {
       modelRoots = ['./models'],
       hubCache = processConfig().hf.hubCache,
       gpuCount,
+      llamaGpu = processConfig().llamaGpu,
+      gpuMemoryFraction = 0.9,
       devicePreference = 'auto',
       models = {},
       onWarning = (message: string) => process.emitWarning(message, { code: 'MODEL_MANAGER' }),
     } = options;
+    if (!(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1)) {
+      throw new ModelManagerError('INVALID_ARGUMENT', `gpuMemoryFraction must be above 0 and at most 1, got ${gpuMemoryFraction}`, { details: { gpuMemoryFraction } });
+    }
     this.#configured = new ConfiguredModels(models);
     this.registry = registry;
     this.memoryBudgetBytes = memoryBudgetBytes;
@@ -79,8 +84,9 @@ export class ModelManager implements AsyncDisposable {
     this.cache = new EmbeddingCache(embeddingCache);
     this.#modelRoots = modelRoots;
     this.#hubCache = hubCache;
-    this.#gpuCount = gpuCount;
     this.#onWarning = onWarning;
+    this.#backends = new BackendRegistry({ llamaGpu });
+    this.#gpus = new GpuDevices({ gpuCount, gpuMemoryFraction, onWorkerLost: (worker, error) => this.#scheduler.workerLost(worker, error) });
     this.#measurements = new MeasurementRecorder(registry, onWarning);
     this.#scheduler = new Scheduler({
       backends: this.#backends,
@@ -93,7 +99,7 @@ export class ModelManager implements AsyncDisposable {
       maxQueue: this.maxQueue,
       defaultKeepAliveMs: this.defaultKeepAliveMs,
       devicePreference,
-      gpuCount: () => this.#detectGpus(),
+      gpus: this.#gpus,
       onWarning,
       signal: this.#abort.signal,
     });
@@ -122,12 +128,6 @@ export class ModelManager implements AsyncDisposable {
       }
     })();
     return this.#initialized;
-  }
-
-  /** GPUs found, detected once on the first load that is not CPU-only. */
-  #detectGpus(): Promise<number> {
-    this.#gpuDetection ??= this.#gpuCount === undefined ? detectGpuCount().then((n) => (this.#gpuCount = n)) : Promise.resolve(this.#gpuCount);
-    return this.#gpuDetection;
   }
 
   /** Adds a backend for new formats or task types; asked before the built-in ones. */
@@ -168,18 +168,20 @@ export class ModelManager implements AsyncDisposable {
 
     const slot = await this.#scheduler.acquire(input.modelName, input.taskType, input.load);
     try {
+      const ranOn = { device: slot.config.device, ...(slot.gpuKind ? { gpuKind: slot.gpuKind } : {}) };
       if (isPreload(input)) {
         return {
           preloaded: true,
           modelName: input.modelName,
           workers: slot.pool?.instances.length ?? 0,
-          device: slot.config.device,
+          ...ranOn,
           keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
         };
       }
       throwIfCancelled(input.signal);
       slot.requests += 1;
-      return await runTask(slot, input, { cache: this.cache, shutdown: this.#abort.signal, onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
+      const output = await runTask(slot, input, { cache: this.cache, shutdown: this.#abort.signal, onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
+      return output !== null && typeof output === 'object' && (input.taskType === 'embedding' || input.taskType === 'text_generation') ? { ...output, ...ranOn } : output;
     } finally {
       this.#scheduler.leave(slot);
     }
@@ -314,6 +316,7 @@ export class ModelManager implements AsyncDisposable {
   /** The whole runtime: models (loading ones too), memory against the budget, queue depth, cache and counters. */
   getStatus(): ManagerStatus {
     const slots = [...this.#scheduler.slots(), ...this.#scheduler.unloadingSlots()];
+    const gpus = this.#gpus.status((device) => this.#scheduler.gpuReserved(device));
     return {
       initialized: this.#initialized !== undefined,
       shuttingDown: this.#closing !== undefined,
@@ -323,12 +326,22 @@ export class ModelManager implements AsyncDisposable {
       memory: { budgetBytes: this.memoryBudgetBytes, usedBytes: slots.reduce((n, s) => n + s.sizeBytes, 0) },
       maxLoadedModels: this.maxLoadedModels,
       maxQueue: this.maxQueue,
-      gpuCount: this.#gpuCount ?? null,
+      gpuCount: gpus.length === 0 ? null : Math.max(...gpus.map((g) => g.devices.length)),
+      gpus,
       backends: this.#backends.names(),
       cache: this.cache.stats(),
       counters: { ...this.#scheduler.counters },
       models: slots.map((s) => s.status()),
     };
+  }
+
+  /**
+   * Asks every backend which GPUs it can use, running llama.cpp's GPU check when this process has
+   * not yet (loads ask only the model's own backend), and returns what `getStatus().gpus` shows.
+   */
+  async checkGpus(): Promise<GpuBackendStatus[]> {
+    for (const backend of await this.#backends.all()) await this.#gpus.gpusOf(backend);
+    return this.getStatus().gpus;
   }
 
   /** Frees every model, saves the embedding cache, and refuses new work; idempotent. */

@@ -3,6 +3,7 @@
  * The manager decides when slots load and go; a slot only keeps the books.
  */
 import type { Device, InferenceBackend, TaskType } from './backends/backend.js';
+import type { DeviceRequest } from './devices.js';
 import { keepAliveMinutes } from './keep-alive.js';
 import type { ResolvedModel } from './resolve-model.js';
 import type { LoadedModelInfo, ModelStatus, TaskInfo } from './types.js';
@@ -12,6 +13,8 @@ let useCounter = 0;
 
 export interface SlotConfig {
   taskType: TaskType;
+  /** What the request asked for; `device` is where the load was placed. */
+  requestedDevice: DeviceRequest;
   device: Device;
   workers: number;
   keepAliveMs: number;
@@ -47,6 +50,16 @@ export class ActiveTask {
   }
 }
 
+/** A GPU's used memory around one load and after the release (what `measured.vram` records). */
+export interface VramMeasure {
+  device: Device;
+  deviceName: string;
+  totalBytes: number;
+  beforeLoadBytes: number;
+  afterLoadBytes: number;
+  afterReleaseBytes?: number;
+}
+
 export class ModelSlot {
   readonly key: string;
   readonly name: string;
@@ -58,8 +71,14 @@ export class ModelSlot {
   pool: WorkerPool | undefined;
   /** Settles when the load ends; the first requests all wait on this one promise. */
   ready: Promise<void> | undefined;
-  /** Bytes reserved in the budget: the estimate while loading, then what the load reported. */
+  /** Bytes of RAM reserved in the budget: the estimate while loading, then what the load reported. */
   sizeBytes: number;
+  /** GPU memory reserved per device, against that device's budget. */
+  readonly vram = new Map<Device, number>();
+  /** Device memory measured around the load, per GPU (when the backend can tell). */
+  vramMeasures: VramMeasure[] = [];
+  /** The GPU kind the instances compute on; undefined on the CPU. */
+  gpuKind: string | undefined;
   /** What the load was expected to take (checked against the budget before loading). */
   estimatedBytes = 0;
   /** References from getModel() handles. */
@@ -134,6 +153,13 @@ export class ModelSlot {
     this.expiresAt = null;
   }
 
+  /** GPU memory reserved on all devices. */
+  get vramBytes(): number {
+    let total = 0;
+    for (const bytes of this.vram.values()) total += bytes;
+    return total;
+  }
+
   /** The `ps` view. */
   info(): LoadedModelInfo {
     return {
@@ -144,10 +170,11 @@ export class ModelSlot {
       taskType: this.config.taskType,
       backend: this.backend?.name ?? '',
       device: this.config.device,
+      ...(this.gpuKind ? { gpuKind: this.gpuKind } : {}),
       workers: this.pool?.instances.length ?? this.config.workers,
       refs: this.refs + this.inFlight,
-      sizeBytes: this.sizeBytes,
-      sizeVram: this.config.device === 'cpu' ? 0 : this.sizeBytes,
+      sizeBytes: this.sizeBytes + this.vramBytes,
+      sizeVram: this.vramBytes,
       loadedAt: this.loadedAt.toISOString(),
       lastUsedAt: this.lastUsedAt.toISOString(),
       expiresAt: this.expiresAt?.toISOString() ?? null,
@@ -168,6 +195,7 @@ export class ModelSlot {
       requests: this.requests,
       backendCalls: this.pool?.calls ?? 0,
       warnings: [...this.warnings],
+      vram: this.vramMeasures.map((m) => ({ ...m })),
     };
   }
 }

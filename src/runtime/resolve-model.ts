@@ -3,11 +3,13 @@
  * location on disk, the way the rest of Model Manager names models.
  *
  * Order: the registry (`localPath`), an existing path, the HF cache
- * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
+ * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`). A registered
+ * id is resolved only through its record, whatever it looks like: what the caller was allowed
+ * to run (decided on the record) is what loads, never a path spelled like the id.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
@@ -44,7 +46,7 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
   if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
   const searched: string[] = [];
 
-  const registered = registry && !looksLikePath(trimmed) ? await registry.getModel(trimmed) : undefined;
+  const registered = registry ? await registry.getModel(trimmed) : undefined;
   if (registered) {
     if (!registered.localPath) {
       throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: download it or set localPath (mm update)`, {
@@ -126,11 +128,10 @@ async function located(path: string, via: ResolvedModel['via'], fallbackKey: str
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }
 
-/** The registered model whose localPath is `path`, so measurements of path-loaded models still reach the registry. */
+/** The registered model whose localPath is `path` (an indexed lookup), so measurements of path-loaded models still reach the registry. */
 async function registeredAt(registry: Registry | undefined, path: string): Promise<ModelMetadata | undefined> {
   if (!registry) return undefined;
-  const models = await registry.listModels();
-  return models.find((m) => m.localPath !== undefined && resolve(m.localPath) === path);
+  return (await registry.listModels({ localPath: path, limit: 1 }))[0];
 }
 
 /** The snapshot `refs/main` points at, else the newest one. */
@@ -142,10 +143,6 @@ async function hfSnapshot(repo: string): Promise<string | undefined> {
   const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(snapshots, n))).mtimeMs })));
   const newest = dated.sort((a, b) => b.t - a.t)[0];
   return newest ? join(snapshots, newest.n) : undefined;
-}
-
-function looksLikePath(name: string): boolean {
-  return isAbsolute(name) || name.startsWith('./') || name.startsWith('../') || name.startsWith('~');
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -105,7 +105,7 @@ async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, onMeasured
   }
   const output = embeddingOutput(vectors as number[][], cached, input, slot.location);
   const counter = slot.pool!.instances[0];
-  if (input.countTokens && counter?.countTokens) output.usage.tokens = counter.countTokens(texts).reduce((a, b) => a + b, 0);
+  if (input.countTokens && counter?.countTokens) output.usage.tokens = (await counter.countTokens(texts)).reduce((a, b) => a + b, 0);
   return output;
 }
 
@@ -120,9 +120,9 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
     };
   }
   const started = performance.now();
-  const output = await slot.pool!.run((m) => {
+  const output = await slot.pool!.run(async (m) => {
     if (!m.generate) throw unsupported(m, 'text_generation');
-    checkPromptLength(m, input);
+    await checkPromptLength(m, input);
     return m.generate(input.prompt!, generation);
   }, options);
   // A backend that cannot stream still gives the caller its text, in one piece.
@@ -140,10 +140,10 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
 }
 
 /** A configured model's `maxInputLength`, counted by the model's own tokenizer. @throws INVALID_TASK_DATA */
-function checkPromptLength(model: LoadedModel, { prompt, maxPromptTokens, configured }: GenerationInput): void {
+async function checkPromptLength(model: LoadedModel, { prompt, maxPromptTokens, configured }: GenerationInput): Promise<void> {
   if (maxPromptTokens === undefined || !configured) return;
   if (!model.countTokens) throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.maxInputLength is set, but ${model.backend} cannot count the prompt's tokens: drop the setting`);
-  const [tokens = 0] = model.countTokens([prompt!]);
+  const [tokens = 0] = await model.countTokens([prompt!]);
   if (tokens > maxPromptTokens) {
     throw new ModelManagerError('INVALID_TASK_DATA', `the prompt is ${tokens} tokens; "${configured.id}" takes at most ${maxPromptTokens} (models.${configured.id}.maxInputLength): shorten it`, {
       details: { modelName: configured.id, promptTokens: tokens, maxInputLength: maxPromptTokens },

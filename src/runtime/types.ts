@@ -1,13 +1,16 @@
 /**
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
+import type { LlamaGpuSetting } from '../config.js';
 import type { Registry } from '../registry/registry.js';
 import type { LoadedSettings } from '../settings/load-settings.js';
 import type { ConfiguredModelOptions } from '../settings/schema.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
 import type { EmbeddingCacheOptions, EmbeddingCacheStats } from './embedding-cache.js';
+import type { GpuBackendStatus } from './gpu/gpu-devices.js';
 import type { KeepAlive } from './keep-alive.js';
+import type { VramMeasure } from './model-slot.js';
 import type { BatchingOptions } from './worker-pool.js';
 
 export interface ModelManagerOptions {
@@ -29,12 +32,18 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
-  /** GPUs to use. Defaults to those node-llama-cpp finds, detected on the first load that is not CPU-only. */
+  /**
+   * Most GPUs a backend may use; 0 keeps every load on the CPU without probing for GPUs. Defaults
+   * to all the model's backend finds, asked on its first load that may use a GPU. A user's backend
+   * without `gpus()` gets this many GPUs (none when unset).
+   */
   gpuCount?: number;
+  /** llama.cpp's GPU kind: auto, cuda, vulkan, metal or cpu. Defaults to `config().llamaGpu` (`MM_LLAMA_GPU`, else auto). */
+  llamaGpu?: LlamaGpuSetting;
+  /** Share of each GPU's memory that loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
+  gpuMemoryFraction?: number;
   /** The device of loads whose request and configured model name none (or `auto`): seed 001's device_preference. Defaults to `auto`. */
   devicePreference?: DeviceRequest;
-  /** Share of each GPU's memory loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
-  gpuMemoryFraction?: number;
   /**
    * Configured models: names callers use wherever a model is named (task(), getModel(), CLI, HTTP),
    * each with the model to load and how to serve it. Merged over the settings' `models`, name by name.
@@ -85,7 +94,14 @@ export interface TaskRequest {
   [param: string]: unknown;
 }
 
-export interface EmbeddingTaskOutput {
+/** Where a request computed: absent when the embedding cache answered it all. */
+export interface RanOn {
+  device?: Device;
+  /** The GPU kind (`cuda`, `vulkan`, `metal`); absent on the CPU. */
+  gpuKind?: string;
+}
+
+export interface EmbeddingTaskOutput extends RanOn {
   embeddings: number[][];
   model: string;
   dimensions: number;
@@ -95,7 +111,7 @@ export interface EmbeddingTaskOutput {
   usage: { tokens?: number };
 }
 
-export interface GenerationTaskOutput {
+export interface GenerationTaskOutput extends RanOn {
   generatedText: string;
   model: string;
   /** Tokens generated, counted by the backend as it sampled them (not from the text). */
@@ -110,6 +126,7 @@ export interface PreloadOutput {
   modelName: string;
   workers: number;
   device: Device;
+  gpuKind?: string;
   keepAliveMinutes: number;
 }
 
@@ -148,12 +165,16 @@ export interface LoadedModelInfo {
   model: string;
   taskType: TaskType;
   backend: string;
+  /** `cpu`, `cuda:N` (the Nth GPU of the backend's kind), or `gpu` for instances on several GPUs. */
   device: Device;
+  /** The GPU kind the instances compute on (`cuda`, `vulkan`, `metal`); absent on the CPU. */
+  gpuKind?: string;
   workers: number;
   /** References held through getModel(), plus requests running or waiting. */
   refs: number;
+  /** RAM and GPU memory together. */
   sizeBytes: number;
-  /** Bytes on a GPU (0 on CPU). */
+  /** The part on GPUs (0 on CPU). */
   sizeVram: number;
   loadedAt: string;
   lastUsedAt: string;
@@ -179,6 +200,8 @@ export interface ModelStatus extends LoadedModelInfo {
   requests: number;
   backendCalls: number;
   warnings: string[];
+  /** Each GPU's used memory before and after the load (when the backend can tell). */
+  vram: VramMeasure[];
 }
 
 export interface ManagerStatus {
@@ -190,13 +213,15 @@ export interface ManagerStatus {
   memory: { budgetBytes: number; usedBytes: number };
   maxLoadedModels: number;
   maxQueue: number;
-  /** GPUs found; null until the first load that could use one. */
+  /** GPUs found (the most any backend found); null until the first load that could use one. */
   gpuCount: number | null;
+  /** What each backend asked so far found: GPU kind, devices with their memory and worker, and why each kind tried failed. */
+  gpus: GpuBackendStatus[];
   backends: string[];
   cache: EmbeddingCacheStats;
-  /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel. */
-  counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number };
+  /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel, GPU worker processes that ended unasked. */
+  counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number; workersLost: number };
   models: ModelStatus[];
 }
 
-export type { EmbeddingCacheStats };
+export type { EmbeddingCacheStats, GpuBackendStatus, VramMeasure };

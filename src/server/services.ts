@@ -92,7 +92,9 @@ export interface ManagerStatusLike {
   /** Requests waiting, all models together. */
   queueDepth?: number;
   memory?: { budgetBytes?: number; usedBytes?: number };
-  counters?: { loads?: number; loadFailures?: number; evictions?: number; expired?: number; released?: number };
+  counters?: { loads?: number; loadFailures?: number; evictions?: number; expired?: number; released?: number; workersLost?: number };
+  /** What each backend found of the GPUs: kind, devices with memory, and why each kind tried failed. */
+  gpus?: unknown[];
 }
 
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */

@@ -85,11 +85,14 @@ export function runBackendContract(contract: BackendContract): void {
       }
     });
 
-    test('dispose is idempotent', async () => {
+    test('dispose frees the instance: it refuses to run afterwards, and a second dispose changes nothing', async () => {
       const model = await contract.embeddingModel(`${dir.path}/embedding-dispose`);
       const loaded = await backend.load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+      assert.equal((await loaded.embed!(['before'], {})).length, 1, 'it runs before');
       await loaded.dispose();
-      await loaded.dispose();
+      await assert.rejects(loaded.embed!(['after'], {}), 'a disposed instance does not run');
+      await assert.doesNotReject(loaded.dispose(), 'disposing again is a no-op');
+      await assert.rejects(loaded.embed!(['after'], {}), 'and it still does not run');
     });
 
     test('damaged model files fail with MODEL_LOAD_FAILED naming the path', async () => {

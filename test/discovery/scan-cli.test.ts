@@ -164,6 +164,9 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
 
   const ollama = mm(base.path, 'validate', 'ollama/llama3:8b').json as ValidationReport;
   assert.equal(ollama.ok, true, JSON.stringify(ollama.checks));
+  // An HF cache snapshot's files are links into the repo's blobs/: inside the model's folder.
+  const cached = mm(base.path, 'validate', 'acme/tiny-llama').json as ValidationReport;
+  assert.equal(cached.ok, true, JSON.stringify(cached.checks));
 
   const unknown = mm(base.path, 'validate', 'no/such-model');
   assert.equal(unknown.status, 1);

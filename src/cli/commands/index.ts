@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import type { Program } from '../program.js';
 
 interface CommandModule {
-  register(program: Command): void;
+  register(program: Program): void;
 }
 
 /**
@@ -53,7 +53,7 @@ function commandName(args: readonly string[]): string | undefined {
 }
 
 /** Registers on `program` the command `args` name, none for `--version`, or every command when they name none we know (help, typos). */
-export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+export async function registerCommands(program: Program, args: readonly string[]): Promise<void> {
   const name = commandName(args);
   // `mm --version` needs no command (loading them all took ~0.35 s).
   if (name === undefined && args.some((a) => a === '--version' || a === '-V')) return;

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
 import { ModelManagerError } from '../../errors.js';
-import { ModelManager, type LoadedModelInfo } from '../../runtime/index.js';
+import { describeAttempts, ModelManager, type GpuBackendStatus, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { action, optionsOf, settingsOf, withSettingsOptions, type SettingsOptions } from '../context.js';
+import { settingsOf, withSettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
+import type { Program } from '../program.js';
 
 export interface ServerOptions {
   server?: string;
@@ -25,6 +25,7 @@ interface PsRow {
   state?: string;
   backend?: string;
   device?: string;
+  gpu_kind?: string;
   workers?: number;
   refs?: number;
   size?: number;
@@ -39,46 +40,63 @@ const NOTE =
   'models stay loaded only inside a long-lived process: a one-shot `mm` command frees its models when it exits. ' +
   'Run `mm serve` and use `mm ps --server http://127.0.0.1:8080` to see what it holds.';
 
-export function register(program: Command): void {
-  withSettingsOptions(program.command('ps'))
+export function register(program: Program): void {
+  const ps = withSettingsOptions(program.command('ps'))
     .description('list loaded models (of this process, or of a running `mm serve` with --server)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
-    .option('--api-key <key>', 'API key of that server')
-    .action(
-      action(async (command) => {
-        const o = optionsOf<ServerOptions & SettingsOptions>(command);
-        let rows: PsRow[];
-        if (o.server) {
-          rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
-        } else {
-          // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's.
-          const manager = await ModelManager.create({ gpuCount: 0, settings: await settingsOf(o) });
-          rows = manager.ps().map(toRow);
-          await manager.shutdown();
-        }
-        if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, ...(o.server ? {} : { note: NOTE }) });
-        if (rows.length === 0) {
-          process.stdout.write('no models loaded\n');
-          if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
-          return;
-        }
-        const now = Date.now();
-        printTable(
-          ['NAME', 'STATE', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'RUNNING', 'QUEUE', 'IDLE', 'EXPIRES'],
-          rows.map((r) => [
-            r.name, r.state ?? '', r.backend, r.device, r.workers, r.refs, formatBytes(r.size), running(r, now), r.queue,
-            r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
-            r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
-          ]),
-        );
-      }),
+    .option('--api-key <key>', 'API key of that server');
+  ps.action(async () => {
+    const o = ps.optsWithGlobals();
+    let rows: PsRow[];
+    let gpus: GpuBackendStatus[];
+    if (o.server) {
+      rows = ((await callServer(o, 'GET', '/api/ps')) as { models?: PsRow[] }).models ?? [];
+      // What the server found of its GPUs so far (a server older than this field has none to say).
+      gpus = ((await callServer(o, 'GET', '/api/system/resources').catch(() => ({}))) as { gpus?: GpuBackendStatus[] }).gpus ?? [];
+    } else {
+      // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's, and say which GPUs it would use.
+      const manager = await ModelManager.create({ settings: await settingsOf(o) });
+      rows = manager.ps().map(toRow);
+      gpus = await manager.checkGpus();
+      await manager.shutdown();
+    }
+    if (o.json) return printJson({ scope: o.server ? o.server : 'process', models: rows, gpus, ...(o.server ? {} : { note: NOTE }) });
+    if (rows.length === 0) {
+      process.stdout.write('no models loaded\n');
+      printGpus(gpus);
+      if (!o.server) process.stderr.write(`mm: ${NOTE}\n`);
+      return;
+    }
+    const now = Date.now();
+    printTable(
+      ['NAME', 'STATE', 'BACKEND', 'DEVICE', 'WORKERS', 'REFS', 'SIZE', 'RUNNING', 'QUEUE', 'IDLE', 'EXPIRES'],
+      rows.map((r) => [
+        r.name, r.state ?? '', r.backend, r.gpu_kind ? `${r.device} (${r.gpu_kind})` : r.device, r.workers, r.refs, formatBytes(r.size), running(r, now), r.queue,
+        r.last_used_at ? seconds(now - Date.parse(r.last_used_at)) : '',
+        r.expires_at ? `in ${seconds(Date.parse(r.expires_at) - now)}` : r.expires_at === null ? 'in use / kept' : '',
+      ]),
     );
+    printGpus(gpus);
+  });
+}
+
+/** Each backend's GPUs: the kind in use and its devices, or why none is used. */
+function printGpus(gpus: readonly GpuBackendStatus[]): void {
+  for (const { backend, kind, devices, attempts } of gpus) {
+    const failed = describeAttempts(attempts);
+    process.stdout.write(`\nGPU, ${backend}: ${kind === false ? 'none, running on the CPU' : `${kind}, ${devices.length} device(s)`}\n`);
+    for (const d of devices) {
+      const memory = d.vram ? `  ${formatBytes(d.vram.totalBytes)}, budget ${formatBytes(d.vram.budgetBytes)}, models ${formatBytes(d.vram.reservedBytes)}` : '';
+      process.stdout.write(`  ${d.device}  ${d.name}${memory}${d.worker ? `  worker pid ${d.worker.pid}${d.worker.alive ? '' : ' (ended)'}` : ''}\n`);
+    }
+    if (failed) process.stdout.write(`  tried: ${failed}\n`);
+  }
 }
 
 function toRow(info: LoadedModelInfo): PsRow {
   return {
-    name: info.name, model: info.model, state: info.state, backend: info.backend, device: info.device, workers: info.workers, refs: info.refs,
-    size: info.sizeBytes, queue: info.queue, running: info.running,
+    name: info.name, model: info.model, state: info.state, backend: info.backend, device: info.device, ...(info.gpuKind ? { gpu_kind: info.gpuKind } : {}),
+    workers: info.workers, refs: info.refs, size: info.sizeBytes, queue: info.queue, running: info.running,
     tasks: info.tasks.map((t) => ({ task_type: t.taskType, state: t.state, since: t.since, ...(t.maxTokens === undefined ? {} : { max_tokens: t.maxTokens }) })),
     last_used_at: info.lastUsedAt, expires_at: info.expiresAt,
   };

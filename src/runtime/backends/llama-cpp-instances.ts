@@ -30,14 +30,21 @@ export interface InstanceOptions {
   /** Cap on the context (the model's training context can be far larger than needed). */
   maxContextSize: number;
   device: Device;
+  /** The GPU kind the model's layers are on; undefined on the CPU. */
+  gpuKind: string | undefined;
   warning: string | undefined;
   signal?: AbortSignal;
 }
 
-/** Context memory as node-llama-cpp estimates it for this model. */
-function contextBytes(model: LlamaModel, contextSize: number, isEmbeddingContext: boolean): number {
-  const estimate = model.fileInsights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: model.gpuLayers, isEmbeddingContext });
-  return estimate.cpuRam + estimate.gpuVram;
+/**
+ * What the model and its contexts hold, as node-llama-cpp estimates it for the layers it really
+ * put on the GPU: RAM and GPU memory apart.
+ */
+function memoryOf(model: LlamaModel, contextSize: number, contexts: number, isEmbeddingContext: boolean): { memoryBytes: number; vramBytes: number } {
+  const weights = model.fileInsights.estimateModelResourceRequirements({ gpuLayers: model.gpuLayers });
+  const context = model.fileInsights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: model.gpuLayers, isEmbeddingContext });
+  if (model.gpuLayers === 0) return { memoryBytes: model.size + contexts * (context.cpuRam + context.gpuVram), vramBytes: 0 };
+  return { memoryBytes: weights.cpuRam + contexts * context.cpuRam, vramBytes: weights.gpuVram + contexts * context.gpuVram };
 }
 
 type EmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>;
@@ -47,21 +54,31 @@ export class LlamaCppEmbedder implements LoadedModel {
   readonly #queue = new SerialQueue();
   #disposed = false;
 
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
+  readonly memoryBytes: number;
+  readonly vramBytes: number;
+
   private constructor(
     private readonly model: LlamaModel,
     private readonly contexts: readonly EmbeddingContext[],
-    readonly device: Device,
-    readonly memoryBytes: number,
     private readonly pooling: string | undefined,
-    readonly warning: string | undefined,
     private readonly contextSize: number,
-  ) {}
+    { device, gpuKind, warning }: InstanceOptions,
+  ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
+    ({ memoryBytes: this.memoryBytes, vramBytes: this.vramBytes } = memoryOf(model, contextSize, contexts.length, true));
+  }
 
   get dimensions(): number {
     return this.model.embeddingVectorSize;
   }
 
-  static async create(model: LlamaModel, { threads, contexts: count = 1, device, warning, signal, maxContextSize }: InstanceOptions): Promise<LlamaCppEmbedder> {
+  static async create(model: LlamaModel, options: InstanceOptions): Promise<LlamaCppEmbedder> {
+    const { threads, contexts: count = 1, signal, maxContextSize } = options;
     const contextSize = Math.min(model.trainContextSize, maxContextSize);
     const contexts: EmbeddingContext[] = [];
     try {
@@ -76,8 +93,7 @@ export class LlamaCppEmbedder implements LoadedModel {
     }
     const poolingId = model.fileInfo.architectureMetadata.pooling_type;
     const pooling = typeof poolingId === 'number' ? POOLING_TYPES[poolingId] : undefined;
-    const memoryBytes = model.size + contexts.length * contextBytes(model, contextSize, true);
-    return new LlamaCppEmbedder(model, contexts, device, memoryBytes, pooling, warning, contextSize);
+    return new LlamaCppEmbedder(model, contexts, pooling, contextSize, options);
   }
 
   embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
@@ -140,28 +156,37 @@ export class LlamaCppGenerator implements LoadedModel {
   readonly #queue = new SerialQueue();
   #disposed = false;
 
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
+  readonly memoryBytes: number;
+  readonly vramBytes: number;
+
   private constructor(
     private readonly model: LlamaModel,
     private readonly context: Awaited<ReturnType<LlamaModel['createContext']>>,
     private readonly sequence: LlamaContextSequence,
     private readonly completion: InstanceType<NodeLlamaCpp['LlamaCompletion']>,
-    readonly device: Device,
-    readonly memoryBytes: number,
-    readonly warning: string | undefined,
-  ) {}
+    { device, gpuKind, warning }: InstanceOptions,
+  ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
+    // On the CPU the context's real state size is known; on a GPU only the estimate splits it between RAM and VRAM.
+    ({ memoryBytes: this.memoryBytes, vramBytes: this.vramBytes } = model.gpuLayers === 0
+      ? { memoryBytes: model.size + context.stateSize, vramBytes: 0 }
+      : memoryOf(model, context.contextSize, 1, false));
+  }
 
-  static async create(
-    model: LlamaModel,
-    { LlamaCompletion }: NodeLlamaCpp,
-    { threads, device, warning, signal, maxContextSize }: InstanceOptions,
-  ): Promise<LlamaCppGenerator> {
+  static async create(model: LlamaModel, { LlamaCompletion }: NodeLlamaCpp, options: InstanceOptions): Promise<LlamaCppGenerator> {
+    const { threads, signal, maxContextSize } = options;
     const contextSize = Math.min(model.trainContextSize, maxContextSize);
     const context = await model.createContext({
       contextSize, sequences: 1, ...(threads === undefined ? {} : { threads }), ...(signal ? { createSignal: signal } : {}),
     });
     const sequence = context.getSequence();
     const completion = new LlamaCompletion({ contextSequence: sequence });
-    return new LlamaCppGenerator(model, context, sequence, completion, device, model.size + context.stateSize, warning);
+    return new LlamaCppGenerator(model, context, sequence, completion, options);
   }
 
   generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {

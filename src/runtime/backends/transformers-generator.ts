@@ -4,8 +4,8 @@
  * token, with stop strings and a seed.
  */
 import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
-import type { GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
-import type { Transformers } from './transformers.js';
+import type { Device, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import type { Transformers, TransformersPlacement } from './transformers.js';
 
 /**
  * Sampling in transformers.js draws from one process-wide generator; generations run one at a
@@ -26,15 +26,22 @@ function firstStop(text: string, stop: readonly string[]): number {
 
 export class TransformersGenerator implements LoadedModel {
   readonly backend = 'transformers';
-  readonly device = 'cpu' as const;
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
   #disposed = false;
 
   constructor(
     private readonly pipe: TextGenerationPipeline | Text2TextGenerationPipeline,
     private readonly transformers: Transformers,
     readonly memoryBytes: number | undefined,
-    readonly warning: string | undefined,
-  ) {}
+    { device, gpuKind, warning }: TransformersPlacement,
+    readonly vramBytes = 0,
+  ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
+  }
 
   /** Tokens each prompt is read as: by the encoder of an encoder-decoder, as the prompt of a decoder. */
   countTokens(prompts: readonly string[]): number[] {

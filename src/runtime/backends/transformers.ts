@@ -1,17 +1,19 @@
 /**
  * The `transformers` backend: ONNX models in Hugging Face layout (config.json, tokenizer files,
  * `onnx/model.onnx`, or optimum's encoder and merged decoder for encoder-decoders such as T5)
- * through @huggingface/transformers on onnxruntime-node, on the CPU.
+ * through @huggingface/transformers on onnxruntime-node.
  *
  * Files are only ever read from the model's folder: remote loading is switched off for the
- * process when the backend first loads a model. onnxruntime-node as installed has no GPU
- * execution provider on Linux, so every instance runs on the CPU and says so in `device`.
+ * process when the backend first loads a model. GPU loads use onnxruntime's CUDA provider when
+ * the user installed it (onnx-gpus.ts); without it an instance runs on the CPU and says so in
+ * `device` and `warning`.
  */
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
-import type { EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
+import type { BackendGpus, Device, EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
+import { onnxGpus } from './onnx-gpus.js';
 import { graphBytes, graphFiles, readOnnxExport, type OnnxExport } from './onnx-export.js';
 import { sentenceTransformersPooling } from './pooling-config.js';
 import { TransformersGenerator } from './transformers-generator.js';
@@ -20,6 +22,18 @@ import { l2Normalize } from './vectors.js';
 export type Transformers = typeof import('@huggingface/transformers');
 
 const BACKEND = 'transformers';
+
+/** Where an instance computes, and why not where it was asked when it is not. */
+export interface TransformersPlacement {
+  device: Device;
+  gpuKind: string | undefined;
+  warning: string | undefined;
+}
+
+/** The CUDA device number a GPU device names (`gpu` is the first, or the only one a GPU worker sees). */
+function cudaDeviceId(device: Device): number {
+  return device.startsWith('cuda:') ? Number(device.slice('cuda:'.length)) : 0;
+}
 
 export interface TransformersBackendOptions {
   /** onnxruntime threads per instance. Defaults to onnxruntime's choice (the physical cores). */
@@ -66,10 +80,27 @@ export class TransformersBackend implements InferenceBackend {
     return (await findOnnxModelFolder(location.path)) !== undefined;
   }
 
+  /** A GPU worker recreates this backend with the same options. */
+  workerSpec(): WorkerSpec {
+    return { backend: BACKEND, options: this.#threads === undefined ? {} : { threads: this.#threads } };
+  }
+
+  /** onnxruntime's CUDA provider and the NVIDIA GPUs, found from files (nothing is imported). */
+  async gpus(): Promise<BackendGpus> {
+    return onnxGpus();
+  }
+
   /** The graph's size on disk: onnxruntime holds the weights once, its working memory comes on top. */
   async estimateBytes(location: ModelLocation): Promise<number | undefined> {
     const folder = await findOnnxModelFolder(location.path);
     return folder === undefined ? undefined : graphBytes(folder, await readOnnxExport(folder));
+  }
+
+  /** The weights go where the graph runs: GPU memory with the CUDA provider, else RAM. */
+  async estimateMemory(location: ModelLocation, device: Device): Promise<MemoryNeed | undefined> {
+    const bytes = await this.estimateBytes(location);
+    if (bytes === undefined) return undefined;
+    return device !== 'cpu' && onnxGpus().kind === 'cuda' ? { ramBytes: 0, vramBytes: bytes } : { ramBytes: bytes, vramBytes: 0 };
   }
 
   async load({ path, taskType, device }: LoadOptions): Promise<LoadedModel> {
@@ -86,23 +117,35 @@ export class TransformersBackend implements InferenceBackend {
       });
     }
     const transformers = await loadEngine();
-    const options = {
-      device: 'cpu' as const,
-      dtype: 'fp32' as const,
-      ...(this.#threads === undefined ? {} : { session_options: { intraOpNumThreads: this.#threads } }),
+    const gpus = device === 'cpu' ? undefined : onnxGpus();
+    const onCuda = gpus?.kind === 'cuda';
+    const placement: TransformersPlacement = {
+      device: onCuda ? device : 'cpu',
+      gpuKind: onCuda ? 'cuda' : undefined,
+      warning: gpus && !onCuda ? `running on the CPU: ${gpus.attempts.map((a) => a.reason).join('; ')} (device "${device}" was asked for)` : undefined,
     };
-    const memoryBytes = await graphBytes(folder, onnx);
-    const warning = device === 'cpu' ? undefined : `running on the CPU: the transformers backend has no GPU execution provider here (device "${device}" was asked for)`;
+    const sessionOptions = {
+      ...(this.#threads === undefined ? {} : { intraOpNumThreads: this.#threads }),
+      ...(onCuda ? { executionProviders: [{ name: 'cuda' as const, deviceId: cudaDeviceId(device) }] } : {}),
+    };
+    const options = {
+      device: onCuda ? ('cuda' as const) : ('cpu' as const),
+      dtype: 'fp32' as const,
+      ...(Object.keys(sessionOptions).length === 0 ? {} : { session_options: sessionOptions }),
+    };
+    const graph = await graphBytes(folder, onnx);
+    const memoryBytes = onCuda ? 0 : graph;
+    const vramBytes = onCuda ? graph ?? 0 : 0;
     try {
       if (taskType === 'embedding') {
         const pipe = await transformers.pipeline('feature-extraction', folder, options);
-        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), warning);
+        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), placement, vramBytes);
       }
       // Encoder-decoder models (T5, BART) generate through text2text-generation, decoders through text-generation.
       const pipe = onnx.encoderDecoder
         ? await transformers.pipeline('text2text-generation', folder, options)
         : await transformers.pipeline('text-generation', folder, options);
-      return new TransformersGenerator(pipe, transformers, memoryBytes, warning);
+      return new TransformersGenerator(pipe, transformers, memoryBytes, placement, vramBytes);
     } catch (error) {
       throw loadFailed(folder, error instanceof Error ? error.message : String(error), { cause: error, onnx });
     }
@@ -111,7 +154,9 @@ export class TransformersBackend implements InferenceBackend {
 
 class TransformersEmbedder implements LoadedModel {
   readonly backend = BACKEND;
-  readonly device = 'cpu' as const;
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
   readonly dimensions: number | undefined;
   #disposed = false;
 
@@ -119,8 +164,12 @@ class TransformersEmbedder implements LoadedModel {
     private readonly pipe: FeatureExtractionPipeline,
     readonly memoryBytes: number | undefined,
     private readonly defaultPooling: 'mean' | 'cls',
-    readonly warning: string | undefined,
+    { device, gpuKind, warning }: TransformersPlacement,
+    readonly vramBytes: number,
   ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
     const hidden = (pipe.model.config as { hidden_size?: unknown }).hidden_size;
     this.dimensions = typeof hidden === 'number' ? hidden : undefined;
   }

@@ -8,10 +8,11 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { config } from '../../config.js';
+import { writeFileAtomically } from '../../atomic-file.js';
 import { ModelManagerError } from '../../errors.js';
 
 export const ROLES = ['reader', 'writer', 'admin'] as const;
@@ -178,13 +179,10 @@ export async function readKeysFile(path: string, { mustExist = false }: { mustEx
   }
 }
 
-/** Writes the records (temp file + rename, mode 0600: the hashes are nobody else's business). */
+/** Writes the records atomically, mode 0600 from the first byte: the hashes are nobody else's business. */
 export async function writeKeysFile(path: string, records: readonly ApiKeyRecord[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ keys: records }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, path);
+  await writeFileAtomically(path, `${JSON.stringify({ keys: records }, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Mints a key and appends it to the file; returns the key (shown once) and its record. */

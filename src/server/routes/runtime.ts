@@ -94,7 +94,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.get('/api/system/resources', {
-    schema: { tags, summary: 'CPU, memory and what the runtime holds', response: replies(anyObject) },
+    schema: { tags, summary: 'CPU, memory, the GPUs the runtime found (and why a GPU kind failed), and what it holds', response: replies(anyObject) },
   }, async (req) => {
     const memory = process.memoryUsage();
     const loaded = (await visibleLoaded(ctx, req.caller)).map(({ info }) => info);
@@ -105,6 +105,8 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
       runtime: ctx.runtime
         ? { loadedModels: loaded.length, loadedBytes: loaded.reduce((n, m) => n + m.sizeBytes, 0), vramBytes: loaded.reduce((n, m) => n + m.sizeVram, 0) }
         : null,
+      // Known once a load asked a backend for its GPUs: the kind in use, each device's memory, why each kind tried failed.
+      gpus: ctx.runtime?.getStatus().gpus ?? [],
     };
   });
 }
@@ -126,6 +128,7 @@ function psEntry(info: LoadedModelLike, model: { format?: string; architecture: 
     },
     backend: info.backend,
     device: info.device,
+    ...(info.gpuKind ? { gpu_kind: info.gpuKind } : {}),
     workers: info.workers,
     refs: info.refs,
     state: info.state,

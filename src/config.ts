@@ -45,6 +45,8 @@ export interface Config {
   ollamaModels: string;
   /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
   lmStudioModels: string;
+  /** The settings file (runtime settings and configured models). `MM_SETTINGS`; defaults to `settings.yaml` under `home`. */
+  settingsFile: string;
   /** llama.cpp GPU kind. `MM_LLAMA_GPU`; defaults to `auto`. */
   llamaGpu: LlamaGpuSetting;
 }
@@ -98,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     autoPull: !parseBool(env.HF_HUB_OFFLINE) && (env.MM_AUTO_PULL === undefined || env.MM_AUTO_PULL.trim() === '' || parseBool(env.MM_AUTO_PULL)),
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
+    settingsFile: env.MM_SETTINGS || join(home, 'settings.yaml'),
     llamaGpu: parseLlamaGpu(env.MM_LLAMA_GPU || 'auto'),
   };
 }

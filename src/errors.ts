@@ -45,6 +45,10 @@ export const ERROR_CODES = {
   PATH_NOT_ALLOWED: 403,
   FILE_NOT_FOUND: 404,
   // runtime
+  /** A name asked of the configured models (getModelConfig, getEmbeddingModel, ...) that the settings do not hold. */
+  MODEL_NOT_CONFIGURED: 404,
+  /** A configured model asked for a task it is not configured for (an embedding model for text generation, say). */
+  INVALID_MODEL_TYPE: 400,
   BACKEND_MISSING: 501,
   MODEL_LOAD_FAILED: 500,
   OUT_OF_MEMORY: 507,

@@ -3,6 +3,7 @@
  */
 export * from './errors.js';
 export * from './config.js';
+export * from './settings/index.js';
 export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';

@@ -8,8 +8,11 @@ import { totalmem } from 'node:os';
 import { config as processConfig } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
+import { loadSettings } from '../settings/load-settings.js';
+import { withSettings } from '../settings/manager-options.js';
 import type { GenerationParams, InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
+import { ConfiguredModels, configuredLoad, checkTaskType, type ConfiguredModel } from './configured-models.js';
 import type { DeviceRequest } from './devices.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { GpuDevices } from './gpu/gpu-devices.js';
@@ -17,7 +20,7 @@ import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
 import { ModelHandle } from './model-handle.js';
 import type { PullToRegistryOptions, RegisteredPull as PulledToRegistry } from '../hub/pull/register-pull.js';
-import { resolveModel, type PulledModel } from './resolve-model.js';
+import { resolveModel, type PulledModel, type ResolvedModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
 import { fail, ok, type Result } from './result.js';
 import { throwIfCancelled } from './cancellation.js';
@@ -45,6 +48,7 @@ export class ModelManager implements AsyncDisposable {
   /** Whether a hub id found nowhere on disk is pulled on first use. */
   readonly autoPull: boolean;
   readonly #pullOptions: NonNullable<ModelManagerOptions['pull']>;
+  readonly #configured: ConfiguredModels;
   readonly #scheduler: Scheduler;
   readonly #modelRoots: string[];
   readonly #hubCache: string;
@@ -70,11 +74,14 @@ export class ModelManager implements AsyncDisposable {
       gpuCount,
       llamaGpu = processConfig().llamaGpu,
       gpuMemoryFraction = 0.9,
+      devicePreference = 'auto',
+      models = {},
       onWarning = (message: string) => process.emitWarning(message, { code: 'MODEL_MANAGER' }),
     } = options;
     if (!(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1)) {
       throw new ModelManagerError('INVALID_ARGUMENT', `gpuMemoryFraction must be above 0 and at most 1, got ${gpuMemoryFraction}`, { details: { gpuMemoryFraction } });
     }
+    this.#configured = new ConfiguredModels(models);
     this.registry = registry;
     this.memoryBudgetBytes = memoryBudgetBytes;
     this.maxLoadedModels = Math.max(1, maxLoadedModels);
@@ -92,7 +99,8 @@ export class ModelManager implements AsyncDisposable {
     this.#scheduler = new Scheduler({
       backends: this.#backends,
       measurements: this.#measurements,
-      resolve: (name) => resolveModel(name, {
+      // A configured model's name stands for what its settings load.
+      resolve: (name) => resolveModel(this.#configured.get(name)?.source ?? name, {
         registry: this.registry, hubCache: this.#hubCache, modelRoots: this.#modelRoots,
         ...(autoPull ? { pull: (hubId: string) => this.#pullOnFirstUse(hubId) } : {}),
       }),
@@ -101,15 +109,21 @@ export class ModelManager implements AsyncDisposable {
       maxLoadedModels: this.maxLoadedModels,
       maxQueue: this.maxQueue,
       defaultKeepAliveMs: this.defaultKeepAliveMs,
+      devicePreference,
       gpus: this.#gpus,
       onWarning,
       signal: this.#abort.signal,
     });
   }
 
-  /** Creates and initializes a manager (loads the persisted embedding cache). */
+  /**
+   * Creates and initializes a manager (loads the persisted embedding cache). Options not given come
+   * from the settings (`options.settings`, by default the settings file and the environment).
+   * @throws INVALID_CONFIG for settings that do not hold, before anything starts
+   */
   static async create(options: ModelManagerOptions = {}): Promise<ModelManager> {
-    const manager = new ModelManager(options);
+    const { settings = await loadSettings(), ...given } = options;
+    const manager = new ModelManager(settings === false ? given : withSettings(settings, given));
     await manager.initialize();
     return manager;
   }
@@ -183,7 +197,7 @@ export class ModelManager implements AsyncDisposable {
   async #task(request: TaskRequest): Promise<TaskOutput> {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
     // Bad requests fail before any model is loaded.
-    const input = parseTaskRequest(request);
+    const input = parseTaskRequest(request, (name) => this.#configured.get(name));
     if (!this.#backends.servesTask(input.taskType)) {
       throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${input.taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
         details: { taskType: input.taskType, backends: this.#backends.names() },
@@ -224,10 +238,13 @@ export class ModelManager implements AsyncDisposable {
    * model returns the same loaded instances; hold it as long as you use it, then `release()` it.
    * @throws ModelManagerError (MODEL_NOT_FOUND, MODEL_LOAD_FAILED, OUT_OF_MEMORY, ...)
    */
-  async getModel(name: string, { taskType = 'embedding', ...options }: GetModelOptions = {}): Promise<ModelHandle> {
+  async getModel(name: string, { taskType: asked, ...given }: GetModelOptions = {}): Promise<ModelHandle> {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    const configured = this.#configured.get(name);
+    const taskType = asked ?? configured?.taskType ?? 'embedding';
+    if (configured) checkTaskType(configured, taskType);
     await this.initialize();
-    const slot = await this.#scheduler.acquire(name, taskType, options);
+    const slot = await this.#scheduler.acquire(name, taskType, configured ? configuredLoad(configured, given) : given);
     slot.refs += 1;
     const pool = slot.pool!;
     let released = false;
@@ -277,8 +294,50 @@ export class ModelManager implements AsyncDisposable {
     return this.#scheduler.release(name, force);
   }
 
-  /** Embeds `texts` with the cache (seed 001). @throws ModelManagerError */
-  async generateEmbeddings(texts: string[] | string, modelId: string): Promise<{ embeddings: number[][]; cached: number; dimensions: number }> {
+  /**
+   * The embedding model configured as `name` (seed 001's get_embedding_model): a shared handle, as getModel() gives.
+   * @throws MODEL_NOT_CONFIGURED, INVALID_MODEL_TYPE (configured for another task), and getModel()'s errors
+   */
+  async getEmbeddingModel(name = 'embedding', options: Omit<GetModelOptions, 'taskType'> = {}): Promise<ModelHandle> {
+    this.#configured.require(name, 'embedding');
+    return this.getModel(name, { ...options, taskType: 'embedding' });
+  }
+
+  /**
+   * The text generation model configured as `name` (seed 001's get_text_generation_model; `text2text` models too).
+   * @throws MODEL_NOT_CONFIGURED, INVALID_MODEL_TYPE (configured for another task), and getModel()'s errors
+   */
+  async getTextGenerationModel(name: string, options: Omit<GetModelOptions, 'taskType'> = {}): Promise<ModelHandle> {
+    this.#configured.require(name, 'text_generation');
+    return this.getModel(name, { ...options, taskType: 'text_generation' });
+  }
+
+  /** The settings of the model configured as `name` (seed 001's get_model_config). @throws MODEL_NOT_CONFIGURED */
+  getModelConfig(name: string): ConfiguredModel {
+    return structuredClone(this.#configured.require(name));
+  }
+
+  /** The model configured as `name`, or undefined when no model is configured under that name. */
+  configuredModel(name: string): ConfiguredModel | undefined {
+    const model = this.#configured.get(name);
+    return model && structuredClone(model);
+  }
+
+  /** Every configured model. */
+  configuredModels(): ConfiguredModel[] {
+    return this.#configured.list().map((m) => structuredClone(m));
+  }
+
+  /**
+   * Where a name would load from (a configured model's name stands for what its settings name),
+   * with the registry entry of the model there, if any. @throws MODEL_NOT_FOUND with the places searched
+   */
+  locateModel(name: string): Promise<ResolvedModel> {
+    return this.#scheduler.locate(name);
+  }
+
+  /** Embeds `texts` with the cache (seed 001); `modelId` defaults to the model configured as `embedding`. @throws ModelManagerError */
+  async generateEmbeddings(texts: string[] | string, modelId = 'embedding'): Promise<{ embeddings: number[][]; cached: number; dimensions: number }> {
     const result = await this.task({ taskData: texts, taskType: 'embedding', modelName: modelId });
     if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
     const { embeddings, cached, dimensions } = result.data as { embeddings: number[][]; cached: number; dimensions: number };
@@ -295,7 +354,9 @@ export class ModelManager implements AsyncDisposable {
 
   /** Status of one model by the name it was asked for (or its registry id / path); undefined when not loaded. */
   getModelStatus(name: string): ModelStatus | undefined {
-    return this.#scheduler.slotsNamed(name)[0]?.status();
+    const slots = this.#scheduler.slotsNamed(name);
+    // A configured model and the model it names by path are two loads: the one asked for by this very name first.
+    return (slots.find((s) => s.name === name) ?? slots[0])?.status();
   }
 
   /** The whole runtime: models (loading ones too), memory against the budget, queue depth, cache and counters. */

@@ -18,6 +18,8 @@ export interface SlotConfig {
   device: Device;
   workers: number;
   keepAliveMs: number;
+  /** Most texts in one backend call, when the model's configuration sets it (else the manager's batching). */
+  batchSize?: number | undefined;
 }
 
 /** A task() request inside a slot, listed by ps from the moment it has the slot until it ends. */

@@ -56,7 +56,7 @@ export function lookupEmbeddings(cache: EmbeddingCache, model: string, texts: re
 
 /** Embeddings served by the cache alone, without loading the model; undefined unless every text is cached. */
 export function cachedEmbeddings(cache: EmbeddingCache, location: ResolvedModel, input: EmbeddingInput & { texts: string[] }): EmbeddingTaskOutput | undefined {
-  if (cache.maxEntries <= 0) return undefined;
+  if (cache.maxEntries <= 0 || !input.useCache) return undefined;
   const { keys, allCached } = lookupEmbeddings(cache, location.key, input.texts, input.params);
   if (!allCached) return undefined;
   const vectors = keys.map((k) => cache.get(k));
@@ -65,15 +65,28 @@ export function cachedEmbeddings(cache: EmbeddingCache, location: ResolvedModel,
 }
 
 function embeddingOutput(vectors: number[][], cached: number, input: EmbeddingInput, location: ResolvedModel): EmbeddingTaskOutput {
-  const embeddings = shortenEmbeddings(vectors, input.dimensions, { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true });
+  const embeddings = shorten(vectors, input, location);
   return { embeddings, model: input.modelName, dimensions: embeddings[0]?.length ?? 0, cached, usage: {} };
+}
+
+function shorten(vectors: number[][], input: EmbeddingInput, location: ResolvedModel): number[][] {
+  try {
+    return shortenEmbeddings(vectors, input.dimensions, { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true });
+  } catch (error) {
+    const { configured } = input;
+    if (configured?.dimension === undefined || input.dimensions !== configured.dimension) throw error;
+    // The settings asked for this length, not the caller: say which setting to fix.
+    throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.dimension is ${configured.dimension}, but ${(error as Error).message}: fix the setting`, {
+      cause: error, details: { modelId: configured.id, dimension: configured.dimension, modelDimensions: vectors[0]?.length ?? 0 },
+    });
+  }
 }
 
 async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, onMeasured }: RunContext, options: JobOptions): Promise<EmbeddingTaskOutput> {
   const texts = input.texts!;
   const embedding = input.params;
   // With the cache off no key is hashed.
-  const keys = cache.maxEntries > 0 ? lookupEmbeddings(cache, slot.location.key, texts, embedding).keys : undefined;
+  const keys = cache.maxEntries > 0 && input.useCache ? lookupEmbeddings(cache, slot.location.key, texts, embedding).keys : undefined;
   const vectors: (number[] | undefined)[] = texts.map((_, i) => (keys ? cache.get(keys[i]!) : undefined));
   const cached = vectors.filter((v) => v !== undefined).length;
   // Each distinct missing text is embedded once, however often it repeats in the request.
@@ -92,7 +105,7 @@ async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, onMeasured
   }
   const output = embeddingOutput(vectors as number[][], cached, input, slot.location);
   const counter = slot.pool!.instances[0];
-  if (input.countTokens && counter?.countTokens) output.usage.tokens = counter.countTokens(texts).reduce((a, b) => a + b, 0);
+  if (input.countTokens && counter?.countTokens) output.usage.tokens = (await counter.countTokens(texts)).reduce((a, b) => a + b, 0);
   return output;
 }
 
@@ -107,8 +120,9 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
     };
   }
   const started = performance.now();
-  const output = await slot.pool!.run((m) => {
+  const output = await slot.pool!.run(async (m) => {
     if (!m.generate) throw unsupported(m, 'text_generation');
+    await checkPromptLength(m, input);
     return m.generate(input.prompt!, generation);
   }, options);
   // A backend that cannot stream still gives the caller its text, in one piece.
@@ -123,6 +137,18 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
     promptTokens: output.promptTokens ?? 0,
     finishReason: output.finishReason ?? (limit !== undefined && output.tokens >= limit ? 'length' : 'stop'),
   };
+}
+
+/** A configured model's `maxInputLength`, counted by the model's own tokenizer. @throws INVALID_TASK_DATA */
+async function checkPromptLength(model: LoadedModel, { prompt, maxPromptTokens, configured }: GenerationInput): Promise<void> {
+  if (maxPromptTokens === undefined || !configured) return;
+  if (!model.countTokens) throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.maxInputLength is set, but ${model.backend} cannot count the prompt's tokens: drop the setting`);
+  const [tokens = 0] = await model.countTokens([prompt!]);
+  if (tokens > maxPromptTokens) {
+    throw new ModelManagerError('INVALID_TASK_DATA', `the prompt is ${tokens} tokens; "${configured.id}" takes at most ${maxPromptTokens} (models.${configured.id}.maxInputLength): shorten it`, {
+      details: { modelName: configured.id, promptTokens: tokens, maxInputLength: maxPromptTokens },
+    });
+  }
 }
 
 function custom(slot: ModelSlot, input: CustomInput, options: JobOptions): Promise<unknown> {

@@ -18,6 +18,7 @@
 import { isModelManagerError, ModelManagerError } from '../errors.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
+import type { ConfiguredModel } from './configured-models.js';
 import { parseDevice, type DeviceRequest } from './devices.js';
 import type { GpuDevices } from './gpu/gpu-devices.js';
 import { GpuLoads } from './gpu/gpu-loads.js';
@@ -40,6 +41,8 @@ export interface AcquireOptions {
   numWorkers?: unknown;
   device?: unknown;
   keepAlive?: unknown;
+  /** The configured model the name stands for: loaded apart from other names of the same model, with its own batch size. */
+  configured?: ConfiguredModel;
 }
 
 export interface SchedulerOptions {
@@ -51,6 +54,8 @@ export interface SchedulerOptions {
   maxLoadedModels: number;
   maxQueue: number;
   defaultKeepAliveMs: number;
+  /** The device of loads that name none, or `auto`. */
+  devicePreference: DeviceRequest;
   /** The GPUs, their worker processes and budgets. */
   gpus: GpuDevices;
   onWarning(message: string): void;
@@ -106,13 +111,14 @@ export class Scheduler {
     if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
     }
-    const device = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+    const asked = options.device === undefined ? 'auto' : parseDevice(String(options.device));
+    const device = asked === 'auto' ? this.#options.devicePreference : asked;
     const location = await this.locate(name);
     // No await from here to the map insert: two first requests must find the same slot.
-    const key = `${location.key}\0${taskType}`;
+    const key = `${location.key}\0${taskType}${options.configured ? `\0${options.configured.id}` : ''}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs);
+      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs, options.configured?.batchSize);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
@@ -143,9 +149,9 @@ export class Scheduler {
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined): ModelSlot {
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined, batchSize: number | undefined): ModelSlot {
     // The device is placed once the backend is known (#load); until then the slot says what was asked (auto: cpu).
-    const config = { taskType, requestedDevice: requested, device: requested === 'auto' ? 'cpu' as const : requested, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs };
+    const config = { taskType, requestedDevice: requested, device: requested === 'auto' ? 'cpu' as const : requested, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs, batchSize };
     const slot = new ModelSlot(key, name, location, config, 0);
     this.#slots.set(key, slot);
     slot.ready = this.#load(slot);
@@ -196,7 +202,8 @@ export class Scheduler {
       for (const instance of loaded.instances) {
         if (instance.device !== 'cpu' && instance.vramBytes !== undefined) slot.vram.set(instance.device, instance.vramBytes);
       }
-      slot.pool = new WorkerPool(loaded.instances, this.#options.batching);
+      const { batchSize } = slot.config;
+      slot.pool = new WorkerPool(loaded.instances, batchSize === undefined ? this.#options.batching : { ...this.#options.batching, maxBatchSize: batchSize });
       // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
       const landed = loaded.instances[0]?.device ?? slot.config.device;
       if (landed === 'cpu' && slot.config.device !== 'cpu') {

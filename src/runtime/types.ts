@@ -4,6 +4,8 @@
 import type { LlamaGpuSetting } from '../config.js';
 import type { PullOptions } from '../hub/pull/pull-model.js';
 import type { Registry } from '../registry/registry.js';
+import type { LoadedSettings } from '../settings/load-settings.js';
+import type { ConfiguredModelOptions } from '../settings/schema.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
 import type { EmbeddingCacheOptions, EmbeddingCacheStats } from './embedding-cache.js';
@@ -45,6 +47,20 @@ export interface ModelManagerOptions {
   llamaGpu?: LlamaGpuSetting;
   /** Share of each GPU's memory that loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
   gpuMemoryFraction?: number;
+  /** The device of loads whose request and configured model name none (or `auto`): seed 001's device_preference. Defaults to `auto`. */
+  devicePreference?: DeviceRequest;
+  /**
+   * Configured models: names callers use wherever a model is named (task(), getModel(), CLI, HTTP),
+   * each with the model to load and how to serve it. Merged over the settings' `models`, name by name.
+   * Defaults to none.
+   */
+  models?: Record<string, ConfiguredModelOptions>;
+  /**
+   * Settings under these options (every option above that is not given comes from them): as
+   * `loadSettings()` returns them, or false for none. Defaults to `loadSettings()`: the settings
+   * file (`MM_SETTINGS`, else `$MM_HOME/settings.yaml`) and the `MM_<SETTING>` environment variables.
+   */
+  settings?: LoadedSettings | false;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
@@ -58,7 +74,9 @@ export interface ModelManagerOptions {
 export interface TaskRequest {
   /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
   taskData: unknown;
-  taskType: TaskType;
+  /** Required, except for a configured model: its own task type is the default. */
+  taskType?: TaskType;
+  /** A registry id, a Hugging Face id, a model path, or the name of a configured model. */
   modelName: string;
   /** Instances serving the model (on GPUs capped by the GPUs found). Applies when the model loads. Defaults to 1. */
   numWorkers?: number;

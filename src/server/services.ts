@@ -6,6 +6,7 @@
  * Only what the routes read is declared; everything else the real objects carry is passed through.
  */
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
+import type { ConfiguredModel } from '../runtime/configured-models.js';
 import type { LoadedModelInfo } from '../runtime/types.js';
 
 /** Counts and times of one finished scan. */
@@ -63,7 +64,8 @@ export interface DiscoveryService {
 /** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
 export interface TaskRequestLike {
   taskData: unknown;
-  taskType: string;
+  /** Required, except for a configured model. */
+  taskType?: string;
   modelName: string;
   numWorkers?: number;
   device?: string;
@@ -130,4 +132,10 @@ export interface RuntimeService {
   ps(): LoadedModelLike[];
   releaseModel(name: string, options?: { force?: boolean }): Promise<boolean>;
   getStatus(): ManagerStatusLike;
+  /** The model configured under `name` (settings `models.<name>`), if any; a runtime without configured models may leave it out. */
+  configuredModel?(name: string): ConfiguredModel | undefined;
+  /** Every configured model. */
+  configuredModels?(): ConfiguredModel[];
+  /** Where a name would load from, with the registry entry of the model there. @throws MODEL_NOT_FOUND */
+  locateModel?(name: string): Promise<{ path: string; model?: ModelMetadata }>;
 }

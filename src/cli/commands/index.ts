@@ -36,6 +36,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['release'], () => import('./release.js')],
   [['testmodel'], () => import('./testmodel.js')],
   [['serve'], () => import('./serve.js')],
+  [['config'], () => import('./config.js')],
 ];
 
 /** Global options that take a value (their value is not a command name). */

@@ -43,6 +43,11 @@ export class TransformersGenerator implements LoadedModel {
     this.warning = warning;
   }
 
+  /** Tokens each prompt is read as: by the encoder of an encoder-decoder, as the prompt of a decoder. */
+  countTokens(prompts: readonly string[]): number[] {
+    return prompts.map((p) => this.pipe.tokenizer.encode(p).length);
+  }
+
   generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
     const { BaseStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;
     const tokenizer = this.pipe.tokenizer;

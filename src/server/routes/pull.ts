@@ -5,12 +5,9 @@
  * first when the runtime pulls on first use; anyone else gets the 404 of a missing model.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ModelManagerError, isModelManagerError } from '../../errors.js';
-import { parseHubName } from '../../hub/pull/hub-name.js';
-import type { ModelMetadata } from '../../registry/schema.js';
-import type { Caller } from '../auth/api-keys.js';
-import { canSee, modelNotFound, requireRole } from '../auth/access.js';
-import { requireRuntime, visibleModel, type ServerContext } from '../context.js';
+import { ModelManagerError } from '../../errors.js';
+import { requireRole } from '../auth/access.js';
+import { requireRuntime, seenBy, type ServerContext } from '../context.js';
 import { toHttpError } from '../errors.js';
 import { anyObject, replies } from '../schemas.js';
 import type { PullOutcomeLike, PullProgressLike, RuntimeService } from '../services.js';
@@ -36,32 +33,6 @@ function pullingRuntime(ctx: ServerContext): RuntimeService & Required<Pick<Runt
 /** The outcome as the last line (or the whole answer) of a pull: the registry id and the pull's facts. */
 function summary(outcome: PullOutcomeLike): Record<string, unknown> {
   return { status: 'success', modelId: outcome.modelId, action: outcome.action, ...outcome.pull };
-}
-
-/**
- * The registered model a task may run. A hub id the registry lacks is pulled first for a writer
- * when the runtime pulls on first use (readers cannot make the server download); access is
- * decided on the current records the pull would write to, before anything is downloaded.
- * @throws MODEL_NOT_FOUND as for a missing model
- */
-export async function runnableModel(ctx: ServerContext, caller: Caller, name: string): Promise<ModelMetadata> {
-  try {
-    return await visibleModel(ctx, caller, name);
-  } catch (error) {
-    const runtime = ctx.runtime;
-    if (!isModelManagerError(error, 'MODEL_NOT_FOUND') || !runtime?.pull || !runtime.autoPull || !parseHubName(name) || caller.role === 'reader') throw error;
-    // Registered but hidden from this caller: pulled for no one.
-    if (await ctx.registry.lookupModel(name)) throw error;
-    const outcome = await runtime.pull(name, { check: seenBy(caller, name) });
-    return visibleModel(ctx, caller, outcome.modelId);
-  }
-}
-
-/** A pull's check that refuses records the caller may not see with the 404 of a missing model. */
-function seenBy(caller: Caller, name: string): (current: ModelMetadata) => void {
-  return (current) => {
-    if (!canSee(caller, current)) throw modelNotFound(name);
-  };
 }
 
 /** Streams the pull as NDJSON from its first bytes on; failures before that are plain HTTP errors. */

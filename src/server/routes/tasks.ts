@@ -1,17 +1,17 @@
 /**
  * Running a task for an HTTP caller: the request is checked as task() checks it (before the
  * model is looked up), the model must be a registry model the caller may see (never a path: a
- * client must not make the server open files) or a hub id a writer has the runtime pull on first
- * use, the server-wide keep-alive fills in when the request names none, the task is cancelled
- * when the client hangs up, and a failed `Result` becomes the error it stands for.
+ * client must not make the server open files), a model configured in the server's settings
+ * whose files the caller may see, or a hub id a writer has the runtime pull on first use; the
+ * server-wide keep-alive fills in when neither the request nor a configured model names one, the
+ * task is cancelled when the client hangs up, and a failed `Result` becomes the error it stands for.
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelMetadata } from '../../registry/schema.js';
 import { parseTaskRequest, respellTaskRequest } from '../../runtime/task-input.js';
 import type { Caller } from '../auth/api-keys.js';
-import { requireRuntime, type ServerContext } from '../context.js';
+import { requireRuntime, runnableModel, type ServerContext } from '../context.js';
 import { fromResultError } from '../errors.js';
-import { runnableModel } from './pull.js';
 
 /** The task a model does when none is named: embeddings for embedding models, else text generation. */
 export function defaultTaskType(model: ModelMetadata): 'embedding' | 'text_generation' {
@@ -39,7 +39,7 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
 export async function runTask<T = unknown>(ctx: ServerContext, caller: Caller, sent: Record<string, unknown>, reply?: FastifyReply): Promise<T> {
   const runtime = requireRuntime(ctx);
   const request = respellTaskRequest(sent);
-  const input = parseTaskRequest(request);
+  const input = parseTaskRequest(request, (name) => runtime.configuredModel?.(name));
   await runnableModel(ctx, caller, input.modelName);
   const keepAlive = input.load.keepAlive === undefined ? ctx.keepAliveDefault : undefined;
   const result = await runtime.task({

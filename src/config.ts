@@ -39,10 +39,14 @@ export interface Config {
     /** `HF_HUB_OFFLINE=1`: never touch the network. */
     offline: boolean;
   };
+  /** Pull a hub id that is not on disk on first use (`task()`, `mm embed`, the HTTP API). `MM_AUTO_PULL`; defaults to on, off when HF_HUB_OFFLINE is set. */
+  autoPull: boolean;
   /** Ollama store: `OLLAMA_MODELS`, else ~/.ollama/models. */
   ollamaModels: string;
   /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
   lmStudioModels: string;
+  /** The settings file (runtime settings and configured models). `MM_SETTINGS`; defaults to `settings.yaml` under `home`. */
+  settingsFile: string;
   /** llama.cpp GPU kind. `MM_LLAMA_GPU`; defaults to `auto`. */
   llamaGpu: LlamaGpuSetting;
 }
@@ -93,8 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined,
       offline: parseBool(env.HF_HUB_OFFLINE),
     },
+    autoPull: !parseBool(env.HF_HUB_OFFLINE) && (env.MM_AUTO_PULL === undefined || env.MM_AUTO_PULL.trim() === '' || parseBool(env.MM_AUTO_PULL)),
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
+    settingsFile: env.MM_SETTINGS || join(home, 'settings.yaml'),
     llamaGpu: parseLlamaGpu(env.MM_LLAMA_GPU || 'auto'),
   };
 }

@@ -35,10 +35,20 @@ export const ERROR_CODES = {
   HUB_NOT_FOUND: 404,
   AUTH_REQUIRED: 401,
   OFFLINE: 503,
+  /** Downloaded bytes that do not hash to what the hub says they are. */
+  CHECKSUM_MISMATCH: 502,
+  /** Not enough free disk space for what a pull must write. */
+  DISK_FULL: 507,
+  /** A pull stopped on request (Ctrl-C); it resumes where it stopped when run again. */
+  INTERRUPTED: 499,
   // discovery
   PATH_NOT_ALLOWED: 403,
   FILE_NOT_FOUND: 404,
   // runtime
+  /** A name asked of the configured models (getModelConfig, getEmbeddingModel, ...) that the settings do not hold. */
+  MODEL_NOT_CONFIGURED: 404,
+  /** A configured model asked for a task it is not configured for (an embedding model for text generation, say). */
+  INVALID_MODEL_TYPE: 400,
   BACKEND_MISSING: 501,
   MODEL_LOAD_FAILED: 500,
   OUT_OF_MEMORY: 507,

@@ -3,6 +3,7 @@
  */
 export * from './errors.js';
 export * from './config.js';
+export * from './settings/index.js';
 export * from './registry/index.js';
 export * from './units.js';
 export * from './formats/index.js';
@@ -22,3 +23,7 @@ export * from './testmodels/index.js';
 export * from './runtime/backends/index.js';
 export * from './discovery/index.js';
 export * from './server/index.js';
+export {
+  pullModel, pullToRegistry, parseHubName, selectFiles, cachedRepoPaths, snapshotOfRepoFolder,
+  type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile, type CachedSnapshot, type RegisteredPull, type PullToRegistryOptions,
+} from './hub/index.js';

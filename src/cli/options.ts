@@ -111,3 +111,8 @@ export function listOption<S extends string>(flags: S, description: string) {
     ...value.split(',').map((v) => v.trim()).filter(Boolean),
   ]);
 }
+
+/** A repeatable option whose values are kept as given, commas and all (`--include '*.{json,txt}'`). */
+export function repeatedOption<S extends string>(flags: S, description: string) {
+  return new Option(flags, description).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+}

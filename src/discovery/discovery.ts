@@ -3,7 +3,7 @@
  * at an interval, and (optionally) when a root changes.
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
 import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
@@ -12,6 +12,9 @@ import { findModelUnit } from './describe-path.js';
 import { WarningSink } from './fs-scan.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
+import { DiscoveryPlugins } from './plugins/discovery-plugins.js';
+import { loadPlugins } from './plugins/load-plugins.js';
+import type { DiscoveryPlugin } from './plugins/plugin.js';
 import { runScan } from './scan.js';
 import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
@@ -36,6 +39,8 @@ export interface DiscoveryOptions {
   config?: Config;
   /** Header reader threads for a scan of more than 500 changed models (they end with the scan; the main thread walks and writes the registry meanwhile). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
+  /** Discovery plugins, asked after those the settings file names. Defaults to none. */
+  plugins?: DiscoveryPlugin[];
 }
 
 export interface RefreshOptions {
@@ -52,13 +57,14 @@ export class Discovery implements AsyncDisposable {
   readonly #config: Config;
   readonly #roots: string[] | undefined;
   readonly #workers: number | undefined;
+  readonly #plugins: DiscoveryPlugins;
   #running: Promise<ScanReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextScanAt: Date | undefined;
   #watchers: FSWatcher[] = [];
   #watchDebounce: NodeJS.Timeout | undefined;
 
-  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined) {
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, plugins: DiscoveryPlugins) {
     this.registry = registry;
     this.settings = settings;
     this.rules = rules;
@@ -66,14 +72,23 @@ export class Discovery implements AsyncDisposable {
     this.#config = config;
     this.#roots = roots?.map((r) => resolve(r));
     this.#workers = workers;
+    this.#plugins = plugins;
   }
 
-  /** Loads settings and rules and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file */
-  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers }: DiscoveryOptions): Promise<Discovery> {
-    const loaded = await loadDiscoverySettings(settingsPath ?? join(config.home, 'model_discovery.json'), { optional: settingsPath === undefined, overrides: settings });
+  /** Loads settings, rules and plugins and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file, or a plugin that cannot be loaded */
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, plugins = [] }: DiscoveryOptions): Promise<Discovery> {
+    const settingsFile = settingsPath ?? join(config.home, 'model_discovery.json');
+    const loaded = await loadDiscoverySettings(settingsFile, { optional: settingsPath === undefined, overrides: settings });
+    const loadedPlugins = await loadPlugins(loaded.plugins, dirname(resolve(settingsFile)));
+    const allPlugins = new DiscoveryPlugins([...loadedPlugins, ...plugins], { timeoutMs: loaded.pluginTimeoutSeconds * 1000 });
     const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
     const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
-    return new Discovery(registry, loaded, rules, state, config, roots, workers);
+    return new Discovery(registry, loaded, rules, state, config, roots, workers, allPlugins);
+  }
+
+  /** Adds a discovery plugin, asked after the others from the next scan on. @throws INVALID_ARGUMENT for an object that is no plugin, or a name already taken */
+  registerPlugin(plugin: DiscoveryPlugin): void {
+    this.#plugins.register(plugin);
   }
 
   /** The roots a refresh scans: the given ones, else the defaults that exist plus the settings' roots. */
@@ -89,7 +104,7 @@ export class Discovery implements AsyncDisposable {
   async refresh({ roots, onProgress }: RefreshOptions = {}): Promise<ScanReport> {
     if (this.#running && !roots) return this.#running;
     while (this.#running) await this.#running.catch(() => undefined);
-    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, ...(this.#workers === undefined ? {} : { workers: this.#workers }) });
+    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, plugins: this.#plugins, ...(this.#workers === undefined ? {} : { workers: this.#workers }) });
     this.#running = run;
     try {
       return await run;
@@ -166,7 +181,7 @@ export class Discovery implements AsyncDisposable {
   /** Checks a model's files (by id, or by its local path). @throws MODEL_NOT_FOUND */
   async validate(modelId: string): Promise<ValidationReport> {
     let model = await this.registry.getModel(modelId);
-    if (!model && existsSync(modelId)) model = (await this.registry.listModels()).find((m) => m.localPath === resolve(modelId));
+    if (!model && existsSync(modelId)) model = (await this.registry.listModels({ localPath: resolve(modelId), limit: 1 }))[0];
     if (!model) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; run \`mm scan\` or see \`mm list\``, { details: { modelId } });
     return validateModelFiles(model);
   }

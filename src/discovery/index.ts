@@ -6,6 +6,7 @@ export {
   DEFAULT_CATEGORIZATION_RULES, categorize, type CategorizationRules, type CategoryRule, type CategoryEvidence,
 } from './rules.js';
 export { loadCategorizationRules } from './rules-file.js';
+export type { DiscoveryPlugin, PluginCallContext, PluginFiles, PluginMetadata } from './plugins/plugin.js';
 export type {
   DiscoveryStatus, ScanCounts, ScanLogEntry, ScanProgress, ScanReport, ScanSummary, ScanWarning, ValidationCheck, ValidationReport,
 } from './types.js';

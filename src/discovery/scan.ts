@@ -11,6 +11,7 @@ import { describeFindings, type Description } from './describe.js';
 import { readFindings } from './read-findings.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
 import { folderPrefix, Yielder, WarningSink } from './fs-scan.js';
+import type { DiscoveryPlugins } from './plugins/discovery-plugins.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { fingerprint, type DiscoveryState } from './state.js';
@@ -32,6 +33,8 @@ export interface ScanContext {
   workers?: number;
   /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
   workersAbove?: number;
+  /** Discovery plugins, offered the files no built-in reader takes. Defaults to none. */
+  plugins?: DiscoveryPlugins;
 }
 
 const ADD_BATCH = 500;
@@ -131,8 +134,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const yielder = new Yielder();
   const units: ModelUnit[] = [];
   const unreadable: string[] = [];
+  const plugins = ctx.plugins?.session(warnings);
   let folders = 0;
   for (const root of roots) {
+    const unclaimed: string[] = [];
     const walked = await walkRoot(root, {
       maxDepth: settings.maxScanDepth,
       scanSubdirectories: settings.scanSubdirectories,
@@ -143,8 +148,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
       onUnits: readEarly,
+      ...(plugins ? { onUnclaimed: (files: string[]) => unclaimed.push(...files) } : {}),
     });
     units.push(...walked.units);
+    if (plugins) units.push(...(await plugins.claim(unclaimed, root)));
     unreadable.push(...walked.unreadable);
   }
   const walkMs = performance.now() - t0;
@@ -166,6 +173,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const warn = (path: string, reason: string) => warnings.add(path, reason);
   const describe = async (unit: ModelUnit): Promise<Description> => {
     // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
+    if (unit.kind === 'plugin') return plugins!.describe(unit, ctx.rules);
     const early = reading.get(unit);
     reading.delete(unit);
     const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);

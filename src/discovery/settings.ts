@@ -31,6 +31,10 @@ export const discoverySettingsSchema = z.object({
   watch: z.boolean().default(false),
   /** Log entries kept (oldest dropped first). */
   maxLogEntries: z.number().int().positive().default(5000),
+  /** Discovery plugin modules (ES modules), relative to the settings file: see discovery/plugins/plugin.ts. */
+  plugins: z.array(z.string().min(1)).default([]),
+  /** Seconds one call of a discovery plugin may take before the scan moves on without it. */
+  pluginTimeoutSeconds: z.number().positive().default(10),
 });
 
 export type DiscoverySettings = z.output<typeof discoverySettingsSchema>;

@@ -2,10 +2,10 @@
  * Model stores with a layout of their own: the Hugging Face cache (`models--org--name/snapshots/<rev>`)
  * and Ollama (`manifests/<host>/<namespace>/<model>/<tag>` -> `blobs/sha256-...`).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { realPathWithin } from '../formats/confine.js';
-import { repoIdOfCacheFolder } from '../hub/cache.js';
+import { repoIdOfCacheFolder, snapshotOfRepoFolder } from '../hub/cache.js';
 import { classifyFolder, idFromPath } from './classify.js';
 import { listFolder, OUTSIDE_ROOT, statFile, type Listing, type ListingContext } from './fs-scan.js';
 import type { FoundFile, ModelUnit } from './types.js';
@@ -20,28 +20,11 @@ export function isHfCacheRepo(name: string, listing: Listing): boolean {
   return /^models--.+/.test(name) && listing.dirs.has('snapshots');
 }
 
-/** The snapshot `refs/main` names, else the newest one. */
-function newestSnapshot(repoDir: string, snapshots: Listing): string | undefined {
-  try {
-    const ref = readFileSync(join(repoDir, 'refs', 'main'), 'utf8').trim();
-    const path = snapshots.dirs.get(ref);
-    if (path) return path;
-  } catch {
-    // no refs/main: fall back to the newest snapshot
-  }
-  let newest: { path: string; mtime: number } | undefined;
-  for (const path of snapshots.dirs.values()) {
-    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (!newest || mtime > newest.mtime) newest = { path, mtime };
-  }
-  return newest?.path;
-}
-
-/** The models of one HF cache repo folder, read from its newest snapshot; ids are the repo id. */
+/** The models of one HF cache repo folder, read from the snapshot `main` names (hub/cache.ts decides which); ids are the repo id. */
 export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
   const repoId = repoIdOfCacheFolder(basename(repoDir));
   const snapshots = listFolder(join(repoDir, 'snapshots'), ctx);
-  const snapshot = snapshots && newestSnapshot(repoDir, snapshots);
+  const snapshot = snapshots && snapshotOfRepoFolder(repoDir, { snapshots: snapshots.dirs })?.path;
   if (!snapshot) {
     ctx.warnings.add(repoDir, 'HF cache repo without snapshots (incomplete download?)');
     return [];
@@ -61,7 +44,7 @@ export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
       if (component) units.push(...classify(dir, component));
     }
   }
-  if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the newest snapshot of ${repoId} (incomplete download?)`);
+  if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the snapshot of ${repoId} that main names (incomplete download?)`);
   for (const u of units) {
     u.kind = 'hf-cache';
     u.root = ctx.root;

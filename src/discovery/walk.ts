@@ -24,6 +24,8 @@ export interface WalkOptions {
   onFolder?: (path: string) => void;
   /** Called with the models of each folder as they are found (a scan starts reading them while the walk goes on). */
   onUnits?: (units: ModelUnit[]) => void;
+  /** Called with the files of each folder that no model took (discovery plugins may take them). */
+  onUnclaimed?: (files: string[]) => void;
 }
 
 export interface WalkResult {
@@ -70,7 +72,8 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     const { units } = classifyFolder({ dir: dirname(root), root: dirname(root), listing, warnings, formats });
     for (const u of units) u.idHint = idFromPath(dirname(root), root, true);
     found(units);
-    if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
+    if (units.length === 0 && options.onUnclaimed) options.onUnclaimed([root]);
+    else if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
     return result;
   }
   // Real paths of the folders walked: a folder reached again through a symlink is a loop or a
@@ -112,6 +115,11 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, listed)?.files.values() ?? [])] : [];
     const { units, claimed } = classifyFolder({ dir, root, listing, warnings, formats }, onnxFiles);
     found(units);
+    if (options.onUnclaimed) {
+      const taken = new Set(units.flatMap((u) => u.files.map((f) => f.path)));
+      const rest = [...listing.files.values()].filter((p) => !taken.has(p));
+      if (rest.length > 0) options.onUnclaimed(rest);
+    }
     // An HF-style folder is one model: its subfolders (checkpoints, onnx/) are not separate models.
     if (units.some((u) => u.localPath === dir && u.kind === 'hf-folder')) continue;
     if (!options.scanSubdirectories || depth >= options.maxDepth) continue;

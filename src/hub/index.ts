@@ -1,4 +1,4 @@
-export { cacheFolderName, findCachedSnapshot } from './cache.js';
+export { cacheFolderName, cachedRepoPaths, findCachedSnapshot, snapshotOfRepoFolder, type CachedSnapshot } from './cache.js';
 export { parseModelCard, type ModelCard } from './model-card.js';
 export { readModelFolder } from './local-folder.js';
 export { fetchHubSnapshot, hubError, type HubClientOptions } from './hub-client.js';
@@ -10,3 +10,4 @@ export { syncHuggingFace, type HfSyncResult } from './sync.js';
 export { syncStaticModels, type StaticSyncResult } from './static-sync.js';
 export { STATIC_MODELS, type StaticModelDefinition } from './static-models.js';
 export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';
+export { pullModel, pullToRegistry, cachedModelPath, parseHubName, selectFiles, type RegisteredPull, type PullToRegistryOptions, type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile } from './pull/index.js';

@@ -167,6 +167,8 @@ export const modelMetadataSchema = z.strictObject({
   attentionType: caseless(ATTENTION_TYPES, 'lower').optional(),
   contextLength: nonNegInt.optional(),
   localPath: z.string().optional(),
+  /** The hub commit the files at `localPath` came from (set by a pull). */
+  revision: z.string().optional(),
   files: z.array(modelFileSchema).default([]),
   baseModel: z.string().optional(),
   inferenceCodeLocation: z.string().optional(),

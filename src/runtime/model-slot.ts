@@ -20,6 +20,8 @@ export interface SlotConfig {
   workers: number;
   /** The keep-alive it starts with (a later request may name another: `keepAliveMs`). */
   keepAliveMs: number;
+  /** Most texts in one backend call, when the model's configuration sets it (else the manager's batching). */
+  batchSize?: number | undefined;
 }
 
 /** A GPU's used memory around one load and after the release (what `measured.vram` records). */

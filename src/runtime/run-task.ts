@@ -16,7 +16,7 @@ import type { JobOptions } from './worker-pool.js';
 
 export interface RunContext {
   cache: EmbeddingCache;
-  /** An embedding request's texts, looked up in the cache before the model was acquired (undefined: the cache is off). */
+  /** An embedding request's texts, looked up in the cache before the model was acquired (undefined: the cache is off, or the request skips it). */
   cached: CachedTexts | undefined;
   /** Stops generations when the manager shuts down. */
   shutdown: AbortSignal;
@@ -56,8 +56,21 @@ export function cachedEmbeddings(cached: CachedTexts, input: EmbeddingInput, loc
 }
 
 function embeddingOutput(vectors: number[][], cached: number, input: EmbeddingInput, location: ResolvedModel): EmbeddingTaskOutput {
-  const embeddings = shortenEmbeddings(vectors, input.dimensions, { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true });
+  const embeddings = shorten(vectors, input, location);
   return { embeddings, model: input.modelName, dimensions: embeddings[0]?.length ?? 0, cached, usage: {} };
+}
+
+function shorten(vectors: number[][], input: EmbeddingInput, location: ResolvedModel): number[][] {
+  try {
+    return shortenEmbeddings(vectors, input.dimensions, { model: location.model, modelName: input.modelName, normalize: input.params.normalize ?? true });
+  } catch (error) {
+    const { configured } = input;
+    if (configured?.dimension === undefined || input.dimensions !== configured.dimension) throw error;
+    // The settings asked for this length, not the caller: say which setting to fix.
+    throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.dimension is ${configured.dimension}, but ${(error as Error).message}: fix the setting`, {
+      cause: error, details: { modelId: configured.id, dimension: configured.dimension, modelDimensions: vectors[0]?.length ?? 0 },
+    });
+  }
 }
 
 async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, cached: looked, onMeasured }: RunContext, options: JobOptions): Promise<EmbeddingTaskOutput> {
@@ -85,7 +98,7 @@ async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, cached: lo
   }
   const output = embeddingOutput(vectors as number[][], cached, input, slot.location);
   const counter = slot.pool!.instances[0];
-  if (input.countTokens && counter?.countTokens) output.usage.tokens = counter.countTokens(texts).reduce((a, b) => a + b, 0);
+  if (input.countTokens && counter?.countTokens) output.usage.tokens = (await counter.countTokens(texts)).reduce((a, b) => a + b, 0);
   return output;
 }
 
@@ -100,8 +113,9 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
     };
   }
   const started = performance.now();
-  const output = await slot.pool!.run((m) => {
+  const output = await slot.pool!.run(async (m) => {
     if (!m.generate) throw unsupported(m, 'text_generation');
+    await checkPromptLength(m, input);
     return m.generate(input.prompt!, generation);
   }, options);
   // A backend that cannot stream still gives the caller its text, in one piece.
@@ -116,6 +130,18 @@ async function generate(slot: ModelSlot, input: GenerationInput, { shutdown, onM
     promptTokens: output.promptTokens ?? 0,
     finishReason: output.finishReason ?? (limit !== undefined && output.tokens >= limit ? 'length' : 'stop'),
   };
+}
+
+/** A configured model's `maxInputLength`, counted by the model's own tokenizer. @throws INVALID_TASK_DATA */
+async function checkPromptLength(model: LoadedModel, { prompt, maxPromptTokens, configured }: GenerationInput): Promise<void> {
+  if (maxPromptTokens === undefined || !configured) return;
+  if (!model.countTokens) throw new ModelManagerError('INVALID_CONFIG', `models.${configured.id}.maxInputLength is set, but ${model.backend} cannot count the prompt's tokens: drop the setting`);
+  const [tokens = 0] = await model.countTokens([prompt!]);
+  if (tokens > maxPromptTokens) {
+    throw new ModelManagerError('INVALID_TASK_DATA', `the prompt is ${tokens} tokens; "${configured.id}" takes at most ${maxPromptTokens} (models.${configured.id}.maxInputLength): shorten it`, {
+      details: { modelName: configured.id, promptTokens: tokens, maxInputLength: maxPromptTokens },
+    });
+  }
 }
 
 function custom(slot: ModelSlot, input: CustomInput, options: JobOptions): Promise<unknown> {

@@ -18,6 +18,8 @@
 import { isModelManagerError, ModelManagerError } from '../errors.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
+import type { ConfiguredModel } from './configured-models.js';
+import type { DeviceRequest } from './devices.js';
 import type { GpuDevices } from './gpu/gpu-devices.js';
 import { GpuLoads } from './gpu/gpu-loads.js';
 import type { GpuWorker } from './gpu/gpu-worker.js';
@@ -42,6 +44,8 @@ export interface SchedulerOptions {
   maxLoadedModels: number;
   maxQueue: number;
   defaultKeepAliveMs: number;
+  /** The device of loads that name none, or `auto`. */
+  devicePreference: DeviceRequest;
   /** The GPUs, their worker processes and budgets. */
   gpus: GpuDevices;
   onWarning(message: string): void;
@@ -92,16 +96,18 @@ export class Scheduler {
   /**
    * Finds or starts the model's slot and counts the caller in (until `leave()`); resolves once it
    * is loaded. `load` is checked already (parseLoadRequest): its workers and device apply when the
-   * model loads, its keep-alive whenever it is given.
+   * model loads, its keep-alive whenever it is given. A configured model (`configured`) is loaded
+   * apart from other names of the same model, with its own batch size.
    */
-  async acquire(name: string, taskType: TaskType, load: LoadRequest): Promise<ModelSlot> {
+  async acquire(name: string, taskType: TaskType, load: LoadRequest, configured?: ConfiguredModel): Promise<ModelSlot> {
     if (this.#options.signal.aborted) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    const device = load.device === 'auto' ? this.#options.devicePreference : load.device;
     const location = await this.locate(name);
     // No await from here to the map insert: two first requests must find the same slot.
-    const key = `${location.key}\0${taskType}`;
+    const key = `${location.key}\0${taskType}${configured ? `\0${configured.id}` : ''}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, load);
+      slot = this.#createSlot(key, name, location, taskType, { ...load, device }, configured?.batchSize);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
@@ -117,16 +123,16 @@ export class Scheduler {
       slot.leave();
       // Released while it loaded: the request was not, so it goes to a fresh load.
       if (isModelManagerError(error) && error.details.releasedWhileLoading === true && !this.#options.signal.aborted) {
-        return this.acquire(name, taskType, load);
+        return this.acquire(name, taskType, load, configured);
       }
       throw error;
     }
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, { workers, device, keepAliveMs }: LoadRequest): ModelSlot {
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, { workers, device, keepAliveMs }: LoadRequest, batchSize: number | undefined): ModelSlot {
     // The device is placed once the backend is known (#load); until then the slot says what was asked (auto: cpu).
-    const config = { taskType, requestedDevice: device, device: device === 'auto' ? 'cpu' as const : device, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs };
+    const config = { taskType, requestedDevice: device, device: device === 'auto' ? 'cpu' as const : device, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs, batchSize };
     const slot = new ModelSlot(key, name, location, config, (s) => this.#load(s));
     this.#slots.set(key, slot);
     return slot;
@@ -178,8 +184,9 @@ export class Scheduler {
         const why = loaded.instances[0]?.warning;
         this.#warn(slot, `${backend.name} runs it on cpu, not ${slot.config.device}${why ? `: ${why}` : ''}`);
       }
+      const { batchSize } = slot.config;
       slot.finishLoad({
-        pool: new WorkerPool(loaded.instances, this.#options.batching),
+        pool: new WorkerPool(loaded.instances, batchSize === undefined ? this.#options.batching : { ...this.#options.batching, maxBatchSize: batchSize }),
         device: landed === 'cpu' ? 'cpu' : slot.config.device,
         gpuKind: landed === 'cpu' ? undefined : loaded.instances[0]?.gpuKind,
         sizeBytes: loaded.reportedBytes ?? slot.sizeBytes,

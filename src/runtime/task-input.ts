@@ -6,15 +6,16 @@
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, GenerationParams, TaskType } from './backends/backend.js';
+import { checkTaskType, configuredLoad, type ConfiguredModel } from './configured-models.js';
 import { parseDevice, type DeviceRequest } from './devices.js';
+import { MAX_GENERATION_TOKENS } from './generation-limit.js';
 import { parseKeepAlive, type KeepAlive } from './keep-alive.js';
 
 /** Most texts one embedding request may carry. */
 export const MAX_TEXTS_PER_REQUEST = 4096;
 /** Most instances one model may have. */
 export const MAX_WORKERS = 64;
-/** Most new tokens one generation may ask for, on every path (task(), model handles, `/api/task`, `/v1`). */
-export const MAX_GENERATION_TOKENS = 32_768;
+export { MAX_GENERATION_TOKENS };
 
 /** The seed's spellings (its Python keyword arguments) of the request's fields. */
 const FIELD_SPELLINGS: ReadonlyMap<string, string> = new Map([
@@ -58,6 +59,8 @@ interface InputBase {
   load: LoadRequest;
   /** The caller's: when it aborts, the task stops (queued: dropped; generating: at the next token) and fails with CANCELLED. */
   signal: AbortSignal | undefined;
+  /** The configured model `modelName` names, whose settings filled in what the request left out. */
+  configured: ConfiguredModel | undefined;
 }
 
 export interface EmbeddingInput extends InputBase {
@@ -69,6 +72,8 @@ export interface EmbeddingInput extends InputBase {
   dimensions: number | undefined;
   /** Count the tokens the texts are read as (`usage.tokens`): one more tokenization, so only on request. */
   countTokens: boolean;
+  /** Whether the vectors go through the embedding cache (a configured model may opt out). */
+  useCache: boolean;
 }
 
 export interface GenerationInput extends InputBase {
@@ -78,6 +83,8 @@ export interface GenerationInput extends InputBase {
   /** maxTokens, sampling and stop strings; the caller's signal and onToken are kept apart. */
   params: GenerationParams;
   onToken: ((text: string) => void) | undefined;
+  /** Longest prompt, in tokens, that a configured model takes. */
+  maxPromptTokens: number | undefined;
 }
 
 export interface CustomInput extends InputBase {
@@ -103,9 +110,9 @@ function invalidArgument(message: string, details: Record<string, unknown> = {})
  * (`task_data` is `taskData`, `max_length` is `maxTokens`); fields set to undefined are left out.
  * @throws INVALID_ARGUMENT when two spellings of one field disagree
  */
-export function respellTaskRequest(request: object): Record<string, unknown> {
+export function respellTaskRequest(request: object, defaultTaskType?: TaskType): Record<string, unknown> {
   const sent = request as Record<string, unknown>;
-  const taskType = sent.taskType ?? sent.task_type;
+  const taskType = sent.taskType ?? sent.task_type ?? defaultTaskType;
   const builtIn = typeof taskType === 'string' && Object.hasOwn(PARAMETERS, taskType);
   const ours = (key: string) => FIELD_SPELLINGS.get(key) ?? (builtIn ? PARAMETER_SPELLINGS.get(key) : undefined) ?? key;
   const out: Record<string, unknown> = {};
@@ -125,27 +132,38 @@ export function respellTaskRequest(request: object): Record<string, unknown> {
   return out;
 }
 
+/** The configured model a name stands for, if any (ModelManager's settings `models.<name>`). */
+export type ConfiguredLookup = (name: string) => ConfiguredModel | undefined;
+
 /**
  * Checks a task() request: required fields, the task data for the task type, every parameter of
  * a built-in task type (an unknown one is INVALID_ARGUMENT naming it, never ignored), the caller's
- * signal and onToken. @throws ModelManagerError (INVALID_ARGUMENT, INVALID_TASK_DATA)
+ * signal and onToken. When `modelName` is a configured model, its settings fill in what the
+ * request leaves out (the task type too) and a task type it is not configured for is refused.
+ * @throws ModelManagerError (INVALID_ARGUMENT, INVALID_TASK_DATA, INVALID_MODEL_TYPE)
  */
-export function parseTaskRequest(request: unknown): TaskInput {
+export function parseTaskRequest(request: unknown, configuredModel: ConfiguredLookup = () => undefined): TaskInput {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) throw invalidArgument('task() takes one request object');
-  const fields = respellTaskRequest(request);
-  const { taskData, taskType, modelName, onToken, signal } = fields;
+  const named = (request as Record<string, unknown>).modelName ?? (request as Record<string, unknown>).model_name;
+  const configured = typeof named === 'string' ? configuredModel(named) : undefined;
+  const fields = respellTaskRequest(request, configured?.taskType);
+  const { taskData, modelName, onToken, signal } = fields;
+  const taskType = fields.taskType ?? configured?.taskType;
   if (typeof taskType !== 'string' || taskType === '') throw invalidArgument('taskType is required: embedding, text_generation, or a registered custom type');
-  if (typeof modelName !== 'string') throw invalidArgument('modelName is required: a registry id, a Hugging Face id or a model path');
+  if (typeof modelName !== 'string') throw invalidArgument('modelName is required: a registry id, a Hugging Face id, a model path or a configured model');
+  if (configured) checkTaskType(configured, taskType);
   if (taskData === undefined) throw invalid('taskData is required: the input, or null to only load the model');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
   if (onToken !== undefined && typeof onToken !== 'function') throw invalidArgument('onToken must be a function: it receives each piece of generated text');
-  const load = parseLoadRequest({ numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive });
+  const given: LoadFields = { numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive };
+  const load = parseLoadRequest(configured ? configuredLoad(configured, given) : given);
+  const base = { taskType, modelName, load, signal, configured };
 
   const known = PARAMETERS[taskType];
   if (!known) {
     const params: Record<string, unknown> = {};
     for (const key in fields) if (!REQUEST_FIELDS.has(key)) params[key] = fields[key];
-    return { kind: 'custom', taskType, modelName, load, signal, data: taskData, params };
+    return { kind: 'custom', ...base, data: taskData, params };
   }
   let unknown: string[] | undefined;
   for (const key in fields) if (!REQUEST_FIELDS.has(key) && !known.includes(key)) (unknown ??= []).push(key);
@@ -159,18 +177,21 @@ export function parseTaskRequest(request: unknown): TaskInput {
     const { dimensions, countTokens } = fields;
     if (countTokens !== undefined && typeof countTokens !== 'boolean') throw invalid(`countTokens must be true or false, got ${describe(countTokens)}`);
     return {
-      kind: 'embedding', taskType, modelName, load, signal,
+      kind: 'embedding', ...base,
       texts: taskData === null ? null : embeddingTexts(taskData),
       params: embeddingParams(fields),
-      dimensions: dimensions === undefined ? undefined : integer('dimensions', dimensions, 1),
+      dimensions: dimensions === undefined ? configured?.dimension : integer('dimensions', dimensions, 1),
       countTokens: countTokens === true,
+      useCache: configured?.cacheEmbeddings ?? true,
     };
   }
+  const maxOutput = configured?.maxOutputLength;
   return {
-    kind: 'text_generation', taskType, modelName, load, signal,
+    kind: 'text_generation', ...base,
     prompt: taskData === null ? null : generationPrompt(taskData),
-    params: generationParams(fields),
+    params: { ...(maxOutput === undefined ? {} : { maxTokens: maxOutput }), ...generationParams(fields) },
     onToken: onToken as ((text: string) => void) | undefined,
+    maxPromptTokens: configured?.maxInputLength,
   };
 }
 

@@ -2,7 +2,10 @@
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
 import type { LlamaGpuSetting } from '../config.js';
+import type { PullOptions } from '../hub/pull/pull-model.js';
 import type { Registry } from '../registry/registry.js';
+import type { LoadedSettings } from '../settings/load-settings.js';
+import type { ConfiguredModelOptions } from '../settings/schema.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
 import type { EmbeddingCacheOptions, EmbeddingCacheStats } from './embedding-cache.js';
@@ -30,6 +33,10 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
+  /** Pull a hub id (`org/name[:variant]`) found nowhere on disk before its first task; concurrent first requests share one pull. Defaults to `config().autoPull` (on, off when HF_HUB_OFFLINE is set). */
+  autoPull?: boolean;
+  /** How first-use pulls run (endpoint and token through `config`, progress through `onProgress`). Defaults to the process environment, quiet. */
+  pull?: Omit<PullOptions, 'dryRun' | 'include' | 'exclude' | 'revision'>;
   /**
    * Most GPUs a backend may use; 0 keeps every load on the CPU without probing for GPUs. Defaults
    * to all the model's backend finds, asked on its first load that may use a GPU. A user's backend
@@ -40,6 +47,20 @@ export interface ModelManagerOptions {
   llamaGpu?: LlamaGpuSetting;
   /** Share of each GPU's memory that loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
   gpuMemoryFraction?: number;
+  /** The device of loads whose request and configured model name none (or `auto`): seed 001's device_preference. Defaults to `auto`. */
+  devicePreference?: DeviceRequest;
+  /**
+   * Configured models: names callers use wherever a model is named (task(), getModel(), CLI, HTTP),
+   * each with the model to load and how to serve it. Merged over the settings' `models`, name by name.
+   * Defaults to none.
+   */
+  models?: Record<string, ConfiguredModelOptions>;
+  /**
+   * Settings under these options (every option above that is not given comes from them): as
+   * `loadSettings()` returns them, or false for none. Defaults to `loadSettings()`: the settings
+   * file (`MM_SETTINGS`, else `$MM_HOME/settings.yaml`) and the `MM_<SETTING>` environment variables.
+   */
+  settings?: LoadedSettings | false;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
@@ -53,7 +74,9 @@ export interface ModelManagerOptions {
 export interface TaskRequest {
   /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
   taskData: unknown;
-  taskType: TaskType;
+  /** Required, except for a configured model: its own task type is the default. */
+  taskType?: TaskType;
+  /** A registry id, a Hugging Face id, a model path, or the name of a configured model. */
   modelName: string;
   /** Instances serving the model (on GPUs capped by the GPUs found). Applies when the model loads. Defaults to 1. */
   numWorkers?: number;

@@ -85,8 +85,13 @@ export class WorkerPool {
     });
   }
 
-  /** Embeds `texts`, merged with other waiting requests of the same parameters. */
+  /** Embeds `texts`, merged with other waiting requests of the same parameters; more than a batch go in several. */
   embed(texts: readonly string[], params: EmbeddingParams, options: JobOptions = {}): Promise<number[][]> {
+    if (texts.length > this.#maxBatchSize) {
+      const parts: Promise<number[][]>[] = [];
+      for (let i = 0; i < texts.length; i += this.#maxBatchSize) parts.push(this.embed(texts.slice(i, i + this.#maxBatchSize), params, options));
+      return Promise.all(parts).then((vectors) => vectors.flat());
+    }
     return new Promise<number[][]>((resolve, reject) => {
       if (!this.#enqueue({ kind: 'embed', texts, params, paramsKey: embeddingParamsKey(params), resolve, reject }, options)) return;
       // A full batch need not wait out maxWaitMs, but it still waits for the turn to end: the

@@ -1,12 +1,14 @@
 /**
  * What every route needs: the services, the settings, and helpers that apply access control.
  */
+import { realpath } from 'node:fs/promises';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
-import { ModelManagerError } from '../errors.js';
+import { ModelManagerError, isModelManagerError } from '../errors.js';
+import { parseHubName } from '../hub/pull/hub-name.js';
 import type { Caller } from './auth/api-keys.js';
 import { canSee, modelNotFound } from './auth/access.js';
-import type { HiddenModels } from './auth/hidden-models.js';
+import { HiddenModels } from './auth/hidden-models.js';
 import type { ServerMetrics } from './metrics.js';
 import { checkModelPath, pathNotFound } from './model-roots.js';
 import type { DiscoveryService, LoadedModelLike, RuntimeService } from './services.js';
@@ -39,6 +41,43 @@ export async function visibleModel(ctx: ServerContext, caller: Caller, modelId: 
   const found = await ctx.registry.lookupModel(modelId);
   if (!found || !canSee(caller, found.current)) throw modelNotFound(modelId);
   return found.model;
+}
+
+/**
+ * Checks that the caller may run what `name` names: a registry model it may see, a configured
+ * model (settings `models.<name>`, set up by the server's admin) whose files are no model hidden
+ * from the caller, or a hub id the registry lacks, which the runtime pulls first for a writer when
+ * it pulls on first use (readers cannot make the server download). Judged on what the runtime
+ * would load, so neither a configured name nor a hub id's spelling is a way around a model's
+ * access level. @throws MODEL_NOT_FOUND, the same as for an absent model
+ */
+export async function runnableModel(ctx: ServerContext, caller: Caller, name: string): Promise<void> {
+  const runtime = ctx.runtime;
+  if (runtime?.configuredModel?.(name)) {
+    if (caller.role === 'admin') return;
+    // What is not there is absent for the caller too (its path is the admin's business).
+    const where = await runtime.locateModel?.(name).catch(() => undefined);
+    if (!where || (where.model && !canSee(caller, where.model))) throw modelNotFound(name);
+    const hidden = await HiddenModels.of(ctx.registry, caller);
+    if (hidden.overlaps(await realpath(where.path).catch(() => where.path))) throw modelNotFound(name);
+    return;
+  }
+  try {
+    await visibleModel(ctx, caller, name);
+  } catch (error) {
+    if (!isModelManagerError(error, 'MODEL_NOT_FOUND') || !runtime?.pull || !runtime.autoPull || !parseHubName(name) || caller.role === 'reader') throw error;
+    // Registered but hidden from this caller: pulled for no one.
+    if (await ctx.registry.lookupModel(name)) throw error;
+    const outcome = await runtime.pull(name, { check: seenBy(caller, name) });
+    await visibleModel(ctx, caller, outcome.modelId);
+  }
+}
+
+/** A pull's check that refuses records the caller may not see, with the 404 of a missing model. */
+export function seenBy(caller: Caller, name: string): (current: ModelMetadata) => void {
+  return (current) => {
+    if (!canSee(caller, current)) throw modelNotFound(name);
+  };
 }
 
 /**

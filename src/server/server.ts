@@ -24,6 +24,7 @@ import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerPullRoutes } from './routes/pull.js';
 import { registerRuntimeRoutes } from './routes/runtime.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { DiscoveryService, RuntimeService } from './services.js';
@@ -227,6 +228,7 @@ export async function createServer({
   registerRuntimeRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
+  registerPullRoutes(app, ctx);
   await app.register(async (ui) => {
     markRoutes(ui, { public: true });
     await ui.register(fastifyStatic, { root: uiRoot(), prefix: '/', wildcard: false, index: 'index.html' });

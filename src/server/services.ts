@@ -6,6 +6,7 @@
  * Only what the routes read is declared; everything else the real objects carry is passed through.
  */
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
+import type { ConfiguredModel } from '../runtime/configured-models.js';
 import type { TaskInput } from '../runtime/task-input.js';
 import type { LoadedModelInfo } from '../runtime/types.js';
 
@@ -82,6 +83,31 @@ export interface ManagerStatusLike {
   gpus?: unknown[];
 }
 
+/** One event of a pull's progress (`PullProgress` of src/hub). */
+export interface PullProgressLike {
+  status: string;
+  file?: string;
+  completed?: number;
+  total?: number;
+}
+
+export interface PullRequestLike {
+  revision?: string;
+  include?: readonly string[];
+  exclude?: readonly string[];
+  dryRun?: boolean;
+  onProgress?: (event: PullProgressLike) => void;
+  /** Sees each stored record the pull may write to and refuses by throwing (the caller's access). */
+  check?: (current: ModelMetadata) => void;
+}
+
+/** What a pull did (`RegisteredPull` of src/hub): the registry id, and the pull's files and bytes. */
+export interface PullOutcomeLike {
+  modelId: string;
+  action: string;
+  pull: object;
+}
+
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */
 export interface RuntimeService {
   /**
@@ -89,7 +115,17 @@ export interface RuntimeService {
    * when the HTTP client hangs up, and the task then stops and fails with CANCELLED.
    */
   run(input: TaskInput): Promise<ResultLike>;
+  /** Downloads a hub id into the runtime's HF cache and registry (`POST /api/pull`); absent: pulls answer 501. */
+  pull?(name: string, options: PullRequestLike): Promise<PullOutcomeLike>;
+  /** Whether tasks pull hub ids found nowhere on disk (`autoPull`). */
+  readonly autoPull?: boolean;
   ps(): LoadedModelLike[];
   releaseModel(name: string, options?: { force?: boolean }): Promise<boolean>;
   getStatus(): ManagerStatusLike;
+  /** The model configured under `name` (settings `models.<name>`), if any; a runtime without configured models may leave it out. */
+  configuredModel?(name: string): ConfiguredModel | undefined;
+  /** Every configured model. */
+  configuredModels?(): ConfiguredModel[];
+  /** Where a name would load from, with the registry entry of the model there. @throws MODEL_NOT_FOUND */
+  locateModel?(name: string): Promise<{ path: string; model?: ModelMetadata }>;
 }

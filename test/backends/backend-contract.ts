@@ -90,10 +90,11 @@ export function runBackendContract(contract: BackendContract): void {
       const model = await contract.embeddingModel(`${dir.path}/embedding-dispose`);
       const loaded = await backend.load({ path: model.path, taskType: 'embedding', device: 'cpu' });
       assert.equal((await loaded.embed!(['before'], {})).length, 1, 'it runs before');
-      assert.equal(loaded.countTokens?.(['before']).length, 1, 'and counts tokens');
+      assert.equal((await loaded.countTokens!(['before'])).length, 1, 'and counts tokens');
       await loaded.dispose();
       await assert.rejects(loaded.embed!(['after'], {}), disposed, 'a disposed instance does not embed');
-      assert.throws(() => loaded.countTokens!(['after']), disposed, 'nor count tokens');
+      // Refused before anything is awaited, whether the backend counts at once or asynchronously.
+      await assert.rejects(async () => loaded.countTokens!(['after']), disposed, 'nor count tokens');
       await assert.doesNotReject(loaded.dispose(), 'disposing again is a no-op');
       await assert.rejects(loaded.embed!(['after'], {}), disposed, 'and it still does not run');
     });
@@ -152,11 +153,13 @@ export function runBackendContract(contract: BackendContract): void {
           assert.equal(pieces.join(''), out.text);
         });
 
-        test('a disposed generator refuses to generate with MODEL_DISPOSED', async () => {
+        test('a disposed generator refuses to generate or count a prompt\'s tokens with MODEL_DISPOSED', async () => {
           const model = await generationModel(`${dir.path}/generation-${kind}-dispose`);
           const loaded = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
+          assert.ok((await loaded.countTokens!(['Once upon a time']))[0]! > 0, 'it counts before');
           await loaded.dispose();
           await assert.rejects(loaded.generate!('Once upon a time', { maxTokens: 2 }), disposed);
+          await assert.rejects(async () => loaded.countTokens!(['Once upon a time']), disposed);
           await assert.doesNotReject(loaded.dispose());
         });
 

@@ -16,7 +16,8 @@ import { writeTinyModels, type TinyModels } from './fixtures.js';
 const exec = promisify(execFile);
 const dir = tempDir('mm-runtime-cli-');
 let models: TinyModels;
-const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1' };
+// No pulls: a hub id that is not on disk must not send these tests to the internet (test/hub/pull-cli.test.ts pulls from a stand-in).
+const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1', MM_AUTO_PULL: '0' };
 
 async function mm(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {

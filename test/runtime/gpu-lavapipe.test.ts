@@ -3,7 +3,7 @@
  * GPU kinds, the GPU worker processes, per-device memory budgets and what loads measure.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer } from '../../src/index.js';
@@ -11,6 +11,7 @@ import { Registry } from '../../src/registry/index.js';
 import { LlamaCppBackend } from '../../src/runtime/backends/llama-cpp.js';
 import { checkLlamaGpus, installedPrebuilt } from '../../src/runtime/backends/llama-gpu-check.js';
 import { ModelManager, type EmbeddingTaskOutput, type GenerationTaskOutput } from '../../src/runtime/index.js';
+import { loadSettings } from '../../src/settings/index.js';
 import { lavapipeEnv, useEnv } from '../helpers/lavapipe.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf, writeTinyModels, type TinyModels } from './fixtures.js';
@@ -117,4 +118,38 @@ test('GPU memory is a budget per device: idle models on the device are evicted f
     assert.match(String(refused.error.details.device), /^cuda:0 \(llvmpipe/);
   }
   handle.release();
+});
+
+test('settings on the GPU: gpu_memory_fraction is each device\'s budget, and tokens are counted in the worker (a configured max_input_length, usage.tokens)', { skip: lavapipe.skip }, async () => {
+  const file = join(dir.path, 'settings.yaml');
+  writeFileSync(file, [
+    'gpu_memory_fraction: 0.5',
+    'models:',
+    '  writer:',
+    '    type: text_generation',
+    `    local_path: ${JSON.stringify(models.ggufLlama)}`,
+    '    device: gpu',
+    '    max_input_length: 8',
+    '    max_output_length: 2',
+  ].join('\n'));
+  await using manager = await ModelManager.create({ settings: await loadSettings({ file, env: {} }), llamaGpu: 'vulkan', onWarning: () => {} });
+  const short = dataOf<GenerationTaskOutput>(await manager.task({ modelName: 'writer', taskData: 'Once', temperature: 0 }));
+  assert.deepEqual([short.device, short.gpuKind, short.tokens], ['cuda:0', 'vulkan', 2]);
+  const device = manager.getStatus().gpus[0]!.devices[0]!;
+  assert.equal(device.vram?.budgetBytes, Math.floor(device.vram!.totalBytes * 0.5));
+
+  const long = await manager.task({ modelName: 'writer', taskData: 'one two three four five six seven eight nine ten' });
+  assert.equal(long.success, false);
+  if (!long.success) {
+    assert.equal(long.error.code, 'INVALID_TASK_DATA');
+    assert.match(long.error.message, /takes at most 8 \(models\.writer\.maxInputLength\)/);
+  }
+
+  const texts = ['counted on the GPU', 'and another'];
+  const onGpu = dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: models.ggufEmbedding, device: 'gpu', countTokens: true }));
+  assert.equal(onGpu.device, 'cuda:0');
+  await using cpu = await ModelManager.create({ settings: false, gpuCount: 0 });
+  const onCpu = dataOf<EmbeddingTaskOutput>(await cpu.task({ taskData: texts, taskType: 'embedding', modelName: models.ggufEmbedding, device: 'cpu', countTokens: true }));
+  assert.ok(onCpu.usage.tokens! > texts.length);
+  assert.equal(onGpu.usage.tokens, onCpu.usage.tokens);
 });

@@ -91,15 +91,22 @@ test('an instance in a GPU worker refuses every method once disposed, in the man
   try {
     const disposed = (error: unknown) => isModelManagerError(error, 'MODEL_DISPOSED');
     const remote = await RemoteModel.load(worker, { path: models.ggufEmbedding, taskType: 'embedding' });
+    assert.equal((await remote.countTokens!(['before'])).length, 1, 'it counts tokens in the worker before');
     await remote.dispose();
     await assert.rejects(remote.embed(['after'], {}), disposed);
     await assert.rejects(remote.generate('after', { maxTokens: 1 }), disposed);
+    await assert.rejects(remote.countTokens!(['after']), disposed);
     await assert.doesNotReject(remote.dispose());
 
     // The worker refuses an instance it no longer holds, whoever asks.
     const { instance } = await worker.call({ op: 'load', path: models.ggufEmbedding, taskType: 'embedding' });
     await worker.call({ op: 'dispose', instance });
     await assert.rejects(worker.call({ op: 'embed', instance, texts: ['after'], params: {} }), disposed);
+
+    // The manager's side refuses before anything crosses: with the worker gone, still MODEL_DISPOSED, not WORKER_LOST.
+    await worker.stop();
+    await assert.rejects(remote.embed(['after'], {}), disposed);
+    await assert.rejects(remote.countTokens!(['after']), disposed);
   } finally {
     await worker.stop();
     useEnv({ GGML_VK_VISIBLE_DEVICES: undefined, VK_DRIVER_FILES: undefined });

@@ -64,7 +64,8 @@ test('a registered model whose files are gone, or that has no localPath, says wh
   await using registry = await Registry.open({ store: 'sqlite', db: join(dir.path, 'registry2.db') });
   await registry.addModel({ modelId: 'test/gone', modelType: 'embedding_model', localPath: join(dir.path, 'nowhere') });
   await registry.addModel({ modelId: 'test/remote-only', modelType: 'embedding_model' });
-  await using manager = await ModelManager.create({ registry, gpuCount: 0 });
+  // Without autoPull: a registered hub id with no files would be pulled (test/hub/auto-pull.test.ts).
+  await using manager = await ModelManager.create({ registry, gpuCount: 0, autoPull: false });
   for (const [name, hint] of [['test/gone', /restore the files|mm scan/], ['test/remote-only', /no localPath/]] as const) {
     const result = await manager.task(embed(name));
     assert.equal(result.success ? '' : result.error.code, 'MODEL_NOT_FOUND');

@@ -23,6 +23,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['rollback'], () => import('./rollback.js')],
   [['metric'], () => import('./metric.js')],
   [['clear-cache'], () => import('./clear-cache.js')],
+  [['pull'], () => import('./pull.js')],
   [['import'], () => import('./import.js')],
   [['sync'], () => import('./sync.js')],
   [['estimate'], () => import('./estimate.js')],
@@ -35,6 +36,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['release'], () => import('./release.js')],
   [['testmodel'], () => import('./testmodel.js')],
   [['serve'], () => import('./serve.js')],
+  [['config'], () => import('./config.js')],
 ];
 
 /** Global options that take a value (their value is not a command name). */

@@ -1,6 +1,7 @@
 import { ModelManagerError } from '../../errors.js';
 import { describeAttempts, ModelManager, type GpuBackendStatus, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
+import { settingsOf, withSettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import type { Program } from '../program.js';
 
@@ -40,8 +41,7 @@ const NOTE =
   'Run `mm serve` and use `mm ps --server http://127.0.0.1:8080` to see what it holds.';
 
 export function register(program: Program): void {
-  const ps = program
-    .command('ps')
+  const ps = withSettingsOptions(program.command('ps'))
     .description('list loaded models (of this process, or of a running `mm serve` with --server)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
     .option('--api-key <key>', 'API key of that server');
@@ -55,7 +55,7 @@ export function register(program: Program): void {
       gpus = ((await callServer(o, 'GET', '/api/system/resources').catch(() => ({}))) as { gpus?: GpuBackendStatus[] }).gpus ?? [];
     } else {
       // A fresh process holds nothing; build the (empty) view anyway so the output shape is the server's, and say which GPUs it would use.
-      const manager = await ModelManager.create();
+      const manager = await ModelManager.create({ settings: await settingsOf(o) });
       rows = manager.ps().map(toRow);
       gpus = await manager.checkGpus();
       await manager.shutdown();

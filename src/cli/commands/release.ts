@@ -1,11 +1,11 @@
 import { ModelManager } from '../../runtime/index.js';
+import { settingsOf, withSettingsOptions } from '../context.js';
 import { printJson } from '../output.js';
 import type { Program } from '../program.js';
 import { callServer } from './ps.js';
 
 export function register(program: Program): void {
-  const release = program
-    .command('release <model>')
+  const release = withSettingsOptions(program.command('release <model>'))
     .description('free a loaded model now (in a running `mm serve` with --server)')
     .option('--server <url>', 'the running server, e.g. http://127.0.0.1:8080')
     .option('--api-key <key>', 'API key of that server')
@@ -17,7 +17,7 @@ export function register(program: Program): void {
       const reply = (await callServer(o, 'POST', `/api/models/${encodeURIComponent(model)}/release`, { force: o.force ?? false })) as { released?: boolean };
       released = reply.released === true;
     } else {
-      const manager = await ModelManager.create({ gpuCount: 0 });
+      const manager = await ModelManager.create({ gpuCount: 0, settings: await settingsOf(o) });
       released = await manager.releaseModel(model, { force: o.force ?? false });
       await manager.shutdown();
     }

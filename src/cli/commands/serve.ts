@@ -6,7 +6,7 @@ import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseKeepAlive, type KeepAlive } from '../../runtime/index.js';
 import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys } from '../../server/index.js';
-import { openRegistry } from '../context.js';
+import { openRegistry, settingsOf, withSettingsOptions } from '../context.js';
 import { choiceOption, countOption, listOption, parsedOption, portOption, sizeOption } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import type { GlobalOptions, Program } from '../program.js';
@@ -80,8 +80,7 @@ function registerKeyCommands<G extends GlobalOptions>(keys: Command<[], Record<n
 }
 
 export function register(program: Program): void {
-  const serve = program
-    .command('serve')
+  const serve = withSettingsOptions(program.command('serve'))
     .description('run the HTTP API (OpenAPI at /docs) and the web UI (/)')
     .addOption(portOption('--port <n>', 'port (0 picks a free one)').default(8080))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -94,11 +93,17 @@ export function register(program: Program): void {
     .option('--allow-open', 'listen on a non-loopback address without API keys (anyone reaching it is an admin)')
     .option('--no-discovery', 'do not scan the model roots (periodic scans follow model_discovery.json)')
     .option('--no-runtime', 'do not run models (registry and discovery only)')
-    .addOption(countOption('--max-queue <n>', 'requests that may wait per model before 503 QUEUE_FULL', { example: '64' }))
+    .addOption(countOption('--max-queue <n>', 'requests that may wait per model before 503 QUEUE_FULL', { min: 1, example: '64' }))
     .addOption(countOption('--max-loaded <n>', 'most models loaded at once', { min: 1, example: '4' }))
     .addOption(sizeOption('--memory-budget <bytes>', 'memory all loaded models may take together', { example: '16GB' }));
   serve.action(async () => {
     const o = serve.optsWithGlobals();
+    // Settings first: a server never starts half-configured. Its flags are settings given on the command line.
+    const settings = await settingsOf(o, {
+      maxQueue: { flag: '--max-queue', value: o.maxQueue },
+      'sharing.maxSharedModels': { flag: '--max-loaded', value: o.maxLoaded },
+      memoryBudget: { flag: '--memory-budget', value: o.memoryBudget },
+    });
     const auth = await loadAuth(o);
     if (!auth && !LOOPBACK.has(o.host) && !o.allowOpen) {
       throw new ModelManagerError('INVALID_ARGUMENT', `refusing to serve ${o.host} without API keys: use --auth (see \`mm serve keys add\`) or --allow-open`);
@@ -109,9 +114,7 @@ export function register(program: Program): void {
     // One list of roots: where discovery scans is where clients may register paths and the runtime looks up names.
     const modelRoots = o.modelRoot ?? discovery?.roots() ?? defaultModelRoots();
     const runtime = o.runtime
-      ? await ModelManager.create({
-        registry, modelRoots, maxQueue: o.maxQueue, maxLoadedModels: o.maxLoaded, memoryBudgetBytes: o.memoryBudget, defaultKeepAlive: keepAlive,
-      })
+      ? await ModelManager.create({ registry, modelRoots, defaultKeepAlive: keepAlive, settings })
       : undefined;
     const app = await createServer({
       registry,

@@ -110,8 +110,8 @@ export interface LoadedModel {
   /** The GPU kind it computes on (`cuda`, `vulkan`, `metal`); absent on the CPU. */
   readonly gpuKind?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
-  /** Tokens each text is read as by embed() (special tokens added, truncation applied), for usage figures. */
-  countTokens?(texts: readonly string[]): number[];
+  /** Tokens each text is read as by embed(), or each prompt by generate() (special tokens added, truncation applied): usage figures and prompt limits. */
+  countTokens?(texts: readonly string[]): number[] | Promise<number[]>;
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */
   run?(taskType: TaskType, data: unknown, params: Record<string, unknown>): Promise<unknown>;

@@ -199,8 +199,8 @@ export class LlamaCppGenerator implements LoadedModel {
   generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop, onToken, signal }: GenerationParams): Promise<GenerationOutput> {
     return this.#queue.run(async () => {
       // Tokenized here so that the prompt's count is the one the model gets (LlamaCompletion adds BOS itself).
-      const input = this.model.tokenize(prompt, false, 'trimLeadingSpace');
-      const bos = this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0;
+      const input = this.#promptTokens(prompt);
+      const bos = this.#bos();
       // Every sampled token is one evaluation with logits, which the sequence's meter counts; onToken
       // would miss the tokens still held back when generation ends (an unfinished UTF-8 character).
       const meter = this.sequence.tokenMeter.getState();
@@ -217,6 +217,20 @@ export class LlamaCppGenerator implements LoadedModel {
       const tokens = this.sequence.tokenMeter.diff(meter).usedOutputTokens;
       return { text: response, tokens, promptTokens: input.length + bos, finishReason: metadata.stopReason === 'maxTokens' ? 'length' : 'stop' };
     });
+  }
+
+  /** Tokens each prompt is read as by generate(), BOS included. */
+  countTokens(prompts: readonly string[]): number[] {
+    this.#queue.guard.ensureNotDisposed();
+    return prompts.map((p) => this.#promptTokens(p).length + this.#bos());
+  }
+
+  #promptTokens(prompt: string): Token[] {
+    return this.model.tokenize(prompt, false, 'trimLeadingSpace');
+  }
+
+  #bos(): number {
+    return this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0;
   }
 
   async dispose(): Promise<void> {

@@ -44,6 +44,12 @@ export class TransformersGenerator implements LoadedModel {
     this.warning = warning;
   }
 
+  /** Tokens each prompt is read as: by the encoder of an encoder-decoder, as the prompt of a decoder. */
+  countTokens(prompts: readonly string[]): number[] {
+    this.#guard.ensureNotDisposed();
+    return prompts.map((p) => this.pipe.tokenizer.encode(p).length);
+  }
+
   async generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
     this.#guard.ensureNotDisposed();
     const { BaseStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;

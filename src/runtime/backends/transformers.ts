@@ -94,7 +94,7 @@ export class TransformersBackend implements InferenceBackend {
   /** The graph's size on disk: onnxruntime holds the weights once, its working memory comes on top. */
   async estimateBytes(location: ModelLocation): Promise<number | undefined> {
     const folder = await findOnnxModelFolder(location.path);
-    return folder === undefined ? undefined : graphBytes(folder, await readOnnxExport(folder));
+    return folder === undefined ? undefined : graphBytes(folder, await readOnnxExport(folder, location.path));
   }
 
   /** The weights go where the graph runs: GPU memory with the CUDA provider, else RAM. */
@@ -110,7 +110,7 @@ export class TransformersBackend implements InferenceBackend {
     }
     const folder = await findOnnxModelFolder(path);
     if (!folder) throw loadFailed(path, 'no config.json with an ONNX graph beside it is there');
-    const onnx = await readOnnxExport(folder);
+    const onnx = await readOnnxExport(folder, path);
     if (taskType === 'embedding' && onnx.encoderDecoder) {
       // Its decoder needs tokens to attend from: feature-extraction would fail on the first text.
       throw new ModelManagerError('UNSUPPORTED_TASK', `${folder} is an encoder-decoder (config.json's is_encoder_decoder): it runs text_generation, not embedding`, {
@@ -131,7 +131,7 @@ export class TransformersBackend implements InferenceBackend {
     };
     const options = {
       device: onCuda ? ('cuda' as const) : ('cpu' as const),
-      dtype: 'fp32' as const,
+      dtype: onnx.dtype,
       ...(Object.keys(sessionOptions).length === 0 ? {} : { session_options: sessionOptions }),
     };
     const graph = await graphBytes(folder, onnx);

@@ -55,7 +55,7 @@ async function run(id: number, call: WorkerCall): Promise<unknown> {
       instances.set(handle, model);
       const info: LoadedInfo = {
         instance: handle, device: model.device, gpuKind: model.gpuKind, warning: model.warning,
-        memoryBytes: model.memoryBytes, vramBytes: model.vramBytes, dimensions: model.dimensions,
+        memoryBytes: model.memoryBytes, vramBytes: model.vramBytes, dimensions: model.dimensions, countsTokens: model.countTokens !== undefined,
       };
       return info;
     }
@@ -78,6 +78,11 @@ async function run(id: number, call: WorkerCall): Promise<unknown> {
       } finally {
         aborts.delete(id);
       }
+    }
+    case 'countTokens': {
+      const model = instance(call.instance);
+      if (!model.countTokens) throw new ModelManagerError('TASK_FAILED', `backend "${model.backend}" cannot count tokens`);
+      return model.countTokens(call.texts);
     }
     case 'dispose': {
       const model = instances.get(call.instance);

@@ -28,6 +28,8 @@ export interface LoadedInfo {
   memoryBytes: number | undefined;
   vramBytes: number | undefined;
   dimensions: number | undefined;
+  /** Whether the instance can count tokens (`countTokens` calls). */
+  countsTokens: boolean;
 }
 
 export interface WireError {
@@ -43,6 +45,7 @@ export type WorkerCall =
   | { op: 'load'; path: string; taskType: TaskType; model?: ModelMetadata }
   | { op: 'embed'; instance: number; texts: readonly string[]; params: EmbeddingParams }
   | { op: 'generate'; instance: number; prompt: string; params: WireGenerationParams; stream: boolean }
+  | { op: 'countTokens'; instance: number; texts: readonly string[] }
   | { op: 'dispose'; instance: number }
   | { op: 'vram' };
 
@@ -51,6 +54,7 @@ export interface WorkerAnswers {
   load: LoadedInfo;
   embed: number[][];
   generate: GenerationOutput;
+  countTokens: number[];
   dispose: null;
   vram: VramState | null;
 }

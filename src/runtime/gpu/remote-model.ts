@@ -17,6 +17,8 @@ export class RemoteModel implements LoadedModel {
   readonly memoryBytes: number | undefined;
   readonly vramBytes: number | undefined;
   readonly dimensions: number | undefined;
+  /** Present when the instance in the worker can count tokens. */
+  readonly countTokens?: (texts: readonly string[]) => Promise<number[]>;
   readonly worker: GpuWorker;
   readonly #instance: number;
   readonly #guard: DisposeGuard;
@@ -32,6 +34,12 @@ export class RemoteModel implements LoadedModel {
     this.memoryBytes = info.memoryBytes;
     this.vramBytes = info.vramBytes;
     this.dimensions = info.dimensions;
+    if (info.countsTokens) {
+      this.countTokens = async (texts) => {
+        this.#guard.ensureNotDisposed();
+        return this.worker.call({ op: 'countTokens', instance: this.#instance, texts });
+      };
+    }
   }
 
   /** Loads one instance of the model in `worker`. */

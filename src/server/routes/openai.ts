@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ModelManagerError } from '../../errors.js';
 import type { Caller } from '../auth/api-keys.js';
 import type { ModelMetadata } from '../../registry/index.js';
-import { visibleModel, type ServerContext } from '../context.js';
+import { runnableModel, visibleModel, type ServerContext } from '../context.js';
 import { toHttpError } from '../errors.js';
 import { MAX_GENERATION_TOKENS } from '../../runtime/task-input.js';
 import { anyObject, replies } from '../schemas.js';
@@ -21,6 +21,20 @@ interface GenerationData { generatedText: string; model: string; tokens: number;
 /** A model as OpenAI's /v1/models describes one. */
 function openAiModel(m: ModelMetadata): { id: string; object: 'model'; created: number; owned_by: string } {
   return { id: m.modelId, object: 'model', created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000), owned_by: m.author ?? 'model-manager' };
+}
+
+/** A configured model (settings `models.<name>`) as /v1/models describes one: it exists since the server started. */
+function openAiConfigured(ctx: ServerContext, id: string): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: 'model-manager' };
+}
+
+/** The configured models the caller may run. */
+async function runnableConfigured(ctx: ServerContext, caller: Caller): Promise<string[]> {
+  const ids: string[] = [];
+  for (const { id } of ctx.runtime?.configuredModels?.() ?? []) {
+    if (await runnableModel(ctx, caller, id).then(() => true, () => false)) ids.push(id);
+  }
+  return ids;
 }
 
 /** OpenAI's clients send null for a field they leave to the server: null means "not set" throughout. */
@@ -151,7 +165,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
   }, async (req) => {
     const { models } = await listVisible(ctx, req.caller, {});
-    return { object: 'list', data: models.map(openAiModel) };
+    const configured = await runnableConfigured(ctx, req.caller);
+    return { object: 'list', data: [...configured.map((id) => openAiConfigured(ctx, id)), ...models.map(openAiModel)] };
   });
 
   // Ids hold slashes (`org/name`): OpenAI clients send them raw or encoded, so the id is the whole rest of the path.
@@ -163,6 +178,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
       id = decodeURIComponent(id);
     } catch {
       // not percent-encoded after all: the raw text is the id
+    }
+    if (ctx.runtime?.configuredModel?.(id)) {
+      await runnableModel(ctx, req.caller, id);
+      return openAiConfigured(ctx, id);
     }
     return openAiModel(await visibleModel(ctx, req.caller, id));
   });

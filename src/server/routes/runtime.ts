@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { MAX_GENERATION_TOKENS, MAX_WORKERS } from '../../runtime/task-input.js';
 import { formatCount } from '../../units.js';
 import { requireRole } from '../auth/access.js';
-import { requireRuntime, visibleLoaded, visibleModel, type ServerContext } from '../context.js';
+import { requireRuntime, runnableModel, visibleLoaded, visibleModel, type ServerContext } from '../context.js';
 import { anyObject, idParams, replies } from '../schemas.js';
 import type { LoadedModelLike } from '../services.js';
 import { defaultTaskType, runTask } from './tasks.js';
@@ -24,8 +24,8 @@ const taskBody = {
     'a parameter the task type does not take is refused (INVALID_ARGUMENT naming it).',
   properties: {
     taskData: { description: 'texts to embed (a string or a list of strings), a prompt, or null to only load the model' },
-    taskType: { description: 'embedding, text_generation, or a custom type a registered backend serves' },
-    modelName: { description: 'registry id' },
+    taskType: { description: 'embedding, text_generation, or a custom type a registered backend serves; defaults to a configured model\'s' },
+    modelName: { description: 'registry id, or the name of a model configured in the server\'s settings' },
     numWorkers: { description: `instances serving the model, 1 to ${MAX_WORKERS}; applies when it loads` },
     device: { description: 'cpu, gpu, cuda:N or auto; applies when the model loads' },
     keepAlive: { description: 'minutes, or a duration such as "30s", "5m", "1h"; 0 frees the model after the task, -1 keeps it' },
@@ -74,7 +74,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
     },
   }, async (req) => {
     requireRole(req.caller, 'writer', 'releasing a model');
-    await visibleModel(ctx, req.caller, req.params.id);
+    await runnableModel(ctx, req.caller, req.params.id);
     const released = await requireRuntime(ctx).releaseModel(req.params.id, { force: req.body?.force ?? false });
     return { modelId: req.params.id, released };
   });

@@ -1,15 +1,16 @@
 /**
  * Running a task for an HTTP caller: the request is checked once, as task() checks it (before the
  * model is looked up), the model must be a registry model the caller may see (never a path: a
- * client must not make the server open files), the server-wide keep-alive fills in when the
- * request names none, the task is cancelled when the client hangs up, and a failed `Result`
- * becomes the error it stands for.
+ * client must not make the server open files), a model configured in the server's settings
+ * whose files the caller may see, or a hub id a writer has the runtime pull on first use; the
+ * server-wide keep-alive fills in when neither the request nor a configured model names one, the
+ * task is cancelled when the client hangs up, and a failed `Result` becomes the error it stands for.
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelMetadata } from '../../registry/schema.js';
 import { parseTaskRequest } from '../../runtime/task-input.js';
 import type { Caller } from '../auth/api-keys.js';
-import { requireRuntime, visibleModel, type ServerContext } from '../context.js';
+import { requireRuntime, runnableModel, type ServerContext } from '../context.js';
 import { fromResultError } from '../errors.js';
 
 /** The task a model does when none is named: embeddings for embedding models, else text generation. */
@@ -37,8 +38,8 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
  */
 export async function runTask<T = unknown>(ctx: ServerContext, caller: Caller, sent: Record<string, unknown>, reply?: FastifyReply): Promise<T> {
   const runtime = requireRuntime(ctx);
-  const input = parseTaskRequest(sent);
-  await visibleModel(ctx, caller, input.modelName);
+  const input = parseTaskRequest(sent, (name) => runtime.configuredModel?.(name));
+  await runnableModel(ctx, caller, input.modelName);
   // What the server adds to the checked request (JSON can carry no AbortSignal: a sent one was refused).
   const result = await runtime.run({
     ...input,

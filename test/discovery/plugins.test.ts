@@ -8,27 +8,11 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Discovery, Registry, isModelManagerError, loadConfig, type DiscoveryPlugin, type ModelMetadata, type ScanReport } from '../../src/index.js';
+import { isModelManagerError, type DiscoveryPlugin, type ModelMetadata, type ScanReport } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mm } from './cli.js';
+import { open } from './harness.js';
 import { writeCustomModel, writePluginTree } from './plugin-fixtures.js';
-
-async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
-  const registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db') });
-  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
-  const discovery = await Discovery.create({ registry, config, ...options }).catch(async (error: unknown) => {
-    await registry.close();
-    throw error;
-  });
-  return {
-    registry,
-    discovery,
-    async [Symbol.asyncDispose]() {
-      await discovery.close();
-      await registry.close();
-    },
-  };
-}
 
 test('a plugin for a made-up format registers its models; plugins that throw, hang or return invalid records are warnings naming them', async () => {
   using base = tempDir();

@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   CANCELLED: 499,
   /** A GPU worker process ended (a driver abort, a kill) while it held the request; a retry starts a new one. */
   WORKER_LOST: 503,
+  /** A loaded instance was called after it was disposed (its model freed under the call); a new request loads the model again. */
+  MODEL_DISPOSED: 503,
   // server
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

@@ -6,7 +6,7 @@
 import { ModelManagerError } from '../errors.js';
 import { CONFIGURED_NAME, modelSettingsSchema, TEXT_GENERATION_TYPES, type ConfiguredModelOptions, type ModelSettings } from '../settings/schema.js';
 import type { TaskType } from './backends/backend.js';
-import type { AcquireOptions } from './scheduler.js';
+import type { LoadFields } from './task-input.js';
 
 /** One configured model, as `getModelConfig()` returns it. */
 export interface ConfiguredModel extends ModelSettings {
@@ -78,12 +78,11 @@ export function checkTaskType(model: ConfiguredModel, taskType: TaskType): void 
 }
 
 /** How to load a configured model for one caller: what the caller set wins over the settings. */
-export function configuredLoad(model: ConfiguredModel, given: AcquireOptions): AcquireOptions {
+export function configuredLoad(model: ConfiguredModel, given: LoadFields): LoadFields {
   return {
     numWorkers: given.numWorkers ?? model.numWorkers,
     device: given.device ?? model.device,
     // A model that is not shared is not kept for the next caller.
     keepAlive: given.keepAlive ?? model.keepAlive ?? (model.shared ? undefined : 0),
-    configured: model,
   };
 }

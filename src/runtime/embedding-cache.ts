@@ -8,6 +8,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError } from '../errors.js';
+import type { EmbeddingParams } from './backends/backend.js';
+import { embeddingParamsKey } from './task-input.js';
 
 export interface EmbeddingCacheOptions {
   /** Entries kept; the least recently used go first. 0 disables the cache. Defaults to 10,000. */
@@ -27,6 +29,16 @@ export interface EmbeddingCacheStats {
   maxEntries: number;
   ttlMs: number;
   persistPath: string | null;
+}
+
+/** A request's texts looked up once: each text hashed once, each found or not. */
+export interface CachedTexts {
+  /** The model the keys are of. */
+  readonly model: string;
+  /** One key per text. */
+  readonly keys: readonly string[];
+  /** The cached vector of each text, or undefined. */
+  readonly vectors: readonly (number[] | undefined)[];
 }
 
 interface Entry {
@@ -56,7 +68,23 @@ export class EmbeddingCache {
 
   /** The key of one text: model and parameters in clear, the text hashed. */
   static key(model: string, params: string, text: string): string {
-    return `${model}\0${params}\0${createHash('sha256').update(text).digest('hex')}`;
+    return `${model}\0${params}\0${sha256(text)}`;
+  }
+
+  /** The text's part of its key (sha256, hex): what a request pays per text to use the cache. */
+  digest(text: string): string {
+    return sha256(text);
+  }
+
+  /**
+   * Looks up the texts of one request under a model and its parameters: each text hashed once,
+   * and counted once as a hit or a miss. Undefined when the cache is off (nothing is hashed).
+   */
+  lookup(model: string, params: EmbeddingParams, texts: readonly string[]): CachedTexts | undefined {
+    if (this.maxEntries <= 0) return undefined;
+    const prefix = `${model}\0${embeddingParamsKey(params)}\0`;
+    const keys = texts.map((text) => prefix + this.digest(text));
+    return { model, keys, vectors: keys.map((key) => this.get(key)) };
   }
 
   /** True when a fresh entry exists; counts neither a hit nor a miss. */
@@ -146,4 +174,8 @@ export class EmbeddingCache {
     await mkdir(dirname(this.persistPath), { recursive: true });
     await writeFileAtomically(this.persistPath, JSON.stringify({ version: 1, entries } satisfies PersistedCache));
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

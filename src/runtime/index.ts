@@ -4,7 +4,7 @@
 export { ModelManager, type GetModelOptions } from './model-manager.js';
 export { ModelHandle, type ModelHandleInfo } from './model-handle.js';
 export type { ConfiguredModel } from './configured-models.js';
-export { ok, fail, type Result, type ResultError } from './result.js';
+export { ok, fail, resultError, type Result, type ResultError } from './result.js';
 export { parseKeepAlive, keepAliveMinutes, type KeepAlive } from './keep-alive.js';
 export { parseDevice, planDevice, describeAttempts, type DeviceRequest, type DevicePlan } from './devices.js';
 export { detectGpuCount } from './backends/llama-gpu-check.js';

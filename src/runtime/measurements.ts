@@ -26,8 +26,7 @@ export class MeasurementRecorder {
 
   /** Records the first throughput figure of a load, in the background. */
   recordThroughput(slot: ModelSlot, throughput: { value: number; unit: string }): void {
-    if (slot.throughputRecorded || !slot.location.model) return;
-    slot.throughputRecorded = true;
+    if (this.#throughput.has(slot) || !slot.location.model) return;
     this.#throughput.set(slot, { throughput: throughput.value, throughputUnit: throughput.unit });
     this.#background(this.#write(slot));
   }
@@ -57,7 +56,7 @@ export class MeasurementRecorder {
         ...this.#throughput.get(slot),
         device: slot.config.device,
         ...(slot.gpuKind ? { gpuKind: slot.gpuKind } : {}),
-        ...(slot.vramMeasures.length > 0 ? { vram: slot.vramMeasures.map((m) => ({ ...m })) } : {}),
+        ...(slot.vramMeasures.length > 0 ? { vram: slot.vramMeasures } : {}),
         ...(slot.backend ? { backend: slot.backend.name } : {}),
         at: new Date().toISOString(),
       });

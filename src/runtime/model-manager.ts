@@ -14,7 +14,7 @@ import type { GenerationParams, InferenceBackend, TaskType } from './backends/ba
 import { BackendRegistry } from './backend-registry.js';
 import { ConfiguredModels, configuredLoad, checkTaskType, type ConfiguredModel } from './configured-models.js';
 import type { DeviceRequest } from './devices.js';
-import { EmbeddingCache } from './embedding-cache.js';
+import { EmbeddingCache, type CachedTexts } from './embedding-cache.js';
 import { GpuDevices } from './gpu/gpu-devices.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
@@ -22,9 +22,9 @@ import { ModelHandle } from './model-handle.js';
 import type { PullToRegistryOptions, RegisteredPull as PulledToRegistry } from '../hub/pull/register-pull.js';
 import { resolveModel, type PulledModel, type ResolvedModel } from './resolve-model.js';
 import { Scheduler } from './scheduler.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, resultError, type Result } from './result.js';
 import { throwIfCancelled } from './cancellation.js';
-import { generationParams, isPreload, parseTaskRequest } from './task-input.js';
+import { generationParams, isPreload, parseLoadRequest, parseTaskRequest, type TaskInput } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
 import type { GpuBackendStatus, LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
@@ -188,16 +188,27 @@ export class ModelManager implements AsyncDisposable {
    */
   async task<R extends TaskRequest>(request: R): Promise<Result<TaskOutputOf<R>>> {
     try {
-      return ok((await this.#task(request)) as TaskOutputOf<R>);
+      // Bad requests fail before any model is loaded.
+      return ok((await this.#run(parseTaskRequest(request, (name) => this.#configured.get(name)))) as TaskOutputOf<R>);
     } catch (error) {
       return fail(error);
     }
   }
 
-  async #task(request: TaskRequest): Promise<TaskOutput> {
+  /**
+   * Runs a request already checked by `parseTaskRequest()` (a server checks who may run the model
+   * it names between the two), as task() runs it. Never throws.
+   */
+  async run(input: TaskInput): Promise<Result<TaskOutput>> {
+    try {
+      return ok(await this.#run(input));
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  async #run(input: TaskInput): Promise<TaskOutput> {
     if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
-    // Bad requests fail before any model is loaded.
-    const input = parseTaskRequest(request, (name) => this.#configured.get(name));
     if (!this.#backends.servesTask(input.taskType)) {
       throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${input.taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
         details: { taskType: input.taskType, backends: this.#backends.names() },
@@ -206,13 +217,17 @@ export class ModelManager implements AsyncDisposable {
     throwIfCancelled(input.signal);
 
     await this.initialize();
-    if (input.kind === 'embedding' && input.texts && !input.countTokens) {
+    // An embedding request's texts are looked up (and hashed) once, here, unless its configured model skips the cache.
+    let cached: CachedTexts | undefined;
+    if (input.kind === 'embedding' && input.texts && input.useCache) {
+      const location = await this.#scheduler.locate(input.modelName);
+      cached = this.cache.lookup(location.key, input.params, input.texts);
       // Texts all in the cache need no model (unless their tokens are to be counted): answer without loading it.
-      const hit = cachedEmbeddings(this.cache, await this.#scheduler.locate(input.modelName), { ...input, texts: input.texts });
+      const hit = cached && !input.countTokens ? cachedEmbeddings(cached, input, location) : undefined;
       if (hit) return hit;
     }
 
-    const slot = await this.#scheduler.acquire(input.modelName, input.taskType, input.load);
+    const slot = await this.#scheduler.acquire(input.modelName, input.taskType, input.load, input.configured);
     try {
       const ranOn = { device: slot.config.device, ...(slot.gpuKind ? { gpuKind: slot.gpuKind } : {}) };
       if (isPreload(input)) {
@@ -221,12 +236,11 @@ export class ModelManager implements AsyncDisposable {
           modelName: input.modelName,
           workers: slot.pool?.instances.length ?? 0,
           ...ranOn,
-          keepAliveMinutes: keepAliveMinutes(slot.config.keepAliveMs),
+          keepAliveMinutes: keepAliveMinutes(slot.keepAliveMs),
         };
       }
       throwIfCancelled(input.signal);
-      slot.requests += 1;
-      const output = await runTask(slot, input, { cache: this.cache, shutdown: this.#abort.signal, onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
+      const output = await runTask(slot, input, { cache: this.cache, cached, shutdown: this.#abort.signal, onMeasured: (t) => this.#measurements.recordThroughput(slot, t) });
       return output !== null && typeof output === 'object' && (input.taskType === 'embedding' || input.taskType === 'text_generation') ? { ...output, ...ranOn } : output;
     } finally {
       this.#scheduler.leave(slot);
@@ -244,8 +258,14 @@ export class ModelManager implements AsyncDisposable {
     const taskType = asked ?? configured?.taskType ?? 'embedding';
     if (configured) checkTaskType(configured, taskType);
     await this.initialize();
-    const slot = await this.#scheduler.acquire(name, taskType, configured ? configuredLoad(configured, given) : given);
-    slot.refs += 1;
+    const load = parseLoadRequest(configured ? configuredLoad(configured, given) : given);
+    let slot = await this.#scheduler.acquire(name, taskType, load, configured);
+    // Released by force between its load and here: a handle needs a loaded model.
+    while (slot.state !== 'ready') {
+      this.#scheduler.leave(slot);
+      slot = await this.#scheduler.acquire(name, taskType, load, configured);
+    }
+    slot.addRef();
     const pool = slot.pool!;
     let released = false;
     const handle = new ModelHandle(
@@ -275,7 +295,7 @@ export class ModelManager implements AsyncDisposable {
         release: () => {
           if (released) return;
           released = true;
-          slot.refs = Math.max(0, slot.refs - 1);
+          slot.dropRef();
           this.#scheduler.afterUse(slot);
         },
       },
@@ -339,7 +359,7 @@ export class ModelManager implements AsyncDisposable {
   /** Embeds `texts` with the cache (seed 001); `modelId` defaults to the model configured as `embedding`. @throws ModelManagerError */
   async generateEmbeddings(texts: string[] | string, modelId = 'embedding'): Promise<{ embeddings: number[][]; cached: number; dimensions: number }> {
     const result = await this.task({ taskData: texts, taskType: 'embedding', modelName: modelId });
-    if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+    if (!result.success) throw resultError(result.error);
     const { embeddings, cached, dimensions } = result.data as { embeddings: number[][]; cached: number; dimensions: number };
     return { embeddings, cached, dimensions };
   }

@@ -1,12 +1,12 @@
 /**
- * Running one request on a loaded model: embeddings through the cache and the batching pool,
- * text generation with streaming, and custom task types of user backends. While it runs, the
- * request is listed in the model's ps entry; when its caller gives up, it stops (CANCELLED).
+ * Running one checked request on a loaded model: embeddings through the cache and the batching
+ * pool, text generation with streaming, and custom task types of user backends. While it runs,
+ * the request is listed in the model's ps entry; when its caller gives up, it stops (CANCELLED).
  */
 import { isModelManagerError, ModelManagerError } from '../errors.js';
-import type { EmbeddingParams, GenerationParams, LoadedModel, TaskType } from './backends/backend.js';
+import type { GenerationParams, LoadedModel, TaskType } from './backends/backend.js';
 import { throwIfCancelled } from './cancellation.js';
-import { EmbeddingCache } from './embedding-cache.js';
+import type { CachedTexts, EmbeddingCache } from './embedding-cache.js';
 import { shortenEmbeddings } from './embedding-dimensions.js';
 import type { ModelSlot } from './model-slot.js';
 import type { ResolvedModel } from './resolve-model.js';
@@ -16,6 +16,8 @@ import type { JobOptions } from './worker-pool.js';
 
 export interface RunContext {
   cache: EmbeddingCache;
+  /** An embedding request's texts, looked up in the cache before the model was acquired (undefined: the cache is off, or the request skips it). */
+  cached: CachedTexts | undefined;
   /** Stops generations when the manager shuts down. */
   shutdown: AbortSignal;
   /** Called after each backend call with its throughput. */
@@ -47,21 +49,10 @@ export async function runTask(slot: ModelSlot, input: TaskInput, context: RunCon
   }
 }
 
-/** The cache keys of `texts` under these parameters, and whether every one is cached. */
-export function lookupEmbeddings(cache: EmbeddingCache, model: string, texts: readonly string[], params: EmbeddingParams) {
-  const paramsKey = `${params.pooling ?? ''}|${params.normalize ?? ''}`;
-  const keys = texts.map((t) => EmbeddingCache.key(model, paramsKey, t));
-  return { keys, allCached: keys.every((k) => cache.has(k)) };
-}
-
-/** Embeddings served by the cache alone, without loading the model; undefined unless every text is cached. */
-export function cachedEmbeddings(cache: EmbeddingCache, location: ResolvedModel, input: EmbeddingInput & { texts: string[] }): EmbeddingTaskOutput | undefined {
-  if (cache.maxEntries <= 0 || !input.useCache) return undefined;
-  const { keys, allCached } = lookupEmbeddings(cache, location.key, input.texts, input.params);
-  if (!allCached) return undefined;
-  const vectors = keys.map((k) => cache.get(k));
-  if (vectors.some((v) => v === undefined)) return undefined;
-  return embeddingOutput(vectors as number[][], vectors.length, input, location);
+/** Embeddings served by the cache alone, without loading the model; undefined unless every text was cached. */
+export function cachedEmbeddings(cached: CachedTexts, input: EmbeddingInput, location: ResolvedModel): EmbeddingTaskOutput | undefined {
+  if (!cached.vectors.every((v) => v !== undefined)) return undefined;
+  return embeddingOutput(cached.vectors as number[][], cached.vectors.length, input, location);
 }
 
 function embeddingOutput(vectors: number[][], cached: number, input: EmbeddingInput, location: ResolvedModel): EmbeddingTaskOutput {
@@ -82,12 +73,14 @@ function shorten(vectors: number[][], input: EmbeddingInput, location: ResolvedM
   }
 }
 
-async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, onMeasured }: RunContext, options: JobOptions): Promise<EmbeddingTaskOutput> {
+async function embed(slot: ModelSlot, input: EmbeddingInput, { cache, cached: looked, onMeasured }: RunContext, options: JobOptions): Promise<EmbeddingTaskOutput> {
   const texts = input.texts!;
   const embedding = input.params;
-  // With the cache off no key is hashed.
-  const keys = cache.maxEntries > 0 && input.useCache ? lookupEmbeddings(cache, slot.location.key, texts, embedding).keys : undefined;
-  const vectors: (number[] | undefined)[] = texts.map((_, i) => (keys ? cache.get(keys[i]!) : undefined));
+  // Looked up under the name's model before it was acquired; another model now (its name was
+  // resolved afresh meanwhile) is looked up again.
+  const lookup = looked && looked.model !== slot.location.key ? cache.lookup(slot.location.key, embedding, texts) : looked;
+  const keys = lookup?.keys;
+  const vectors = lookup ? [...lookup.vectors] : new Array<number[] | undefined>(texts.length).fill(undefined);
   const cached = vectors.filter((v) => v !== undefined).length;
   // Each distinct missing text is embedded once, however often it repeats in the request.
   const missing = [...new Set(texts.filter((_, i) => vectors[i] === undefined))];

@@ -19,31 +19,21 @@ import { isModelManagerError, ModelManagerError } from '../errors.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { BackendRegistry } from './backend-registry.js';
 import type { ConfiguredModel } from './configured-models.js';
-import { parseDevice, type DeviceRequest } from './devices.js';
+import type { DeviceRequest } from './devices.js';
 import type { GpuDevices } from './gpu/gpu-devices.js';
 import { GpuLoads } from './gpu/gpu-loads.js';
 import type { GpuWorker } from './gpu/gpu-worker.js';
 import { placeLoad } from './gpu/place-load.js';
-import { parseKeepAlive } from './keep-alive.js';
 import { loadInstances } from './load-instances.js';
 import type { MeasurementRecorder } from './measurements.js';
 import { chooseEvictions, estimateNeed } from './memory-budget.js';
 import { ModelSlot } from './model-slot.js';
 import type { ResolvedModel } from './resolve-model.js';
+import type { LoadRequest } from './task-input.js';
 import { WorkerPool, type BatchingOptions } from './worker-pool.js';
 
-/** Most instances one model may have. */
-export const MAX_WORKERS = 64;
 /** Names whose resolution is remembered at once, at most. */
 const MAX_REMEMBERED_NAMES = 1024;
-
-export interface AcquireOptions {
-  numWorkers?: unknown;
-  device?: unknown;
-  keepAlive?: unknown;
-  /** The configured model the name stands for: loaded apart from other names of the same model, with its own batch size. */
-  configured?: ConfiguredModel;
-}
 
 export interface SchedulerOptions {
   backends: BackendRegistry;
@@ -103,67 +93,54 @@ export class Scheduler {
     return location;
   }
 
-  /** Finds or starts the model's slot and counts the caller in; resolves once it is loaded. */
-  async acquire(name: string, taskType: TaskType, options: AcquireOptions): Promise<ModelSlot> {
+  /**
+   * Finds or starts the model's slot and counts the caller in (until `leave()`); resolves once it
+   * is loaded. `load` is checked already (parseLoadRequest): its workers and device apply when the
+   * model loads, its keep-alive whenever it is given. A configured model (`configured`) is loaded
+   * apart from other names of the same model, with its own batch size.
+   */
+  async acquire(name: string, taskType: TaskType, load: LoadRequest, configured?: ConfiguredModel): Promise<ModelSlot> {
     if (this.#options.signal.aborted) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
-    const keepAliveMs = options.keepAlive === undefined ? undefined : parseKeepAlive(options.keepAlive as number | string);
-    const workers = options.numWorkers ?? 1;
-    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-      throw new ModelManagerError('INVALID_ARGUMENT', `numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { details: { numWorkers: workers } });
-    }
-    const asked = options.device === undefined ? 'auto' : parseDevice(String(options.device));
-    const device = asked === 'auto' ? this.#options.devicePreference : asked;
+    const device = load.device === 'auto' ? this.#options.devicePreference : load.device;
     const location = await this.locate(name);
     // No await from here to the map insert: two first requests must find the same slot.
-    const key = `${location.key}\0${taskType}${options.configured ? `\0${options.configured.id}` : ''}`;
+    const key = `${location.key}\0${taskType}${configured ? `\0${configured.id}` : ''}`;
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = this.#createSlot(key, name, location, taskType, workers, device, keepAliveMs, options.configured?.batchSize);
+      slot = this.#createSlot(key, name, location, taskType, { ...load, device }, configured?.batchSize);
     } else if (slot.awaitingLoad + (slot.pool?.queued ?? 0) >= this.#options.maxQueue) {
       throw new ModelManagerError('QUEUE_FULL', `"${name}" already has ${this.#options.maxQueue} requests waiting: retry later or raise maxQueue`, {
         details: { modelName: name, maxQueue: this.#options.maxQueue },
       });
-    } else if (keepAliveMs !== undefined) {
-      slot.config.keepAliveMs = keepAliveMs;
+    } else if (load.keepAliveMs !== undefined) {
+      slot.setKeepAlive(load.keepAliveMs);
     }
     this.#resolved.set(name, location);
-    slot.inFlight += 1;
-    slot.disarmTimer();
-    slot.touch();
-    if (slot.state === 'loading') {
-      slot.awaitingLoad += 1;
-      try {
-        await slot.ready;
-      } catch (error) {
-        slot.inFlight -= 1;
-        slot.notifyUnused();
-        // Released while it loaded: the request was not, so it goes to a fresh load.
-        if (isModelManagerError(error) && error.details.releasedWhileLoading === true && !this.#options.signal.aborted) {
-          return this.acquire(name, taskType, options);
-        }
-        throw error;
-      } finally {
-        slot.awaitingLoad -= 1;
+    slot.enter();
+    try {
+      await slot.whenLoaded();
+    } catch (error) {
+      slot.leave();
+      // Released while it loaded: the request was not, so it goes to a fresh load.
+      if (isModelManagerError(error) && error.details.releasedWhileLoading === true && !this.#options.signal.aborted) {
+        return this.acquire(name, taskType, load, configured);
       }
+      throw error;
     }
     return slot;
   }
 
-  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, workers: number, requested: DeviceRequest, keepAliveMs: number | undefined, batchSize: number | undefined): ModelSlot {
+  #createSlot(key: string, name: string, location: ResolvedModel, taskType: TaskType, { workers, device, keepAliveMs }: LoadRequest, batchSize: number | undefined): ModelSlot {
     // The device is placed once the backend is known (#load); until then the slot says what was asked (auto: cpu).
-    const config = { taskType, requestedDevice: requested, device: requested === 'auto' ? 'cpu' as const : requested, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs, batchSize };
-    const slot = new ModelSlot(key, name, location, config, 0);
+    const config = { taskType, requestedDevice: device, device: device === 'auto' ? 'cpu' as const : device, workers, keepAliveMs: keepAliveMs ?? this.#options.defaultKeepAliveMs, batchSize };
+    const slot = new ModelSlot(key, name, location, config, (s) => this.#load(s));
     this.#slots.set(key, slot);
-    slot.ready = this.#load(slot);
-    // Waiters get the error through `ready`; this handler only keeps it from being unhandled.
-    slot.ready.catch(() => undefined);
     return slot;
   }
 
   async #load(slot: ModelSlot): Promise<void> {
     try {
       const backend = await this.#options.backends.pick(slot.location, slot.config.taskType);
-      slot.backend = backend;
       const placement = await placeLoad({
         requested: slot.config.requestedDevice,
         workers: slot.config.workers,
@@ -171,11 +148,9 @@ export class Scheduler {
         gpus: this.#options.gpus,
         freeOn: (device) => this.#gpuLoads.freeOn(device),
       });
-      slot.config.device = placement.device;
-      slot.config.workers = placement.workers;
       if (placement.warning) this.#warn(slot, placement.warning);
       const need = await estimateNeed(backend, slot.location, placement.device);
-      slot.estimatedBytes = (need.ramBytes + need.vramBytes) * placement.workers;
+      slot.planned({ backend, device: placement.device, workers: placement.workers, estimatedBytes: (need.ramBytes + need.vramBytes) * placement.workers });
       await this.#makeRoom(slot, need.ramBytes * placement.workers);
       const gpuWorkers = await this.#gpuLoads.startWorkers(slot, placement, need.vramBytes);
       this.counters.loads += 1;
@@ -186,51 +161,52 @@ export class Scheduler {
         { backend: backend.name, path, format },
         this.#options.signal,
       );
-      if (slot.state === 'closed') {
+      try {
+        if (slot.state === 'loading' && loaded.reportedBytes !== undefined && loaded.reportedBytes > slot.sizeBytes) {
+          // More than estimated (e.g. contexts the backend added): the budget holds all the same.
+          await this.#makeRoom(slot, loaded.reportedBytes);
+        }
+        if (slot.state !== 'loading') {
+          throw new ModelManagerError('MODEL_LOAD_FAILED', `"${slot.name}" was released while it loaded: retry the request`, {
+            details: { modelName: slot.name, releasedWhileLoading: true },
+          });
+        }
+      } catch (error) {
         await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
-        throw new ModelManagerError('MODEL_LOAD_FAILED', `"${slot.name}" was released while it loaded: retry the request`, {
-          details: { modelName: slot.name, releasedWhileLoading: true },
-        });
-      }
-      if (loaded.reportedBytes !== undefined && loaded.reportedBytes > slot.sizeBytes) {
-        // More than estimated (e.g. contexts the backend added): the budget holds all the same.
-        await this.#makeRoom(slot, loaded.reportedBytes).catch(async (error: unknown) => {
-          await Promise.allSettled(loaded.instances.map((m) => m.dispose()));
-          throw error;
-        });
+        throw error;
       }
       for (const instance of loaded.instances) {
-        if (instance.device !== 'cpu' && instance.vramBytes !== undefined) slot.vram.set(instance.device, instance.vramBytes);
+        if (instance.device !== 'cpu' && instance.vramBytes !== undefined) slot.reserveVram(instance.device, instance.vramBytes);
       }
-      const { batchSize } = slot.config;
-      slot.pool = new WorkerPool(loaded.instances, batchSize === undefined ? this.#options.batching : { ...this.#options.batching, maxBatchSize: batchSize });
       // The backend knows where the instance really landed (e.g. a CPU-only backend, or a GPU that failed its check).
       const landed = loaded.instances[0]?.device ?? slot.config.device;
       if (landed === 'cpu' && slot.config.device !== 'cpu') {
         const why = loaded.instances[0]?.warning;
         this.#warn(slot, `${backend.name} runs it on cpu, not ${slot.config.device}${why ? `: ${why}` : ''}`);
-        for (const device of slot.vram.keys()) slot.vram.delete(device);
       }
-      slot.config.device = landed === 'cpu' ? 'cpu' : slot.config.device;
-      slot.gpuKind = landed === 'cpu' ? undefined : loaded.instances[0]?.gpuKind;
-      slot.sizeBytes = loaded.reportedBytes ?? slot.sizeBytes;
-      slot.loadTimeMs = loaded.loadTimeMs;
-      slot.memoryBytes = loaded.reportedBytes ?? loaded.rssDeltaBytes;
-      slot.loadedAt = new Date();
-      slot.state = 'ready';
-      await this.#options.measurements.recordLoad(slot);
+      const { batchSize } = slot.config;
+      slot.finishLoad({
+        pool: new WorkerPool(loaded.instances, batchSize === undefined ? this.#options.batching : { ...this.#options.batching, maxBatchSize: batchSize }),
+        device: landed === 'cpu' ? 'cpu' : slot.config.device,
+        gpuKind: landed === 'cpu' ? undefined : loaded.instances[0]?.gpuKind,
+        sizeBytes: loaded.reportedBytes ?? slot.sizeBytes,
+        loadTimeMs: loaded.loadTimeMs,
+        memoryBytes: loaded.reportedBytes ?? loaded.rssDeltaBytes,
+      });
     } catch (error) {
       this.counters.loadFailures += 1;
       this.#forget(slot);
+      slot.failLoad();
       if (this.#options.signal.aborted && !isModelManagerError(error, 'SHUTTING_DOWN')) {
         throw new ModelManagerError('SHUTTING_DOWN', `the model manager shut down while "${slot.name}" loaded`, { cause: error });
       }
       throw error;
     }
+    await this.#options.measurements.recordLoad(slot);
   }
 
   #warn(slot: ModelSlot, warning: string): void {
-    slot.warnings.push(warning);
+    slot.warn(warning);
     this.#options.onWarning(`${slot.name}: ${warning}`);
   }
 
@@ -248,7 +224,7 @@ export class Scheduler {
     const others = [...this.#slots.values()].filter((s) => s !== slot);
     const victims = chooseEvictions(others, slot.name, bytes, { budgetBytes: this.#options.memoryBudgetBytes, maxLoadedModels: this.#options.maxLoadedModels });
     // Reserve and forget synchronously, so a concurrent load sees the budget as it will be.
-    slot.sizeBytes = bytes;
+    slot.reserve(bytes);
     await this.#evict(victims);
   }
 
@@ -264,8 +240,7 @@ export class Scheduler {
   /** Runs one piece of work on a slot held by a handle, keeping it counted as in use meanwhile. */
   async use<T>(slot: ModelSlot, work: () => Promise<T>): Promise<T> {
     if (slot.state !== 'ready') throw new ModelManagerError('INVALID_ARGUMENT', `"${slot.name}" was released: call getModel() again`);
-    slot.inFlight += 1;
-    slot.touch();
+    slot.enter();
     try {
       return await work();
     } finally {
@@ -273,18 +248,17 @@ export class Scheduler {
     }
   }
 
+  /** A request that `acquire()` or `use()` counted in is done. */
   leave(slot: ModelSlot): void {
-    slot.inFlight = Math.max(0, slot.inFlight - 1);
-    slot.touch();
+    slot.leave();
     this.afterUse(slot);
   }
 
   /** Starts the keep-alive countdown once nothing holds the model. */
   afterUse(slot: ModelSlot): void {
-    if (slot.inFlight === 0) slot.notifyUnused();
     if (!slot.idle || this.#slots.get(slot.key) !== slot) return;
-    if (slot.config.keepAliveMs === 0) void this.free(slot);
-    else slot.armTimer(() => {
+    if (slot.keepAliveMs === 0) void this.free(slot);
+    else slot.armKeepAlive(() => {
       if (!slot.idle) return;
       this.counters.expired += 1;
       void this.free(slot);
@@ -301,19 +275,14 @@ export class Scheduler {
   /** Frees a slot: forgotten at once, disposed once the requests inside it are done. */
   async free(slot: ModelSlot): Promise<void> {
     this.#forget(slot);
-    slot.disarmTimer();
-    if (slot.state === 'closed') return slot.closed;
-    const wasLoading = slot.state === 'loading';
-    slot.state = 'closed';
-    if (!wasLoading && slot.inFlight > 0) this.#unloading.add(slot);
-    slot.closed = (async () => {
-      if (wasLoading) await slot.ready?.catch(() => undefined);
-      await slot.unused();
-      await Promise.allSettled(slot.pool?.instances.map((m) => m.dispose()) ?? []);
-      this.#unloading.delete(slot);
-      if (await this.#gpuLoads.measureRelease(slot)) this.#options.measurements.recordRelease(slot);
-    })();
-    return slot.closed;
+    if (slot.state !== 'loading' && slot.state !== 'ready') return slot.unload();
+    const workers = this.#gpuLoads.workersOf(slot);
+    const stillUsed = slot.state === 'ready' && slot.inFlight > 0;
+    const closed = slot.unload();
+    if (stillUsed) this.#unloading.add(slot);
+    await closed;
+    this.#unloading.delete(slot);
+    if (await this.#gpuLoads.measureRelease(slot, workers)) this.#options.measurements.recordRelease(slot);
   }
 
   /**
@@ -324,10 +293,9 @@ export class Scheduler {
     let freed = false;
     for (const slot of this.slotsNamed(name)) {
       if (!force && slot.refs > 1) {
-        slot.refs -= 1;
+        slot.dropRef();
         continue;
       }
-      slot.refs = 0;
       this.counters.released += 1;
       await this.free(slot);
       freed = true;

@@ -1,16 +1,20 @@
 /**
  * Checks what a caller passed to task() before any model is loaded, so a malformed request
  * costs nothing and says what shape was expected. One request object in, whichever spelling the
- * caller used (ours, or the seed's `task_data`, `max_length`, ...), one checked `TaskInput` out.
+ * caller used (ours, or the seed's `task_data`, `max_length`, ...), one checked `TaskInput` out:
+ * nothing after this checks the request again.
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, GenerationParams, TaskType } from './backends/backend.js';
 import { checkTaskType, configuredLoad, type ConfiguredModel } from './configured-models.js';
+import { parseDevice, type DeviceRequest } from './devices.js';
 import { MAX_GENERATION_TOKENS } from './generation-limit.js';
-import type { AcquireOptions } from './scheduler.js';
+import { parseKeepAlive, type KeepAlive } from './keep-alive.js';
 
 /** Most texts one embedding request may carry. */
 export const MAX_TEXTS_PER_REQUEST = 4096;
+/** Most instances one model may have. */
+export const MAX_WORKERS = 64;
 export { MAX_GENERATION_TOKENS };
 
 /** The seed's spellings (its Python keyword arguments) of the request's fields. */
@@ -33,11 +37,26 @@ const PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   text_generation: ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop'],
 };
 
+/** How a request wants its model loaded, as sent (task() fields, getModel() options); parseLoadRequest() checks it. */
+export interface LoadFields {
+  numWorkers?: unknown;
+  device?: unknown;
+  keepAlive?: unknown;
+}
+
+/** How a request wants its model loaded, checked. Workers and device apply when the model loads; a keep-alive whenever it is given. */
+export interface LoadRequest {
+  /** Instances serving the model, 1 to MAX_WORKERS (on GPUs capped by the GPUs found). */
+  workers: number;
+  device: DeviceRequest;
+  /** undefined: the manager's default for a new load, what it has for a loaded model. */
+  keepAliveMs: number | undefined;
+}
+
 interface InputBase {
   taskType: TaskType;
   modelName: string;
-  /** How to load the model: checked by the scheduler, which serves getModel() too. */
-  load: AcquireOptions;
+  load: LoadRequest;
   /** The caller's: when it aborts, the task stops (queued: dropped; generating: at the next token) and fails with CANCELLED. */
   signal: AbortSignal | undefined;
   /** The configured model `modelName` names, whose settings filled in what the request left out. */
@@ -136,8 +155,8 @@ export function parseTaskRequest(request: unknown, configuredModel: ConfiguredLo
   if (taskData === undefined) throw invalid('taskData is required: the input, or null to only load the model');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
   if (onToken !== undefined && typeof onToken !== 'function') throw invalidArgument('onToken must be a function: it receives each piece of generated text');
-  const given: AcquireOptions = { numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive };
-  const load = configured ? configuredLoad(configured, given) : given;
+  const given: LoadFields = { numWorkers: fields.numWorkers, device: fields.device, keepAlive: fields.keepAlive };
+  const load = parseLoadRequest(configured ? configuredLoad(configured, given) : given);
   const base = { taskType, modelName, load, signal, configured };
 
   const known = PARAMETERS[taskType];
@@ -173,6 +192,19 @@ export function parseTaskRequest(request: unknown, configuredModel: ConfiguredLo
     params: { ...(maxOutput === undefined ? {} : { maxTokens: maxOutput }), ...generationParams(fields) },
     onToken: onToken as ((text: string) => void) | undefined,
     maxPromptTokens: configured?.maxInputLength,
+  };
+}
+
+/** Checks how a request wants its model loaded (task() and getModel() alike). @throws INVALID_ARGUMENT */
+export function parseLoadRequest({ numWorkers, device = 'auto', keepAlive }: LoadFields): LoadRequest {
+  const workers = numWorkers ?? 1;
+  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw invalidArgument(`numWorkers must be an integer from 1 to ${MAX_WORKERS}`, { numWorkers: workers });
+  }
+  return {
+    workers,
+    device: device === 'auto' ? device : parseDevice(String(device)),
+    keepAliveMs: keepAlive === undefined ? undefined : parseKeepAlive(keepAlive as KeepAlive),
   };
 }
 
@@ -212,6 +244,11 @@ export function embeddingParams(params: Record<string, unknown>): EmbeddingParam
     out.normalize = normalize;
   }
   return out;
+}
+
+/** The identity of embedding parameters: requests with the same key are batched together and share cache entries. */
+export function embeddingParamsKey({ pooling, normalize }: EmbeddingParams): string {
+  return `${pooling ?? ''}|${normalize ?? ''}`;
 }
 
 /** The sampling and length parameters of a generation (task() and model handles alike). */

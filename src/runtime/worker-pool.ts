@@ -10,6 +10,7 @@
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, LoadedModel } from './backends/backend.js';
 import { cancelled } from './cancellation.js';
+import { embeddingParamsKey } from './task-input.js';
 
 export interface BatchingOptions {
   /** Most texts in one backend call. Defaults to 16. */
@@ -92,7 +93,7 @@ export class WorkerPool {
       return Promise.all(parts).then((vectors) => vectors.flat());
     }
     return new Promise<number[][]>((resolve, reject) => {
-      if (!this.#enqueue({ kind: 'embed', texts, params, paramsKey: paramsKey(params), resolve, reject }, options)) return;
+      if (!this.#enqueue({ kind: 'embed', texts, params, paramsKey: embeddingParamsKey(params), resolve, reject }, options)) return;
       // A full batch need not wait out maxWaitMs, but it still waits for the turn to end: the
       // requests arriving with it are then sorted into batches together.
       this.#gather(this.#waitingTexts() >= this.#maxBatchSize);
@@ -262,8 +263,4 @@ function meanLength(texts: readonly string[]): number {
   let total = 0;
   for (const t of texts) total += t.length;
   return texts.length === 0 ? 0 : total / texts.length;
-}
-
-function paramsKey(params: EmbeddingParams): string {
-  return `${params.pooling ?? ''}|${params.normalize ?? ''}`;
 }

@@ -26,8 +26,8 @@ export interface ServerContext {
   runtime: RuntimeService | undefined;
   /** Real paths of the folders models may be registered from. */
   modelRoots: readonly string[];
-  /** Keep-alive used when a request names none (minutes, or a duration such as "5m"). */
-  keepAliveDefault: number | string | undefined;
+  /** Keep-alive used when a request names none, in milliseconds (Infinity: kept until released). */
+  keepAliveDefaultMs: number | undefined;
   metrics: ServerMetrics;
   startedAt: number;
 }

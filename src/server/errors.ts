@@ -78,10 +78,13 @@ export function fromClientError(error: NodeJS.ErrnoException): ModelManagerError
   }
 }
 
-/** Turns a runtime `Result` failure into the error it stands for (unknown codes become TASK_FAILED). */
-export function fromResultError(error: { code: string; message: string; details?: unknown }): ModelManagerError {
+/**
+ * Turns a runtime `Result` failure into the error it stands for (unknown codes become TASK_FAILED),
+ * keeping its `cause` for the server's log; the response body never holds it (`toJSON()`).
+ */
+export function fromResultError(error: { code: string; message: string; details?: unknown; cause?: unknown }): ModelManagerError {
   const details = typeof error.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : {};
-  return new ModelManagerError(isKnownCode(error.code) ? error.code : 'TASK_FAILED', error.message, { details });
+  return new ModelManagerError(isKnownCode(error.code) ? error.code : 'TASK_FAILED', error.message, { details, ...(error.cause === undefined ? {} : { cause: error.cause }) });
 }
 
 /** The response for an error: status from the code, Retry-After when waiting helps. */

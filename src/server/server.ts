@@ -12,6 +12,7 @@ import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyR
 import { ModelManagerError } from '../errors.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../json-depth.js';
 import type { Registry } from '../registry/registry.js';
+import { parseKeepAlive } from '../runtime/keep-alive.js';
 import { OPEN_CALLER, type ApiKeys, type Caller } from './auth/api-keys.js';
 import type { ServerContext } from './context.js';
 import { fromClientError, toHttpError } from './errors.js';
@@ -50,7 +51,7 @@ export interface CreateServerOptions {
   bodyLimit?: number;
   /** Per-key request limits, or false for none. Defaults to 600 requests a minute. */
   rateLimit?: RateLimitOptions | false;
-  /** Keep-alive of models used by a request that names none (minutes or "5m"). Defaults to the runtime's own. */
+  /** Keep-alive of models used by a request that names none (minutes or "5m"; checked when the server is created). Defaults to the runtime's own. */
   keepAliveDefault?: number | string;
   /** fastify logger setting. Defaults to false (quiet, for tests and embedding). */
   logger?: FastifyServerOptions['logger'];
@@ -139,7 +140,7 @@ export async function createServer({
     discovery,
     runtime,
     modelRoots: await resolveModelRoots(modelRoots),
-    keepAliveDefault,
+    keepAliveDefaultMs: keepAliveDefault === undefined ? undefined : parseKeepAlive(keepAliveDefault),
     metrics: new ServerMetrics(),
     startedAt: Date.now(),
   };

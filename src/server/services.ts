@@ -7,6 +7,7 @@
  */
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
 import type { ConfiguredModel } from '../runtime/configured-models.js';
+import type { TaskInput } from '../runtime/task-input.js';
 import type { LoadedModelInfo } from '../runtime/types.js';
 
 /** Counts and times of one finished scan. */
@@ -61,24 +62,9 @@ export interface DiscoveryService {
   validate(modelId: string): Promise<ValidationReportLike>;
 }
 
-/** A task for the runtime: the seed's `task()` request, with extra parameters passed through. */
-export interface TaskRequestLike {
-  taskData: unknown;
-  /** Required, except for a configured model. */
-  taskType?: string;
-  modelName: string;
-  numWorkers?: number;
-  device?: string;
-  keepAlive?: number | string;
-  onToken?: (text: string) => void;
-  /** Aborted when the HTTP client hangs up: the task stops and fails with CANCELLED. */
-  signal?: AbortSignal;
-  [param: string]: unknown;
-}
-
 export type ResultLike =
   | { success: true; data: unknown }
-  | { success: false; error: { code: string; message: string; details?: unknown } };
+  | { success: false; error: { code: string; message: string; details?: unknown; cause?: unknown } };
 
 /** One loaded model as `ps()` reports it (the runtime's LoadedModelInfo; task types and device kept loose for stand-ins). */
 export type LoadedModelLike = Omit<LoadedModelInfo, 'taskType' | 'device' | 'tasks'> & {
@@ -124,7 +110,11 @@ export interface PullOutcomeLike {
 
 /** What the runtime routes call (the `ModelManager` class of src/runtime). */
 export interface RuntimeService {
-  task(request: TaskRequestLike): Promise<ResultLike>;
+  /**
+   * Runs a request the server checked with `parseTaskRequest()` (ModelManager.run): its signal aborts
+   * when the HTTP client hangs up, and the task then stops and fails with CANCELLED.
+   */
+  run(input: TaskInput): Promise<ResultLike>;
   /** Downloads a hub id into the runtime's HF cache and registry (`POST /api/pull`); absent: pulls answer 501. */
   pull?(name: string, options: PullRequestLike): Promise<PullOutcomeLike>;
   /** Whether tasks pull hub ids found nowhere on disk (`autoPull`). */

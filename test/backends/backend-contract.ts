@@ -22,6 +22,7 @@ export interface BackendContract {
 }
 
 const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+const disposed = (error: unknown) => isModelManagerError(error, 'MODEL_DISPOSED');
 
 export function runBackendContract(contract: BackendContract): void {
   describe(`${contract.name} backend contract`, () => {
@@ -85,14 +86,17 @@ export function runBackendContract(contract: BackendContract): void {
       }
     });
 
-    test('dispose frees the instance: it refuses to run afterwards, and a second dispose changes nothing', async () => {
+    test('dispose frees the instance: every method refuses with MODEL_DISPOSED afterwards, and a second dispose changes nothing', async () => {
       const model = await contract.embeddingModel(`${dir.path}/embedding-dispose`);
       const loaded = await backend.load({ path: model.path, taskType: 'embedding', device: 'cpu' });
       assert.equal((await loaded.embed!(['before'], {})).length, 1, 'it runs before');
+      assert.equal((await loaded.countTokens!(['before'])).length, 1, 'and counts tokens');
       await loaded.dispose();
-      await assert.rejects(loaded.embed!(['after'], {}), 'a disposed instance does not run');
+      await assert.rejects(loaded.embed!(['after'], {}), disposed, 'a disposed instance does not embed');
+      // Refused before anything is awaited, whether the backend counts at once or asynchronously.
+      await assert.rejects(async () => loaded.countTokens!(['after']), disposed, 'nor count tokens');
       await assert.doesNotReject(loaded.dispose(), 'disposing again is a no-op');
-      await assert.rejects(loaded.embed!(['after'], {}), 'and it still does not run');
+      await assert.rejects(loaded.embed!(['after'], {}), disposed, 'and it still does not run');
     });
 
     test('damaged model files fail with MODEL_LOAD_FAILED naming the path', async () => {
@@ -147,6 +151,16 @@ export function runBackendContract(contract: BackendContract): void {
           const out = await generator.generate!('stream this', { maxTokens: 6, temperature: 0, onToken: (t) => pieces.push(t) });
           assert.ok(pieces.length > 1);
           assert.equal(pieces.join(''), out.text);
+        });
+
+        test('a disposed generator refuses to generate or count a prompt\'s tokens with MODEL_DISPOSED', async () => {
+          const model = await generationModel(`${dir.path}/generation-${kind}-dispose`);
+          const loaded = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
+          assert.ok((await loaded.countTokens!(['Once upon a time']))[0]! > 0, 'it counts before');
+          await loaded.dispose();
+          await assert.rejects(loaded.generate!('Once upon a time', { maxTokens: 2 }), disposed);
+          await assert.rejects(async () => loaded.countTokens!(['Once upon a time']), disposed);
+          await assert.doesNotReject(loaded.dispose());
         });
 
         test('stops at a stop string', async () => {

@@ -7,6 +7,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { isModelManagerError } from '../../src/errors.js';
+import { LlamaCppBackend } from '../../src/runtime/backends/llama-cpp.js';
+import { GpuWorker } from '../../src/runtime/gpu/gpu-worker.js';
+import { RemoteModel } from '../../src/runtime/gpu/remote-model.js';
 import { ModelManager, type EmbeddingTaskOutput, type GenerationTaskOutput, type PreloadOutput } from '../../src/runtime/index.js';
 import { lavapipeEnv, useEnv } from '../helpers/lavapipe.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -77,6 +81,34 @@ test('a GPU worker killed while it holds a request: the request gets WORKER_LOST
     assert.notEqual(second.pid, first);
     assert.ok(second.alive);
   } finally {
+    useEnv({ GGML_VK_VISIBLE_DEVICES: undefined, VK_DRIVER_FILES: undefined });
+  }
+});
+
+test('an instance in a GPU worker refuses every method once disposed, in the manager and in the worker', { skip: oneDevice.skip }, async () => {
+  useEnv(oneDevice.env!);
+  const worker = await GpuWorker.start({ spec: new LlamaCppBackend().workerSpec(), kind: 'vulkan', index: 0 });
+  try {
+    const disposed = (error: unknown) => isModelManagerError(error, 'MODEL_DISPOSED');
+    const remote = await RemoteModel.load(worker, { path: models.ggufEmbedding, taskType: 'embedding' });
+    assert.equal((await remote.countTokens!(['before'])).length, 1, 'it counts tokens in the worker before');
+    await remote.dispose();
+    await assert.rejects(remote.embed(['after'], {}), disposed);
+    await assert.rejects(remote.generate('after', { maxTokens: 1 }), disposed);
+    await assert.rejects(remote.countTokens!(['after']), disposed);
+    await assert.doesNotReject(remote.dispose());
+
+    // The worker refuses an instance it no longer holds, whoever asks.
+    const { instance } = await worker.call({ op: 'load', path: models.ggufEmbedding, taskType: 'embedding' });
+    await worker.call({ op: 'dispose', instance });
+    await assert.rejects(worker.call({ op: 'embed', instance, texts: ['after'], params: {} }), disposed);
+
+    // The manager's side refuses before anything crosses: with the worker gone, still MODEL_DISPOSED, not WORKER_LOST.
+    await worker.stop();
+    await assert.rejects(remote.embed(['after'], {}), disposed);
+    await assert.rejects(remote.countTokens!(['after']), disposed);
+  } finally {
+    await worker.stop();
     useEnv({ GGML_VK_VISIBLE_DEVICES: undefined, VK_DRIVER_FILES: undefined });
   }
 });

@@ -1,5 +1,4 @@
-import { ModelManagerError } from '../../errors.js';
-import { ModelManager, parseDevice, type EmbeddingTaskOutput } from '../../runtime/index.js';
+import { ModelManager, parseDevice, resultError, type EmbeddingTaskOutput } from '../../runtime/index.js';
 import { settingsOf, withRegistry, withSettingsOptions } from '../context.js';
 import { choiceOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
@@ -30,7 +29,7 @@ export function register(program: Program): void {
           countTokens: true,
         });
         bar.stop();
-        if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+        if (!result.success) throw resultError(result.error);
         const data = result.data as EmbeddingTaskOutput;
         if (o.json) return printJson(data);
         const tokens = data.usage.tokens === undefined ? '' : `, ${data.usage.tokens} tokens`;

@@ -1,5 +1,4 @@
-import { ModelManagerError } from '../../errors.js';
-import { ModelManager, parseDevice, type GenerationTaskOutput } from '../../runtime/index.js';
+import { ModelManager, parseDevice, resultError, type GenerationTaskOutput } from '../../runtime/index.js';
 import { settingsOf, withRegistry, withSettingsOptions } from '../context.js';
 import { countOption, decimalOption, parsedOption } from '../options.js';
 import { printJson } from '../output.js';
@@ -37,7 +36,7 @@ export function register(program: Program): void {
           ...(stream ? { onToken: (text: string) => process.stdout.write(text) } : {}),
         });
         bar.stop();
-        if (!result.success) throw new ModelManagerError(result.error.code, result.error.message, { details: result.error.details });
+        if (!result.success) throw resultError(result.error);
         const data = result.data as GenerationTaskOutput;
         if (o.json) return printJson(data);
         process.stdout.write(stream ? '\n' : `${data.generatedText}\n`);

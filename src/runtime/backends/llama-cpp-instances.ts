@@ -6,6 +6,7 @@
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelManagerError } from '../../errors.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import { DisposeGuard } from './dispose-guard.js';
 import type { NodeLlamaCpp } from './llama-cpp.js';
 import { l2Normalize } from './vectors.js';
 
@@ -13,11 +14,20 @@ const BACKEND = 'llama-cpp';
 /** llama.cpp's `pooling_type` values, as GGUF metadata stores them. */
 const POOLING_TYPES: Record<number, EmbeddingParams['pooling'] | 'last' | 'rank'> = { 0: 'none', 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' };
 
-/** Runs calls one after the other: a context sequence serves one evaluation at a time. */
+/**
+ * Runs calls one after the other (a context sequence serves one evaluation at a time), each
+ * refused once the instance is disposed: when it is made, and when its turn comes.
+ */
 class SerialQueue {
+  readonly guard = new DisposeGuard(BACKEND);
   #tail: Promise<unknown> = Promise.resolve();
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(work, work);
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.guard.ensureNotDisposed();
+    const turn = () => {
+      this.guard.ensureNotDisposed();
+      return work();
+    };
+    const next = this.#tail.then(turn, turn);
     this.#tail = next.catch(() => undefined);
     return next;
   }
@@ -52,13 +62,13 @@ type EmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingContext']>
 export class LlamaCppEmbedder implements LoadedModel {
   readonly backend = BACKEND;
   readonly #queue = new SerialQueue();
-  #disposed = false;
 
   readonly device: Device;
   readonly gpuKind: string | undefined;
   readonly warning: string | undefined;
   readonly memoryBytes: number;
   readonly vramBytes: number;
+  readonly dimensions: number;
 
   private constructor(
     private readonly model: LlamaModel,
@@ -71,10 +81,7 @@ export class LlamaCppEmbedder implements LoadedModel {
     this.gpuKind = gpuKind;
     this.warning = warning;
     ({ memoryBytes: this.memoryBytes, vramBytes: this.vramBytes } = memoryOf(model, contextSize, contexts.length, true));
-  }
-
-  get dimensions(): number {
-    return this.model.embeddingVectorSize;
+    this.dimensions = model.embeddingVectorSize;
   }
 
   static async create(model: LlamaModel, options: InstanceOptions): Promise<LlamaCppEmbedder> {
@@ -96,11 +103,12 @@ export class LlamaCppEmbedder implements LoadedModel {
     return new LlamaCppEmbedder(model, contexts, pooling, contextSize, options);
   }
 
-  embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+  async embed(texts: readonly string[], { pooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+    this.#queue.guard.ensureNotDisposed();
     if (pooling !== undefined && this.pooling !== undefined && pooling !== this.pooling) {
-      return Promise.reject(new ModelManagerError('INVALID_ARGUMENT', `this GGUF model pools with "${this.pooling}"; llama-cpp cannot switch to "${pooling}": leave pooling out`, {
+      throw new ModelManagerError('INVALID_ARGUMENT', `this GGUF model pools with "${this.pooling}"; llama-cpp cannot switch to "${pooling}": leave pooling out`, {
         details: { pooling, modelPooling: this.pooling, backend: BACKEND },
-      }));
+      });
     }
     return this.#queue.run(async () => {
       const vectors = new Array<number[]>(texts.length);
@@ -126,6 +134,7 @@ export class LlamaCppEmbedder implements LoadedModel {
   }
 
   countTokens(texts: readonly string[]): number[] {
+    this.#queue.guard.ensureNotDisposed();
     // What getEmbeddingFor() evaluates: the text's tokens plus the BOS/EOS the model wants.
     return texts.map((t) => this.contexts[0]!.calculateInputLength(this.#tokensOf(t)));
   }
@@ -144,8 +153,7 @@ export class LlamaCppEmbedder implements LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
+    if (!this.#queue.guard.dispose()) return;
     await Promise.all(this.contexts.map((c) => c.dispose()));
     await this.model.dispose();
   }
@@ -154,7 +162,6 @@ export class LlamaCppEmbedder implements LoadedModel {
 export class LlamaCppGenerator implements LoadedModel {
   readonly backend = BACKEND;
   readonly #queue = new SerialQueue();
-  #disposed = false;
 
   readonly device: Device;
   readonly gpuKind: string | undefined;
@@ -214,6 +221,7 @@ export class LlamaCppGenerator implements LoadedModel {
 
   /** Tokens each prompt is read as by generate(), BOS included. */
   countTokens(prompts: readonly string[]): number[] {
+    this.#queue.guard.ensureNotDisposed();
     return prompts.map((p) => this.#promptTokens(p).length + this.#bos());
   }
 
@@ -226,8 +234,7 @@ export class LlamaCppGenerator implements LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
+    if (!this.#queue.guard.dispose()) return;
     await this.context.dispose();
     await this.model.dispose();
   }

@@ -5,6 +5,7 @@
  */
 import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
 import type { Device, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import { DisposeGuard } from './dispose-guard.js';
 import type { Transformers, TransformersPlacement } from './transformers.js';
 
 /**
@@ -29,7 +30,7 @@ export class TransformersGenerator implements LoadedModel {
   readonly device: Device;
   readonly gpuKind: string | undefined;
   readonly warning: string | undefined;
-  #disposed = false;
+  readonly #guard = new DisposeGuard('transformers');
 
   constructor(
     private readonly pipe: TextGenerationPipeline | Text2TextGenerationPipeline,
@@ -45,13 +46,17 @@ export class TransformersGenerator implements LoadedModel {
 
   /** Tokens each prompt is read as: by the encoder of an encoder-decoder, as the prompt of a decoder. */
   countTokens(prompts: readonly string[]): number[] {
+    this.#guard.ensureNotDisposed();
     return prompts.map((p) => this.pipe.tokenizer.encode(p).length);
   }
 
-  generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+  async generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+    this.#guard.ensureNotDisposed();
     const { BaseStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;
     const tokenizer = this.pipe.tokenizer;
     return oneGenerationAtATime(async () => {
+      // Disposed while it waited for the generation before it.
+      this.#guard.ensureNotDisposed();
       const ids: bigint[] = [];
       let text = '';
       let stopAt = -1;
@@ -107,8 +112,6 @@ export class TransformersGenerator implements LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.pipe.dispose();
+    if (this.#guard.dispose()) await this.pipe.dispose();
   }
 }

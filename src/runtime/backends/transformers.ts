@@ -11,6 +11,7 @@
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
 import type { BackendGpus, Device, EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
+import { DisposeGuard } from './dispose-guard.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
 import { onnxGpus } from './onnx-gpus.js';
@@ -158,7 +159,7 @@ class TransformersEmbedder implements LoadedModel {
   readonly gpuKind: string | undefined;
   readonly warning: string | undefined;
   readonly dimensions: number | undefined;
-  #disposed = false;
+  readonly #guard = new DisposeGuard(BACKEND);
 
   constructor(
     private readonly pipe: FeatureExtractionPipeline,
@@ -175,6 +176,7 @@ class TransformersEmbedder implements LoadedModel {
   }
 
   async embed(texts: readonly string[], { pooling = this.defaultPooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+    this.#guard.ensureNotDisposed();
     if (pooling === 'none') {
       throw new ModelManagerError('INVALID_ARGUMENT', 'pooling "none" gives one vector per token, not one per text: use "mean" or "cls"', {
         details: { pooling, backend: BACKEND },
@@ -188,14 +190,13 @@ class TransformersEmbedder implements LoadedModel {
   }
 
   countTokens(texts: readonly string[]): number[] {
+    this.#guard.ensureNotDisposed();
     // The pipeline truncates to the model's limit, so the model never reads more.
     const limit = Number(this.pipe.tokenizer.model_max_length);
     return texts.map((t) => Math.min(this.pipe.tokenizer.encode(t).length, limit));
   }
 
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.pipe.dispose();
+    if (this.#guard.dispose()) await this.pipe.dispose();
   }
 }

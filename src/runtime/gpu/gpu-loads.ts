@@ -29,7 +29,7 @@ export class GpuLoads {
   /** GPU memory reserved on `device` by the slots. */
   reservedOn(device: Device): number {
     let total = 0;
-    for (const slot of this.#options.slots()) total += slot.vram.get(device) ?? 0;
+    for (const slot of this.#options.slots()) total += slot.vramOn(device) ?? 0;
     return total;
   }
 
@@ -56,29 +56,33 @@ export class GpuLoads {
     const instance = await RemoteModel.load(worker, { path, taskType: slot.config.taskType, ...(model ? { model } : {}) });
     const after = await this.#options.gpus.memoryOf(worker);
     if (before && after) {
-      slot.vramMeasures.push({ device: worker.device, deviceName: worker.deviceName, totalBytes: after.totalBytes, beforeLoadBytes: before.usedBytes, afterLoadBytes: after.usedBytes });
+      slot.measuredVram({ device: worker.device, deviceName: worker.deviceName, totalBytes: after.totalBytes, beforeLoadBytes: before.usedBytes, afterLoadBytes: after.usedBytes });
     }
     return instance;
   }
 
-  /** After a freed slot's instances are disposed: each device's used memory, beside its level before the load. @returns true when measured */
-  async measureRelease(slot: ModelSlot): Promise<boolean> {
+  /**
+   * After a freed slot's instances are disposed: the used memory of each device its `workers` (as
+   * `workersOf` gave them before the release) are on, beside its level before the load. @returns true when measured
+   */
+  async measureRelease(slot: ModelSlot, workers: readonly GpuWorker[]): Promise<boolean> {
     let measured = false;
-    for (const worker of new Set(workersOf(slot))) {
-      const measure = slot.vramMeasures.find((m) => m.device === worker.device);
-      if (!measure || !worker.alive) continue;
+    for (const worker of new Set(workers)) {
+      if (!worker.alive) continue;
       const after = await this.#options.gpus.memoryOf(worker).catch(() => null);
-      if (after) {
-        measure.afterReleaseBytes = after.usedBytes;
-        measured = true;
-      }
+      if (after && slot.measuredRelease(worker.device, after.usedBytes)) measured = true;
     }
     return measured;
   }
 
   /** The slots with an instance in `worker`. */
   slotsIn(worker: GpuWorker): ModelSlot[] {
-    return [...this.#options.slots()].filter((slot) => workersOf(slot).includes(worker));
+    return [...this.#options.slots()].filter((slot) => this.workersOf(slot).includes(worker));
+  }
+
+  /** The GPU workers holding a slot's instances. */
+  workersOf(slot: ModelSlot): GpuWorker[] {
+    return slot.pool?.instances.filter((m): m is RemoteModel => m instanceof RemoteModel).map((m) => m.worker) ?? [];
   }
 
   /**
@@ -91,8 +95,8 @@ export class GpuLoads {
     const device = worker.device;
     let victims: ModelSlot[] = [];
     if (memory) {
-      const onDevice = [...this.#options.slots()].filter((s) => s !== slot && s.vram.has(device));
-      const views = onDevice.map((s) => ({ slot: s, name: s.name, sizeBytes: s.vram.get(device)!, idle: s.idle, lastUse: s.lastUse }));
+      const onDevice = [...this.#options.slots()].filter((s) => s !== slot && s.vramOn(device) !== undefined);
+      const views = onDevice.map((s) => ({ slot: s, name: s.name, sizeBytes: s.vramOn(device)!, idle: s.idle, lastUse: s.lastUse }));
       victims = chooseEvictions(views, slot.name, bytes, {
         budgetBytes: this.#options.gpus.budgetOf(memory.totalBytes),
         maxLoadedModels: Infinity,
@@ -100,12 +104,7 @@ export class GpuLoads {
       }).map((v) => v.slot);
     }
     // Reserved and evicted in the same turn, so a concurrent load sees the device as it will be.
-    slot.vram.set(device, bytes);
+    slot.reserveVram(device, bytes);
     await this.#options.evict(victims);
   }
-}
-
-/** The GPU workers holding a slot's instances. */
-function workersOf(slot: ModelSlot): GpuWorker[] {
-  return slot.pool?.instances.filter((m): m is RemoteModel => m instanceof RemoteModel).map((m) => m.worker) ?? [];
 }

@@ -39,7 +39,7 @@ async function hello(): Promise<WorkerHello> {
 
 function instance(id: number): LoadedModel {
   const model = instances.get(id);
-  if (!model) throw new ModelManagerError('TASK_FAILED', `no instance ${id} in this GPU worker: it was disposed`);
+  if (!model) throw new ModelManagerError('MODEL_DISPOSED', `instance ${id} of this GPU worker was disposed (its model was freed): send the request again to load the model anew`, { details: { instance: id } });
   return model;
 }
 

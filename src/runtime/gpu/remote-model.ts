@@ -5,6 +5,7 @@
  */
 import type { ModelMetadata } from '../../registry/schema.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, LoadedModel, TaskType } from '../backends/backend.js';
+import { DisposeGuard } from '../backends/dispose-guard.js';
 import type { GpuWorker } from './gpu-worker.js';
 import type { LoadedInfo } from './gpu-worker-protocol.js';
 
@@ -20,19 +21,25 @@ export class RemoteModel implements LoadedModel {
   readonly countTokens?: (texts: readonly string[]) => Promise<number[]>;
   readonly worker: GpuWorker;
   readonly #instance: number;
-  #disposed = false;
+  readonly #guard: DisposeGuard;
 
   private constructor(worker: GpuWorker, info: LoadedInfo) {
     this.worker = worker;
     this.backend = worker.backend;
     this.#instance = info.instance;
+    this.#guard = new DisposeGuard(worker.backend);
     this.device = info.device === 'cpu' ? 'cpu' : worker.device;
     this.gpuKind = info.gpuKind;
     this.warning = info.warning;
     this.memoryBytes = info.memoryBytes;
     this.vramBytes = info.vramBytes;
     this.dimensions = info.dimensions;
-    if (info.countsTokens) this.countTokens = (texts) => this.worker.call({ op: 'countTokens', instance: this.#instance, texts });
+    if (info.countsTokens) {
+      this.countTokens = async (texts) => {
+        this.#guard.ensureNotDisposed();
+        return this.worker.call({ op: 'countTokens', instance: this.#instance, texts });
+      };
+    }
   }
 
   /** Loads one instance of the model in `worker`. */
@@ -41,11 +48,13 @@ export class RemoteModel implements LoadedModel {
     return new RemoteModel(worker, info);
   }
 
-  embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
+  async embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
+    this.#guard.ensureNotDisposed();
     return this.worker.call({ op: 'embed', instance: this.#instance, texts, params });
   }
 
-  generate(prompt: string, { onToken, signal, ...params }: GenerationParams): Promise<GenerationOutput> {
+  async generate(prompt: string, { onToken, signal, ...params }: GenerationParams): Promise<GenerationOutput> {
+    this.#guard.ensureNotDisposed();
     return this.worker.call(
       { op: 'generate', instance: this.#instance, prompt, params, stream: onToken !== undefined },
       { ...(onToken ? { onToken } : {}), ...(signal ? { signal } : {}) },
@@ -54,8 +63,7 @@ export class RemoteModel implements LoadedModel {
 
   /** Frees the instance in the worker; nothing to free once the worker has ended. */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
+    if (!this.#guard.dispose()) return;
     if (this.worker.alive) await this.worker.call({ op: 'dispose', instance: this.#instance }).catch(() => undefined);
   }
 }

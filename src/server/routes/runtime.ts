@@ -4,8 +4,7 @@
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { MAX_GENERATION_TOKENS } from '../../runtime/task-input.js';
-import { MAX_WORKERS } from '../../runtime/scheduler.js';
+import { MAX_GENERATION_TOKENS, MAX_WORKERS } from '../../runtime/task-input.js';
 import { formatCount } from '../../units.js';
 import { requireRole } from '../auth/access.js';
 import { requireRuntime, runnableModel, visibleLoaded, visibleModel, type ServerContext } from '../context.js';

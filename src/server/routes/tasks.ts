@@ -1,5 +1,5 @@
 /**
- * Running a task for an HTTP caller: the request is checked as task() checks it (before the
+ * Running a task for an HTTP caller: the request is checked once, as task() checks it (before the
  * model is looked up), the model must be a registry model the caller may see (never a path: a
  * client must not make the server open files), a model configured in the server's settings
  * whose files the caller may see, or a hub id a writer has the runtime pull on first use; the
@@ -8,7 +8,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelMetadata } from '../../registry/schema.js';
-import { parseTaskRequest, respellTaskRequest } from '../../runtime/task-input.js';
+import { parseTaskRequest } from '../../runtime/task-input.js';
 import type { Caller } from '../auth/api-keys.js';
 import { requireRuntime, runnableModel, type ServerContext } from '../context.js';
 import { fromResultError } from '../errors.js';
@@ -38,15 +38,14 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
  */
 export async function runTask<T = unknown>(ctx: ServerContext, caller: Caller, sent: Record<string, unknown>, reply?: FastifyReply): Promise<T> {
   const runtime = requireRuntime(ctx);
-  const request = respellTaskRequest(sent);
-  const input = parseTaskRequest(request, (name) => runtime.configuredModel?.(name));
+  const input = parseTaskRequest(sent, (name) => runtime.configuredModel?.(name));
   await runnableModel(ctx, caller, input.modelName);
-  const keepAlive = input.load.keepAlive === undefined ? ctx.keepAliveDefault : undefined;
-  const result = await runtime.task({
-    ...request,
-    ...(keepAlive === undefined ? {} : { keepAlive }),
+  // What the server adds to the checked request (JSON can carry no AbortSignal: a sent one was refused).
+  const result = await runtime.run({
+    ...input,
+    load: { ...input.load, keepAliveMs: input.load.keepAliveMs ?? ctx.keepAliveDefaultMs },
     ...(reply ? { signal: hangUpSignal(reply) } : {}),
-  } as Parameters<typeof runtime.task>[0]);
+  });
   if (!result.success) throw fromResultError(result.error);
   return result.data as T;
 }

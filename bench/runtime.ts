@@ -9,54 +9,29 @@
  *   4. cold load: task({taskData: null}) against the backend's own load()
  *
  * Run: npm run bench:runtime   (models are written once to $TMPDIR/mm-bench-models)
+ *      npm run bench:runtime -- --device gpu   (on a GPU: bench/runtime-gpu.ts)
  */
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import { LlamaCppBackend } from '../src/runtime/backends/llama-cpp.js';
 import { TransformersBackend } from '../src/runtime/backends/transformers.js';
-import { ModelManager, type InferenceBackend, type LoadedModel } from '../src/runtime/index.js';
-import { writeTestModel, type TestModelFormat, type TestModelTask } from '../src/testmodels/index.js';
+import { ModelManager, parseDevice, type InferenceBackend, type LoadedModel } from '../src/runtime/index.js';
+import type { TestModelSize } from '../src/testmodels/index.js';
+import { benchModel, header, median, MODELS_DIR, ok, progress, row, sentences, time } from './runtime-common.js';
+import { gpuBench } from './runtime-gpu.js';
 
-const MODELS_DIR = process.env.MM_BENCH_MODELS ?? join(tmpdir(), 'mm-bench-models');
-const WORDS = 'the a model runs fast on small machines while users wait for answers about text search embeddings'.split(' ');
-
-/** Deterministic sentences of 8 to 23 words. */
-function sentences(n: number, salt = 0): string[] {
-  return Array.from({ length: n }, (_, i) => {
-    const len = 8 + ((i * 7 + salt) % 16);
-    return Array.from({ length: len }, (_, j) => WORDS[(i * 13 + j * 5 + salt) % WORDS.length]).join(' ') + ` #${salt}-${i}`;
-  });
-}
-
-async function benchModel(format: TestModelFormat, task: TestModelTask): Promise<string> {
-  const out = join(MODELS_DIR, `${format}-${task}-bench`);
-  if (!existsSync(join(out, 'README.md'))) {
-    process.stderr.write(`writing ${out} ...\n`);
-    await writeTestModel({ format, task, out, size: 'bench' });
-  }
-  return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
-
-function row(label: string, baseline: string, measured: string, ratio: string, target: string): void {
-  process.stdout.write(`| ${label} | ${baseline} | ${measured} | ${ratio} | ${target} |\n`);
-}
-
-function progress(step: string): void {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${step}\n`);
-}
+const { values: args } = parseArgs({
+  options: {
+    /** cpu (the default), or where GPU runs go: gpu, cuda:N, auto. */
+    device: { type: 'string', default: 'cpu' },
+    /** Size of the generated models: bench (realistic shapes), small, tiny (a lavapipe rehearsal). */
+    size: { type: 'string', default: 'bench' },
+    /** Tokens per generation in the GPU tokens/s rows. */
+    tokens: { type: 'string', default: '128' },
+    /** Rounds of each GPU comparison (the median is reported). */
+    rounds: { type: 'string', default: '4' },
+  },
+});
 
 /**
  * Hands the manager an instance loaded beforehand, so both sides of a ratio run on the very same
@@ -77,10 +52,6 @@ function sharedInstanceBackend(instance: LoadedModel, taskType: string): Inferen
   };
 }
 
-function ok<T>(result: { success: true; data: T } | { success: false; error: { code: string; message: string } }): T {
-  if (!result.success) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.data;
-}
 
 /**
  * (1) Single requests in adjacent pairs (order alternating), so drift on a shared machine hits
@@ -103,16 +74,15 @@ async function overhead(label: string, direct: () => Promise<unknown>, viaTask: 
   row(`task() overhead, ${label}`, `${median(a).toFixed(2)} ms direct`, `${median(b).toFixed(2)} ms task()`, `${((median(ratios) - 1) * 100).toFixed(1)}%`, '<= 5%');
 }
 
-async function main(): Promise<void> {
-  const onnxEmbedding = await benchModel('onnx', 'embedding');
-  const ggufEmbedding = await benchModel('gguf', 'embedding');
-  const ggufLlama = await benchModel('gguf', 'text_generation');
+/** The CPU runs: every ratio on the same loaded instance, in this process. */
+async function cpuBench(size: TestModelSize): Promise<void> {
+  const onnxEmbedding = await benchModel('onnx', 'embedding', size);
+  const ggufEmbedding = await benchModel('gguf', 'embedding', size);
+  const ggufLlama = await benchModel('gguf', 'text_generation', size);
   const backends: Record<string, InferenceBackend> = { transformers: new TransformersBackend(), 'llama-cpp': new LlamaCppBackend() };
   const load = (backend: string, path: string, taskType: string): Promise<LoadedModel> =>
     backends[backend]!.load({ path, taskType, device: 'cpu' });
-
-  process.stdout.write(`Node ${process.version}, ${(await import('node:os')).cpus().length} CPU cores; bench models in ${MODELS_DIR}\n\n`);
-  process.stdout.write('| measure | baseline | ModelManager | ratio | target |\n|---|---|---|---|---|\n');
+  header();
 
   // (1) overhead of one request through task(), cache off so every call reaches the model.
   {
@@ -224,4 +194,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const device = parseDevice(args.device);
+const size = args.size as TestModelSize;
+process.stdout.write(`Node ${process.version}, ${cpus().length} CPU cores, device ${device}; ${size} models in ${MODELS_DIR}\n\n`);
+if (device === 'cpu') await cpuBench(size);
+else await gpuBench({ device, size, tokens: Number(args.tokens), rounds: Number(args.rounds) });

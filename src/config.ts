@@ -12,6 +12,13 @@ import { ModelManagerError } from './errors.js';
 export const STORE_KINDS = ['sqlite', 'json', 'duckdb', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
+/**
+ * Which llama.cpp GPU build to use: `auto` tries each installed prebuilt (cuda, then vulkan, then
+ * metal) and keeps the first that computes; a kind names one; `cpu` uses no GPU.
+ */
+export const LLAMA_GPU_SETTINGS = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const;
+export type LlamaGpuSetting = (typeof LLAMA_GPU_SETTINGS)[number];
+
 export interface Config {
   /** Data folder of Model Manager. `MM_HOME`; defaults to the platform data dir (e.g. ~/.local/share/model-manager). */
   home: string;
@@ -37,10 +44,16 @@ export interface Config {
     /** `HF_HUB_OFFLINE=1`: never touch the network. */
     offline: boolean;
   };
+  /** Pull a hub id that is not on disk on first use (`task()`, `mm embed`, the HTTP API). `MM_AUTO_PULL`; defaults to on, off when HF_HUB_OFFLINE is set. */
+  autoPull: boolean;
   /** Ollama store: `OLLAMA_MODELS`, else ~/.ollama/models. */
   ollamaModels: string;
   /** LM Studio store: `LMSTUDIO_MODELS`, else ~/.lmstudio/models. */
   lmStudioModels: string;
+  /** The settings file (runtime settings and configured models). `MM_SETTINGS`; defaults to `settings.yaml` under `home`. */
+  settingsFile: string;
+  /** llama.cpp GPU kind. `MM_LLAMA_GPU`; defaults to `auto`. */
+  llamaGpu: LlamaGpuSetting;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
@@ -80,6 +93,15 @@ export function parseStoreKind(value: string): StoreKind {
   });
 }
 
+/** Parses a llama.cpp GPU setting, with an error that lists the valid ones. */
+export function parseLlamaGpu(value: string): LlamaGpuSetting {
+  const kind = value.trim().toLowerCase();
+  if ((LLAMA_GPU_SETTINGS as readonly string[]).includes(kind)) return kind as LlamaGpuSetting;
+  throw new ModelManagerError('INVALID_CONFIG', `unknown llama.cpp GPU kind "${value}": use one of ${LLAMA_GPU_SETTINGS.join(', ')}`, {
+    details: { llamaGpu: value, valid: LLAMA_GPU_SETTINGS },
+  });
+}
+
 /** Builds the configuration from an environment (defaults to `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const home = env.MM_HOME || envPaths('model-manager', { suffix: '' }).data;
@@ -97,8 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined,
       offline: parseBool(env.HF_HUB_OFFLINE),
     },
+    autoPull: !parseBool(env.HF_HUB_OFFLINE) && (env.MM_AUTO_PULL === undefined || env.MM_AUTO_PULL.trim() === '' || parseBool(env.MM_AUTO_PULL)),
     ollamaModels: env.OLLAMA_MODELS || join(homedir(), '.ollama', 'models'),
     lmStudioModels: env.LMSTUDIO_MODELS || join(homedir(), '.lmstudio', 'models'),
+    settingsFile: env.MM_SETTINGS || join(home, 'settings.yaml'),
+    llamaGpu: parseLlamaGpu(env.MM_LLAMA_GPU || 'auto'),
   };
 }
 

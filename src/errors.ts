@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   UNSUPPORTED_TASK: 400,
   INVALID_TASK_DATA: 400,
   PAYLOAD_TOO_LARGE: 413,
+  /** The request line and headers together (a long query string, say) exceed what the server reads. */
+  HEADERS_TOO_LARGE: 431,
+  /** The request did not arrive in full within the server's time limit. */
+  REQUEST_TIMEOUT: 408,
   // registry
   MODEL_NOT_FOUND: 404,
   MODEL_EXISTS: 409,
@@ -33,16 +37,32 @@ export const ERROR_CODES = {
   HUB_NOT_FOUND: 404,
   AUTH_REQUIRED: 401,
   OFFLINE: 503,
+  /** Downloaded bytes that do not hash to what the hub says they are. */
+  CHECKSUM_MISMATCH: 502,
+  /** Not enough free disk space for what a pull must write. */
+  DISK_FULL: 507,
+  /** A pull stopped on request (Ctrl-C); it resumes where it stopped when run again. */
+  INTERRUPTED: 499,
   // discovery
   PATH_NOT_ALLOWED: 403,
   FILE_NOT_FOUND: 404,
   // runtime
+  /** A name asked of the configured models (getModelConfig, getEmbeddingModel, ...) that the settings do not hold. */
+  MODEL_NOT_CONFIGURED: 404,
+  /** A configured model asked for a task it is not configured for (an embedding model for text generation, say). */
+  INVALID_MODEL_TYPE: 400,
   BACKEND_MISSING: 501,
   MODEL_LOAD_FAILED: 500,
   OUT_OF_MEMORY: 507,
   QUEUE_FULL: 503,
   TASK_FAILED: 500,
   SHUTTING_DOWN: 503,
+  /** The caller gave up on the task (its AbortSignal fired, or the HTTP client hung up); 499 as nginx logs it. */
+  CANCELLED: 499,
+  /** A GPU worker process ended (a driver abort, a kill) while it held the request; a retry starts a new one. */
+  WORKER_LOST: 503,
+  /** A loaded instance was called after it was disposed (its model freed under the call); a new request loads the model again. */
+  MODEL_DISPOSED: 503,
   // server
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

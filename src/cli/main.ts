@@ -2,23 +2,24 @@
  * The `mm` command line. Built only on the public API (src/index.ts); one file per command.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { dropOutputToClosedPipes, reportError } from './output.js';
+import { createProgram } from './program.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** The program with the commands `args` need (all of them for help or an unknown command). */
-export async function buildProgram(args: readonly string[] = process.argv.slice(2)): Promise<Command> {
-  const program = new Command('mm')
-    .description('Model Manager: keep, find, size and run ML models')
-    .version(pkg.version)
-    .option('--json', 'print one JSON document on stdout (logs go to stderr)')
-    .option('--store <kind>', 'registry store: sqlite (default), json, duckdb, postgres [MM_STORE]')
-    .option('--db <path>', 'registry file, or a postgres:// URL [MM_DB]')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) });
-  await registerCommands(program, args);
-  return program;
+/** --json anywhere before `--`: known before commander has parsed (it may fail to). */
+function wantsJson(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
 }
 
-await (await buildProgram()).parseAsync(process.argv);
+const args = process.argv.slice(2);
+dropOutputToClosedPipes();
+try {
+  const program = createProgram(pkg.version);
+  await registerCommands(program, args);
+  await program.parseAsync(process.argv);
+} catch (error) {
+  reportError(error, wantsJson(args));
+}

@@ -4,7 +4,8 @@
  *
  * The runtime raises no event when a model loads or goes, so what it has loaded is compared with
  * what was published every second (a walk over a few in-memory slots); a change of the set, a
- * device or a size is published at once, a newer "last used" with the next heartbeat.
+ * state, a device or a size is published at once, a newer "last used" or the requests at work with
+ * the next heartbeat.
  */
 import type { ClusterStore, HostInfo, HostRegistration, LoadedModelEntry } from './types.js';
 import { packageVersion } from './host-info.js';
@@ -27,9 +28,12 @@ export interface ClusterMembershipOptions {
   onError?: (error: unknown) => void;
 }
 
-/** What of a loaded model counts as a change to publish at once (not its last use or expiry). */
+/**
+ * What of a loaded model counts as a change to publish at once: not its last use, expiry or the
+ * requests at work in it, which change with every request and go out with the next heartbeat.
+ */
 function shapeOf(models: readonly LoadedModelEntry[]): string {
-  return JSON.stringify(models.map(({ lastUsedAt: _u, expiresAt: _e, ...shape }) => shape));
+  return JSON.stringify(models.map(({ lastUsedAt: _u, expiresAt: _e, queue: _q, running: _r, tasks: _t, ...shape }) => shape));
 }
 
 export class ClusterMembership implements AsyncDisposable {

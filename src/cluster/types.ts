@@ -5,8 +5,12 @@
 
 export interface HostDevice {
   kind: 'cpu' | 'gpu';
-  /** e.g. the CPU model, or `gpu:0`. */
+  /** e.g. the CPU model, or the GPU's name. */
   name: string;
+  /** A GPU as the runtime names it: `cuda:0`, the Nth GPU of its kind. */
+  device?: string;
+  /** The GPU kind the runtime computes on with it (`cuda`, `vulkan`, `metal`). */
+  gpuKind?: string;
   cores?: number;
   memoryBytes?: number;
 }
@@ -21,17 +25,35 @@ export interface HostInfo {
   pid: number;
 }
 
+/** A request inside a loaded model, as the runtime lists it. */
+export interface LoadedModelTask {
+  taskType: string;
+  state: 'queued' | 'running';
+  /** When it entered that state. */
+  since: string;
+  maxTokens?: number;
+}
+
 /** One model a server has loaded. */
 export interface LoadedModelEntry {
   /** The name it was asked for. */
   name: string;
   /** Its registry id, else its path. */
   model: string;
+  /** `unloading`: released, and freed once the requests still running in it end. */
+  state: 'loading' | 'ready' | 'unloading';
   backend: string;
   device: string;
+  /** The GPU kind its instances compute on; absent on the CPU. */
+  gpuKind?: string;
   workers: number;
   sizeBytes: number;
   sizeVram: number;
+  /** Requests waiting for an instance. */
+  queue: number;
+  /** Instances at work. */
+  running: number;
+  tasks: LoadedModelTask[];
   loadedAt: string;
   lastUsedAt: string;
   expiresAt: string | null;

@@ -3,22 +3,26 @@
  * at an interval, and (optionally) when a root changes.
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
 import { pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
+import { findModelUnit } from './describe-path.js';
 import { WarningSink } from './fs-scan.js';
 import { mergeFindingOn, newRecordOn } from './host-copies.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
+import { DiscoveryPlugins } from './plugins/discovery-plugins.js';
+import { loadPlugins } from './plugins/load-plugins.js';
+import type { DiscoveryPlugin } from './plugins/plugin.js';
 import { runScan } from './scan.js';
-import { allowedFormats, loadDiscoverySettings, type DiscoverySettings } from './settings.js';
+import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { chooseId, KnownModels, withEstimate } from './upsert.js';
+import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
+import { chooseId, contestedPaths, findingOf, KnownModels, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
-import { walkRoot } from './walk.js';
 
 export interface DiscoveryOptions {
   registry: Registry;
@@ -36,6 +40,8 @@ export interface DiscoveryOptions {
   config?: Config;
   /** Header reader threads for a scan of more than 500 changed models (they end with the scan; the main thread walks and writes the registry meanwhile). Defaults to one fewer than `os.availableParallelism()`, at least 1; 0 reads on the main thread only. */
   workers?: number;
+  /** Discovery plugins, asked after those the settings file names. Defaults to none. */
+  plugins?: DiscoveryPlugin[];
   /**
    * This host, when several hosts share the registry: each host's copy of a model is kept as a location, and a scan
    * here drops and marks missing only this host's copies. Defaults to `MM_HOST_ID` (else the hostname) when the
@@ -58,6 +64,7 @@ export class Discovery implements AsyncDisposable {
   readonly #config: Config;
   readonly #roots: string[] | undefined;
   readonly #workers: number | undefined;
+  readonly #plugins: DiscoveryPlugins;
   readonly #host: string | undefined;
   #running: Promise<ScanReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -65,7 +72,7 @@ export class Discovery implements AsyncDisposable {
   #watchers: FSWatcher[] = [];
   #watchDebounce: NodeJS.Timeout | undefined;
 
-  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, host: string | undefined) {
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, plugins: DiscoveryPlugins, host: string | undefined) {
     this.registry = registry;
     this.settings = settings;
     this.rules = rules;
@@ -73,16 +80,25 @@ export class Discovery implements AsyncDisposable {
     this.#config = config;
     this.#roots = roots?.map((r) => resolve(r));
     this.#workers = workers;
+    this.#plugins = plugins;
     this.#host = host;
   }
 
-  /** Loads settings and rules and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file */
-  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, hostId }: DiscoveryOptions): Promise<Discovery> {
-    const loaded = await loadDiscoverySettings(settingsPath ?? join(config.home, 'model_discovery.json'), { optional: settingsPath === undefined, overrides: settings });
+  /** Loads settings, rules and plugins and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file, or a plugin that cannot be loaded */
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, plugins = [], hostId }: DiscoveryOptions): Promise<Discovery> {
+    const settingsFile = settingsPath ?? join(config.home, 'model_discovery.json');
+    const loaded = await loadDiscoverySettings(settingsFile, { optional: settingsPath === undefined, overrides: settings });
+    const loadedPlugins = await loadPlugins(loaded.plugins, dirname(resolve(settingsFile)));
+    const allPlugins = new DiscoveryPlugins([...loadedPlugins, ...plugins], { timeoutMs: loaded.pluginTimeoutSeconds * 1000 });
     const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
     const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
     const host = hostId ?? (registry.store.cluster ? config.hostId : undefined);
-    return new Discovery(registry, loaded, rules, state, config, roots, workers, host);
+    return new Discovery(registry, loaded, rules, state, config, roots, workers, allPlugins, host);
+  }
+
+  /** Adds a discovery plugin, asked after the others from the next scan on. @throws INVALID_ARGUMENT for an object that is no plugin, or a name already taken */
+  registerPlugin(plugin: DiscoveryPlugin): void {
+    this.#plugins.register(plugin);
   }
 
   /** The roots a refresh scans: the given ones, else the defaults that exist plus the settings' roots. */
@@ -99,8 +115,8 @@ export class Discovery implements AsyncDisposable {
     if (this.#running && !roots) return this.#running;
     while (this.#running) await this.#running.catch(() => undefined);
     const run = runScan({
-      registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, host: this.#host,
-      ...(this.#workers === undefined ? {} : { workers: this.#workers }),
+      registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress,
+      plugins: this.#plugins, host: this.#host, ...(this.#workers === undefined ? {} : { workers: this.#workers }),
     });
     this.#running = run;
     try {
@@ -129,24 +145,18 @@ export class Discovery implements AsyncDisposable {
 
   /**
    * Registers the model at `path` (a model folder or file) now, with `overrides` over what its files say.
+   * `check` sees the record about to be written and refuses it by throwing; nothing is written then.
    * @throws FILE_NOT_FOUND when no model is there, INVALID_ARGUMENT when the folder holds several, INVALID_FILE for unreadable headers
    */
-  async register(path: string, overrides: Partial<ModelMetadataInput> = {}): Promise<ModelMetadata> {
-    const target = resolve(path);
+  async register(path: string, overrides: Partial<ModelMetadataInput> = {}, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
     const warnings = new WarningSink();
-    const { units } = await walkRoot(target, { maxDepth: 1, scanSubdirectories: true, excludePatterns: this.settings.excludePatterns, formats: allowedFormats(this.settings), warnings });
-    const unit = units.find((u) => u.localPath === target) ?? (units.length === 1 ? units[0] : undefined);
-    if (!unit) {
-      if (units.length > 1) {
-        throw new ModelManagerError('INVALID_ARGUMENT', `${target} holds ${units.length} models; register one of: ${units.slice(0, 5).map((u) => u.localPath).join(', ')}`, { details: { path: target, models: units.map((u) => u.localPath) } });
-      }
-      const why = warnings.items[0] ? `: ${warnings.items[0].reason}` : '';
-      throw new ModelManagerError('FILE_NOT_FOUND', `no model files found at ${target}${why} (looked for safetensors, GGUF, ONNX, PyTorch or GGML weights)`, { details: { path: target } });
-    }
-    const d = await describeUnit(unit, this.rules, (p, r) => warnings.add(p, r));
+    const unit = await findModelUnit(path, this.settings, warnings);
+    const warn = (p: string, r: string) => warnings.add(p, r);
+    const d = await describeUnit(unit, this.rules, warn);
     const known = new KnownModels(await this.registry.listModels(), this.#host);
-    const modelId = overrides.modelId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined);
-    const record = withEstimate(validateModel({ ...d.fields, ...d.overrides, ...overrides, modelId } as ModelMetadataInput), d);
+    const { modelId: givenId, ...given } = overrides;
+    const modelId = givenId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, warn));
+    const finding = findingOf(modelId, d, warn, unit.localPath);
     const stored = await this.registry.getModel(modelId);
     const here = stored ? pathsOn(stored, this.#host) : [];
     if (here.length > 0 && !here.includes(unit.localPath)) {
@@ -155,9 +165,24 @@ export class Discovery implements AsyncDisposable {
       });
     }
     const seenAt = new Date().toISOString();
-    const saved = stored
-      ? await this.registry.updateModel(modelId, (current) => mergeFindingOn(current, record, this.#host, seenAt) ?? current, 'registered from files')
-      : await this.registry.addModel(newRecordOn(record, this.#host, seenAt), 'registered from files');
+    const owned = stored ? await valuesSetByDiscovery(this.registry, modelId, contestedPaths(stored, finding)) : new Map<string, unknown>();
+    const fromFiles = (current: ModelMetadata | undefined) => (current ? (mergeFindingOn(current, finding, owned, this.#host, seenAt) ?? current) : newRecordOn(finding.record, this.#host, seenAt));
+    const withGiven = (current: ModelMetadata | undefined): ModelMetadata => validateModel({ ...fromFiles(current), ...given, modelId });
+    // Validated whole, and seen by the caller's check as it will end up, before anything is written.
+    const final = withGiven(stored);
+    check?.(final);
+    let saved: ModelMetadata | undefined;
+    if (!stored) saved = await this.registry.addModel(fromFiles(undefined), DISCOVERY_CHANGES.registered);
+    else if (mergeFindingOn(stored, finding, owned, this.#host, seenAt)) saved = await this.registry.updateModel(modelId, fromFiles, DISCOVERY_CHANGES.registered);
+    // What the caller gave is theirs, not the files': a version of its own, so later scans leave it as set.
+    if (Object.keys(given).length > 0) {
+      saved = await this.registry.updateModel(modelId, (current) => {
+        const next = validateModel({ ...current, ...given, modelId });
+        check?.(next);
+        return next;
+      }, 'registered with given fields');
+    }
+    saved ??= stored!;
     this.#state.models.set(unit.localPath, { modelId, fingerprint: fingerprint(unit.files) });
     await this.#state.saveIndex();
     const at = new Date().toISOString();
@@ -171,7 +196,7 @@ export class Discovery implements AsyncDisposable {
   /** Checks a model's files (by id, or by its local path). @throws MODEL_NOT_FOUND */
   async validate(modelId: string): Promise<ValidationReport> {
     let model = await this.registry.getModel(modelId);
-    if (!model && existsSync(modelId)) model = (await this.registry.listModels()).find((m) => m.localPath === resolve(modelId));
+    if (!model && existsSync(modelId)) model = (await this.registry.listModels({ localPath: resolve(modelId), limit: 1 }))[0];
     if (!model) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; run \`mm scan\` or see \`mm list\``, { details: { modelId } });
     return validateModelFiles(model);
   }

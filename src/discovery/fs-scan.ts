@@ -9,6 +9,7 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { sep } from 'node:path';
+import { isInside } from '../formats/confine.js';
 import type { FileRole, FoundFile, ScanWarning } from './types.js';
 
 export interface Listing {
@@ -42,8 +43,22 @@ export class WarningSink {
   }
 }
 
-/** Lists a folder; names that are not UTF-8, excluded names and odd file types are left out (with warnings where it matters). */
-export function listFolder(dir: string, isExcluded: (name: string, path: string) => boolean, warnings: WarningSink): Listing | undefined {
+/** What a listing leaves out and where its symlinks may lead. */
+export interface ListingContext {
+  isExcluded: (name: string, path: string) => boolean;
+  warnings: WarningSink;
+  /**
+   * The real path symlinks must lead into (the root being scanned): a link that leads elsewhere
+   * is a warning, not followed. Undefined follows every link (`followSymlinks`).
+   */
+  inside?: string;
+}
+
+/** The warning of a symlink that leads out of the root. */
+export const OUTSIDE_ROOT = 'symlink leads outside the scanned root; not followed (set follow_symlinks in model_discovery.json, or `mm scan --follow-symlinks`, to follow it)';
+
+/** Lists a folder; names that are not UTF-8, excluded names, odd file types and links out of the root are left out (with warnings where it matters). */
+export function listFolder(dir: string, { isExcluded, warnings, inside }: ListingContext): Listing | undefined {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -67,6 +82,11 @@ export function listFolder(dir: string, isExcluded: (name: string, path: string)
       try {
         const target = statSync(path);
         kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
+        // Judged by where the link really leads (a link to / would walk the whole file system).
+        if (inside !== undefined && !isInside(realpathSync.native(path), inside)) {
+          warnings.add(path, OUTSIDE_ROOT);
+          continue;
+        }
       } catch (error) {
         const code = errno(error);
         warnings.add(path, code === 'ELOOP' ? 'symlink loop (the link leads back to itself)' : code === 'ENOENT' ? 'broken symlink (its target does not exist)' : `cannot follow symlink (${code})`);

@@ -5,7 +5,7 @@
  * and a model's one copy is its `localPath`, as before.
  */
 import { pathsOn, withLocation, withoutLocations, type HostLocation, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
-import { mergeFinding } from './upsert.js';
+import { mergeFinding, type Finding } from './upsert.js';
 
 /** This host's copy of a found record. */
 function copyOf(found: Pick<ModelMetadata, 'localPath' | 'files'>, host: string, seenAt: string): HostLocation | undefined {
@@ -20,14 +20,15 @@ export function newRecordOn<T extends ModelMetadataInput>(record: T, host: strin
 
 /**
  * Merges a finding on `host` into the stored record (see `mergeFinding`) and records this host's
- * copy; `localPath` stays with the copy it names when that is another host's. Undefined when nothing changed.
+ * copy; `localPath` and `files` stay with the copy they name when that is another host's.
+ * Undefined when nothing changed.
  */
-export function mergeFindingOn(stored: ModelMetadata, found: ModelMetadata, host: string | undefined, seenAt: string): ModelMetadata | undefined {
-  if (host === undefined) return mergeFinding(stored, found);
-  const copy = copyOf(found, host, seenAt);
+export function mergeFindingOn(stored: ModelMetadata, found: Finding, owned: ReadonlyMap<string, unknown>, host: string | undefined, seenAt: string): ModelMetadata | undefined {
+  if (host === undefined) return mergeFinding(stored, found, owned);
+  const copy = copyOf(found.record, host, seenAt);
   const primaryElsewhere = stored.localPath !== undefined && stored.locations !== undefined && !pathsOn(stored, host).includes(stored.localPath);
-  const base = primaryElsewhere ? { ...found, localPath: stored.localPath, files: stored.files } : found;
-  const merged = mergeFinding(stored, { ...base, locations: stored.locations }) ?? stored;
+  const here = primaryElsewhere ? { ...found, paths: found.paths.filter((p) => p !== 'localPath' && p !== 'files') } : found;
+  const merged = mergeFinding(stored, here, owned) ?? stored;
   const next = copy ? withLocation(merged, copy) : merged;
   return next === stored ? undefined : next;
 }

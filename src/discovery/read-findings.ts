@@ -8,13 +8,12 @@
 import { readSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import { ModelManagerError } from '../errors.js';
-import { SAFETENSORS_SHARD, closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, watchReads } from '../formats/index.js';
+import { SAFETENSORS_SHARD, closeAfterReading, oneOnnxVariant, oneSafetensorsVariant, openForReading, parseGgmlMagic, readGgufModelSync, readOnnxModelSync, readSafetensorsCounts, readSafetensorsIndexCounts, watchReads } from '../formats/index.js';
 import type { EstimatedModel } from '../estimate/index.js';
 import type { ModelFormat } from '../registry/index.js';
 import type { Description } from './describe.js';
 import { defaultIo, emptyFacts, factsFromGguf, factsFromHfConfig, factsFromOnnx, factsFromPipelineTag, shapeOfGguf, type ModelFacts } from './model-facts.js';
 import type { CategoryEvidence } from './rules.js';
-import { readSafetensorsFile, readSafetensorsIndex } from './safetensors-headers.js';
 import { readJsonFile, readReadme, type ReadMeter } from './side-files.js';
 import type { ModelUnit } from './types.js';
 
@@ -27,21 +26,25 @@ export interface Findings extends Omit<Description, 'fields'> {
 const names = (unit: ModelUnit, re: RegExp) => unit.files.filter((f) => re.test(basename(f.path))).map((f) => f.path);
 const fileNamed = (unit: ModelUnit, name: string) => unit.files.find((f) => basename(f.path) === name)?.path;
 
-/** The magic of a `.bin/.pt` file: legacy GGML, PyTorch zip or pickle; anything else is refused. */
-function sniffWeightsFile(path: string, meter: ReadMeter): 'ggml' | 'pytorch' {
-  const head = Buffer.alloc(8);
+/** The format of a `.bin/.pt/.ggml` file by its magic: legacy GGML, PyTorch zip or pickle; anything else is refused. */
+function sniffWeightsFile(path: string, meter: ReadMeter, allowed: readonly ('ggml' | 'pytorch')[]): 'ggml' | 'pytorch' {
+  const buf = Buffer.alloc(8);
   const fd = openForReading(path);
   let bytesRead: number;
   try {
-    bytesRead = readSync(fd, head, 0, 8, 0);
+    bytesRead = readSync(fd, buf, 0, 8, 0);
   } finally {
     closeAfterReading(fd, path);
   }
   meter.bytes += bytesRead;
-  if (parseGgmlMagic(head.subarray(0, bytesRead))) return 'ggml';
-  if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch'; // zip (torch.save since 1.6)
-  if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) return 'pytorch'; // pickle protocol 2-5
-  throw new ModelManagerError('INVALID_FILE', `${path}: not a PyTorch (zip or pickle) or GGML file`, { details: { path, reason: 'unknown magic' } });
+  const head = buf.subarray(0, bytesRead);
+  const format = parseGgmlMagic(head)
+    ? 'ggml'
+    : (head[0] === 0x50 && head[1] === 0x4b) || (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5)
+      ? 'pytorch' // zip (torch.save since 1.6), or pickle protocol 2-5
+      : undefined;
+  if (format && allowed.includes(format)) return format;
+  throw new ModelManagerError('INVALID_FILE', `${path}: not a ${allowed.map((f) => (f === 'ggml' ? 'GGML' : 'PyTorch (zip or pickle)')).join(' or ')} file`, { details: { path, reason: 'unknown magic' } });
 }
 
 /**
@@ -82,7 +85,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     // shard's header) is read only when the names do not. `mm validate` still reads it.
     const gap = missingShard(safetensors);
     if (index && (gap || safetensors.length === 0 || !safetensors.every((p) => SAFETENSORS_SHARD.test(p)))) {
-      const summary = readSafetensorsIndex(index);
+      const summary = readSafetensorsIndexCounts(index);
       meter.bytes += summary.bytesRead;
       return { format: 'safetensors', parameterCount: summary.parameterCount };
     }
@@ -93,7 +96,7 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     }
     let count = 0;
     for (const path of safetensors) {
-      const h = readSafetensorsFile(path);
+      const h = readSafetensorsCounts(path);
       meter.bytes += h.bytesRead;
       count += h.parameterCount;
     }
@@ -124,16 +127,9 @@ function readWeights(unit: ModelUnit, facts: ModelFacts, meter: ReadMeter): Weig
     }
     return { format: 'onnx', parameterCount: count > 0 ? count : undefined };
   }
-  if (unit.kind === 'ggml') {
-    try {
-      sniffWeightsFile(unit.files[0]!.path, meter);
-    } catch {
-      // a .ggml file that cannot be opened is still listed as GGML
-    }
-    return { format: 'ggml' };
-  }
+  if (unit.kind === 'ggml') return { format: sniffWeightsFile(unit.files[0]!.path, meter, ['ggml']) };
   const pytorch = names(unit, /\.(bin|pt|pth|ckpt)$/i);
-  if (pytorch.length > 0) return { format: sniffWeightsFile(pytorch[0]!, meter) };
+  if (pytorch.length > 0) return { format: sniffWeightsFile(pytorch[0]!, meter, ['ggml', 'pytorch']) };
   return {};
 }
 

@@ -6,17 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { toModelManagerError } from '../errors.js';
-import { pathsOn, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
+import { pathsOn, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeFindings, type Description } from './describe.js';
 import { readFindings } from './read-findings.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
 import { folderPrefix, Yielder, WarningSink } from './fs-scan.js';
+import type { DiscoveryPlugins } from './plugins/discovery-plugins.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { afterCopiesGone, mergeFindingOn, newRecordOn } from './host-copies.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
-import { chooseId, KnownModels, recordOf } from './upsert.js';
+import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
+import { chooseId, contestedPaths, findingOf, KnownModels, requestedId, type Finding } from './upsert.js';
 import { walkRoot } from './walk.js';
 
 export interface ScanContext {
@@ -32,6 +34,8 @@ export interface ScanContext {
   workers?: number;
   /** Models to read above which the reader threads are started (starting them costs more than a small scan). Defaults to 500. */
   workersAbove?: number;
+  /** Discovery plugins, offered the files no built-in reader takes. Defaults to none. */
+  plugins?: DiscoveryPlugins;
   /** The scanning host in a registry several hosts share: records keep each host's copy as a location. Defaults to none (one machine). */
   host?: string;
 }
@@ -134,19 +138,24 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const yielder = new Yielder();
   const units: ModelUnit[] = [];
   const unreadable: string[] = [];
+  const plugins = ctx.plugins?.session(warnings);
   let folders = 0;
   for (const root of roots) {
+    const unclaimed: string[] = [];
     const walked = await walkRoot(root, {
       maxDepth: settings.maxScanDepth,
       scanSubdirectories: settings.scanSubdirectories,
       excludePatterns: settings.excludePatterns,
       formats: allowedFormats(settings),
+      followSymlinks: settings.followSymlinks,
       warnings,
       yielder,
       onFolder: (path) => ctx.onProgress?.({ done: ++folders, path }),
       onUnits: readEarly,
+      ...(plugins ? { onUnclaimed: (files: string[]) => unclaimed.push(...files) } : {}),
     });
     units.push(...walked.units);
+    if (plugins) units.push(...(await plugins.claim(unclaimed, root)));
     unreadable.push(...walked.unreadable);
   }
   const walkMs = performance.now() - t0;
@@ -161,13 +170,14 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   // the log (10,000 records kept to the end of a scan cost the main thread's heap its GC time).
   const adds: ModelMetadataInput[] = [];
   const addsLogged: { modelId: string; localPath?: string }[] = [];
-  const updates: ModelMetadata[] = [];
+  const updates: { finding: Finding; owned: Map<string, unknown> }[] = [];
   let bytesRead = 0;
   let maxModelBytesRead = 0;
   let done = 0;
   const warn = (path: string, reason: string) => warnings.add(path, reason);
   const describe = async (unit: ModelUnit): Promise<Description> => {
     // A thread that failed (out of memory, say) costs its models nothing: they are read here instead.
+    if (unit.kind === 'plugin') return plugins!.describe(unit, ctx.rules);
     const early = reading.get(unit);
     reading.delete(unit);
     const outcome = await (early ?? pool?.describe(unit))?.catch(() => undefined);
@@ -208,19 +218,23 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         state.models.delete(unit.localPath);
         return;
       }
-      const requested = typeof d.overrides.modelId === 'string' ? d.overrides.modelId : undefined;
-      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requested);
-      taken.add(modelId);
-      found.add(modelId);
       const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
+      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requestedId(d, metadataPath, warn));
+      taken.add(modelId);
       const current = known.byId.get(modelId);
+      // A new model is found once the registry holds it (see writeAdds).
+      if (current) found.add(modelId);
       // A new model without metadata.json is validated once, by the registry's add.
       if (!current && Object.keys(d.overrides).length === 0) adds.push(newRecordOn({ ...d.fields, modelId }, host, seenAt));
       else {
-        const record = recordOf(modelId, d, (p, r) => warnings.add(p, r), metadataPath);
-        if (!current) adds.push(newRecordOn(record, host, seenAt));
-        else if (mergeFindingOn(current, record, host, seenAt)) updates.push(record);
-        else counts.unchanged += 1;
+        const finding = findingOf(modelId, d, warn, metadataPath);
+        if (!current) adds.push(newRecordOn(finding.record, host, seenAt));
+        else {
+          // Who set the values the files now contradict is read from the model's history, only for those.
+          const owned = await valuesSetByDiscovery(registry, modelId, contestedPaths(current, finding));
+          if (mergeFindingOn(current, finding, owned, host, seenAt)) updates.push({ finding, owned });
+          else counts.unchanged += 1;
+        }
       }
       state.models.set(unit.localPath, { modelId, fingerprint: fp });
     } catch (error) {
@@ -239,14 +253,16 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       const batch = adds.splice(0, ADD_BATCH);
       for (const m of batch.slice(0, LOGGED_CHANGES - addsLogged.length)) addsLogged.push({ modelId: m.modelId, ...(m.localPath === undefined ? {} : { localPath: m.localPath }) });
       try {
-        await registry.addModels(batch, 'discovered');
+        await registry.addModels(batch, DISCOVERY_CHANGES.added);
         counts.added += batch.length;
+        for (const m of batch) found.add(m.modelId);
       } catch {
         // One bad record must not cost the batch: add them one by one, naming the failures.
         for (const m of batch) {
           try {
-            await registry.addModel(m, 'discovered');
+            await registry.addModel(m, DISCOVERY_CHANGES.added);
             counts.added += 1;
+            found.add(m.modelId);
           } catch (error) {
             warnings.add(m.localPath ?? m.modelId, `not added to the registry: ${toModelManagerError(error).message}`);
             state.models.delete(m.localPath ?? '');
@@ -282,9 +298,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
 
   await writeAdds(true);
   for (const m of addsLogged) info(`added ${m.modelId}`, m.localPath);
-  for (const m of updates) {
+  for (const { finding, owned } of updates) {
+    const m = finding.record;
     try {
-      await registry.updateModel(m.modelId, (current) => mergeFindingOn(current, m, host, seenAt) ?? current, 'discovery: files changed');
+      await registry.updateModel(m.modelId, (current) => mergeFindingOn(current, finding, owned, host, seenAt) ?? current, DISCOVERY_CHANGES.updated);
       counts.updated += 1;
       if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
     } catch (error) {
@@ -303,8 +320,9 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     if (!after) continue;
     if (after.missing) counts.missing += 1;
     if (after.missing && m.status === 'missing') continue;
+    // A copy gone is a change of the files too: the version stays discovery's (see field-origin).
     await registry.updateModel(m.modelId, (current) => afterCopiesGone(current, gone, host, found.has(m.modelId))?.model ?? current,
-      after.missing ? 'discovery: files missing' : `discovery: copy on ${host} gone`);
+      after.missing ? DISCOVERY_CHANGES.missing : DISCOVERY_CHANGES.updated);
     info(after.missing ? `marked missing ${m.modelId}: its files are gone` : `dropped the copy of ${m.modelId} on ${host}: its files are gone`, gone[0]);
   }
 

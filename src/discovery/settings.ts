@@ -25,10 +25,16 @@ export const discoverySettingsSchema = z.object({
   roots: z.array(z.string().min(1)).default([]),
   /** Whether the default roots (./models, HF cache, Ollama, LM Studio) are scanned. */
   includeDefaultRoots: z.boolean().default(true),
+  /** Whether symlinks that lead outside a root are followed (links inside it always are); off, a link to / cannot make a scan walk the whole file system. */
+  followSymlinks: z.boolean().default(false),
   /** Whether `start()` also watches the roots for changes (fs.watch) and rescans soon after one. */
   watch: z.boolean().default(false),
   /** Log entries kept (oldest dropped first). */
   maxLogEntries: z.number().int().positive().default(5000),
+  /** Discovery plugin modules (ES modules), relative to the settings file: see discovery/plugins/plugin.ts. */
+  plugins: z.array(z.string().min(1)).default([]),
+  /** Seconds one call of a discovery plugin may take before the scan moves on without it. */
+  pluginTimeoutSeconds: z.number().positive().default(10),
 });
 
 export type DiscoverySettings = z.output<typeof discoverySettingsSchema>;

@@ -5,12 +5,8 @@
  * `metadata.json` is mapped onto registry fields by `metadata-file.ts`.
  */
 import { fstatSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { closeAfterReading, openForReading } from '../formats/bounded-reader.js';
-
-/** The YAML parser, loaded on the first front matter that needs it (most are flat: see `parseFlatFrontMatter`). */
-let yaml: typeof import('yaml') | undefined;
-const yamlParse = (text: string): unknown => (yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+import { firstParagraph, readFrontMatter } from '../formats/front-matter.js';
 
 /** Bytes read by the side-file readers of one model. */
 export interface ReadMeter {
@@ -82,64 +78,12 @@ export interface ReadmeFacts {
   summary?: string;
 }
 
-const PLAIN = /^[A-Za-z0-9_./+][A-Za-z0-9_./+ -]*$/;
-const YAML_SPECIAL = /^(true|false|yes|no|on|off|null|~|[-+]?(\.?[0-9][0-9._]*([eE][-+]?[0-9]+)?|\.inf|\.nan))$/i;
-
-/**
- * Flat front matter (`key: word`, `key: [a, b]`, `key:` then `- item` lines), the shape of most
- * model cards' metadata, read without the YAML parser (~0.2 ms a README, measured, the second
- * largest cost of a scan). Undefined for anything else, which then goes to YAML.
- */
-export function parseFlatFrontMatter(text: string): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  let listKey: string | undefined;
-  const plain = (v: string) => PLAIN.test(v) && !YAML_SPECIAL.test(v.trim());
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === '') continue;
-    const item = /^\s*-\s+(.*?)\s*$/.exec(line);
-    if (item) {
-      if (listKey === undefined || !plain(item[1]!)) return undefined;
-      const items = (out[listKey] ??= []) as string[];
-      items.push(item[1]!);
-      continue;
-    }
-    const kv = /^([A-Za-z0-9_-]+):(?:[ \t]+(.*?))?\s*$/.exec(line);
-    if (!kv) return undefined;
-    const [, key, raw] = kv as unknown as [string, string, string | undefined];
-    listKey = undefined;
-    if (raw === undefined || raw === '') {
-      out[key] = null; // `key:` alone is null in YAML, unless `- items` follow
-      listKey = key;
-    } else if (raw.startsWith('[') && raw.endsWith(']')) {
-      const items = raw.slice(1, -1).split(',').map((v) => v.trim()).filter((v) => v !== '');
-      if (!items.every(plain)) return undefined;
-      out[key] = items;
-    } else if (plain(raw)) out[key] = raw;
-    else return undefined;
-  }
-  return out;
-}
-
 /** The README's YAML front matter and first paragraph (from its first 64 KiB). */
 export function readReadme(path: string, meter: ReadMeter): ReadmeFacts | undefined {
   const head = readHead(path, 64 * 1024, meter);
   if (!head) return undefined;
-  let body = head.text.replace(/^\uFEFF/, '');
-  let frontMatter: Record<string, unknown> = {};
-  const fm = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(body);
-  if (fm) {
-    try {
-      const parsed: unknown = parseFlatFrontMatter(fm[1]!) ?? yamlParse(fm[1]!);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) frontMatter = parsed as Record<string, unknown>;
-    } catch (error) {
-      meter.warn(path, `README front matter is not valid YAML (${(error as Error).message}); ignored`);
-    }
-    body = body.slice(fm[0].length);
-  }
-  const paragraph = body
-    .split(/\r?\n\s*\r?\n/)
-    .map((p) => p.trim())
-    .find((p) => p.length > 0 && !/^(#|<|!\[|\||```|---|\[!\[)/.test(p));
-  const summary = paragraph?.replace(/\s+/g, ' ').slice(0, 600);
+  const { data: frontMatter, body, warning } = readFrontMatter(head.text);
+  if (warning) meter.warn(path, `README ${warning}; ignored`);
+  const summary = firstParagraph(body);
   return summary ? { frontMatter, summary } : { frontMatter };
 }

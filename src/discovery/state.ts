@@ -6,8 +6,9 @@
  * - the scan log, JSON lines, trimmed to the newest `maxEntries`.
  */
 import { hash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import type { FoundFile, ScanLogEntry, ScanSummary } from './types.js';
 
 export interface IndexEntry {
@@ -42,12 +43,6 @@ export function fingerprint(files: readonly FoundFile[]): string {
   // in one call (the one-shot `hash`, ~20% less than a Hash object): a rescan hashes every model.
   const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}\n`).sort();
   return hash('sha1', lines.join(''), 'base64url');
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 export class DiscoveryState {
@@ -94,7 +89,7 @@ export class DiscoveryState {
     const doc: IndexFile = { format: 'model-manager/discovery-index', version: 1, reader: READER_VERSION, models: Object.fromEntries(this.models) };
     if (this.lastScan) doc.lastScan = this.lastScan;
     if (this.discoveredCount !== undefined) doc.discoveredCount = this.discoveredCount;
-    await writeAtomic(this.indexPath, JSON.stringify(doc));
+    await writeFileAtomically(this.indexPath, JSON.stringify(doc));
   }
 
   /** Appends log entries; past twice the limit, the file is cut back to the newest `maxLogEntries`. */
@@ -104,7 +99,7 @@ export class DiscoveryState {
     this.#logLines += entries.length;
     if (this.#logLines > 2 * this.#maxLogEntries) {
       const lines = (await readFile(this.logPath, 'utf8')).split('\n').filter(Boolean).slice(-this.#maxLogEntries);
-      await writeAtomic(this.logPath, `${lines.join('\n')}\n`);
+      await writeFileAtomically(this.logPath, `${lines.join('\n')}\n`);
       this.#logLines = lines.length;
     }
   }

@@ -2,18 +2,17 @@
  * Model stores with a layout of their own: the Hugging Face cache (`models--org--name/snapshots/<rev>`)
  * and Ollama (`manifests/<host>/<namespace>/<model>/<tag>` -> `blobs/sha256-...`).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { repoIdOfCacheFolder } from '../hub/cache.js';
+import { realPathWithin } from '../formats/confine.js';
+import { repoIdOfCacheFolder, snapshotOfRepoFolder } from '../hub/cache.js';
 import { classifyFolder, idFromPath } from './classify.js';
-import { listFolder, statFile, type Listing, type WarningSink } from './fs-scan.js';
+import { listFolder, OUTSIDE_ROOT, statFile, type Listing, type ListingContext } from './fs-scan.js';
 import type { FoundFile, ModelUnit } from './types.js';
 
-interface StoreContext {
+interface StoreContext extends ListingContext {
   root: string;
   formats: Set<string>;
-  warnings: WarningSink;
-  isExcluded: (name: string, path: string) => boolean;
 }
 
 /** True for a folder of the HF cache that holds one repo's snapshots. */
@@ -21,36 +20,19 @@ export function isHfCacheRepo(name: string, listing: Listing): boolean {
   return /^models--.+/.test(name) && listing.dirs.has('snapshots');
 }
 
-/** The snapshot `refs/main` names, else the newest one. */
-function newestSnapshot(repoDir: string, snapshots: Listing): string | undefined {
-  try {
-    const ref = readFileSync(join(repoDir, 'refs', 'main'), 'utf8').trim();
-    const path = snapshots.dirs.get(ref);
-    if (path) return path;
-  } catch {
-    // no refs/main: fall back to the newest snapshot
-  }
-  let newest: { path: string; mtime: number } | undefined;
-  for (const path of snapshots.dirs.values()) {
-    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (!newest || mtime > newest.mtime) newest = { path, mtime };
-  }
-  return newest?.path;
-}
-
-/** The models of one HF cache repo folder, read from its newest snapshot; ids are the repo id. */
+/** The models of one HF cache repo folder, read from the snapshot `main` names (hub/cache.ts decides which); ids are the repo id. */
 export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
   const repoId = repoIdOfCacheFolder(basename(repoDir));
-  const snapshots = listFolder(join(repoDir, 'snapshots'), ctx.isExcluded, ctx.warnings);
-  const snapshot = snapshots && newestSnapshot(repoDir, snapshots);
+  const snapshots = listFolder(join(repoDir, 'snapshots'), ctx);
+  const snapshot = snapshots && snapshotOfRepoFolder(repoDir, { snapshots: snapshots.dirs })?.path;
   if (!snapshot) {
     ctx.warnings.add(repoDir, 'HF cache repo without snapshots (incomplete download?)');
     return [];
   }
-  const listing = listFolder(snapshot, ctx.isExcluded, ctx.warnings);
+  const listing = listFolder(snapshot, ctx);
   if (!listing) return [];
   const onnxDir = listing.dirs.get('onnx');
-  const onnxListing = onnxDir ? listFolder(onnxDir, ctx.isExcluded, ctx.warnings) : undefined;
+  const onnxListing = onnxDir ? listFolder(onnxDir, ctx) : undefined;
   const onnxFiles = onnxListing ? [...onnxListing.files.values()] : [];
   const classify = (dir: string, folder: Listing, onnx: string[] = []) => classifyFolder({ dir, root: snapshot, listing: folder, warnings: ctx.warnings, formats: ctx.formats }, onnx).units;
   const units = classify(snapshot, listing, onnxFiles);
@@ -58,11 +40,11 @@ export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
   // text_encoder/): each is a model, as the walk finds them in a pipeline folder outside the cache.
   if (listing.files.has('model_index.json')) {
     for (const dir of listing.dirs.values()) {
-      const component = listFolder(dir, ctx.isExcluded, ctx.warnings);
+      const component = listFolder(dir, ctx);
       if (component) units.push(...classify(dir, component));
     }
   }
-  if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the newest snapshot of ${repoId} (incomplete download?)`);
+  if (units.length === 0) ctx.warnings.add(snapshot, `no weight files in the snapshot of ${repoId} that main names (incomplete download?)`);
   for (const u of units) {
     u.kind = 'hf-cache';
     u.root = ctx.root;
@@ -77,17 +59,20 @@ export function isOllamaStore(listing: Listing): boolean {
 }
 
 interface OllamaManifest {
-  layers?: { mediaType?: string; digest?: string }[];
+  layers?: unknown;
 }
 
 const OLLAMA_MODEL_LAYER = 'application/vnd.ollama.image.model';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Manifests are a few hundred bytes. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** One model per manifest (`<host>/<namespace>/<model>/<tag>`); its model layer is a GGUF blob. */
 export function ollamaUnits(storeDir: string, ctx: StoreContext): ModelUnit[] {
   const units: ModelUnit[] = [];
   const blobs = join(storeDir, 'blobs');
   const walk = (dir: string, parts: string[]) => {
-    const listing = listFolder(dir, ctx.isExcluded, ctx.warnings);
+    const listing = listFolder(dir, ctx);
     if (!listing) return;
     if (parts.length < 3) for (const [name, path] of listing.dirs) walk(path, [...parts, name]);
     if (parts.length !== 3) return;
@@ -96,13 +81,23 @@ export function ollamaUnits(storeDir: string, ctx: StoreContext): ModelUnit[] {
       let manifest: OllamaManifest;
       const manifestFile = statFile(path, 'manifest', ctx.warnings);
       if (!manifestFile) continue;
+      if (manifestFile.size > MAX_MANIFEST_BYTES) {
+        ctx.warnings.add(path, `Ollama manifest larger than ${MAX_MANIFEST_BYTES} bytes; not read`);
+        continue;
+      }
       try {
         manifest = JSON.parse(readFileSync(path, 'utf8')) as OllamaManifest;
       } catch (error) {
         ctx.warnings.add(path, `Ollama manifest is not JSON: ${(error as Error).message}`);
         continue;
       }
-      const layers = (manifest.layers ?? []).flatMap((l) => (l.mediaType && l.digest ? [{ mediaType: l.mediaType, path: join(blobs, l.digest.replace(':', '-')) }] : []));
+      const given = (Array.isArray(manifest?.layers) ? manifest.layers : []) as ({ mediaType?: unknown; digest?: unknown } | null)[];
+      // A digest names a blob: anything but sha256:<hex> could name a path out of blobs/.
+      if (given.some((l) => typeof l?.digest === 'string' && !DIGEST.test(l.digest))) {
+        ctx.warnings.add(path, 'Ollama manifest names a layer whose digest is not sha256:<64 hex digits>; skipped');
+        continue;
+      }
+      const layers = given.flatMap((l) => (typeof l?.mediaType === 'string' && typeof l.digest === 'string' ? [{ mediaType: l.mediaType, path: join(blobs, l.digest.replace(':', '-')) }] : []));
       const modelLayer = layers.find((l) => l.mediaType === OLLAMA_MODEL_LAYER);
       if (!modelLayer) {
         ctx.warnings.add(path, 'Ollama manifest has no model layer');
@@ -111,6 +106,11 @@ export function ollamaUnits(storeDir: string, ctx: StoreContext): ModelUnit[] {
       const files: FoundFile[] = [manifestFile];
       let complete = true;
       for (const layer of layers) {
+        if (ctx.inside !== undefined && realPathWithin(layer.path, ctx.inside) === 'outside') {
+          ctx.warnings.add(layer.path, OUTSIDE_ROOT);
+          complete = false;
+          continue;
+        }
         const f = statFile(layer.path, layer.mediaType === OLLAMA_MODEL_LAYER || layer.mediaType.endsWith('.projector') ? 'weights' : 'other', ctx.warnings);
         if (f) files.push(f);
         else complete = false;

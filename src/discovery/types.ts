@@ -5,7 +5,7 @@
 import type { DiscoverySettings } from './settings.js';
 
 /** How a model sits on disk. */
-export type UnitKind = 'hf-folder' | 'gguf' | 'onnx' | 'weights-file' | 'safetensors' | 'ggml' | 'hf-cache' | 'ollama';
+export type UnitKind = 'hf-folder' | 'gguf' | 'onnx' | 'weights-file' | 'safetensors' | 'ggml' | 'hf-cache' | 'ollama' | 'plugin';
 
 /** What a file is to its model. */
 export type FileRole = 'weights' | 'config' | 'tokenizer' | 'readme' | 'metadata' | 'manifest' | 'other';
@@ -27,6 +27,8 @@ export interface ModelUnit {
   /** The id it gets unless the registry already knows it under another. */
   idHint: string;
   files: FoundFile[];
+  /** The discovery plugin that claimed the file, for `plugin` units. */
+  plugin?: string;
   /** Ollama manifest facts, for `ollama` units. */
   ollama?: { name: string; tag: string; layers: { mediaType: string; path: string }[] };
 }
@@ -67,7 +69,7 @@ export interface ScanSummary {
 
 export interface ScanReport extends ScanSummary {
   warnings: ScanWarning[];
-  /** Ids of every model found in this scan. */
+  /** Ids of the models found in this scan that the registry holds (one that could not be added is a warning, not an id). */
   modelIds: string[];
 }
 

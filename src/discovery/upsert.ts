@@ -1,12 +1,14 @@
 /**
  * How a model found on disk becomes a registry record: which id it gets, and how new findings
- * merge into what the registry holds (a category a person set stays, as do fields discovery
- * does not derive).
+ * merge into what the registry holds. A scan changes only fields the files gave, and of those
+ * only values discovery set itself: whatever a person set (access, groups, a description, a
+ * category, tags) stays as they left it.
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
-import { onlyElsewhere, pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import { estimateOf, type Description } from './describe.js';
+import { fieldValue, sameJson } from './field-origin.js';
 
 /** Registry models, looked up by id and by the paths of their copies on the scanning host. */
 export class KnownModels {
@@ -38,29 +40,50 @@ export function chooseId(localPath: string, hint: string, known: KnownModels, ta
   return `${want}-${createHash('sha1').update(localPath).digest('hex').slice(0, 6)}`;
 }
 
-/** Fields that change without meaning a new version. */
-function comparable(m: ModelMetadata): string {
-  const { createdAt: _c, updatedAt: _u, ...rest } = m;
-  return JSON.stringify(rest, Object.keys(rest).sort());
+export type Warn = (path: string, reason: string) => void;
+
+/** The id metadata.json asks for, when it is a valid model id; another is a warning, and the model keeps the id it would get. */
+export function requestedId(d: Description, metadataPath: string, warn: Warn): string | undefined {
+  const id = d.overrides.modelId;
+  if (id === undefined) return undefined;
+  if (typeof id === 'string' && id.length <= 256 && MODEL_ID_PATTERN.test(id)) return id;
+  warn(metadataPath, `model_id ${JSON.stringify(id).slice(0, 100)} is not a model id (org/name: letters, digits, ._- and /); ignored`);
+  return undefined;
 }
 
-export type Warn = (path: string, reason: string) => void;
+/** What a scan found of a model: the record its files make, and the fields the files gave (the rest are the registry's defaults). */
+export interface Finding {
+  record: ModelMetadata;
+  /** Fields the files gave: top-level keys, and `custom.<key>` for each key of `custom` (see fieldValue). */
+  paths: string[];
+}
+
+/** Fields a finding never sets: identity and bookkeeping the registry keeps. */
+const NOT_FOUND = new Set(['modelId', 'source', 'createdAt', 'updatedAt', 'aliases', 'custom']);
+
+/** The finding of `keys` (fields the files gave) in `record`. */
+function finding(record: ModelMetadata, keys: Iterable<string>): Finding {
+  const paths = [...new Set(keys)].filter((k) => !NOT_FOUND.has(k) && (record as Record<string, unknown>)[k] !== undefined);
+  for (const key of Object.keys(record.custom ?? {})) paths.push(`custom.${key}`);
+  return { record, paths };
+}
 
 /**
  * The record a description makes, with metadata.json applied; overrides that would make it
  * invalid are dropped with a warning naming the fields.
  */
-export function recordOf(modelId: string, d: Description, warn: Warn, metadataPath: string): ModelMetadata {
+export function findingOf(modelId: string, d: Description, warn: Warn, metadataPath: string): Finding {
   const base = { ...d.fields, modelId } as ModelMetadataInput;
-  if (Object.keys(d.overrides).length === 0) return validateModel(base);
+  if (Object.keys(d.overrides).length === 0) return finding(validateModel(base), Object.keys(d.fields));
   const custom = { ...(d.fields.custom ?? {}), ...((d.overrides.custom as Record<string, unknown> | undefined) ?? {}) };
   try {
-    return withEstimate(validateModel({ ...base, ...d.overrides, custom, modelId }), d);
+    const record = withEstimate(validateModel({ ...base, ...d.overrides, custom, modelId }), d);
+    return finding(record, [...Object.keys(d.fields), ...Object.keys(d.overrides), 'memoryEstimate']);
   } catch (error) {
     if (!isModelManagerError(error, 'INVALID_METADATA')) throw error;
     const issues = (error.details.issues as { field: string; reason: string }[] | undefined) ?? [];
     warn(metadataPath, `ignored (would make the record invalid): ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`);
-    return validateModel(base);
+    return finding(validateModel(base), Object.keys(d.fields));
   }
 }
 
@@ -73,15 +96,43 @@ export function withEstimate(model: ModelMetadata, d: Description): ModelMetadat
   return sized ? { ...rest, memoryEstimate: sized } : rest;
 }
 
+/** Fields that describe the files on disk themselves: always the files' to set. */
+const FILE_FIELDS = new Set(['localPath', 'files', 'status']);
+
+const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' && Object.keys(v).length === 0);
+
+/** A category set by hand: discovery leaves it alone whoever wrote it last. */
+const manualCategory = (stored: ModelMetadata, path: string) => path === 'category' && stored.category?.manual === true;
+
+/** Fields of the finding whose stored value differs and may have been set by someone else (empty ones are free to fill). */
+export function contestedPaths(stored: ModelMetadata, found: Finding): string[] {
+  return found.paths.filter((path) => {
+    const was = fieldValue(stored, path);
+    return !FILE_FIELDS.has(path) && !isEmpty(was) && !manualCategory(stored, path) && !sameJson(was, fieldValue(found.record, path));
+  });
+}
+
 /**
- * Merges a fresh finding into the stored record: derived fields are replaced, a manual category
- * and fields discovery does not derive are kept. Undefined when nothing changed.
+ * Merges a fresh finding into the stored record. Only fields the files gave are touched (never
+ * access, groups, aliases, metrics, ...), and of those only the ones that are empty, describe the
+ * files themselves, or still hold the value discovery set (`owned`, from valuesSetByDiscovery):
+ * a value someone else set wins over what the files say, as does a category set by hand.
+ * Undefined when nothing changes.
  */
-export function mergeFinding(stored: ModelMetadata, found: ModelMetadata): ModelMetadata | undefined {
-  const merged: ModelMetadata = { ...stored, ...found, source: stored.source, createdAt: stored.createdAt, aliases: stored.aliases, status: 'available' };
-  if (stored.category?.manual) merged.category = stored.category;
-  for (const key of ['measured', 'qualityMetrics'] as const) if (stored[key] !== undefined) Object.assign(merged, { [key]: stored[key] });
-  // The estimate follows the files; one stored by hand (`mm estimate`) stays when the files give none.
-  if (found.memoryEstimate === undefined && stored.memoryEstimate !== undefined) merged.memoryEstimate = stored.memoryEstimate;
-  return comparable(merged) === comparable(stored) ? undefined : merged;
+export function mergeFinding(stored: ModelMetadata, found: Finding, owned: ReadonlyMap<string, unknown>): ModelMetadata | undefined {
+  const merged: ModelMetadata = { ...stored, custom: { ...stored.custom } };
+  let changed = false;
+  for (const path of found.paths) {
+    const was = fieldValue(stored, path);
+    const now = fieldValue(found.record, path);
+    if (sameJson(was, now) || manualCategory(stored, path)) continue;
+    const free = FILE_FIELDS.has(path) || isEmpty(was) || (owned.has(path) && sameJson(owned.get(path), was));
+    if (!free) continue;
+    // Defined, not assigned: a key from a file is a key, even `__proto__`.
+    const [target, key] = path.startsWith('custom.') ? [merged.custom!, path.slice('custom.'.length)] : [merged, path];
+    Object.defineProperty(target, key, { value: now, enumerable: true, writable: true, configurable: true });
+    changed = true;
+  }
+  if (stored.custom === undefined && Object.keys(merged.custom!).length === 0) delete merged.custom;
+  return changed ? merged : undefined;
 }

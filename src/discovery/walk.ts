@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import picomatch from 'picomatch';
+import { modelFolder } from '../formats/confine.js';
 import { classifyFolder, idFromPath } from './classify.js';
 import { folderPrefix, listFolder, realFolder, type WarningSink, Yielder } from './fs-scan.js';
 import { hfCacheUnits, isHfCacheRepo, isOllamaStore, ollamaUnits } from './stores.js';
@@ -15,12 +16,16 @@ export interface WalkOptions {
   excludePatterns: readonly string[];
   /** Registry formats let through (safetensors, pytorch, onnx, gguf, ggml). */
   formats: Set<string>;
+  /** Whether symlinks that lead outside the root are followed (those inside it always are). Defaults to false. */
+  followSymlinks?: boolean;
   warnings: WarningSink;
   yielder?: Yielder;
   /** Called after each folder. */
   onFolder?: (path: string) => void;
   /** Called with the models of each folder as they are found (a scan starts reading them while the walk goes on). */
   onUnits?: (units: ModelUnit[]) => void;
+  /** Called with the files of each folder that no model took (discovery plugins may take them). */
+  onUnclaimed?: (files: string[]) => void;
 }
 
 export interface WalkResult {
@@ -67,13 +72,19 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
     const { units } = classifyFolder({ dir: dirname(root), root: dirname(root), listing, warnings, formats });
     for (const u of units) u.idHint = idFromPath(dirname(root), root, true);
     found(units);
-    if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
+    if (units.length === 0 && options.onUnclaimed) options.onUnclaimed([root]);
+    else if (units.length === 0) warnings.add(root, 'not a model file this scan reads (see supported_formats)');
     return result;
   }
   // Real paths of the folders walked: a folder reached again through a symlink is a loop or a
   // duplicate. Plain subfolders extend their parent's real path; only symlinks need resolving.
   const seen = new Map<string, string>();
-  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: realFolder(root), depth: 0 }];
+  const rootReal = realFolder(root);
+  // Symlinks must lead inside the root (unless followSymlinks); for a root inside an HF cache
+  // repo, inside the repo, whose snapshots' files are links into its blobs/.
+  const inside = options.followSymlinks || rootReal === undefined ? undefined : modelFolder(rootReal, false);
+  const listed = { isExcluded, warnings, ...(inside === undefined ? {} : { inside }) };
+  const stack: { dir: string; real: string | undefined; depth: number }[] = [{ dir: root, real: rootReal, depth: 0 }];
   while (stack.length > 0) {
     const { dir, real, depth } = stack.pop()!;
     await yielder.maybe();
@@ -85,13 +96,13 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
       }
       seen.set(real, dir);
     }
-    const listing = listFolder(dir, isExcluded, warnings);
+    const listing = listFolder(dir, listed);
     options.onFolder?.(dir);
     if (!listing) {
       result.unreadable.push(dir);
       continue;
     }
-    const ctx = { root, formats, warnings, isExcluded };
+    const ctx = { root, formats, ...listed };
     if (isHfCacheRepo(basename(dir), listing)) {
       found(hfCacheUnits(dir, ctx));
       continue;
@@ -101,9 +112,14 @@ export async function walkRoot(root: string, options: WalkOptions): Promise<Walk
       continue;
     }
     const onnxDir = listing.dirs.get('onnx');
-    const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, isExcluded, warnings)?.files.values() ?? [])] : [];
+    const onnxFiles = onnxDir && listing.files.has('config.json') ? [...(listFolder(onnxDir, listed)?.files.values() ?? [])] : [];
     const { units, claimed } = classifyFolder({ dir, root, listing, warnings, formats }, onnxFiles);
     found(units);
+    if (options.onUnclaimed) {
+      const taken = new Set(units.flatMap((u) => u.files.map((f) => f.path)));
+      const rest = [...listing.files.values()].filter((p) => !taken.has(p));
+      if (rest.length > 0) options.onUnclaimed(rest);
+    }
     // An HF-style folder is one model: its subfolders (checkpoints, onnx/) are not separate models.
     if (units.some((u) => u.localPath === dir && u.kind === 'hf-folder')) continue;
     if (!options.scanSubdirectories || depth >= options.maxDepth) continue;

@@ -29,8 +29,9 @@ const ALIASES: Record<string, Dtype> = {
 /** The canonical name of a dtype, or undefined when unknown. */
 export function normalizeDtype(name: string): Dtype | undefined {
   const key = name.trim().toLowerCase().replace(/^torch\./, '').replace(/-/g, '_');
-  if (key in BYTES_PER_ELEMENT) return key as Dtype;
-  return ALIASES[key];
+  // Own keys only: `constructor` or `toString` is no dtype.
+  if (Object.hasOwn(BYTES_PER_ELEMENT, key)) return key as Dtype;
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
 }
 
 /**

@@ -183,6 +183,8 @@ export class BoundedReader implements Disposable {
 
   /** Makes `n` bytes from `pos` readable; refuses reads past the end or over the budget. */
   ensure(n: number): void {
+    // Its descriptor may belong to another file by now.
+    if (this.#closed) throw new ModelManagerError('INVALID_ARGUMENT', `${this.path}: read after the reader was closed`, { details: { path: this.path } });
     if (n > this.remaining) throw this.invalid(`it ends at byte ${this.size} but the header needs ${this.pos + n} (truncated or lying header)`);
     const windowEnd = this.#windowStart + this.#window.length;
     if (this.pos >= this.#windowStart && this.pos + n <= windowEnd) return;
@@ -191,9 +193,11 @@ export class BoundedReader implements Disposable {
     const forwards = this.pos >= this.#windowStart && this.pos <= windowEnd + this.#chunk;
     this.#chunk = forwards ? Math.min(this.#chunk * 2, this.#maxChunk) : this.#initialChunk;
     const pageEnd = Math.ceil(this.readAheadEnd / PAGE) * PAGE;
-    const length = Math.min(Math.max(n, Math.min(this.#chunk, pageEnd - this.pos)), this.remaining);
     // Bytes of the old window past `pos` are kept rather than read again.
     const have = this.pos >= this.#windowStart && windowEnd > this.pos ? windowEnd - this.pos : 0;
+    const readAhead = Math.min(Math.max(n, Math.min(this.#chunk, pageEnd - this.pos)), this.remaining);
+    // Reading ahead never spends budget the request itself leaves: a header that fits the budget is read.
+    const length = Math.max(n, Math.min(readAhead, have + this.#maxBytes - this.bytesRead));
     const want = length - have;
     if (this.bytesRead + want > this.#maxBytes) {
       throw this.invalid(`its header needs more than the ${this.#maxBytes}-byte read limit`, { limit: this.#maxBytes });

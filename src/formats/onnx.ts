@@ -150,6 +150,15 @@ function field(r: BoundedReader, end: number): Field {
   return checkFieldEnd(r, f, end);
 }
 
+/** A small record decoded by onnx-proto; a record it cannot decode makes the file invalid. */
+function decodeRecord<T>(r: BoundedReader, what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw r.invalid(`its ${what} record cannot be decoded (${(error as Error).message})`);
+  }
+}
+
 function toSpec(bytes: Uint8Array): OnnxTensorSpec {
   const info = onnx.ValueInfoProto.decode(bytes);
   const tensor = info.type?.tensorType;
@@ -216,10 +225,12 @@ export function readOnnxModelSync(path: string, { maxReadBytes = 16 * 2 ** 20, m
       if (f.number === 2) info.producerName = text;
       else info.producerVersion = text;
     } else if (f.number === 8) {
-      const opset = onnx.OperatorSetIdProto.decode(small(f));
+      const bytes = small(f);
+      const opset = decodeRecord(r, 'opset', () => onnx.OperatorSetIdProto.decode(bytes));
       info.opsets[opset.domain || 'ai.onnx'] = Number(opset.version);
     } else if (f.number === 14) {
-      const entry = onnx.StringStringEntryProto.decode(small(f));
+      const bytes = small(f);
+      const entry = decodeRecord(r, 'metadata', () => onnx.StringStringEntryProto.decode(bytes));
       info.metadata[entry.key] = entry.value;
     } else if (f.number === 7) {
       sawGraph = true;
@@ -236,15 +247,22 @@ export function readOnnxModelSync(path: string, { maxReadBytes = 16 * 2 ** 20, m
           info.parameterCount += head.elements;
           if (head.name !== undefined) initializerNames.add(head.name);
         } else if (g.number === 2) info.graphName = Buffer.from(small(g)).toString('utf8');
-        else if (g.number === 11) rawInputs.push(toSpec(small(g)));
-        else if (g.number === 12) info.outputs.push(toSpec(small(g)));
+        else if (g.number === 11 || g.number === 12) {
+          const bytes = small(g);
+          (g.number === 11 ? rawInputs : info.outputs).push(decodeRecord(r, g.number === 11 ? 'input' : 'output', () => toSpec(bytes)));
+        }
         else r.skip(g.length);
         r.pos = gEnd;
       }
     } else r.skip(f.length);
     r.pos = end;
   }
+  // Every ONNX model states its IR version and the opsets it uses, and its graph yields something:
+  // other protobuf (or bytes that happen to parse as one) lacks these.
   if (!sawGraph) throw r.invalid('it holds no graph');
+  if (info.irVersion === undefined || info.irVersion === 0) throw r.invalid('it states no IR version');
+  if (Object.keys(info.opsets).length === 0) throw r.invalid('it imports no operator set');
+  if (info.outputs.length === 0) throw r.invalid('its graph has no outputs');
   // Before IR version 4 the weights were listed as graph inputs too; they are not inputs a caller feeds.
   info.inputs = rawInputs.filter((i) => !initializerNames.has(i.name));
   info.bytesRead = r.bytesRead;

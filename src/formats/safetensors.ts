@@ -3,13 +3,20 @@
  * tensor's dtype, shape and byte range. Only the header is read, never the weights, and it is
  * checked against the file's size so a lying or truncated file is refused with a reason.
  */
-import { open, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 
-/** The format allows headers up to 100 MB; anything larger is refused unread. */
-export const MAX_SAFETENSORS_HEADER_BYTES = 100 * 1024 * 1024;
-export const MAX_TENSORS = 1_000_000;
+/**
+ * Headers longer than this are refused unread: the limit huggingface_hub and huggingface.js put
+ * on the headers they parse (the safetensors crate allows 100 MB). A real header is at most a few
+ * MB (a 70B model's shard names a few hundred tensors in ~90 KB).
+ */
+export const MAX_SAFETENSORS_HEADER_BYTES = 25_000_000;
+/**
+ * Most tensors one file may name, checked before a header is parsed: parsing costs ~9 µs and
+ * ~1 KB of memory a tensor, so this bounds what a crafted header can cost (~2 s, ~200 MB). The
+ * largest MoE checkpoints name under 100,000 tensors across all their shards.
+ */
+export const MAX_TENSORS = 200_000;
 /** A shard of a set (`model-00001-of-00004.safetensors`, as a name or a path): the set's name, the shard's number, how many. */
 export const SAFETENSORS_SHARD = /^(.+)-(\d{5})-of-(\d{5})\.safetensors$/i;
 
@@ -25,18 +32,22 @@ export interface SafetensorsTensor {
   dataOffsets: [number, number];
 }
 
-export interface SafetensorsHeader {
+/** What a header says of a file's weights, without the tensors one by one. */
+export interface SafetensorsCounts {
   path: string;
   fileSize: number;
   headerBytes: number;
-  tensors: Record<string, SafetensorsTensor>;
-  metadata: Record<string, string>;
   /** Sum over tensors of the product of their shapes. */
   parameterCount: number;
   /** Parameters per dtype, e.g. `{BF16: 7241732096}`. */
   parametersByDtype: Record<string, number>;
   /** Bytes of tensor data the header declares. */
   dataBytes: number;
+}
+
+export interface SafetensorsHeader extends SafetensorsCounts {
+  tensors: Record<string, SafetensorsTensor>;
+  metadata: Record<string, string>;
 }
 
 function invalid(path: string, reason: string, details: Record<string, unknown> = {}): ModelManagerError {
@@ -49,8 +60,9 @@ export function parseSafetensorsHeaderJson(path: string, json: unknown, fileSize
   const entries = Object.entries(json as Record<string, unknown>);
   if (entries.length > MAX_TENSORS + 1) throw invalid(path, `more than ${MAX_TENSORS} tensors`);
   const dataSize = fileSize - 8 - headerBytes;
-  const tensors: Record<string, SafetensorsTensor> = {};
-  const parametersByDtype: Record<string, number> = {};
+  // Names and dtypes come from the file: in Maps, `__proto__` or `constructor` is a key like any other.
+  const tensors = new Map<string, SafetensorsTensor>();
+  const parametersByDtype = new Map<string, number>();
   let metadata: Record<string, string> = {};
   let parameterCount = 0;
   let dataBytes = 0;
@@ -77,97 +89,17 @@ export function parseSafetensorsHeaderJson(path: string, json: unknown, fileSize
       });
     }
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    const width = SAFETENSORS_DTYPE_BYTES[dtype];
+    const width = Object.hasOwn(SAFETENSORS_DTYPE_BYTES, dtype) ? SAFETENSORS_DTYPE_BYTES[dtype] : undefined;
     if (width !== undefined && Math.ceil(count * width) !== (end as number) - (start as number)) {
       throw invalid(path, `tensor "${name}" declares ${count} ${dtype} values but ${(end as number) - (start as number)} bytes`);
     }
-    tensors[name] = { dtype, shape: shape as number[], dataOffsets: [start as number, end as number] };
+    tensors.set(name, { dtype, shape: shape as number[], dataOffsets: [start as number, end as number] });
     parameterCount += count;
-    parametersByDtype[dtype] = (parametersByDtype[dtype] ?? 0) + count;
+    parametersByDtype.set(dtype, (parametersByDtype.get(dtype) ?? 0) + count);
     dataBytes += (end as number) - (start as number);
   }
-  return { path, fileSize, headerBytes, tensors, metadata, parameterCount, parametersByDtype, dataBytes };
-}
-
-/**
- * Reads one safetensors file's header (at most `maxHeaderBytes` + 8 bytes of the file).
- * @throws ModelManagerError INVALID_FILE (with the reason), FILE_NOT_FOUND
- */
-export async function readSafetensorsHeader(path: string, { maxHeaderBytes = MAX_SAFETENSORS_HEADER_BYTES } = {}): Promise<SafetensorsHeader> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new ModelManagerError('FILE_NOT_FOUND', `cannot open ${path}: ${(error as Error).message}`, { details: { path }, cause: error });
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size < 8) throw invalid(path, `the file has ${size} bytes, fewer than the 8-byte header length`);
-    const lengthBuf = Buffer.alloc(8);
-    await handle.read(lengthBuf, 0, 8, 0);
-    const length = lengthBuf.readBigUInt64LE(0);
-    if (length > BigInt(maxHeaderBytes)) throw invalid(path, `header length ${length} exceeds the ${maxHeaderBytes}-byte limit`);
-    const headerBytes = Number(length);
-    if (8 + headerBytes > size) throw invalid(path, `header length ${headerBytes} runs past the end of the ${size}-byte file`);
-    const buf = Buffer.alloc(headerBytes);
-    const { bytesRead } = await handle.read(buf, 0, headerBytes, 8);
-    if (bytesRead !== headerBytes) throw invalid(path, 'the file ended while reading the header');
-    let json: unknown;
-    try {
-      json = JSON.parse(buf.toString('utf8'));
-    } catch (error) {
-      throw invalid(path, `the header is not JSON (${(error as Error).message})`);
-    }
-    return parseSafetensorsHeaderJson(path, json, size, headerBytes);
-  } finally {
-    await handle.close();
-  }
-}
-
-export interface SafetensorsSummary {
-  files: SafetensorsHeader[];
-  parameterCount: number;
-  parametersByDtype: Record<string, number>;
-  dataBytes: number;
-}
-
-/**
- * Reads the headers of a model's weights: a sharded checkpoint through its
- * `*.safetensors.index.json`, else the single file. Refuses an index whose shards are missing.
- */
-export async function readSafetensorsModel(fileOrIndex: string): Promise<SafetensorsSummary> {
-  let shards = [fileOrIndex];
-  if (fileOrIndex.endsWith('.index.json')) {
-    let index: { weight_map?: Record<string, string> };
-    try {
-      index = JSON.parse(await readFile(fileOrIndex, 'utf8')) as typeof index;
-    } catch (error) {
-      throw new ModelManagerError('INVALID_FILE', `${fileOrIndex}: not a readable safetensors index: ${(error as Error).message}`, {
-        details: { path: fileOrIndex },
-        cause: error,
-      });
-    }
-    const names = [...new Set(Object.values(index.weight_map ?? {}))].sort();
-    if (names.length === 0) throw invalid(fileOrIndex, 'the index names no shard files');
-    shards = names.map((n) => join(dirname(fileOrIndex), n));
-    const missing: string[] = [];
-    for (const shard of shards) await stat(shard).catch(() => missing.push(shard));
-    if (missing.length > 0) {
-      throw new ModelManagerError('FILE_NOT_FOUND', `${fileOrIndex}: ${missing.length} of ${shards.length} shards are missing (first: ${missing[0]})`, {
-        details: { path: fileOrIndex, missing },
-      });
-    }
-  }
-  const files: SafetensorsHeader[] = [];
-  for (const shard of shards) files.push(await readSafetensorsHeader(shard));
-  const parametersByDtype: Record<string, number> = {};
-  for (const f of files) for (const [d, n] of Object.entries(f.parametersByDtype)) parametersByDtype[d] = (parametersByDtype[d] ?? 0) + n;
-  return {
-    files,
-    parameterCount: files.reduce((a, f) => a + f.parameterCount, 0),
-    parametersByDtype,
-    dataBytes: files.reduce((a, f) => a + f.dataBytes, 0),
-  };
+  // fromEntries defines own properties: a `__proto__` name stays a name.
+  return { path, fileSize, headerBytes, tensors: Object.fromEntries(tensors), metadata, parameterCount, parametersByDtype: Object.fromEntries(parametersByDtype), dataBytes };
 }
 
 /**

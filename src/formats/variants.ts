@@ -13,7 +13,7 @@ const ONNX_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'quantized', 'q4',
 /** `model.fp16.safetensors`, `model.fp16-00001-of-00002.safetensors`. */
 const SAFETENSORS_VARIANT = new RegExp(`\\.(${SAFETENSORS_VARIANTS.join('|')})(?=(-\\d{5}-of-\\d{5})?\\.safetensors$)`, 'i');
 /** `model_fp16.onnx`, `decoder_model_merged_q4.onnx`. */
-const ONNX_VARIANT = new RegExp(`_(${ONNX_VARIANTS.join('|')})(?=\\.onnx$)`, 'i');
+export const ONNX_VARIANT = new RegExp(`_(${ONNX_VARIANTS.join('|')})(?=\\.onnx$)`, 'i');
 
 /** The files of the first variant present in `order`, the default weights (no variant) before any. */
 function oneVariant(files: string[], pattern: RegExp, order: string[]): string[] {

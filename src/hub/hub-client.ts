@@ -22,7 +22,7 @@ export interface HubClientOptions {
 }
 
 /** Errors of the connection itself (refused, reset, DNS, timed out), as opposed to an answer from the hub. */
-function isNetworkError(error: unknown): boolean {
+export function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
 }
 
@@ -30,7 +30,7 @@ function isNetworkError(error: unknown): boolean {
  * Adds the token and a time limit to every request. The token goes as a header from here because
  * @huggingface/hub refuses tokens not shaped `hf_...`, which mirrors may issue.
  */
-function hubFetch(base: typeof fetch, token: string | undefined, timeoutMs: number): typeof fetch {
+export function hubFetch(base: typeof fetch, token: string | undefined, timeoutMs: number): typeof fetch {
   return (input, init) => {
     const headers = new Headers(init?.headers);
     if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
@@ -38,22 +38,29 @@ function hubFetch(base: typeof fetch, token: string | undefined, timeoutMs: numb
   };
 }
 
+/**
+ * The coded error for an HTTP status the hub (or its file storage) answered about a repo.
+ * 401/403: gated or private; 404: no such repo, revision or file; anything else: try later.
+ */
+export function hubStatusError(status: number, repoId: string, endpoint: string, tokenGiven: boolean, { url, cause }: { url?: string; cause?: unknown } = {}): ModelManagerError {
+  const details = { repoId, status, ...(url === undefined ? {} : { url }) };
+  const options = { details, ...(cause === undefined ? {} : { cause }) };
+  if (status === 401 || status === 403) {
+    const hint = tokenGiven
+      ? 'your HF_TOKEN has no access to it: accept its terms on the model page with that account, or use another token'
+      : 'it is gated or private (or does not exist): check the id, accept its terms on the model page and set HF_TOKEN';
+    return new ModelManagerError('AUTH_REQUIRED', `${repoId}: the hub refused access (HTTP ${status}); ${hint}`, options);
+  }
+  if (status === 404) {
+    return new ModelManagerError('HUB_NOT_FOUND', `${repoId} is not on ${endpoint}: check the id (org/name) and the revision`, options);
+  }
+  return new ModelManagerError('HUB_UNREACHABLE', `${endpoint} answered HTTP ${status} for ${repoId}; try again later`, options);
+}
+
 /** Turns what the hub or the network threw into a coded error that says what to do. */
 export function hubError(error: unknown, repoId: string, endpoint: string, tokenGiven: boolean): ModelManagerError {
   if (error instanceof ModelManagerError) return error;
-  if (error instanceof HubApiError) {
-    const details = { repoId, status: error.statusCode, url: error.url };
-    if (error.statusCode === 401 || error.statusCode === 403) {
-      const hint = tokenGiven
-        ? 'your HF_TOKEN has no access to it: accept its terms on the model page with that account, or use another token'
-        : 'it is gated or private (or does not exist): check the id, accept its terms on the model page and set HF_TOKEN';
-      return new ModelManagerError('AUTH_REQUIRED', `${repoId}: the hub refused access (HTTP ${error.statusCode}); ${hint}`, { details, cause: error });
-    }
-    if (error.statusCode === 404) {
-      return new ModelManagerError('HUB_NOT_FOUND', `${repoId} is not on ${endpoint}: check the id (org/name) and the revision`, { details, cause: error });
-    }
-    return new ModelManagerError('HUB_UNREACHABLE', `${endpoint} answered HTTP ${error.statusCode} for ${repoId}; try again later`, { details, cause: error });
-  }
+  if (error instanceof HubApiError) return hubStatusError(error.statusCode, repoId, endpoint, tokenGiven, { url: error.url, cause: error });
   const reason = !(error instanceof Error) ? String(error) : error.name === 'TimeoutError' ? 'timed out' : ((error.cause as Error | undefined)?.message ?? error.message);
   if (!isNetworkError(error)) {
     return new ModelManagerError('HUB_UNREACHABLE', `${endpoint} gave an answer that could not be read for ${repoId} (${reason}); check HF_ENDPOINT`, { details: { repoId, endpoint }, cause: error });

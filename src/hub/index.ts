@@ -1,4 +1,4 @@
-export { cacheFolderName, findCachedSnapshot } from './cache.js';
+export { cacheFolderName, cachedRepoPaths, findCachedSnapshot, snapshotOfRepoFolder, type CachedSnapshot } from './cache.js';
 export { parseModelCard, type ModelCard } from './model-card.js';
 export { readModelFolder } from './local-folder.js';
 export { fetchHubSnapshot, hubError, type HubClientOptions } from './hub-client.js';
@@ -7,4 +7,7 @@ export { describeModelKind, inferPipelineTag, type ModelKind } from './model-kin
 export { createModelFromHuggingFace, type CreateModelOptions } from './create-model.js';
 export { importFromHuggingFace, folderModelId, snapshotModelId, type HfImportOptions, type HfImportOutcome, type HfImportAction } from './import.js';
 export { syncHuggingFace, type HfSyncResult } from './sync.js';
+export { syncStaticModels, type StaticSyncResult } from './static-sync.js';
+export { STATIC_MODELS, type StaticModelDefinition } from './static-models.js';
 export type { HfSnapshot, HfSourceKind, WeightsSummary } from './snapshot.js';
+export { pullModel, pullToRegistry, cachedModelPath, parseHubName, selectFiles, type RegisteredPull, type PullToRegistryOptions, type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile } from './pull/index.js';

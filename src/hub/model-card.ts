@@ -2,7 +2,7 @@
  * Model cards: the YAML front matter of a README.md (license, tags, base_model, language,
  * pipeline_tag) and the first paragraph of prose, used as the description.
  */
-import { parse } from 'yaml';
+import { firstParagraph, readFrontMatter } from '../formats/front-matter.js';
 
 export interface ModelCard {
   license?: string;
@@ -18,8 +18,6 @@ export interface ModelCard {
   /** Why the front matter could not be read, when it could not. */
   warning?: string;
 }
-
-const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---\s*(?:\r?\n|$)/;
 
 function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
@@ -52,32 +50,13 @@ function modelIndexMetrics(modelIndex: unknown): ModelCard['metrics'] {
   return metrics;
 }
 
-function firstParagraph(body: string): string | undefined {
-  for (const block of body.split(/\r?\n\s*\r?\n/)) {
-    const text = block.trim();
-    if (!text || /^(#|<|!\[|\||```|-{3,}|\[!)/.test(text)) continue;
-    return text.replace(/\s+/g, ' ').slice(0, 500);
-  }
-  return undefined;
-}
-
 /** Reads a README's front matter and summary; a broken front matter is a warning, not a failure. */
 export function parseModelCard(readme: string): ModelCard {
   const card: ModelCard = { tags: [], languages: [], metrics: [] };
-  const match = FRONT_MATTER.exec(readme);
-  const body = match ? readme.slice(match[0].length) : readme;
+  const { data: meta, body, warning } = readFrontMatter(readme);
   const summary = firstParagraph(body);
   if (summary) card.summary = summary;
-  if (!match) return card;
-  let data: unknown;
-  try {
-    data = parse(match[1]!, { maxAliasCount: 100 });
-  } catch (error) {
-    card.warning = `README.md front matter is not valid YAML (${(error as Error).message.split('\n')[0]})`;
-    return card;
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return card;
-  const meta = data as Record<string, unknown>;
+  if (warning) card.warning = `README.md ${warning}`;
   const license = strings(meta.license)[0];
   if (license) card.license = license === 'other' && typeof meta.license_name === 'string' ? meta.license_name : license;
   card.tags = strings(meta.tags);

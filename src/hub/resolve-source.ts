@@ -8,12 +8,12 @@ import { homedir } from 'node:os';
 import type { Config } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { findCachedSnapshot } from './cache.js';
+import { HUB_ID_PATTERN } from './pull/hub-name.js';
 import { fetchHubSnapshot } from './hub-client.js';
 import { readModelFolder } from './local-folder.js';
 import type { HfSnapshot } from './snapshot.js';
 
-/** A hub repo id: `name` or `org/name`. */
-export const HUB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)?$/;
+export { HUB_ID_PATTERN };
 
 export interface ResolveOptions {
   /** Settings (HF cache, endpoint, token, offline). */
@@ -58,7 +58,7 @@ export async function resolveHfSnapshot(idOrPath: string, { config, revision = '
     });
   }
 
-  const cached = await findCachedSnapshot(idOrPath, { cacheDir: config.hf.hubCache, revision });
+  const cached = findCachedSnapshot(idOrPath, { cacheDir: config.hf.hubCache, revision });
   let cacheWarning: string | undefined;
   if (cached) {
     try {

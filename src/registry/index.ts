@@ -1,5 +1,6 @@
 export * from './schema.js';
 export * from './query.js';
+export * from './search.js';
 export { validateModel, type FieldIssue } from './validate.js';
 export { mergePatch } from './merge-patch.js';
 export { pathsOn, onlyElsewhere, localPathOn, withLocation, withoutLocations } from './locations.js';

@@ -1,8 +1,8 @@
 /**
- * Filters, sorting and text-search ranking shared by every store.
+ * Filters and sorting shared by every store (text search is in search.ts).
  *
- * SQL stores translate a ModelFilter into indexed queries; the JSON store and the contract tests
- * use `matchesFilter` directly, so all stores agree on what a filter means.
+ * SQL stores translate a ModelFilter into indexed queries; the JSON store uses `matchesFilter`
+ * directly; the contract suite holds every store to the same answers.
  */
 import type { ModelMetadata } from './schema.js';
 
@@ -30,6 +30,8 @@ export interface ModelFilter {
   maxParams?: number;
   /** Only models whose `memoryEstimate.totalBytes` is known and at most this many bytes. */
   fitsBytes?: number;
+  /** Only models whose `localPath` is exactly this (an indexed lookup in every store). */
+  localPath?: string;
   /** Defaults to `modelId`. */
   sort?: SortField;
   /** Defaults to `asc`. */
@@ -80,6 +82,7 @@ export function matchesFilter(model: ModelMetadata, f: ModelFilter): boolean {
   if (outputs && !model.outputs.some((io) => outputs.includes(io.dataType))) return false;
   if (f.minParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount >= f.minParams)) return false;
   if (f.maxParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount <= f.maxParams)) return false;
+  if (f.localPath !== undefined && model.localPath !== f.localPath) return false;
   if (f.fitsBytes !== undefined) {
     const total = model.memoryEstimate?.totalBytes;
     if (total === undefined || total > f.fitsBytes) return false;
@@ -107,54 +110,4 @@ export function compareModels(sort: SortField = 'modelId', order: 'asc' | 'desc'
 export function page<T>(items: T[], filter: Pick<ModelFilter, 'limit' | 'offset'>): T[] {
   const start = Math.max(0, filter.offset ?? 0);
   return filter.limit === undefined ? items.slice(start) : items.slice(start, start + Math.max(0, filter.limit));
-}
-
-/** Splits a search text into lower-case terms. */
-export function searchTerms(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
-}
-
-/**
- * Scores how well a model matches every term (0 = some term matches nothing).
- * A term matches a word it equals or begins (as an FTS prefix query does), so every store finds
- * the same models. Identity beats tags, tags beat description.
- */
-export function scoreModel(model: ModelMetadata, terms: readonly string[]): number {
-  if (terms.length === 0) return 0;
-  const nameWords = searchTerms(`${model.modelId} ${model.modelName} ${model.displayName ?? ''}`);
-  const tags = model.tags.map((t) => t.toLowerCase());
-  const tagWords = searchTerms(tags.join(' '));
-  let descriptionWords: string[] | undefined;
-  let score = 0;
-  for (const term of terms) {
-    let best = 0;
-    if (nameWords.includes(term)) best = 10;
-    else if (nameWords.some((w) => w.startsWith(term))) best = 6;
-    if (tags.includes(term)) best = Math.max(best, 5);
-    else if (tagWords.some((w) => w.startsWith(term))) best = Math.max(best, 3);
-    if (best === 0) {
-      descriptionWords ??= searchTerms(model.description);
-      if (descriptionWords.some((w) => w.startsWith(term))) best = 1;
-    }
-    if (best === 0) return 0;
-    score += best;
-  }
-  return score;
-}
-
-export interface SearchHit {
-  model: ModelMetadata;
-  score: number;
-}
-
-/** Ranks candidates by score (best first, then by modelId) and keeps the top `limit`. */
-export function rankSearch(candidates: Iterable<ModelMetadata>, text: string, limit = 50): SearchHit[] {
-  const terms = searchTerms(text);
-  const hits: SearchHit[] = [];
-  for (const model of candidates) {
-    const score = scoreModel(model, terms);
-    if (score > 0) hits.push({ model, score });
-  }
-  hits.sort((a, b) => b.score - a.score || (a.model.modelId < b.model.modelId ? -1 : 1));
-  return hits.slice(0, limit);
 }

@@ -7,8 +7,10 @@
 import { config as processConfig, storeKindOf, type Config, type StoreKind } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { mergePatch } from './merge-patch.js';
-import { normalizeFilter, type ModelFilter, type SearchHit } from './query.js';
+import { normalizeFilter, page, type ModelFilter } from './query.js';
+import type { SearchHit } from './search.js';
 import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
+import { countVisible, deletedMatching, isDeleted, listVisible, markDeleted, searchVisible, statsVisible } from './soft-delete.js';
 import { openStore } from './stores/index.js';
 import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
 import { exportMetadata, importMetadata, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
@@ -34,6 +36,12 @@ export interface AddQualityMetricInput {
 }
 
 const UPDATE_RETRIES = 20;
+
+/** The version a reference names: a number, or one of the model's own aliases (never an inherited property such as `toString`). */
+function versionNumber(model: ModelMetadata, ref: string): number | undefined {
+  if (/^\d+$/.test(ref)) return Number(ref);
+  return Object.hasOwn(model.aliases, ref) ? model.aliases[ref] : undefined;
+}
 
 export class Registry implements AsyncDisposable {
   readonly store: RegistryStore;
@@ -72,22 +80,39 @@ export class Registry implements AsyncDisposable {
       if (ids.has(m.modelId)) throw new ModelManagerError('MODEL_EXISTS', `model "${m.modelId}" appears twice in one add`, { details: { modelId: m.modelId } });
       ids.add(m.modelId);
     }
-    await this.store.insert(models, change);
+    try {
+      await this.store.insert(models, change);
+    } catch (error) {
+      if (!isModelManagerError(error, 'MODEL_EXISTS')) throw error;
+      const deleted = (await Promise.all(models.map((m) => this.store.get(m.modelId)))).find((s) => s && isDeleted(s.model));
+      if (!deleted) throw error;
+      const id = deleted.model.modelId;
+      throw new ModelManagerError('MODEL_EXISTS', `model "${id}" was deleted and its history kept: restore it with \`mm rollback ${id} <version>\` (see \`mm versions ${id}\`), or remove it for good with \`mm delete ${id} --hard\``, {
+        cause: error, details: { modelId: id, deleted: true },
+      });
+    }
     return models;
   }
 
-  /** The model, or undefined when absent. `id@alias` or `id@3` reads a version. */
+  /** The model, or undefined when absent or deleted. `id@alias` or `id@3` reads a version. */
   async getModel(modelId: string): Promise<ModelMetadata | undefined> {
-    const at = modelId.lastIndexOf('@');
-    if (at > 0) {
-      const id = modelId.slice(0, at);
-      const ref = modelId.slice(at + 1);
-      const current = await this.store.get(id);
-      if (!current) return undefined;
-      const version = /^\d+$/.test(ref) ? Number(ref) : current.model.aliases[ref];
-      return version === undefined ? undefined : this.store.getVersion(id, version);
-    }
-    return (await this.store.get(modelId))?.model;
+    return (await this.lookupModel(modelId))?.model;
+  }
+
+  /**
+   * A model named `id`, `id@3` or `id@alias`: the record the name asks for, with the model's
+   * current record beside it (who may see a model is decided by what it is now, not by an old version).
+   * None for a deleted model, whichever version is named.
+   */
+  async lookupModel(name: string): Promise<{ model: ModelMetadata; current: ModelMetadata } | undefined> {
+    const at = name.lastIndexOf('@');
+    const id = at > 0 ? name.slice(0, at) : name;
+    const current = (await this.store.get(id))?.model;
+    if (!current || isDeleted(current)) return undefined;
+    if (at <= 0) return { model: current, current };
+    const version = versionNumber(current, name.slice(at + 1));
+    const model = version === undefined ? undefined : await this.store.getVersion(id, version);
+    return model && { model, current };
   }
 
   /** Like getModel, but throws MODEL_NOT_FOUND with a hint. */
@@ -119,15 +144,32 @@ export class Registry implements AsyncDisposable {
     return this.#write(modelId, change, (model, version) => this.store.update(model, note, version));
   }
 
+  /**
+   * Deletes a model: hidden from every read, its history kept (a rollback to an earlier version
+   * restores it), or with `hard` removed together with its history. False when it was not there.
+   */
+  async deleteModel(modelId: string, { hard = false }: { hard?: boolean } = {}): Promise<boolean> {
+    if (hard) return this.store.remove(modelId);
+    if (!(await this.getModel(modelId))) return false;
+    await this.updateModel(modelId, markDeleted, 'delete');
+    return true;
+  }
+
+  /** Models deleted without `hard` (which a rollback can restore) that match the filter. */
+  async listDeleted(filter: ModelFilter = {}): Promise<ModelMetadata[]> {
+    return page(await deletedMatching(this.store, normalizeFilter(filter)), filter);
+  }
+
   /** Reads, changes and writes a model, again from the top when another writer got there first. */
   async #write(
     modelId: string,
     change: Record<string, unknown> | ((current: ModelMetadata) => ModelMetadata | Record<string, unknown>),
     store: (model: ModelMetadata, expectedVersion: number) => Promise<unknown>,
+    { restoring = false }: { restoring?: boolean } = {},
   ): Promise<ModelMetadata> {
     for (let attempt = 0; ; attempt++) {
       const stored = await this.store.get(modelId);
-      if (!stored) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
+      if (!stored || (isDeleted(stored.model) && !restoring)) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered`, { details: { modelId } });
       const next = typeof change === 'function' ? change(structuredClone(stored.model)) : mergePatch(stored.model, change);
       const model = validateModel({ ...next, modelId, createdAt: stored.model.createdAt, updatedAt: undefined });
       model.updatedAt = new Date().toISOString();
@@ -140,24 +182,27 @@ export class Registry implements AsyncDisposable {
     }
   }
 
-  /** Removes a model with its history; false when it was not there. */
+  /** Removes a model with its history (deleted or not); false when it was not there. */
   async removeModel(modelId: string): Promise<boolean> {
     return this.store.remove(modelId);
   }
 
   /** Models matching the filter (several values of one field mean any of them; tags mean all of them). */
   async listModels(filter: ModelFilter = {}): Promise<ModelMetadata[]> {
-    return this.store.list(normalizeFilter(filter));
+    return listVisible(this.store, normalizeFilter(filter));
   }
 
   /** How many models match the filter, ignoring limit and offset. */
   async countModels(filter: ModelFilter = {}): Promise<number> {
-    return this.store.count(normalizeFilter(filter));
+    return countVisible(this.store, normalizeFilter(filter));
   }
 
-  /** Text search over names, tags and descriptions, best matches first. */
+  /**
+   * Text search over names (id, name, Hugging Face id), labels (tags, capabilities, type,
+   * architecture) and descriptions, best matches first (the rules are in search.ts).
+   */
   async searchModels(text: string, { limit = 50 }: { limit?: number } = {}): Promise<SearchHit[]> {
-    return this.store.search(text, limit);
+    return searchVisible(this.store, text, limit);
   }
 
   async getModelsByInputType(dataType: DataType | string): Promise<ModelMetadata[]> {
@@ -174,17 +219,18 @@ export class Registry implements AsyncDisposable {
   }
 
   async getStats(): Promise<RegistryStats> {
-    return this.store.stats();
+    return statsVisible(this.store);
   }
 
+  /** The versions of a model, also of a deleted one (its history is kept to restore it from). */
   async listVersions(modelId: string): Promise<VersionInfo[]> {
-    await this.requireModel(modelId);
+    await this.#requireStored(modelId);
     return this.store.listVersions(modelId);
   }
 
-  /** One version of a model. @throws MODEL_NOT_FOUND, VERSION_NOT_FOUND */
+  /** One version of a model, also of a deleted one. @throws MODEL_NOT_FOUND, VERSION_NOT_FOUND */
   async getVersion(modelId: string, version: number): Promise<ModelMetadata> {
-    await this.requireModel(modelId);
+    await this.#requireStored(modelId);
     const model = await this.store.getVersion(modelId, version);
     if (!model) {
       throw new ModelManagerError('VERSION_NOT_FOUND', `model "${modelId}" has no version ${version}; see \`mm versions ${modelId}\``, {
@@ -194,15 +240,30 @@ export class Registry implements AsyncDisposable {
     return model;
   }
 
-  /** Makes a new version equal to an old one (aliases stay as they are now). */
-  async rollback(modelId: string, version: number | string): Promise<ModelMetadata> {
-    const current = await this.requireModel(modelId);
-    const number = typeof version === 'number' ? version : /^\d+$/.test(version) ? Number(version) : current.aliases[version];
+  /**
+   * Makes a new version equal to an old one (aliases stay as they are now); restores a deleted
+   * model. `check` sees the record about to be written and refuses it by throwing; nothing is written then.
+   */
+  async rollback(modelId: string, version: number | string, { check }: { check?: (next: ModelMetadata) => void } = {}): Promise<ModelMetadata> {
+    const current = await this.#requireStored(modelId);
+    const number = typeof version === 'number' ? version : versionNumber(current, version);
     if (number === undefined) {
       throw new ModelManagerError('VERSION_NOT_FOUND', `model "${modelId}" has no version or alias "${version}"`, { details: { modelId, version } });
     }
     const old = await this.getVersion(modelId, number);
-    return this.updateModel(modelId, (now) => ({ ...old, aliases: now.aliases }), `rollback to ${number}`);
+    const note = `rollback to ${number}`;
+    return this.#write(modelId, (now) => {
+      const next = { ...old, aliases: now.aliases };
+      check?.(next);
+      return next;
+    }, (model, expected) => this.store.update(model, note, expected), { restoring: true });
+  }
+
+  /** The current record, deleted or not. @throws MODEL_NOT_FOUND */
+  async #requireStored(modelId: string): Promise<ModelMetadata> {
+    const stored = await this.store.get(modelId);
+    if (!stored) throw new ModelManagerError('MODEL_NOT_FOUND', `model "${modelId}" is not registered; see \`mm list\` or \`mm search\``, { details: { modelId } });
+    return stored.model;
   }
 
   /** Points an alias (e.g. `production`) at a version. */

@@ -49,8 +49,15 @@ const nonNegInt = z.number().int().nonnegative();
 const isoDate = z.iso.datetime({ offset: true });
 const record = z.record(z.string(), z.unknown());
 
-/** `org/name[-variant]`: letters, digits, `._-`, with `/` between parts; no empty part, no `..`. */
-export const MODEL_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.:+-]+)*$/;
+/**
+ * `org/name[-variant]`: letters, digits, `._-` (and `:+` after the first part), with `/` between
+ * parts; each part starts with a letter, digit or `_` (as Hugging Face repo ids do), and no `..`.
+ * So an id never reads as a path (`./x`, `../x`, `/x`, `~/x`, `a/./b`, `-flag`): a name that
+ * does is resolved on disk, an id only through its record. Records stored under such an id
+ * before this rule stay readable, runnable and removable; an edit of one is refused
+ * (INVALID_METADATA): add it again under a valid id.
+ */
+export const MODEL_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.:+-]*)*$/;
 
 export const ioSpecSchema = z.strictObject({
   name: z.string().min(1),
@@ -86,12 +93,25 @@ export const memoryEstimateSchema = z.strictObject({
 });
 export type MemoryEstimate = z.output<typeof memoryEstimateSchema>;
 
+/** A GPU's used memory around one load and after its release, as the backend reported it. */
+export const measuredVramSchema = z.strictObject({
+  device: z.string(),
+  deviceName: z.string(),
+  totalBytes: nonNegInt,
+  beforeLoadBytes: nonNegInt,
+  afterLoadBytes: nonNegInt,
+  afterReleaseBytes: nonNegInt.optional(),
+});
+
 export const measuredSchema = z.strictObject({
   loadTimeMs: z.number().nonnegative(),
   memoryBytes: z.number().int(),
   throughput: z.number().nonnegative().optional(),
   throughputUnit: z.string().optional(),
   device: z.string(),
+  /** The GPU kind that computed (cuda, vulkan, metal); absent on the CPU. */
+  gpuKind: z.string().optional(),
+  vram: z.array(measuredVramSchema).optional(),
   backend: z.string().optional(),
   at: isoDate,
 });
@@ -127,7 +147,7 @@ export type ModelCategory = z.output<typeof categorySchema>;
 
 export const modelMetadataSchema = z.strictObject({
   // identity
-  modelId: z.string().min(1).max(256).regex(MODEL_ID_PATTERN, 'must look like org/name[-variant] (letters, digits, ._- and /)'),
+  modelId: z.string().min(1).max(256).regex(MODEL_ID_PATTERN, 'must look like org/name[-variant] (letters, digits, ._- and /; each part starts with a letter, digit or _, so it never reads as a path)'),
   modelName: z.string().min(1),
   displayName: z.string().optional(),
   description: z.string().default(''),
@@ -158,6 +178,8 @@ export const modelMetadataSchema = z.strictObject({
   attentionType: caseless(ATTENTION_TYPES, 'lower').optional(),
   contextLength: nonNegInt.optional(),
   localPath: z.string().optional(),
+  /** The hub commit the files at `localPath` came from (set by a pull). */
+  revision: z.string().optional(),
   files: z.array(modelFileSchema).default([]),
   /** Copies of the model's files, one per host and folder, in a registry several hosts share (discovery keeps them). */
   locations: z.array(hostLocationSchema).optional(),
@@ -175,8 +197,8 @@ export const modelMetadataSchema = z.strictObject({
   measured: measuredSchema.optional(),
   // bookkeeping
   source: caseless(SOURCES, 'lower').default('manual'),
-  /** `missing` when discovery no longer finds the model's files (the entry is kept). */
-  status: z.enum(['available', 'missing']).optional(),
+  /** `missing` when discovery no longer finds the model's files (the entry is kept); `deleted` when deleted without `--hard` (hidden, history kept). */
+  status: z.enum(['available', 'missing', 'deleted']).optional(),
   createdAt: isoDate.optional(),
   updatedAt: isoDate.optional(),
   accessLevel: caseless(ACCESS_LEVELS, 'lower').default('public'),

@@ -4,9 +4,10 @@
  * Import also reads the snake_case JSON the Python model managers export (`model_id`, `data_type`, ...),
  * as one record, a list, `{models: [...]}`, or a map of id -> record.
  */
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import YAML from 'yaml';
+import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { collectHistory, parseHistory, restoreHistories } from './history.js';
 import type { Registry } from './registry.js';
@@ -26,21 +27,22 @@ const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.t
 export function fromSnakeCase(value: unknown, opaque = false): unknown {
   if (Array.isArray(value)) return value.map((v) => fromSnakeCase(v, opaque));
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
+  // Keys come from a file: in a Map `__proto__` is a key, where assigning it would set the prototype.
+  const out = new Map<string, unknown>();
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (opaque) {
-      out[key] = v;
+      out.set(key, v);
       continue;
     }
     const name = camel(key);
     if (v === null) continue;
     if ((name === 'createdAt' || name === 'updatedAt' || name === 'at') && typeof v === 'string' && /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v)) {
-      out[name] = `${v}Z`;
+      out.set(name, `${v}Z`);
       continue;
     }
-    out[name] = fromSnakeCase(v, OPAQUE_FIELDS.has(name));
+    out.set(name, fromSnakeCase(v, OPAQUE_FIELDS.has(name)));
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Pulls the list of records out of any of the accepted file shapes. */
@@ -157,7 +159,7 @@ export async function importMetadata(registry: Registry, path: string): Promise<
   return result;
 }
 
-/** Writes every model (and with `withHistory` every version) to a JSON or YAML file, atomically (temp file + rename). Returns how many models. */
+/** Writes every model (and with `withHistory` every version) to a JSON or YAML file, atomically. Returns how many models. */
 export async function exportMetadata(registry: Registry, path: string, format?: ExportFormat, { withHistory = false }: ExportOptions = {}): Promise<number> {
   const fmt = format ?? (/\.ya?ml$/i.test(path) ? 'yaml' : 'json');
   const models = await registry.listModels();
@@ -167,8 +169,6 @@ export async function exportMetadata(registry: Registry, path: string, format?: 
   };
   const text = fmt === 'yaml' ? YAML.stringify(doc) : `${JSON.stringify(doc, null, 2)}\n`;
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomically(path, text);
   return models.length;
 }

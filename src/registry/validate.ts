@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ModelManagerError } from '../errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../json-depth.js';
 import { modelMetadataSchema, type ModelMetadata } from './schema.js';
 
 /** One problem found in a record: the dotted path of the field and why it is refused. */
@@ -32,6 +33,13 @@ export function validateModel(input: unknown): ModelMetadata {
   } else {
     throw new ModelManagerError('INVALID_METADATA', 'a model record must be a JSON object', {
       details: { issues: [{ field: '(record)', reason: 'not an object' }] },
+    });
+  }
+  const tooDeep = Object.entries(candidate as Record<string, unknown>).filter(([, value]) => jsonDepthExceeds(value, MAX_JSON_DEPTH - 1));
+  if (tooDeep.length > 0) {
+    const issues = tooDeep.map(([field]) => ({ field, reason: `nested more than ${MAX_JSON_DEPTH} levels deep` }));
+    throw new ModelManagerError('INVALID_METADATA', `invalid model: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`, {
+      details: { issues, maxDepth: MAX_JSON_DEPTH },
     });
   }
   const parsed = modelMetadataSchema.safeParse(candidate);

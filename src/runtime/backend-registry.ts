@@ -2,20 +2,35 @@
  * The backends a manager can use: the built-in ones, imported only when a model needs them
  * (so a missing native package costs nothing until then), and any the user registers.
  */
+import type { LlamaGpuSetting } from '../config.js';
 import { ModelManagerError } from '../errors.js';
 import type { InferenceBackend, ModelLocation, TaskType } from './backends/backend.js';
+
+/** Settings of the built-in backends that a manager passes on. */
+export interface BuiltinBackendSettings {
+  /** llama.cpp's GPU kind (`MM_LLAMA_GPU`). Defaults to `config().llamaGpu`. */
+  llamaGpu?: LlamaGpuSetting;
+}
 
 /** Built-in backends by name, each imported on first use. */
 export const BUILTIN_BACKENDS = {
   transformers: { formats: ['onnx'], load: async () => new (await import('./backends/transformers.js')).TransformersBackend() },
-  'llama-cpp': { formats: ['gguf'], load: async () => new (await import('./backends/llama-cpp.js')).LlamaCppBackend() },
-} as const satisfies Record<string, { formats: readonly string[]; load: () => Promise<InferenceBackend> }>;
+  'llama-cpp': {
+    formats: ['gguf'],
+    load: async ({ llamaGpu }: BuiltinBackendSettings) => new (await import('./backends/llama-cpp.js')).LlamaCppBackend(llamaGpu === undefined ? {} : { gpu: llamaGpu }),
+  },
+} as const satisfies Record<string, { formats: readonly string[]; load: (settings: BuiltinBackendSettings) => Promise<InferenceBackend> }>;
 
 export type BuiltinBackendName = keyof typeof BUILTIN_BACKENDS;
 
 export class BackendRegistry {
   readonly #custom: InferenceBackend[] = [];
   readonly #builtin = new Map<BuiltinBackendName, Promise<InferenceBackend>>();
+  readonly #settings: BuiltinBackendSettings;
+
+  constructor(settings: BuiltinBackendSettings = {}) {
+    this.#settings = settings;
+  }
 
   /** Adds a backend; it is asked before the built-in ones, the last registered first. */
   register(backend: InferenceBackend): void {
@@ -68,10 +83,16 @@ export class BackendRegistry {
     });
   }
 
+  /** The registered backends, then the built-in ones that could be imported. */
+  async all(): Promise<InferenceBackend[]> {
+    const builtin = await Promise.allSettled((Object.keys(BUILTIN_BACKENDS) as BuiltinBackendName[]).map((name) => this.#loadBuiltin(name)));
+    return [...this.#custom, ...builtin.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+  }
+
   #loadBuiltin(name: BuiltinBackendName): Promise<InferenceBackend> {
     let loading = this.#builtin.get(name);
     if (!loading) {
-      loading = BUILTIN_BACKENDS[name].load();
+      loading = BUILTIN_BACKENDS[name].load(this.#settings);
       // A failed import is retried next time (the package may be installed meanwhile).
       loading.catch(() => this.#builtin.delete(name));
       this.#builtin.set(name, loading);

@@ -1,9 +1,9 @@
 /**
- * Device choice: what the caller asked for (cpu, gpu, cuda:N, auto) against the GPUs found,
- * with a fall back to CPU and a warning instead of a failed load.
+ * Device choice: what the caller asked for (cpu, gpu, cuda:N, auto) against the GPUs the
+ * model's backend can use, with a fall back to CPU and a warning instead of a failed load.
  */
 import { ModelManagerError } from '../errors.js';
-import type { Device } from './backends/backend.js';
+import type { Device, GpuAttempt } from './backends/backend.js';
 
 /** What a request may ask for. */
 export type DeviceRequest = 'cpu' | 'gpu' | 'auto' | `cuda:${number}`;
@@ -15,29 +15,16 @@ export interface DevicePlan {
   warning?: string;
 }
 
-/**
- * GPUs usable by the built-in backends. node-llama-cpp first says cheaply whether any GPU kind
- * has working drivers (`getLlamaGpuTypes('supported')`, no model and no context); only then the
- * llama-cpp backend's shared `Llama` is asked for the devices it sees.
- */
-export async function detectGpuCount(): Promise<number> {
-  try {
-    const { getLlamaGpuTypes } = await import('node-llama-cpp');
-    const types = await getLlamaGpuTypes('supported');
-    if (!types.some((t) => t !== false)) return 0;
-    const { llamaCppGpu } = await import('./backends/llama-cpp.js');
-    const { gpu, devices } = await llamaCppGpu();
-    return gpu === false ? 0 : Math.max(1, devices.length);
-  } catch {
-    return 0;
-  }
-}
-
 /** Checks a device string from outside (HTTP, CLI). @throws INVALID_ARGUMENT */
 export function parseDevice(value: string): DeviceRequest {
   const v = value.trim().toLowerCase();
   if (v === 'cpu' || v === 'gpu' || v === 'auto' || /^cuda:\d+$/.test(v)) return v as DeviceRequest;
   throw new ModelManagerError('INVALID_ARGUMENT', `device "${value}" is not valid: use cpu, gpu, cuda:N or auto`, { details: { device: value } });
+}
+
+/** Why GPU kinds were not used, one `kind: reason` per failed attempt. */
+export function describeAttempts(attempts: readonly GpuAttempt[]): string {
+  return attempts.filter((a) => !a.ok).map((a) => `${a.kind}: ${a.reason ?? 'failed'}`).join('; ');
 }
 
 /** Picks the device and worker count for a load. */

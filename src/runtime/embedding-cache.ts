@@ -4,9 +4,12 @@
  * that is read on start and written (atomically) on save.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError } from '../errors.js';
+import type { EmbeddingParams } from './backends/backend.js';
+import { embeddingParamsKey } from './task-input.js';
 
 export interface EmbeddingCacheOptions {
   /** Entries kept; the least recently used go first. 0 disables the cache. Defaults to 10,000. */
@@ -26,6 +29,16 @@ export interface EmbeddingCacheStats {
   maxEntries: number;
   ttlMs: number;
   persistPath: string | null;
+}
+
+/** A request's texts looked up once: each text hashed once, each found or not. */
+export interface CachedTexts {
+  /** The model the keys are of. */
+  readonly model: string;
+  /** One key per text. */
+  readonly keys: readonly string[];
+  /** The cached vector of each text, or undefined. */
+  readonly vectors: readonly (number[] | undefined)[];
 }
 
 interface Entry {
@@ -55,7 +68,23 @@ export class EmbeddingCache {
 
   /** The key of one text: model and parameters in clear, the text hashed. */
   static key(model: string, params: string, text: string): string {
-    return `${model}\0${params}\0${createHash('sha256').update(text).digest('hex')}`;
+    return `${model}\0${params}\0${sha256(text)}`;
+  }
+
+  /** The text's part of its key (sha256, hex): what a request pays per text to use the cache. */
+  digest(text: string): string {
+    return sha256(text);
+  }
+
+  /**
+   * Looks up the texts of one request under a model and its parameters: each text hashed once,
+   * and counted once as a hit or a miss. Undefined when the cache is off (nothing is hashed).
+   */
+  lookup(model: string, params: EmbeddingParams, texts: readonly string[]): CachedTexts | undefined {
+    if (this.maxEntries <= 0) return undefined;
+    const prefix = `${model}\0${embeddingParamsKey(params)}\0`;
+    const keys = texts.map((text) => prefix + this.digest(text));
+    return { model, keys, vectors: keys.map((key) => this.get(key)) };
   }
 
   /** True when a fresh entry exists; counts neither a hit nor a miss. */
@@ -136,15 +165,17 @@ export class EmbeddingCache {
     return loaded;
   }
 
-  /** Writes the fresh entries to `persistPath` (temp file + rename, so a crash never leaves half a file). */
+  /** Writes the fresh entries to `persistPath` atomically (a crash never leaves half a file). */
   async save(): Promise<void> {
     if (!this.persistPath) return;
     const now = Date.now();
     const entries: PersistedCache['entries'] = [];
     for (const [key, { vector, expiresAt }] of this.#entries) if (expiresAt > now) entries.push([key, vector, expiresAt]);
     await mkdir(dirname(this.persistPath), { recursive: true });
-    const temp = `${this.persistPath}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, entries } satisfies PersistedCache));
-    await rename(temp, this.persistPath);
+    await writeFileAtomically(this.persistPath, JSON.stringify({ version: 1, entries } satisfies PersistedCache));
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

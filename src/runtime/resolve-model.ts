@@ -3,13 +3,20 @@
  * location on disk, the way the rest of Model Manager names models.
  *
  * Order: the registry (this host's location of the model, else `localPath`), an existing path, the HF cache
- * (`models--org--name/snapshots/<rev>`), then each model root (`./models/<name>`).
+ * (`models--org--name/snapshots/<rev>`), each model root (`./models/<name>`), and last a pull
+ * from the hub (autoPull). A registered id is resolved only through its record, whatever it
+ * looks like: what the caller was allowed to run (decided on the record) is what loads, never a
+ * path spelled like the id. A registered hub model without a copy on this host goes to the cache, then
+ * to a pull, under its registry id.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
+import { cacheFolderName } from '../hub/cache.js';
+import { cachedModelPath } from '../hub/pull/cached-model.js';
+import { parseHubName } from '../hub/pull/hub-name.js';
 import { localPathOn } from '../registry/locations.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
@@ -19,7 +26,13 @@ export interface ResolvedModel extends ModelLocation {
   /** Stable identity of the model: its registry id, else its absolute path. */
   key: string;
   /** Where the name was found. */
-  via: 'registry' | 'path' | 'hf-cache' | 'model-root';
+  via: 'registry' | 'path' | 'hf-cache' | 'model-root' | 'pulled';
+}
+
+/** A model a pull put on disk: what to load, and its registry entry when it has one. */
+export interface PulledModel {
+  path: string;
+  model?: ModelMetadata;
 }
 
 export interface ResolveOptions {
@@ -28,6 +41,8 @@ export interface ResolveOptions {
   hubCache?: string;
   /** Folders searched for `<root>/<name>`. */
   modelRoots?: readonly string[];
+  /** Downloads a hub id (`org/name[:variant]`) found nowhere on disk; without it nothing is pulled. */
+  pull?: (name: string) => Promise<PulledModel>;
   /** This host, whose copy of a registered model is loaded. Defaults to `MM_HOST_ID`, else the hostname. */
   hostId?: string;
 }
@@ -43,16 +58,18 @@ const WEIGHT_FORMATS: Record<string, string> = {
 };
 
 /** Resolves `name` to a model on disk. @throws MODEL_NOT_FOUND with the places searched. */
-export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], hostId = processConfig().hostId }: ResolveOptions = {}): Promise<ResolvedModel> {
+export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], pull, hostId = processConfig().hostId }: ResolveOptions = {}): Promise<ResolvedModel> {
   const trimmed = name.trim();
   if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
   const searched: string[] = [];
 
-  const registered = registry && !looksLikePath(trimmed) ? await registry.getModel(trimmed) : undefined;
+  const registered = registry ? await registry.getModel(trimmed) : undefined;
   if (registered) {
     const localPath = localPathOn(registered, hostId);
     if (!localPath) {
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: download it or set localPath (mm update)`, {
+      const fromHub = await hubModel(registered.modelId, hubCache, pull, registered);
+      if (fromHub) return fromHub;
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: pull it (mm pull ${registered.modelId}) or set localPath (mm update)`, {
         details: { modelName: trimmed },
       });
     }
@@ -68,17 +85,22 @@ export async function resolveModel(name: string, { registry, hubCache, modelRoot
   searched.push(asPath);
   if (await exists(asPath)) return located(asPath, 'path', asPath, await registeredAt(registry, asPath));
 
-  if (hubCache && /^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
-    const repo = join(hubCache, `models--${trimmed.replace('/', '--')}`);
-    searched.push(repo);
-    const snapshot = await hfSnapshot(repo);
-    if (snapshot) return located(snapshot, 'hf-cache', trimmed, await registeredAt(registry, snapshot));
+  const hubId = /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/.test(trimmed) ? parseHubName(trimmed) : undefined;
+  if (hubCache && hubId) {
+    searched.push(join(hubCache, cacheFolderName(hubId.repoId)));
+    const cached = cachedModelPath(trimmed, hubCache);
+    if (cached) return located(cached, 'hf-cache', trimmed, await registeredAt(registry, cached));
   }
 
   for (const root of modelRoots) {
     const candidate = resolve(root, trimmed);
     searched.push(candidate);
     if (await exists(candidate)) return located(candidate, 'model-root', candidate, await registeredAt(registry, candidate));
+  }
+
+  if (hubId && pull) {
+    const pulled = await pull(trimmed);
+    return located(pulled.path, 'pulled', pulled.model?.modelId ?? trimmed, pulled.model);
   }
 
   throw new ModelManagerError(
@@ -120,6 +142,15 @@ export async function weightBytes(path: string): Promise<number> {
   return total;
 }
 
+/** A hub model from the cache, else pulled (when pulling is on); undefined when neither has it. */
+async function hubModel(name: string, hubCache: string | undefined, pull: ResolveOptions['pull'], model: ModelMetadata): Promise<ResolvedModel | undefined> {
+  const cached = hubCache === undefined ? undefined : cachedModelPath(name, hubCache);
+  if (cached) return located(cached, 'hf-cache', model.modelId, model);
+  if (!pull || !parseHubName(name)) return undefined;
+  const pulled = await pull(name);
+  return located(pulled.path, 'pulled', model.modelId, pulled.model ?? model);
+}
+
 async function located(path: string, via: ResolvedModel['via'], fallbackKey: string, model?: ModelMetadata): Promise<ResolvedModel> {
   // One model is one key however it was named, so a registered model is never loaded twice.
   const key = model?.modelId ?? fallbackKey;
@@ -131,26 +162,10 @@ async function located(path: string, via: ResolvedModel['via'], fallbackKey: str
   return { key, via, path, ...(format ? { format } : {}), ...(model ? { model } : {}) };
 }
 
-/** The registered model whose localPath (or a location of) is `path`, so measurements of path-loaded models still reach the registry. */
+/** The registered model whose localPath is `path` (an indexed lookup), so measurements of path-loaded models still reach the registry. */
 async function registeredAt(registry: Registry | undefined, path: string): Promise<ModelMetadata | undefined> {
   if (!registry) return undefined;
-  const models = await registry.listModels();
-  return models.find((m) => [m.localPath, ...(m.locations ?? []).map((l) => l.path)].some((p) => p !== undefined && resolve(p) === path));
-}
-
-/** The snapshot `refs/main` points at, else the newest one. */
-async function hfSnapshot(repo: string): Promise<string | undefined> {
-  const snapshots = join(repo, 'snapshots');
-  const ref = (await readFile(join(repo, 'refs', 'main'), 'utf8').catch(() => '')).trim();
-  if (ref && (await exists(join(snapshots, ref)))) return join(snapshots, ref);
-  const names = await readdir(snapshots).catch(() => [] as string[]);
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(snapshots, n))).mtimeMs })));
-  const newest = dated.sort((a, b) => b.t - a.t)[0];
-  return newest ? join(snapshots, newest.n) : undefined;
-}
-
-function looksLikePath(name: string): boolean {
-  return isAbsolute(name) || name.startsWith('./') || name.startsWith('../') || name.startsWith('~');
+  return (await registry.listModels({ localPath: path, limit: 1 }))[0];
 }
 
 async function exists(path: string): Promise<boolean> {

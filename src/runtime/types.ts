@@ -1,11 +1,17 @@
 /**
  * Public types of the runtime: what task() takes and returns, and what status calls report.
  */
+import type { LlamaGpuSetting } from '../config.js';
+import type { PullOptions } from '../hub/pull/pull-model.js';
 import type { Registry } from '../registry/registry.js';
+import type { LoadedSettings } from '../settings/load-settings.js';
+import type { ConfiguredModelOptions } from '../settings/schema.js';
 import type { Device, TaskType } from './backends/backend.js';
 import type { DeviceRequest } from './devices.js';
 import type { EmbeddingCacheOptions, EmbeddingCacheStats } from './embedding-cache.js';
+import type { GpuBackendStatus } from './gpu/gpu-devices.js';
 import type { KeepAlive } from './keep-alive.js';
+import type { VramMeasure } from './model-slot.js';
 import type { BatchingOptions } from './worker-pool.js';
 
 export interface ModelManagerOptions {
@@ -27,17 +33,50 @@ export interface ModelManagerOptions {
   modelRoots?: string[];
   /** Hugging Face hub cache. Defaults to `config().hf.hubCache`. */
   hubCache?: string;
-  /** GPUs to use. Defaults to those node-llama-cpp finds, detected on the first load that is not CPU-only. */
+  /** Pull a hub id (`org/name[:variant]`) found nowhere on disk before its first task; concurrent first requests share one pull. Defaults to `config().autoPull` (on, off when HF_HUB_OFFLINE is set). */
+  autoPull?: boolean;
+  /** How first-use pulls run (endpoint and token through `config`, progress through `onProgress`). Defaults to the process environment, quiet. */
+  pull?: Omit<PullOptions, 'dryRun' | 'include' | 'exclude' | 'revision'>;
+  /**
+   * Most GPUs a backend may use; 0 keeps every load on the CPU without probing for GPUs. Defaults
+   * to all the model's backend finds, asked on its first load that may use a GPU. A user's backend
+   * without `gpus()` gets this many GPUs (none when unset).
+   */
   gpuCount?: number;
+  /** llama.cpp's GPU kind: auto, cuda, vulkan, metal or cpu. Defaults to `config().llamaGpu` (`MM_LLAMA_GPU`, else auto). */
+  llamaGpu?: LlamaGpuSetting;
+  /** Share of each GPU's memory that loaded models may take (seed 001's gpu_memory_fraction). Defaults to 0.9. */
+  gpuMemoryFraction?: number;
+  /** The device of loads whose request and configured model name none (or `auto`): seed 001's device_preference. Defaults to `auto`. */
+  devicePreference?: DeviceRequest;
+  /**
+   * Configured models: names callers use wherever a model is named (task(), getModel(), CLI, HTTP),
+   * each with the model to load and how to serve it. Merged over the settings' `models`, name by name.
+   * Defaults to none.
+   */
+  models?: Record<string, ConfiguredModelOptions>;
+  /**
+   * Settings under these options (every option above that is not given comes from them): as
+   * `loadSettings()` returns them, or false for none. Defaults to `loadSettings()`: the settings
+   * file (`MM_SETTINGS`, else `$MM_HOME/settings.yaml`) and the `MM_<SETTING>` environment variables.
+   */
+  settings?: LoadedSettings | false;
   /** Where warnings go (e.g. a GPU asked for but missing). Defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
-/** One call of the unified API. Fields beyond these are task parameters. */
+/**
+ * One call of the unified API. Fields beyond these are task parameters: an unknown one of a
+ * built-in task type is refused (INVALID_ARGUMENT), a custom task type's backend gets them all.
+ * The seed's spellings are accepted too (from JavaScript or JSON): `task_data`, `task_type`,
+ * `model_name`, `num_workers`, `keep_alive`, `max_length`, `max_new_tokens`, `max_tokens`, `top_k`, `top_p`.
+ */
 export interface TaskRequest {
   /** Texts to embed (string[] or string), a prompt (string), `null` to only load the model, or what a custom task takes. */
   taskData: unknown;
-  taskType: TaskType;
+  /** Required, except for a configured model: its own task type is the default. */
+  taskType?: TaskType;
+  /** A registry id, a Hugging Face id, a model path, or the name of a configured model. */
   modelName: string;
   /** Instances serving the model (on GPUs capped by the GPUs found). Applies when the model loads. Defaults to 1. */
   numWorkers?: number;
@@ -47,23 +86,43 @@ export interface TaskRequest {
   keepAlive?: KeepAlive;
   /** Called with each piece of text as a text_generation streams. */
   onToken?: (text: string) => void;
-  /** Task parameters: maxTokens/maxLength, temperature, topK, topP, seed, stop, pooling, normalize, ... */
+  /**
+   * Cancels the task: waiting, it leaves the queue; generating, it stops at the next token.
+   * The Result is then a failure with code CANCELLED. Defaults to none.
+   */
+  signal?: AbortSignal;
+  /**
+   * Task parameters. embedding: pooling, normalize, dimensions (shorter vectors, Matryoshka models only),
+   * countTokens (fill `usage.tokens`).
+   * text_generation: maxTokens (also maxLength, maxNewTokens; at most 32768), temperature, topK, topP, seed, stop.
+   */
   [param: string]: unknown;
 }
 
-export interface EmbeddingTaskOutput {
+/** Where a request computed: absent when the embedding cache answered it all. */
+export interface RanOn {
+  device?: Device;
+  /** The GPU kind (`cuda`, `vulkan`, `metal`); absent on the CPU. */
+  gpuKind?: string;
+}
+
+export interface EmbeddingTaskOutput extends RanOn {
   embeddings: number[][];
   model: string;
   dimensions: number;
   /** How many of the vectors came from the embedding cache. */
   cached: number;
+  /** `tokens`: what the texts are read as, cached ones too; only with `countTokens: true` and a backend that can count. */
   usage: { tokens?: number };
 }
 
-export interface GenerationTaskOutput {
+export interface GenerationTaskOutput extends RanOn {
   generatedText: string;
   model: string;
+  /** Tokens generated, counted by the backend as it sampled them (not from the text). */
   tokens: number;
+  /** Tokens of the prompt, as the model's tokenizer made them. */
+  promptTokens: number;
   finishReason: 'stop' | 'length';
 }
 
@@ -72,6 +131,7 @@ export interface PreloadOutput {
   modelName: string;
   workers: number;
   device: Device;
+  gpuKind?: string;
   keepAliveMinutes: number;
 }
 
@@ -90,31 +150,50 @@ export type TaskOutputOf<R extends TaskRequest> = R['taskData'] extends null
     ? TaskOutputs[R['taskType']]
     : unknown;
 
+/** A task() request inside a loaded model: waiting for an instance, or running on one. */
+export interface TaskInfo {
+  taskType: TaskType;
+  state: 'queued' | 'running';
+  /** When it entered that state. */
+  since: string;
+  /** The most tokens the generation may produce. */
+  maxTokens?: number;
+}
+
 /** One loaded model, as `ps` lists it. */
 export interface LoadedModelInfo {
+  /** `unloading`: released or evicted, and freed once the requests still running in it end. */
+  state: 'loading' | 'ready' | 'unloading';
   /** The name it was asked for by. */
   name: string;
   /** Its identity: registry id, else absolute path. */
   model: string;
   taskType: TaskType;
   backend: string;
+  /** `cpu`, `cuda:N` (the Nth GPU of the backend's kind), or `gpu` for instances on several GPUs. */
   device: Device;
+  /** The GPU kind the instances compute on (`cuda`, `vulkan`, `metal`); absent on the CPU. */
+  gpuKind?: string;
   workers: number;
   /** References held through getModel(), plus requests running or waiting. */
   refs: number;
+  /** RAM and GPU memory together. */
   sizeBytes: number;
-  /** Bytes on a GPU (0 on CPU). */
+  /** The part on GPUs (0 on CPU). */
   sizeVram: number;
   loadedAt: string;
   lastUsedAt: string;
   /** When the keep-alive timer will free it; null while in use or when kept until released. */
   expiresAt: string | null;
-  /** Requests waiting for an instance. */
+  /** Requests waiting for the load or for an instance. */
   queue: number;
+  /** Instances working right now (task() requests and getModel() handles). */
+  running: number;
+  /** The task() requests inside it, queued or running. */
+  tasks: TaskInfo[];
 }
 
 export interface ModelStatus extends LoadedModelInfo {
-  state: 'loading' | 'ready';
   path: string;
   /** The cost estimated before the load (backend estimate, registry memoryEstimate, or file sizes), for all workers. */
   estimatedBytes: number;
@@ -126,6 +205,8 @@ export interface ModelStatus extends LoadedModelInfo {
   requests: number;
   backendCalls: number;
   warnings: string[];
+  /** Each GPU's used memory before and after the load (when the backend can tell). */
+  vram: VramMeasure[];
 }
 
 export interface ManagerStatus {
@@ -137,13 +218,15 @@ export interface ManagerStatus {
   memory: { budgetBytes: number; usedBytes: number };
   maxLoadedModels: number;
   maxQueue: number;
-  /** GPUs found; null until the first load that could use one. */
+  /** GPUs found (the most any backend found); null until the first load that could use one. */
   gpuCount: number | null;
+  /** What each backend asked so far found: GPU kind, devices with their memory and worker, and why each kind tried failed. */
+  gpus: GpuBackendStatus[];
   backends: string[];
   cache: EmbeddingCacheStats;
-  /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel. */
-  counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number };
+  /** Since the manager was created: backend loads started, slots whose load failed (any reason), idle models evicted for room, freed by keep-alive, freed by releaseModel, GPU worker processes that ended unasked. */
+  counters: { loads: number; loadFailures: number; evictions: number; expired: number; released: number; workersLost: number };
   models: ModelStatus[];
 }
 
-export type { EmbeddingCacheStats };
+export type { EmbeddingCacheStats, GpuBackendStatus, VramMeasure };

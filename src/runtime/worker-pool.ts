@@ -9,6 +9,8 @@
  */
 import { ModelManagerError } from '../errors.js';
 import type { EmbeddingParams, LoadedModel } from './backends/backend.js';
+import { cancelled } from './cancellation.js';
+import { embeddingParamsKey } from './task-input.js';
 
 export interface BatchingOptions {
   /** Most texts in one backend call. Defaults to 16. */
@@ -17,9 +19,19 @@ export interface BatchingOptions {
   maxWaitMs?: number;
 }
 
+/** What one caller asks of its job besides the work itself. */
+export interface JobOptions {
+  /** Aborting it while the job waits takes the job out of the queue (it fails with CANCELLED). */
+  signal?: AbortSignal;
+  /** Called when an instance takes the job. */
+  onStart?: () => void;
+}
+
 interface Deferred<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
+  /** Called when an instance takes the job. */
+  started?: () => void;
 }
 
 type Job =
@@ -66,21 +78,52 @@ export class WorkerPool {
   }
 
   /** Runs `fn` on the next free instance. */
-  run<T>(fn: (model: LoadedModel) => Promise<T>): Promise<T> {
+  run<T>(fn: (model: LoadedModel) => Promise<T>, options: JobOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ kind: 'run', fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#enqueue({ kind: 'run', fn, resolve: resolve as (v: unknown) => void, reject }, options)) return;
       this.#drain();
     });
   }
 
-  /** Embeds `texts`, merged with other waiting requests of the same parameters. */
-  embed(texts: readonly string[], params: EmbeddingParams): Promise<number[][]> {
+  /** Embeds `texts`, merged with other waiting requests of the same parameters; more than a batch go in several. */
+  embed(texts: readonly string[], params: EmbeddingParams, options: JobOptions = {}): Promise<number[][]> {
+    if (texts.length > this.#maxBatchSize) {
+      const parts: Promise<number[][]>[] = [];
+      for (let i = 0; i < texts.length; i += this.#maxBatchSize) parts.push(this.embed(texts.slice(i, i + this.#maxBatchSize), params, options));
+      return Promise.all(parts).then((vectors) => vectors.flat());
+    }
     return new Promise<number[][]>((resolve, reject) => {
-      this.#queue.push({ kind: 'embed', texts, params, paramsKey: paramsKey(params), resolve, reject });
+      if (!this.#enqueue({ kind: 'embed', texts, params, paramsKey: embeddingParamsKey(params), resolve, reject }, options)) return;
       // A full batch need not wait out maxWaitMs, but it still waits for the turn to end: the
       // requests arriving with it are then sorted into batches together.
       this.#gather(this.#waitingTexts() >= this.#maxBatchSize);
     });
+  }
+
+  /** Queues `job`, to leave the queue if its signal aborts first; false when it already has. */
+  #enqueue(job: Job, { signal, onStart }: JobOptions): boolean {
+    if (signal?.aborted) {
+      job.reject(cancelled());
+      return false;
+    }
+    if (signal) {
+      const leave = () => {
+        const at = this.#queue.indexOf(job);
+        if (at < 0) return;
+        this.#queue.splice(at, 1);
+        job.reject(cancelled());
+        this.#notifyIdle();
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      job.started = () => {
+        signal.removeEventListener('abort', leave);
+        onStart?.();
+      };
+    } else if (onStart) {
+      job.started = onStart;
+    }
+    this.#queue.push(job);
+    return true;
   }
 
   /** Resolves when nothing is queued or running. */
@@ -123,9 +166,11 @@ export class WorkerPool {
       const head = this.#queue[0]!;
       if (head.kind === 'run') {
         this.#queue.shift();
+        head.started?.();
         this.#dispatch(worker, () => head.fn(worker.model).then(head.resolve, head.reject));
       } else {
         const batch = this.#takeBatch(head.paramsKey);
+        for (const job of batch) job.started?.();
         this.#dispatch(worker, () => this.#embedBatch(worker.model, batch));
       }
     }
@@ -218,8 +263,4 @@ function meanLength(texts: readonly string[]): number {
   let total = 0;
   for (const t of texts) total += t.length;
   return texts.length === 0 ? 0 : total / texts.length;
-}
-
-function paramsKey(params: EmbeddingParams): string {
-  return `${params.pooling ?? ''}|${params.normalize ?? ''}`;
 }

@@ -60,10 +60,31 @@ export function asModelManagerError(error: unknown): ModelManagerError {
   return new ModelManagerError('INTERNAL', 'internal server error; the server log has the details', { cause: error });
 }
 
-/** Turns a runtime `Result` failure into the error it stands for (unknown codes become TASK_FAILED). */
-export function fromResultError(error: { code: string; message: string; details?: unknown }): ModelManagerError {
+/**
+ * The error for a request Node's HTTP parser refused before any route saw it (headers too large,
+ * too slow, malformed), so that answer too has the error shape and a stable code.
+ */
+export function fromClientError(error: NodeJS.ErrnoException): ModelManagerError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ModelManagerError('HEADERS_TOO_LARGE', 'the request line and headers are too large (a long query string?); send long inputs in a POST body', {
+        cause: error,
+        details: { reason: error.code },
+      });
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ModelManagerError('REQUEST_TIMEOUT', 'the request did not arrive in time; send it again', { cause: error, details: { reason: error.code } });
+    default:
+      return new ModelManagerError('INVALID_ARGUMENT', 'malformed HTTP request', { cause: error, details: error.code ? { reason: error.code } : {} });
+  }
+}
+
+/**
+ * Turns a runtime `Result` failure into the error it stands for (unknown codes become TASK_FAILED),
+ * keeping its `cause` for the server's log; the response body never holds it (`toJSON()`).
+ */
+export function fromResultError(error: { code: string; message: string; details?: unknown; cause?: unknown }): ModelManagerError {
   const details = typeof error.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : {};
-  return new ModelManagerError(isKnownCode(error.code) ? error.code : 'TASK_FAILED', error.message, { details });
+  return new ModelManagerError(isKnownCode(error.code) ? error.code : 'TASK_FAILED', error.message, { details, ...(error.cause === undefined ? {} : { cause: error.cause }) });
 }
 
 /** The response for an error: status from the code, Retry-After when waiting helps. */

@@ -5,7 +5,7 @@
  * root are judged by where they really lead, not by how the path is spelled.
  */
 import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ModelManagerError } from '../errors.js';
 
 /** Resolves roots once (missing ones are dropped: nothing can be inside them). */
@@ -20,9 +20,30 @@ export function isInside(root: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/** The error for a path with nothing there; also given for paths a caller may not reach, so both look the same. */
+export function pathNotFound(path: string): ModelManagerError {
+  return new ModelManagerError('FILE_NOT_FOUND', `no file or folder at ${path}`, { details: { path } });
+}
+
 /**
- * The real path of `path` when it lies inside one of `roots` (already resolved).
- * @throws PATH_NOT_ALLOWED outside every root, FILE_NOT_FOUND when it does not exist.
+ * Where `path` leads (absolute, symlinks resolved), whether or not it exists: a missing path is
+ * judged by the real path of its deepest existing folder, with the rest as written.
+ */
+async function whereLeads(path: string): Promise<{ real: string; exists: boolean }> {
+  const rest: string[] = [];
+  for (let at = resolve(path); ; at = dirname(at)) {
+    const real = await realpath(at).catch(() => undefined);
+    if (real !== undefined) return { real: join(real, ...rest), exists: rest.length === 0 };
+    if (dirname(at) === at) return { real: join(at, ...rest), exists: false };
+    rest.unshift(basename(at));
+  }
+}
+
+/**
+ * The real path of `path` when it lies inside one of `roots` (already resolved). A path outside
+ * every root is refused the same way whether or not it exists, so the answer says nothing about
+ * the files outside the roots.
+ * @throws PATH_NOT_ALLOWED outside every root, FILE_NOT_FOUND inside one when nothing is there.
  */
 export async function checkModelPath(path: string, roots: readonly string[]): Promise<string> {
   if (roots.length === 0) {
@@ -30,16 +51,12 @@ export async function checkModelPath(path: string, roots: readonly string[]): Pr
       details: { path },
     });
   }
-  let real: string;
-  try {
-    real = await realpath(resolve(path));
-  } catch (error) {
-    throw new ModelManagerError('FILE_NOT_FOUND', `no file or folder at ${path}`, { cause: error, details: { path } });
-  }
+  const { real, exists } = await whereLeads(path);
   if (!roots.some((root) => isInside(root, real))) {
     throw new ModelManagerError('PATH_NOT_ALLOWED', `${path} is outside the server's model roots; put the model under one of them`, {
       details: { path, roots },
     });
   }
+  if (!exists) throw pathNotFound(path);
   return real;
 }

@@ -50,11 +50,13 @@ export class OnnxLayers {
 
   /**
    * Scaled dot-product attention of `[batch, heads, seq, dim]` tensors, `bias` added to the
-   * scores before the softmax; returns `[batch, seq, heads*dim]`.
+   * scores before the softmax; returns `[batch, seq, heads*dim]`. `scale` defaults to
+   * 1/sqrt(headDim); T5 passes 1 (its query weights carry the scaling).
    */
-  attention(q: string, k: string, v: string, bias: string, hidden: number, headDim: number): string {
+  attention(q: string, k: string, v: string, bias: string, hidden: number, headDim: number, scale = 1 / Math.sqrt(headDim)): string {
     const { g } = this;
-    const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), this.scalar(1 / Math.sqrt(headDim))]);
+    const products = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+    const scores = scale === 1 ? products : g.op('Mul', [products, this.scalar(scale)]);
     const context = g.op('MatMul', [g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }), v]);
     return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), g.constant([0, 0, hidden], 'int64')]);
   }

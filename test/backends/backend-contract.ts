@@ -1,7 +1,7 @@
 /**
  * What every inference backend must do, run against the real backends on generated models:
- * embeddings (dimension, determinism, normalisation, distinct texts) and, when the backend has a
- * generation model to test, text generation (maxTokens, seed, streaming); bad files give
+ * embeddings (dimension, determinism, normalisation, distinct texts) and, on each generation model
+ * the backend is tested on, text generation (maxTokens, seed, streaming, stop strings); bad files give
  * MODEL_LOAD_FAILED naming the path.
  */
 import assert from 'node:assert/strict';
@@ -15,13 +15,14 @@ export interface BackendContract {
   create(): InferenceBackend;
   /** Writes an embedding model into `dir`; returns its path and vector length. */
   embeddingModel(dir: string): Promise<{ path: string; dimensions: number }>;
-  /** Writes a text generation model into `dir`, when the backend can be tested on one. */
-  generationModel?(dir: string): Promise<{ path: string }>;
+  /** Writers of the text generation models the backend is tested on, by kind (decoder, encoder-decoder). */
+  generationModels?: Record<string, (dir: string) => Promise<{ path: string }>>;
   /** Writes a damaged copy of a model into `dir` (truncated or junk weights). */
   corruptModels(dir: string): Promise<{ what: string; path: string }[]>;
 }
 
 const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+const disposed = (error: unknown) => isModelManagerError(error, 'MODEL_DISPOSED');
 
 export function runBackendContract(contract: BackendContract): void {
   describe(`${contract.name} backend contract`, () => {
@@ -85,11 +86,17 @@ export function runBackendContract(contract: BackendContract): void {
       }
     });
 
-    test('dispose is idempotent', async () => {
+    test('dispose frees the instance: every method refuses with MODEL_DISPOSED afterwards, and a second dispose changes nothing', async () => {
       const model = await contract.embeddingModel(`${dir.path}/embedding-dispose`);
       const loaded = await backend.load({ path: model.path, taskType: 'embedding', device: 'cpu' });
+      assert.equal((await loaded.embed!(['before'], {})).length, 1, 'it runs before');
+      assert.equal((await loaded.countTokens!(['before'])).length, 1, 'and counts tokens');
       await loaded.dispose();
-      await loaded.dispose();
+      await assert.rejects(loaded.embed!(['after'], {}), disposed, 'a disposed instance does not embed');
+      // Refused before anything is awaited, whether the backend counts at once or asynchronously.
+      await assert.rejects(async () => loaded.countTokens!(['after']), disposed, 'nor count tokens');
+      await assert.doesNotReject(loaded.dispose(), 'disposing again is a no-op');
+      await assert.rejects(loaded.embed!(['after'], {}), disposed, 'and it still does not run');
     });
 
     test('damaged model files fail with MODEL_LOAD_FAILED naming the path', async () => {
@@ -107,11 +114,11 @@ export function runBackendContract(contract: BackendContract): void {
       assert.equal(await backend.supports({ path: `${dir.path}/nothing-here` }), false);
     });
 
-    if (contract.generationModel) {
-      describe('text generation', () => {
+    for (const [kind, generationModel] of Object.entries(contract.generationModels ?? {})) {
+      describe(`text generation (${kind})`, () => {
         let generator: LoadedModel;
         before(async () => {
-          const model = await contract.generationModel!(`${dir.path}/generation`);
+          const model = await generationModel(`${dir.path}/generation-${kind}`);
           generator = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
         });
         after(() => generator?.dispose());
@@ -144,6 +151,16 @@ export function runBackendContract(contract: BackendContract): void {
           const out = await generator.generate!('stream this', { maxTokens: 6, temperature: 0, onToken: (t) => pieces.push(t) });
           assert.ok(pieces.length > 1);
           assert.equal(pieces.join(''), out.text);
+        });
+
+        test('a disposed generator refuses to generate or count a prompt\'s tokens with MODEL_DISPOSED', async () => {
+          const model = await generationModel(`${dir.path}/generation-${kind}-dispose`);
+          const loaded = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
+          assert.ok((await loaded.countTokens!(['Once upon a time']))[0]! > 0, 'it counts before');
+          await loaded.dispose();
+          await assert.rejects(loaded.generate!('Once upon a time', { maxTokens: 2 }), disposed);
+          await assert.rejects(async () => loaded.countTokens!(['Once upon a time']), disposed);
+          await assert.doesNotReject(loaded.dispose());
         });
 
         test('stops at a stop string', async () => {

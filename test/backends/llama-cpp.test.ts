@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlamaCppBackend, llamaCppGpu } from '../../src/runtime/backends/llama-cpp.js';
+import { LlamaCppBackend } from '../../src/runtime/backends/llama-cpp.js';
 import { isModelManagerError, writeTestModel } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runBackendContract } from './backend-contract.js';
@@ -16,7 +16,7 @@ runBackendContract({
     const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir });
     return { path: model.path, dimensions: 64 };
   },
-  generationModel: (dir) => writeTestModel({ format: 'gguf', task: 'text_generation', out: dir }),
+  generationModels: { llama: (dir) => writeTestModel({ format: 'gguf', task: 'text_generation', out: dir }) },
   async corruptModels(dir) {
     const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: join(dir, 'source') });
     const source = ggufIn(model.path);
@@ -56,12 +56,15 @@ test('llama-cpp: estimates memory from the header, and refuses task types it doe
 test('llama-cpp: a GPU request runs on the GPU when llama.cpp has one, else on the CPU, and says which', async () => {
   using dir = tempDir();
   const model = await writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path });
-  const loaded = await new LlamaCppBackend().load({ path: model.path, taskType: 'embedding', device: 'gpu' });
+  const backend = new LlamaCppBackend();
+  const loaded = await backend.load({ path: model.path, taskType: 'embedding', device: 'gpu' });
   try {
     const [vector] = await loaded.embed!(['on whatever device there is'], {});
     assert.equal(vector!.length, 64);
-    const { gpu } = await llamaCppGpu();
-    assert.equal(loaded.device, gpu === false ? 'cpu' : 'gpu');
+    const { kind } = await backend.gpus();
+    assert.equal(loaded.device, kind === false ? 'cpu' : 'gpu');
+    assert.equal(loaded.gpuKind, kind === false ? undefined : kind);
+    if (kind === false) assert.match(loaded.warning ?? '', /running on the CPU/);
   } finally {
     await loaded.dispose();
   }

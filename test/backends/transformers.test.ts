@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TransformersBackend } from '../../src/runtime/backends/transformers.js';
+import { isModelManagerError } from '../../src/index.js';
 import { writeTestModel } from '../../src/testmodels/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runBackendContract } from './backend-contract.js';
@@ -14,7 +15,10 @@ runBackendContract({
     const model = await writeTestModel({ format: 'onnx', task: 'embedding', out: dir });
     return { path: model.path, dimensions: 32 };
   },
-  generationModel: (dir) => writeTestModel({ format: 'onnx', task: 'text_generation', out: dir }),
+  generationModels: {
+    'GPT-2 decoder': (dir) => writeTestModel({ format: 'onnx', task: 'text_generation', out: dir }),
+    'T5 encoder-decoder': (dir) => writeTestModel({ format: 'onnx', task: 'text2text', out: dir }),
+  },
   async corruptModels(dir) {
     const model = await writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir, 'source') });
     const truncated = join(dir, 'truncated');
@@ -59,4 +63,32 @@ test('transformers: loads from the .onnx file path too, and runs on the CPU what
   assert.equal(loaded.device, 'cpu');
   assert.match(loaded.warning ?? '', /running on the CPU/);
   await loaded.dispose();
+});
+
+test('transformers: a T5 folder is sized by both its graphs, and one missing its decoder names the file to restore', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'onnx', task: 'text2text', out: dir.path });
+  const backend = new TransformersBackend();
+  const graphs = ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx'].map((f) => readFileSync(join(model.path, f)).length);
+  assert.equal(await backend.estimateBytes({ path: model.path }), graphs[0]! + graphs[1]!);
+  const loaded = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
+  assert.equal(loaded.memoryBytes, graphs[0]! + graphs[1]!);
+  await loaded.dispose();
+
+  rmSync(join(model.path, 'onnx/decoder_model_merged.onnx'));
+  await assert.rejects(backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' }),
+    (e) => isModelManagerError(e, 'MODEL_LOAD_FAILED') && e.message.includes('onnx/decoder_model_merged.onnx'));
+});
+
+test('transformers: a T5 generates from what its encoder read, and is refused for embeddings', async () => {
+  using dir = tempDir();
+  const model = await writeTestModel({ format: 'onnx', task: 'text2text', out: dir.path });
+  const backend = new TransformersBackend();
+  const generator = await backend.load({ path: model.path, taskType: 'text_generation', device: 'cpu' });
+  const params = { maxTokens: 8, temperature: 0 };
+  const [a, b] = [await generator.generate!('summarize: the model is small', params), await generator.generate!('translate: hello world', params)];
+  await generator.dispose();
+  assert.notEqual(a.text, b.text, 'greedy decoding differs only through the encoder states');
+  await assert.rejects(backend.load({ path: model.path, taskType: 'embedding', device: 'cpu' }),
+    (e) => isModelManagerError(e, 'UNSUPPORTED_TASK') && /encoder-decoder/.test(e.message));
 });

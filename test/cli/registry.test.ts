@@ -96,6 +96,9 @@ describe('mm registry commands', { concurrency: true }, () => {
         assert.deepEqual(found.results.map((r) => r.modelId), ['meta/llama-7b']);
         assert.ok(found.results[0]!.score > 0);
         assert.match(ok(await run('search', 'mixture')).stdout, /^deepseek\/v3\s/m);
+        const searched = async (...text: string[]) => json<{ results: { modelId: string }[] }>(await run('search', ...text, '--json')).results.map((r) => r.modelId);
+        assert.deepEqual(await searched('conditional'), ['openai/whisper'], 'a camel-case part of the architecture');
+        assert.deepEqual(await searched('encoder'), ['google/bert-base'], 'the model type');
         const stats = json<{ totalModels: number; byFormat: Record<string, number> }>(await run('stats', '--json'));
         assert.equal(stats.totalModels, 8);
         assert.deepEqual(stats.byFormat, { gguf: 2, safetensors: 3, onnx: 1, pytorch: 1 });
@@ -143,7 +146,7 @@ describe('mm registry commands', { concurrency: true }, () => {
         assert.deepEqual(json(await run('clear-cache', '--json')), { modelId: null, removed: 0 });
       });
 
-      it('export and restore (also snake_case), remove', async () => {
+      it('export and restore (also snake_case), remove --hard', async () => {
         const exported = `${home.path}/export.yaml`;
         assert.deepEqual(json(await run('export', exported, '--json')), { file: exported, count: 8 });
         assert.match(readFileSync(exported, 'utf8'), /^format: model-manager\/export$/m);
@@ -158,9 +161,43 @@ describe('mm registry commands', { concurrency: true }, () => {
         assert.equal(json(await run('show', 'py/model', '--json')).modelType, 'language_model');
         assertFails(await run('restore', `${home.path}/missing.yaml`), 'FILE_NOT_FOUND');
 
-        assert.deepEqual(json(await run('remove', 'openai/clip', '--json')), { removed: 'openai/clip' });
+        assert.match(ok(await run('delete', 'py/model', '--hard')).stdout, /^removed py\/model and its history$/m);
+        assertFails(await run('versions', 'py/model'), 'MODEL_NOT_FOUND');
+      });
+
+      it('delete hides a model and keeps its history, rollback restores it; --hard removes it for good', async () => {
+        const visible = async () => json<{ total: number; models: { modelId: string }[] }>(await run('list', '--json'));
+        const before = await visible();
+        assert.ok(before.models.some((m) => m.modelId === 'openai/clip'));
+        const versions = json<{ versions: { version: number }[] }>(await run('versions', 'openai/clip', '--json')).versions.length;
+
+        assert.deepEqual(json(await run('delete', 'openai/clip', '--json')), { removed: 'openai/clip', hard: false, restoreVersion: versions });
+        const after = await visible();
+        assert.equal(after.total, before.total - 1);
+        assert.ok(!after.models.some((m) => m.modelId === 'openai/clip'), 'not listed');
+        assertFails(await run('show', 'openai/clip'), 'MODEL_NOT_FOUND');
+        assert.ok(!json<{ results: { modelId: string }[] }>(await run('search', 'clip', '--json')).results.some((r) => r.modelId === 'openai/clip'), 'not found by search');
+        assert.equal(json<{ totalModels: number }>(await run('stats', '--json')).totalModels, before.total - 1);
+        const next = after.models.findIndex((m) => m.modelId === 'openai/whisper');
+        const paged = json<{ models: { modelId: string }[] }>(await run('list', '--limit', '1', '--offset', String(next), '--json'));
+        assert.deepEqual(paged.models.map((m) => m.modelId), ['openai/whisper'], 'an offset counts only the models shown');
+        assert.deepEqual(json<{ models: { modelId: string }[] }>(await run('list', '--deleted', '--json')).models.map((m) => m.modelId), ['openai/clip']);
+        assertFails(await run('delete', 'openai/clip'), 'MODEL_NOT_FOUND');
+        assertFails(await run('add', catalogue), 'MODEL_EXISTS');
+
+        const history = json<{ deleted: boolean; versions: { version: number; change: string }[] }>(await run('versions', 'openai/clip', '--json'));
+        assert.equal(history.deleted, true);
+        assert.equal(history.versions.length, versions + 1, 'the delete is one more version; none is lost');
+        assert.equal(history.versions.at(-1)!.change, 'delete');
+
+        ok(await run('rollback', 'openai/clip', String(versions)));
+        assert.equal(json(await run('show', 'openai/clip', '--json')).modelId, 'openai/clip', 'restored');
+        assert.equal((await visible()).total, before.total);
+
+        assert.deepEqual(json(await run('remove', 'openai/clip', '--hard', '--json')), { removed: 'openai/clip', hard: true });
+        assertFails(await run('versions', 'openai/clip'), 'MODEL_NOT_FOUND');
+        assert.deepEqual(json<{ models: unknown[] }>(await run('list', '--deleted', '--json')).models, []);
         assertFails(await run('remove', 'openai/clip'), 'MODEL_NOT_FOUND');
-        assert.match(ok(await run('delete', 'py/model')).stdout, /^removed py\/model$/m);
       });
 
       it('refuses a corrupt store file with one line', async () => {

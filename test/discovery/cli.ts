@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unprivileged } from '../helpers/unprivileged.js';
 
 const MM = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
 
@@ -19,8 +20,17 @@ export function mm(base: string, ...args: string[]): CliResult {
   return mmWithEnv(base, {}, ...args);
 }
 
+/** Like `mm`, run as a user who cannot read a folder of mode 000 (see test/helpers/unprivileged.ts). */
+export function mmUnprivileged(base: string, ...args: string[]): CliResult {
+  return run(base, {}, unprivileged([process.execPath, MM]), args);
+}
+
 /** Like `mm`, with some environment variables set (e.g. OLLAMA_MODELS pointing at a test store). */
 export function mmWithEnv(base: string, extra: Record<string, string>, ...args: string[]): CliResult {
+  return run(base, extra, [process.execPath, MM], args);
+}
+
+function run(base: string, extra: Record<string, string>, [command, ...prefix]: string[], args: string[]): CliResult {
   const env = {
     ...process.env,
     MM_HOME: join(base, 'home'),
@@ -31,7 +41,7 @@ export function mmWithEnv(base: string, extra: Record<string, string>, ...args: 
     HF_HUB_OFFLINE: '1',
     ...extra,
   };
-  const r = spawnSync(process.execPath, [MM, '--json', '--db', join(base, 'registry.db'), ...args], { env, encoding: 'utf8', cwd: base });
+  const r = spawnSync(command!, [...prefix, '--json', '--db', join(base, 'registry.db'), ...args], { env, encoding: 'utf8', cwd: base });
   let json: unknown;
   try {
     json = JSON.parse(r.stdout);

@@ -3,34 +3,14 @@ import { appendFileSync, chmodSync, constants, mkdirSync, readFileSync, readdirS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
-import { Discovery, Registry, isModelManagerError, loadConfig } from '../../src/index.js';
+import { isModelManagerError, type ModelMetadata, type ScanReport } from '../../src/index.js';
+import { DISCOVERY_CHANGES } from '../../src/discovery/field-origin.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
-import { llamaGgufMetadata, llamaSafetensors, llamaTensors, writeGguf, writeSafetensors } from './formats-writer.js';
-
-async function open(base: string, options: Partial<Parameters<typeof Discovery.create>[0]> = {}) {
-  const registry = await Registry.open({ store: 'sqlite', db: join(base, 'registry.db') });
-  const config = loadConfig({ MM_HOME: join(base, 'home'), HF_HOME: join(base, 'none'), OLLAMA_MODELS: join(base, 'none'), LMSTUDIO_MODELS: join(base, 'none') });
-  const discovery = await Discovery.create({ registry, config, ...options }).catch(async (error: unknown) => {
-    await registry.close();
-    throw error;
-  });
-  return {
-    registry,
-    discovery,
-    async [Symbol.asyncDispose]() {
-      await discovery.close();
-      await registry.close();
-    },
-  };
-}
-
-function ggufModel(dir: string, name: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${name}.gguf`);
-  writeGguf(path, llamaGgufMetadata({ name }), llamaTensors());
-  return path;
-}
+import { handOver } from '../helpers/unprivileged.js';
+import { mmUnprivileged } from './cli.js';
+import { llamaSafetensors, writeSafetensors } from './formats-writer.js';
+import { ggufModel, open } from './harness.js';
 
 test('a file that changes during the scan is a warning, and the registry keeps what it had', async () => {
   using base = tempDir();
@@ -100,18 +80,23 @@ test('custom categorization rules decide the categories', async () => {
   assert.deepEqual(m.category, { primary: 'LANGUAGE', secondary: 'DRAFTING', specialization: 'LEGAL' });
 });
 
-test('an unreadable folder is a warning and its models are not marked missing', { skip: process.getuid?.() === 0 ? 'root reads every folder' : false }, async () => {
+test('an unreadable folder is a warning and its models are not marked missing (scanned by a user who cannot read it)', () => {
   using base = tempDir();
   const root = join(base.path, 'models');
   ggufModel(join(root, 'locked'), 'inside');
-  await using ctx = await open(base.path, { roots: [root] });
-  assert.equal((await ctx.discovery.refresh()).counts.added, 1);
+  handOver(base.path);
+  const scan = () => {
+    const run = mmUnprivileged(base.path, 'scan', root);
+    assert.equal(run.status, 0, run.stderr);
+    return run.json as ScanReport;
+  };
+  assert.equal(scan().counts.added, 1);
   chmodSync(join(root, 'locked'), 0o000);
   try {
-    const report = await ctx.discovery.refresh();
-    assert.ok(report.warnings.some((w) => w.path === join(root, 'locked') && /cannot read folder/.test(w.reason)));
+    const report = scan();
+    assert.ok(report.warnings.some((w) => w.path === join(root, 'locked') && /cannot read folder/.test(w.reason)), JSON.stringify(report.warnings));
     assert.equal(report.counts.missing, 0);
-    assert.equal((await ctx.registry.requireModel('locked/inside')).status, 'available');
+    assert.equal((mmUnprivileged(base.path, 'show', 'locked/inside').json as ModelMetadata).status, 'available');
   } finally {
     chmodSync(join(root, 'locked'), 0o755);
   }
@@ -213,7 +198,7 @@ test('models indexed by an older reader are read again once, and what it got wro
   await using ctx = await open(base.path, { roots: [root] });
   assert.equal((await ctx.discovery.refresh()).counts.added, 1);
   // What a reader that counted the fp16 copy too left behind: a doubled count, and an index without its version.
-  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 });
+  await ctx.registry.updateModel('sd-unet', { parameterCount: 128 }, DISCOVERY_CHANGES.updated);
   const indexDir = join(base.path, 'home', 'discovery');
   const indexFile = join(indexDir, readdirSync(indexDir).find((n) => n.startsWith('index-'))!);
   const { reader, ...older } = JSON.parse(readFileSync(indexFile, 'utf8')) as { reader: number };

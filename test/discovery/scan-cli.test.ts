@@ -143,6 +143,9 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
   const ok = mm(base.path, 'validate', chatId);
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal((ok.json as ValidationReport).ok, true);
+  const byPath = mm(base.path, 'validate', chatDir);
+  assert.equal(byPath.status, 0, byPath.stderr);
+  assert.equal((byPath.json as ValidationReport).modelId, chatId, 'a model is validated by its folder too');
 
   truncateSync(join(chatDir, 'model-00002-of-00002.safetensors'), 200);
   const bad = mm(base.path, 'validate', chatId);
@@ -164,6 +167,9 @@ test('rescans read only what changed, keep manual categories, mark vanished mode
 
   const ollama = mm(base.path, 'validate', 'ollama/llama3:8b').json as ValidationReport;
   assert.equal(ollama.ok, true, JSON.stringify(ollama.checks));
+  // An HF cache snapshot's files are links into the repo's blobs/: inside the model's folder.
+  const cached = mm(base.path, 'validate', 'acme/tiny-llama').json as ValidationReport;
+  assert.equal(cached.ok, true, JSON.stringify(cached.checks));
 
   const unknown = mm(base.path, 'validate', 'no/such-model');
   assert.equal(unknown.status, 1);

@@ -137,13 +137,16 @@ export function buildTree(base: string): Tree {
   // Ollama: manifests -> blobs; the model layer is GGUF, a template layer means chat
   const ollama = dir(base, 'ollama', 'models');
   const oblobs = dir(ollama, 'blobs');
-  writeGguf(join(oblobs, 'sha256-aaaa'), llamaGgufMetadata({ name: 'Llama 3 8B' }), llamaTensors());
-  writeFileSync(join(oblobs, 'sha256-bbbb'), '{{ .Prompt }}');
+  // Digests as Ollama writes them: sha256 of the blob, 64 hex digits.
+  const model = 'a'.repeat(64);
+  const template = 'b'.repeat(64);
+  writeGguf(join(oblobs, `sha256-${model}`), llamaGgufMetadata({ name: 'Llama 3 8B' }), llamaTensors());
+  writeFileSync(join(oblobs, `sha256-${template}`), '{{ .Prompt }}');
   json(join(dir(ollama, 'manifests', 'registry.ollama.ai', 'library', 'llama3'), '8b'), {
     schemaVersion: 2,
     layers: [
-      { mediaType: 'application/vnd.ollama.image.model', digest: 'sha256:aaaa', size: 1 },
-      { mediaType: 'application/vnd.ollama.image.template', digest: 'sha256:bbbb', size: 1 },
+      { mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${model}`, size: 1 },
+      { mediaType: 'application/vnd.ollama.image.template', digest: `sha256:${template}`, size: 1 },
     ],
   });
 

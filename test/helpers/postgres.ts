@@ -74,6 +74,12 @@ export async function schemaSnapshot(schema: string): Promise<Record<string, unk
   return out;
 }
 
+/** Drops one schema a `schemaUrl` made, once its store is closed. */
+export async function dropSchema(schema: string): Promise<void> {
+  await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  created.delete(schema);
+}
+
 async function dropSchemas(): Promise<void> {
   if (created.size === 0 || !PG_URL) return;
   await sql(`DROP SCHEMA IF EXISTS ${[...created].map((s) => `"${s}"`).join(', ')} CASCADE`).catch(() => undefined);

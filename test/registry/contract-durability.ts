@@ -1,19 +1,19 @@
 /**
  * Contract cases on durability, with real child processes: concurrent writers lose nothing,
- * a writer killed mid-write leaves every committed model, and files that are not ours are
- * refused and left byte-identical.
+ * a writer killed mid-write leaves every committed model, and files that are not a registry
+ * (empty, cut short, corrupt, another program's) are refused and left byte-identical, with
+ * nothing created beside them.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from 'node:test';
-import { dirname } from 'node:path';
-import { Registry, isModelManagerError } from '../../src/index.js';
+import { describe, it } from 'node:test';
+import { Registry, isModelManagerError, type ErrorCode } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { sampleModel } from './samples.js';
-import type { StoreContractOptions, StoreRefusal } from './store-contract.js';
+import { freshStore, type StoreContractOptions } from './fresh-store.js';
+import { CATALOGUE, sampleModel } from './samples.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/store-writer.js', import.meta.url));
 
@@ -55,20 +55,27 @@ export function startWriter(kind: string, path: string, first: number, count: nu
   };
 }
 
-/** Every file in the folder of `path` with its bytes, to prove nothing was touched. */
-async function snapshot(path: string): Promise<Map<string, Buffer>> {
-  const dir = dirname(path);
+/** Every file in the folder with its bytes, to prove nothing was touched. */
+function snapshot(dir: string): Map<string, Buffer> {
   return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(`${dir}/${name}`)]));
 }
 
-export function durabilityCases({ open, file, kind, writeForeign, dbOf = (path) => path, refusals }: StoreContractOptions): void {
+export function durabilityCases(options: StoreContractOptions): void {
+  const { open, kind, newLocation, dropLocation, writeForeign } = options;
   describe('durability', () => {
-    const dir = tempDir();
-    after(() => dir[Symbol.dispose]());
+    /** A location of its own for a case that starts child processes on it. */
+    const withLocation = async (run: (location: string) => Promise<void>) => {
+      using dir = tempDir('mm-contract-');
+      const location = await newLocation(dir.path);
+      try {
+        await run(location);
+      } finally {
+        await dropLocation?.(location);
+      }
+    };
 
-    it('loses nothing when two processes add 500 models each at once', { timeout: 180_000 }, async () => {
-      const path = `${dir.path}/concurrent-${file}`;
-      const writers = [startWriter(kind, dbOf(path), 0, 500, 'first'), startWriter(kind, dbOf(path), 500, 500, 'second')];
+    it('loses nothing when two processes add 500 models each at once', { timeout: 180_000 }, () => withLocation(async (path) => {
+      const writers = [startWriter(kind, path, 0, 500, 'first'), startWriter(kind, path, 500, 500, 'second')];
       assert.deepEqual(await Promise.all(writers.map((w) => w.exited)), [0, 0]);
       await using registry = await Registry.open({ instance: await open(path) });
       assert.equal(await registry.countModels(), 1000);
@@ -77,11 +84,10 @@ export function durabilityCases({ open, file, kind, writeForeign, dbOf = (path) 
       const stored = new Set((await registry.listModels()).map((m) => m.modelId));
       for (const id of writers.flatMap((w) => w.committed)) assert.ok(stored.has(id), `${id} was reported committed but is missing`);
       assert.equal((await registry.getStats()).totalVersions, 1000);
-    });
+    }));
 
-    it('keeps every committed model when a writer is killed mid-write', { timeout: 120_000 }, async () => {
-      const path = `${dir.path}/killed-${file}`;
-      const writer = startWriter(kind, dbOf(path), 0, 1_000_000, 'killed');
+    it('keeps every committed model when a writer is killed mid-write', { timeout: 120_000 }, () => withLocation(async (path) => {
+      const writer = startWriter(kind, path, 0, 1_000_000, 'killed');
       await writer.reached(40);
       writer.kill();
       assert.equal(await writer.exited, 'SIGKILL');
@@ -93,26 +99,47 @@ export function durabilityCases({ open, file, kind, writeForeign, dbOf = (path) 
       // The store is not just readable but writable again.
       await registry.addModel(sampleModel(2_000_000));
       assert.ok(await registry.getModel(sampleModel(2_000_000).modelId));
-    });
+    }));
 
-    const cases: StoreRefusal[] = refusals ?? [
-      { what: 'a corrupt file', code: 'STORE_CORRUPT', snapshot, write: async (path) => writeFileSync(path, Buffer.from('this is no registry \u0000\u00ff\n'.repeat(300), 'latin1')) },
-      { what: 'a file of another program', code: 'STORE_FOREIGN', snapshot, write: writeForeign },
+    if (!writeForeign) return;
+    const refusals: [string, ErrorCode, (path: string) => Promise<void>][] = [
+      ['an empty file', 'STORE_FOREIGN', async (path) => writeFileSync(path, '')],
+      ['a registry cut short', 'STORE_CORRUPT', async (path) => {
+        await using store = await freshStore(options, CATALOGUE);
+        await store.registry.close();
+        const whole = readFileSync(store.location);
+        writeFileSync(path, whole);
+        truncateSync(path, Math.floor(statSync(path).size / 2));
+      }],
+      ['a corrupt file', 'STORE_CORRUPT', async (path) => writeFileSync(path, Buffer.from('this is no registry \u0000\u00ff\n'.repeat(300), 'latin1'))],
+      ['a file of another program', 'STORE_FOREIGN', writeForeign],
     ];
-    for (const { what, code, write, snapshot: snap } of cases) {
-      it(`refuses ${what} with ${code} and leaves it byte-identical`, async () => {
+    for (const [what, code, write] of refusals) {
+      it(`refuses ${what} with ${code}, leaving it and its folder as they were`, async () => {
         using folder = tempDir();
-        const path = `${folder.path}/${file}`;
+        const path = await newLocation(folder.path);
         await write(path);
-        const before = await snap(path);
+        const before = snapshot(folder.path);
         await assert.rejects(open(path), (error) => {
           assert.ok(isModelManagerError(error, code), `expected ${code}, got ${String(error)}`);
           assert.match(error.message, /left untouched/);
           return true;
         });
-        await assert.rejects(Registry.open({ store: kind, db: dbOf(path) }), (error) => isModelManagerError(error, code));
-        assert.deepEqual(await snap(path), before);
+        await assert.rejects(Registry.open({ store: kind, db: path }), (error) => isModelManagerError(error, code));
+        assert.deepEqual(snapshot(folder.path), before);
       });
     }
+
+    it('creates a new store whole, and opens it again as its own', async () => {
+      using folder = tempDir();
+      const path = await newLocation(folder.path);
+      {
+        await using registry = await Registry.open({ store: kind, db: path });
+        await registry.addModel(sampleModel(1));
+      }
+      assert.deepEqual([...snapshot(folder.path).keys()], [path.slice(folder.path.length + 1)], 'no temporary file is left beside it');
+      await using registry = await Registry.open({ instance: await open(path) });
+      assert.equal((await registry.getModel(sampleModel(1).modelId))?.modelName, 'model-1');
+    });
   });
 }

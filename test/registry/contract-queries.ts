@@ -1,14 +1,14 @@
 /**
  * Contract cases on queries: every filter (answers written out by hand), sorting and paging,
- * search ranking, stats, and export/import (JSON, YAML, and the Python managers' snake_case JSON).
+ * stats, and export/import (JSON, YAML, and the Python managers' snake_case JSON); each case on
+ * a fresh store holding the hand-made catalogue.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { Registry, type ModelFilter, type ModelMetadata } from '../../src/index.js';
-import { tempDir } from '../helpers/tmp.js';
-import { CATALOGUE, SEARCH_SET } from './samples.js';
-import type { StoreContractOptions } from './store-contract.js';
+import { describe, it } from 'node:test';
+import type { ModelFilter, ModelMetadata } from '../../src/index.js';
+import { freshStore, type StoreContractOptions } from './fresh-store.js';
+import { CATALOGUE } from './samples.js';
 
 const GB = 1_000_000_000;
 const ids = (models: readonly ModelMetadata[]) => models.map((m) => m.modelId);
@@ -28,18 +28,8 @@ const PYTHON_EXPORT = {
   },
 };
 
-export function queryCases({ open, file }: StoreContractOptions): void {
+export function queryCases(options: StoreContractOptions): void {
   describe('queries', () => {
-    const dir = tempDir();
-    let registry: Registry;
-    before(async () => {
-      registry = await Registry.open({ instance: await open(`${dir.path}/${file}`) });
-      await registry.addModels(CATALOGUE);
-    });
-    after(async () => {
-      await registry.close();
-      dir[Symbol.dispose]();
-    });
 
     const cases: [string, ModelFilter, string[]][] = [
       ['type', { modelType: 'decoder_only' }, ['deepseek/v3', 'meta/llama-70b', 'meta/llama-7b', 'mistralai/mistral-7b']],
@@ -60,16 +50,22 @@ export function queryCases({ open, file }: StoreContractOptions): void {
       ['fits in memory (unknown estimate excluded)', { fitsBytes: 8 * GB }, ['google/bert-base', 'meta/llama-7b', 'mistralai/mistral-7b', 'openai/whisper']],
       ['several fields at once', { modelType: 'decoder_only', tags: ['llm'], format: 'safetensors', maxParams: 100 * GB }, ['meta/llama-70b']],
       ['nothing matches', { modelType: 'vision_model' }, []],
+      ['local path (exact)', { localPath: '/srv/models/llama-7b' }, ['meta/llama-7b']],
+      ['local path: a prefix is not a match', { localPath: '/srv/models/llama-7' }, []],
       ['no filter', {}, sorted(CATALOGUE.map((m) => m.modelId))],
     ];
     for (const [name, filter, expected] of cases) {
       it(`filters by ${name}`, async () => {
+        await using store = await freshStore(options, CATALOGUE);
+        const { registry } = store;
         assert.deepEqual(ids(await registry.listModels(filter)), expected);
         assert.equal(await registry.countModels({ ...filter, limit: 1 }), expected.length, 'count ignores the limit');
       });
     }
 
     it('sorts, pages, and puts unknown values last', async () => {
+      await using store = await freshStore(options, CATALOGUE);
+      const { registry } = store;
       const byParams = ids(await registry.listModels({ sort: 'parameterCount', order: 'desc' }));
       assert.deepEqual(byParams, ['deepseek/v3', 'meta/llama-70b', 'mistralai/mistral-7b', 'meta/llama-7b', 'openai/whisper', 'openai/clip', 'google/bert-base', 'local/mystery']);
       const ascending = ids(await registry.listModels({ sort: 'contextLength' }));
@@ -84,6 +80,8 @@ export function queryCases({ open, file }: StoreContractOptions): void {
     });
 
     it('counts by type, architecture, attention, format and source', async () => {
+      await using store = await freshStore(options, CATALOGUE);
+      const { registry } = store;
       const stats = await registry.getStats();
       assert.equal(stats.totalModels, 8);
       assert.equal(stats.totalVersions, 8);
@@ -95,42 +93,27 @@ export function queryCases({ open, file }: StoreContractOptions): void {
       assert.deepEqual(stats.bySource, { huggingface: 4, manual: 2, discovered: 1, static: 1 });
     });
 
-    it('ranks search hits: name beats tag beats description', async () => {
-      await registry.addModels(SEARCH_SET);
-      const rank = async (text: string, limit?: number) => ids((await registry.searchModels(text, { limit })).map((h) => h.model));
-      assert.deepEqual(await rank('zephyrine'), ['search/zephyrine-1', 'search/tagged', 'search/tag-prefix', 'search/described']);
-      assert.deepEqual(await rank('ZEPHYR'), ['search/zephyrine-1', 'search/tag-prefix', 'search/tagged', 'search/described'], 'prefixes match, any case');
-      assert.deepEqual(await rank('zephyrine', 2), ['search/zephyrine-1', 'search/tagged']);
-      assert.deepEqual(await rank('zephyrine tagged'), ['search/tagged'], 'every term must match');
-      assert.deepEqual(await rank('llama chat'), ['meta/llama-7b']);
-      assert.deepEqual(await rank('yrine'), ['search/none'], 'a term matches the start of a word only');
-      assert.deepEqual(await rank('nothing-like-this'), []);
-      assert.deepEqual(await rank('  '), []);
-      const [best] = await registry.searchModels('zephyrine');
-      assert.ok(best && best.score > 0);
-      for (const m of SEARCH_SET) await registry.removeModel(m.modelId!);
-    });
-
     for (const format of ['json', 'yaml'] as const) {
       it(`exports and imports ${format} without loss`, async () => {
-        const exported = `${dir.path}/export.${format}`;
+        await using store = await freshStore(options, CATALOGUE);
+        const { registry } = store;
+        const exported = `${store.dir}/export.${format}`;
         assert.equal(await registry.exportMetadata(exported), 8);
-        const other = await Registry.open({ instance: await open(`${dir.path}/copy-${format}-${file}`) });
-        try {
-          const result = await other.importMetadata(exported);
-          assert.deepEqual(sorted(result.added), sorted(CATALOGUE.map((m) => m.modelId)));
-          const strip = (list: ModelMetadata[]) => list.map(({ updatedAt: _u, ...rest }) => rest);
-          assert.deepEqual(strip(await other.listModels()), strip(await registry.listModels()));
-          const again = await other.importMetadata(exported);
-          assert.deepEqual([again.added.length, again.updated.length, again.unchanged.length], [0, 0, 8]);
-        } finally {
-          await other.close();
-        }
+        await using copy = await freshStore(options);
+        const other = copy.registry;
+        const result = await other.importMetadata(exported);
+        assert.deepEqual(sorted(result.added), sorted(CATALOGUE.map((m) => m.modelId)));
+        const strip = (list: ModelMetadata[]) => list.map(({ updatedAt: _u, ...rest }) => rest);
+        assert.deepEqual(strip(await other.listModels()), strip(await registry.listModels()));
+        const again = await other.importMetadata(exported);
+        assert.deepEqual([again.added.length, again.updated.length, again.unchanged.length], [0, 0, 8]);
       });
     }
 
     it("imports the Python managers' snake_case JSON", async () => {
-      const source = `${dir.path}/python.json`;
+      await using store = await freshStore(options, CATALOGUE);
+      const { registry } = store;
+      const source = `${store.dir}/python.json`;
       await writeFile(source, JSON.stringify(PYTHON_EXPORT));
       assert.deepEqual((await registry.importMetadata(source)).added, ['google/bert-base-uncased']);
       const m = await registry.getModel('google/bert-base-uncased');

@@ -1,13 +1,12 @@
 /**
  * Contract cases on single records: add/get/update/remove, validation, versions, rollback,
- * aliases, metrics and the cache of computed values.
+ * aliases, metrics and the cache of computed values; each case on a fresh store.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Registry, isModelManagerError, type ModelManagerError } from '../../src/index.js';
-import { tempDir } from '../helpers/tmp.js';
+import { describe, it } from 'node:test';
+import { isModelManagerError, type ModelManagerError } from '../../src/index.js';
+import { freshStore, type StoreContractOptions } from './fresh-store.js';
 import { sampleModel } from './samples.js';
-import type { StoreContractOptions } from './store-contract.js';
 
 /** Asserts the promise fails with INVALID_METADATA naming `field`. */
 async function rejectsNaming(promise: Promise<unknown>, field: string): Promise<void> {
@@ -20,20 +19,11 @@ async function rejectsNaming(promise: Promise<unknown>, field: string): Promise<
   });
 }
 
-export function recordCases({ open, file }: StoreContractOptions): void {
+export function recordCases(options: StoreContractOptions): void {
   describe('records', () => {
-    const dir = tempDir();
-    const path = `${dir.path}/${file}`;
-    let registry: Registry;
-    before(async () => {
-      registry = await Registry.open({ instance: await open(path) });
-    });
-    after(async () => {
-      await registry.close();
-      dir[Symbol.dispose]();
-    });
-
     it('adds, gets and refuses duplicates', async () => {
+      await using store = await freshStore(options);
+      const { registry } = store;
       const added = await registry.addModel(sampleModel(1));
       assert.equal(added.modelName, 'model-1');
       const got = await registry.getModel('org1/model-1');
@@ -45,6 +35,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('adds a batch all or none', async () => {
+      await using store = await freshStore(options, [sampleModel(1)]);
+      const { registry } = store;
       await assert.rejects(registry.addModels([sampleModel(2), sampleModel(1)]), (e) => isModelManagerError(e, 'MODEL_EXISTS'));
       assert.equal(await registry.getModel('org2/model-2'), undefined, 'the batch was refused as a whole');
       await registry.addModels([sampleModel(2), sampleModel(3)]);
@@ -52,6 +44,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('refuses invalid records naming the field, and stores nothing', async () => {
+      await using store = await freshStore(options, [sampleModel(1), sampleModel(2), sampleModel(3)]);
+      const { registry } = store;
       await rejectsNaming(registry.addModel(sampleModel(10, { parameterCount: -5 })), 'parameterCount');
       await rejectsNaming(registry.addModel(sampleModel(11, { modelId: 'bad id with spaces' })), 'modelId');
       await rejectsNaming(registry.addModel({ ...sampleModel(12), modelType: undefined } as never), 'modelType');
@@ -63,6 +57,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('updates with a merge patch (null removes a field) and removes', async () => {
+      await using store = await freshStore(options, [sampleModel(2), sampleModel(3)]);
+      const { registry } = store;
       const updated = await registry.updateModel('org2/model-2', { description: 'patched', format: null, tags: ['x'] });
       assert.equal(updated.description, 'patched');
       assert.equal((await registry.getModel('org2/model-2'))?.format, undefined);
@@ -79,6 +75,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('versions every change, rolls back, and reads aliases', async () => {
+      await using store = await freshStore(options, [sampleModel(1)]);
+      const { registry } = store;
       const id = 'org1/model-1';
       await registry.updateModel(id, { description: 'second' });
       await registry.updateModel(id, { description: 'third' });
@@ -106,6 +104,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('keeps quality and performance metrics', async () => {
+      await using store = await freshStore(options, [sampleModel(2)]);
+      const { registry } = store;
       const id = 'org2/model-2';
       await registry.addQualityMetric({ modelId: id, name: 'MMLU', value: 0.6, shots: 5 });
       await registry.addQualityMetric({ modelId: id, name: 'MMLU', value: 0.625, shots: 5, source: 'paper' });
@@ -119,6 +119,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('records what the runtime measured in the current version, without a new one', async () => {
+      await using store = await freshStore(options);
+      const { registry } = store;
       const id = 'org6/model-20';
       await registry.addModel(sampleModel(20));
       await registry.updateModel(id, { description: 'edited' });
@@ -136,6 +138,8 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('caches values with a TTL and clears one model or all', async () => {
+      await using store = await freshStore(options, [sampleModel(1), sampleModel(2)]);
+      const { registry } = store;
       await registry.setCached('org1/model-1', 'estimate', { totalBytes: 123, list: [1, 2] });
       await registry.setCached('org1/model-1', 'stale', 'gone', 0);
       await registry.setCached('org2/model-2', 'estimate', 7);
@@ -155,13 +159,21 @@ export function recordCases({ open, file }: StoreContractOptions): void {
     });
 
     it('keeps everything across a reopen', async () => {
-      await registry.setCached('org1/model-1', 'kept', [1]);
-      await registry.close();
-      registry = await Registry.open({ instance: await open(path) });
+      await using store = await freshStore(options, [sampleModel(1), sampleModel(2)]);
+      await store.registry.updateModel('org1/model-1', { description: 'second' });
+      await store.registry.setAlias('org1/model-1', 'production', 1);
+      await store.registry.addQualityMetric({ modelId: 'org2/model-2', name: 'MMLU', value: 0.5, shots: 5 });
+      await store.registry.recordMeasured('org2/model-2', { loadTimeMs: 7, memoryBytes: 1, device: 'cpu', at: '2026-01-01T00:00:00.000Z' });
+      await store.registry.setCached('org1/model-1', 'kept', [1]);
+      const registry = await store.reopen();
       assert.equal((await registry.getModel('org1/model-1'))?.description, 'second');
-      assert.equal((await registry.listVersions('org1/model-1')).length, 6);
+      assert.equal((await registry.getModel('org1/model-1@production'))?.description, 'sample model number 1');
+      assert.deepEqual((await registry.listVersions('org1/model-1')).map((v) => v.change), ['add', 'update', 'alias production -> 1']);
       assert.deepEqual(await registry.getCached('org1/model-1', 'kept'), [1]);
-      assert.equal((await registry.getModel('org2/model-2'))?.qualityMetrics.length, 2);
+      const other = await registry.getModel('org2/model-2');
+      assert.deepEqual(other?.qualityMetrics.map((q) => [q.name, q.value, q.shots]), [['MMLU', 0.5, 5]]);
+      assert.equal(other?.measured?.loadTimeMs, 7);
+      assert.equal((await registry.getStats()).totalVersions, 5);
     });
   });
 }

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Registry, isModelManagerError } from '../../src/index.js';
 import { DuckDbStore } from '../../src/registry/stores/duckdb.js';
 import { tempDir } from '../helpers/tmp.js';
-import { CATALOGUE, sampleModel } from './samples.js';
+import { CATALOGUE, EARLIER_SCHEMA_MODEL, sampleModel } from './samples.js';
 import { runStoreContract } from './store-contract.js';
 
 runStoreContract({
   name: 'duckdb',
   kind: 'duckdb',
-  file: 'registry.duckdb',
+  newLocation: (dir) => `${dir}/registry.duckdb`,
   open: (path) => DuckDbStore.open(path),
   writeForeign: async (path) => {
     const instance = await DuckDBInstance.create(path);
@@ -72,6 +72,7 @@ describe('duckdb store', () => {
   it('fails with STORE_LOCKED when another process holds the file too long', { timeout: 60_000 }, async () => {
     using dir = tempDir();
     const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
     const holder = spawn(process.execPath, ['--input-type=module', '-e', `
       import { DuckDBInstance } from '@duckdb/node-api';
       const db = await DuckDBInstance.create(${JSON.stringify(path)});
@@ -89,5 +90,56 @@ describe('duckdb store', () => {
     await using registry = await Registry.open({ instance: await DuckDbStore.open(path) });
     await registry.addModel(sampleModel(1));
     assert.equal(await registry.countModels(), 1);
+  });
+
+  it('brings a registry of schema 1 up to date: search finds its labels, localPath is indexed', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    const { modelId, localPath } = EARLIER_SCHEMA_MODEL;
+    const record = JSON.stringify({ ...EARLIER_SCHEMA_MODEL, modelName: 'enc-2', description: '', tags: [], capabilities: [], inputs: [], outputs: [], source: 'manual' });
+    // What schema 1 was: no local_path, search words of names, tags and description only.
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE mm_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+      CREATE TABLE models (
+        model_id VARCHAR PRIMARY KEY, version INTEGER NOT NULL, model_name VARCHAR NOT NULL, model_type VARCHAR NOT NULL,
+        architecture VARCHAR NOT NULL, arch_label VARCHAR NOT NULL, attention_type VARCHAR, format VARCHAR, source VARCHAR NOT NULL,
+        parameter_count BIGINT, context_length BIGINT, total_bytes BIGINT, created_at VARCHAR, updated_at VARCHAR,
+        tags VARCHAR[] NOT NULL, input_types VARCHAR[] NOT NULL, output_types VARCHAR[] NOT NULL,
+        search_names VARCHAR NOT NULL, search_tags VARCHAR NOT NULL, search_text VARCHAR NOT NULL, data VARCHAR NOT NULL);
+      CREATE INDEX models_type ON models(model_type);
+      CREATE INDEX models_arch ON models(architecture);
+      CREATE TABLE model_versions (
+        model_id VARCHAR NOT NULL, version INTEGER NOT NULL, created_at VARCHAR NOT NULL, change VARCHAR NOT NULL, data VARCHAR NOT NULL,
+        PRIMARY KEY (model_id, version));
+      CREATE TABLE model_cache (model_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL, expires_at BIGINT, PRIMARY KEY (model_id, key));
+      INSERT INTO mm_meta VALUES ('app', 'model-manager'), ('schema', '1');`);
+    await c.run(`INSERT INTO models VALUES (?, 1, 'enc-2', 'encoder_only', 'bertformaskedlm', 'BertForMaskedLM', NULL, NULL, 'manual',
+      NULL, NULL, NULL, NULL, NULL, [], [], [], ' local enc 2 enc 2', '', '', ?)`, [modelId, record]);
+    await c.run(`INSERT INTO model_versions VALUES (?, 1, '2025-01-01T00:00:00.000Z', 'add', ?)`, [modelId, record]);
+    await c.run('CHECKPOINT');
+    c.closeSync();
+    instance.closeSync();
+
+    await using registry = await Registry.open({ instance: await DuckDbStore.open(path) });
+    assert.deepEqual((await registry.searchModels('bertfor')).map((h) => [h.model.modelId, h.score]), [[modelId, 3]]);
+    assert.deepEqual((await registry.listModels({ localPath })).map((m) => m.modelId), [modelId]);
+    await registry.addModel(sampleModel(1, { architecture: 'BertForMaskedLM' }));
+    assert.deepEqual((await registry.searchModels('masked')).map((h) => h.model.modelId), [modelId, sampleModel(1).modelId]);
+    assert.deepEqual((await registry.listVersions(modelId)).map((v) => v.change), ['add'], 'its history is kept');
+  });
+
+  it('refuses a registry of a newer schema and leaves it as it is', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    await (await DuckDbStore.open(path)).close();
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`UPDATE mm_meta SET value = '99' WHERE key = 'schema'; CHECKPOINT`);
+    c.closeSync();
+    instance.closeSync();
+    const before = readFileSync(path);
+    await assert.rejects(DuckDbStore.open(path), (e) => isModelManagerError(e, 'STORE_FOREIGN') && /Upgrade Model Manager/.test(e.message));
+    assert.deepEqual(readFileSync(path), before);
   });
 });

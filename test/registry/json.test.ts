@@ -13,7 +13,7 @@ import { runStoreContract } from './store-contract.js';
 runStoreContract({
   name: 'json',
   kind: 'json',
-  file: 'registry.json',
+  newLocation: (dir) => `${dir}/registry.json`,
   open: (path) => JsonStore.open(path),
   writeForeign: (path) => writeFile(path, `${JSON.stringify({ name: 'my-app', version: '1.0.0', models: [] }, null, 2)}\n`),
 });

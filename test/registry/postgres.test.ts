@@ -6,51 +6,66 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Registry, isModelManagerError, type RegistryChange } from '../../src/index.js';
+import { Registry, isModelManagerError, type ErrorCode, type RegistryChange } from '../../src/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/registry/stores/postgres-schema.js';
 import { PostgresStore } from '../../src/registry/stores/postgres.js';
-import { PG_URL, postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
+import { validateModel } from '../../src/registry/validate.js';
+import { PG_URL, dropSchema, postgresSkip, schemaOf, schemaSnapshot, schemaUrl, sql } from '../helpers/postgres.js';
 import { sampleModel } from './samples.js';
 import { runStoreContract } from './store-contract.js';
 
 const skip = await postgresSkip();
 
-const snapshot = async (path: string) => schemaSnapshot(schemaOf(schemaUrl(path)));
-
 describe('postgres store', { skip }, () => {
   runStoreContract({
     name: 'postgres',
     kind: 'postgres',
-    file: 'registry.pg',
-    open: (path) => PostgresStore.open(schemaUrl(path)),
-    dbOf: (path) => schemaUrl(path),
-    writeForeign: async (path) => {
-      const schema = schemaOf(schemaUrl(path));
-      await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".invoices (id integer PRIMARY KEY, total numeric); INSERT INTO "${schema}".invoices VALUES (1, 9.5)`);
-    },
-    refusals: [
-      {
-        what: 'a schema of another program', code: 'STORE_FOREIGN', snapshot,
-        write: async (path) => {
-          const schema = schemaOf(schemaUrl(path));
-          await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".models (id integer PRIMARY KEY, name text); INSERT INTO "${schema}".models VALUES (1, 'not ours')`);
-        },
-      },
-      {
-        what: 'a registry written by a newer release', code: 'STORE_TOO_NEW', snapshot,
-        write: async (path) => {
-          const store = await PostgresStore.open(schemaUrl(path));
-          await Registry.open({ instance: store }).then(async (r) => {
-            await r.addModel(sampleModel(1));
-            await r.close();
-          });
-          await sql(`INSERT INTO "${schemaOf(schemaUrl(path))}".mm_schema_migrations (version, description) VALUES ($1, 'from the future')`, [SCHEMA_VERSION + 1]);
-        },
-      },
-    ],
+    newLocation: (dir) => schemaUrl(dir),
+    dropLocation: (url) => dropSchema(schemaOf(url)),
+    open: (url) => PostgresStore.open(url),
   });
 
-  it('migrates a registry of an older schema in one go, keeping its models', async () => {
+  const refusals: { what: string; code: ErrorCode; write: (url: string) => Promise<void> }[] = [
+    {
+      what: 'a schema of another program', code: 'STORE_FOREIGN',
+      write: async (url) => {
+        const schema = schemaOf(url);
+        await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".invoices (id integer PRIMARY KEY, total numeric); INSERT INTO "${schema}".invoices VALUES (1, 9.5)`);
+      },
+    },
+    {
+      what: 'a schema of another program with a models table', code: 'STORE_FOREIGN',
+      write: async (url) => {
+        const schema = schemaOf(url);
+        await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".models (id integer PRIMARY KEY, name text); INSERT INTO "${schema}".models VALUES (1, 'not ours')`);
+      },
+    },
+    {
+      what: 'a registry written by a newer release', code: 'STORE_TOO_NEW',
+      write: async (url) => {
+        const registry = await Registry.open({ instance: await PostgresStore.open(url) });
+        await registry.addModel(sampleModel(1));
+        await registry.close();
+        await sql(`INSERT INTO "${schemaOf(url)}".mm_schema_migrations (version, description) VALUES ($1, 'from the future')`, [SCHEMA_VERSION + 1]);
+      },
+    },
+  ];
+  for (const { what, code, write } of refusals) {
+    it(`refuses ${what} with ${code}, leaving every table of it as it was`, async () => {
+      const url = schemaUrl(`refuse ${what}`);
+      await write(url);
+      const before = await schemaSnapshot(schemaOf(url));
+      await assert.rejects(PostgresStore.open(url), (error) => {
+        assert.ok(isModelManagerError(error, code), `expected ${code}, got ${String(error)}`);
+        assert.match(error.message, /left untouched/);
+        return true;
+      });
+      await assert.rejects(Registry.open({ store: 'postgres', db: url }), (error) => isModelManagerError(error, code));
+      assert.deepEqual(await schemaSnapshot(schemaOf(url)), before);
+    });
+  }
+
+  it('migrates a registry of an older schema in one go, keeping its models: search finds their labels, localPath is indexed', async () => {
     const url = schemaUrl('older-schema');
     const schema = schemaOf(url);
     // A registry as the first release left it: schema version 1 and a model in it.
@@ -60,7 +75,8 @@ describe('postgres store', { skip }, () => {
       INSERT INTO "${schema}".mm_meta VALUES ('app', 'model-manager');
       ${MIGRATIONS[0]!.sql(`"${schema}"`)}
       INSERT INTO "${schema}".mm_schema_migrations (version, description) VALUES (1, 'first');`);
-    const record = JSON.stringify({ ...sampleModel(1), modelName: 'model-1', tags: ['a'], inputs: [], outputs: [], description: 'old' });
+    // A whole record, as every release stored them (validated, defaults filled).
+    const record = JSON.stringify(validateModel({ ...sampleModel(1), modelName: 'model-1', tags: ['a'], inputs: [], outputs: [], description: 'old', localPath: '/models/old-one' }));
     await sql(`INSERT INTO "${schema}".models (model_id, version, model_name, model_type, architecture, arch_label, source, tags, input_types, output_types, search, data)
       VALUES ('org1/model-1', 1, 'model-1', 'decoder_only', 'llamaforcausallm', 'LlamaForCausalLM', 'manual', '{a}', '{}', '{}', '''old'':3C', $1::json);
       `.trim(), [record]);
@@ -71,6 +87,10 @@ describe('postgres store', { skip }, () => {
     const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".mm_schema_migrations ORDER BY 1`);
     assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
     assert.equal((await registry.getModel('org1/model-1'))?.description, 'old');
+    assert.deepEqual((await registry.searchModels('causal')).map((h) => [h.model.modelId, h.score]), [['org1/model-1', 5]], 'a camel-case part of its architecture');
+    assert.deepEqual((await registry.listModels({ localPath: '/models/old-one' })).map((m) => m.modelId), ['org1/model-1']);
+    const [index] = await sql<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND indexname = 'models_local_path'`, [schema]);
+    assert.match(index?.def ?? '', /\(local_path, model_id\)/, 'an index for it');
     assert.deepEqual((await registry.store.cluster?.hosts()), [], 'the tables of the newer schema are there');
   });
 
@@ -133,6 +153,27 @@ describe('postgres store', { skip }, () => {
     } finally {
       stop();
     }
+  });
+
+  it('hides a deleted model from every read of every client, keeps its history, and restores it by rollback', async () => {
+    const url = schemaUrl('soft-delete');
+    await using writer = await Registry.open({ db: url });
+    await using reader = await Registry.open({ db: url });
+    await writer.addModels([sampleModel(1), sampleModel(2)]);
+    const id = sampleModel(1).modelId;
+    assert.equal(await writer.deleteModel(id), true);
+    assert.equal(await reader.getModel(id), undefined);
+    assert.deepEqual((await reader.listModels()).map((m) => m.modelId), [sampleModel(2).modelId]);
+    assert.equal(await reader.countModels(), 1);
+    assert.deepEqual((await reader.searchModels('model')).map((h) => h.model.modelId), [sampleModel(2).modelId]);
+    assert.equal((await reader.getStats()).totalModels, 1);
+    assert.deepEqual((await reader.listDeleted()).map((m) => m.modelId), [id]);
+    await assert.rejects(reader.addModel(sampleModel(1)), (e) => isModelManagerError(e, 'MODEL_EXISTS') && /was deleted/.test(e.message));
+    assert.deepEqual((await reader.listVersions(id)).map((v) => v.change), ['add', 'delete']);
+    await reader.rollback(id, 1);
+    assert.equal((await writer.getModel(id))?.description, sampleModel(1).description);
+    assert.equal(await writer.deleteModel(id, { hard: true }), true);
+    await assert.rejects(reader.listVersions(id), (e) => isModelManagerError(e, 'MODEL_NOT_FOUND'));
   });
 
   it('answers STORE_IO naming the server when none answers there', async () => {

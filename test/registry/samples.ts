@@ -37,11 +37,13 @@ export const CATALOGUE: ModelMetadataInput[] = [
     modelId: 'meta/llama-7b', modelType: 'decoder_only', architecture: 'LlamaForCausalLM', tags: ['chat', 'llm'],
     inputs: [text], outputs: [tokens], attentionType: 'gqa', format: 'gguf', source: 'huggingface',
     parameterCount: 7 * GB, contextLength: 4096, memoryEstimate: estimate(8 * GB), description: 'a small llama for chat',
+    localPath: '/srv/models/llama-7b',
   },
   {
     modelId: 'meta/llama-70b', modelType: 'decoder_only', architecture: 'LlamaForCausalLM', tags: ['llm'],
     inputs: [text], outputs: [tokens], attentionType: 'gqa', format: 'safetensors', source: 'huggingface',
     parameterCount: 70 * GB, contextLength: 8192, memoryEstimate: estimate(140 * GB), description: 'a large llama',
+    localPath: '/srv/models/llama-70b',
   },
   {
     modelId: 'mistralai/mistral-7b', modelType: 'decoder_only', architecture: 'MistralForCausalLM', tags: ['chat', 'fast', 'llm'],
@@ -79,3 +81,8 @@ export const SEARCH_SET: ModelMetadataInput[] = [
   { modelId: 'search/tag-prefix', modelType: 'decoder_only', description: 'zephyr wind', tags: ['zephyrines-not'] },
   { modelId: 'search/none', modelType: 'decoder_only', description: 'no match here', tags: ['zeph-yrine'] },
 ];
+
+/** A model kept by a store of an earlier schema, which lacked its labels in search and its localPath column. */
+export const EARLIER_SCHEMA_MODEL = {
+  modelId: 'local/enc-2', modelType: 'encoder_only', architecture: 'BertForMaskedLM', localPath: '/srv/models/enc-2',
+} as const satisfies ModelMetadataInput;

@@ -1,23 +1,29 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config.js';
+import { isModelManagerError } from '../../src/errors.js';
 import { Registry } from '../../src/registry/index.js';
-import { APP_MARK, SCHEMA, SCHEMA_VERSION } from '../../src/registry/stores/sqlite-schema.js';
+import { APPLICATION_ID, APP_MARK, SCHEMA, SCHEMA_VERSION } from '../../src/registry/stores/sqlite-schema.js';
 import { SqliteStore } from '../../src/registry/stores/sqlite.js';
-import { sampleModel } from './samples.js';
+import { tempDir } from '../helpers/tmp.js';
+import { assertBulkSearches, bulkModels } from './contract-agreement.js';
+import { EARLIER_SCHEMA_MODEL, sampleModel } from './samples.js';
 import { runStoreContract } from './store-contract.js';
 
 runStoreContract({
   name: 'sqlite',
   kind: 'sqlite',
-  file: 'registry.db',
+  newLocation: (dir) => `${dir}/registry.db`,
   open: (path) => SqliteStore.open(path),
+  // In WAL mode, whose readers create -wal and -shm files beside it unless it is read with care.
   writeForeign: async (path) => {
     const db = new Database(path);
+    db.pragma('journal_mode = WAL');
     db.exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices (total) VALUES (9.5);`);
     db.close();
   },
@@ -49,4 +55,50 @@ test('a registry written by an earlier release (4 KiB pages) opens, keeps its mo
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a registry of schema 1 is brought up to date: search finds its labels, localPath is indexed, its header is marked', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'registry.db');
+  (await SqliteStore.open(path)).close();
+  // What schema 1 was: no local_path column, an FTS index of names, tags and raw descriptions, no mark in the header.
+  const old = new Database(path);
+  old.exec(`DROP TABLE models_fts; DROP INDEX models_local_path; ALTER TABLE models DROP COLUMN local_path;
+    CREATE VIRTUAL TABLE models_fts USING fts5(names, tags, description, tokenize = 'unicode61 remove_diacritics 0');
+    UPDATE mm_meta SET value = '1' WHERE key = 'schema';`);
+  old.pragma('application_id = 0');
+  const { modelId, localPath } = EARLIER_SCHEMA_MODEL;
+  const record = JSON.stringify({ ...EARLIER_SCHEMA_MODEL, modelName: 'enc-2', description: '', tags: [], capabilities: [], inputs: [], outputs: [], source: 'manual' });
+  old.prepare(`INSERT INTO models (model_id, version, model_name, model_type, architecture, source, arch_label) VALUES (?, 1, 'enc-2', 'encoder_only', 'bertformaskedlm', 'manual', 'BertForMaskedLM')`).run(modelId);
+  old.prepare(`INSERT INTO model_versions VALUES (?, 1, '2025-01-01T00:00:00.000Z', 'add', ?)`).run(modelId, record);
+  old.prepare(`INSERT INTO models_fts (rowid, names, tags, description) SELECT rowid, model_id, '', '' FROM models`).run();
+  old.close();
+
+  await using registry = await Registry.open({ instance: await SqliteStore.open(path) });
+  assert.deepEqual((await registry.searchModels('bertfor')).map((h) => [h.model.modelId, h.score]), [[modelId, 3]]);
+  assert.deepEqual((await registry.listModels({ localPath })).map((m) => m.modelId), [modelId]);
+  await registry.addModel(sampleModel(1, { architecture: 'BertForMaskedLM' }));
+  assert.deepEqual((await registry.searchModels('masked')).map((h) => h.model.modelId), [modelId, sampleModel(1).modelId]);
+  await registry.close();
+  assert.equal(readFileSync(path).readInt32BE(68), APPLICATION_ID, 'marked as ours in its header');
+});
+
+test('a registry of a newer schema is refused and left as it is', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'registry.db');
+  (await SqliteStore.open(path)).close();
+  const db = new Database(path);
+  db.prepare(`UPDATE mm_meta SET value = ? WHERE key = 'schema'`).run(String(SCHEMA_VERSION + 1));
+  db.close();
+  const before = readFileSync(path);
+  await assert.rejects(SqliteStore.open(path), (e) => isModelManagerError(e, 'STORE_FOREIGN') && /Upgrade Model Manager/.test(e.message));
+  assert.deepEqual(readFileSync(path), before);
+});
+
+test('searches whose score tiers hold thousands of models (read along the id index) rank as with a few', async () => {
+  using dir = tempDir();
+  await using registry = await Registry.open({ instance: await SqliteStore.open(join(dir.path, 'registry.db')) });
+  // 2,501 models: "common", "shared" and "filler" each begin description words of more than 2,000.
+  await registry.addModels(bulkModels(2501));
+  await assertBulkSearches(registry);
 });

@@ -58,6 +58,32 @@ test('the cache answers repeated texts, counts hits and misses, and serves a ful
   assert.equal(mixed.cached, 1);
 });
 
+test('each text of a request is hashed once for the cache, whether it misses, partly hits, fully hits or counts tokens; none with the cache off', async () => {
+  const hashesPerRequest = async (manager: ModelManager) => {
+    const cache = manager.cache;
+    const digest = cache.digest.bind(cache);
+    let hashed = 0;
+    cache.digest = (text) => {
+      hashed += 1;
+      return digest(text);
+    };
+    return async (texts: string[], extra: Record<string, unknown> = {}) => {
+      hashed = 0;
+      dataOf<EmbeddingTaskOutput>(await manager.task({ taskData: texts, taskType: 'embedding', modelName: models.onnxEmbedding, ...extra }));
+      return hashed;
+    };
+  };
+  await using manager = await ModelManager.create({ gpuCount: 0 });
+  const hashes = await hashesPerRequest(manager);
+  assert.equal(await hashes(['one', 'two', 'three']), 3, 'a miss');
+  assert.equal(await hashes(['one', 'four']), 2, 'a partial hit');
+  assert.equal(await hashes(['one', 'two']), 2, 'a full hit');
+  assert.equal(await hashes(['five', 'six'], { countTokens: true }), 2, 'counting tokens');
+
+  await using uncached = await ModelManager.create({ gpuCount: 0, embeddingCache: { maxEntries: 0 } });
+  assert.equal(await (await hashesPerRequest(uncached))(['one', 'two']), 0, 'the cache off');
+});
+
 test('the persisted cache survives a restart of the manager', async () => {
   const persistPath = join(dir.path, 'cache.json');
   const first = await ModelManager.create({ gpuCount: 0, embeddingCache: { persistPath } });

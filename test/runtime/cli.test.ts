@@ -16,7 +16,8 @@ import { writeTinyModels, type TinyModels } from './fixtures.js';
 const exec = promisify(execFile);
 const dir = tempDir('mm-runtime-cli-');
 let models: TinyModels;
-const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1' };
+// No pulls: a hub id that is not on disk must not send these tests to the internet (test/hub/pull-cli.test.ts pulls from a stand-in).
+const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1', MM_AUTO_PULL: '0' };
 
 async function mm(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
@@ -40,7 +41,8 @@ test('mm embed prints one vector per text, as JSON with --json', async () => {
   assert.equal(data.embeddings.length, 2);
   assert.equal(data.embeddings[0]!.length, data.dimensions);
   const human = await mm('embed', models.onnxEmbedding, 'hello world');
-  assert.match(human.stdout, /1 embedding\(s\), \d+ dimensions/);
+  // [CLS] hello world [SEP]: both words are whole in the generated WordPiece vocabulary.
+  assert.match(human.stdout, /1 embedding\(s\), \d+ dimensions, 4 tokens/);
 });
 
 test('mm generate honours --max-tokens and --seed, and prints the text', async () => {
@@ -51,7 +53,8 @@ test('mm generate honours --max-tokens and --seed, and prints the text', async (
   assert.ok(data.tokens > 0 && data.tokens <= 5);
   const human = await mm(...args);
   assert.equal(human.stdout, `${data.generatedText}\n`);
-  assert.match(human.stderr, /tokens, finish: (stop|length)/);
+  // The byte vocabulary makes one token per byte of the prompt, after BOS.
+  assert.match(human.stderr, new RegExp(`^${data.tokens} tokens generated \\(prompt: ${1 + 'Once upon a time'.length} tokens\\), finish: (stop|length)`));
 });
 
 test('running a registered model by id records what the load measured in the registry', async () => {
@@ -84,7 +87,12 @@ test('mm ps --server lists what a running server holds', async () => {
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/api/ps') {
-      res.end(JSON.stringify({ models: [{ name: 'test/x', model: 'test/x', backend: 'llama-cpp', device: 'cpu', workers: 2, refs: 1, size: 2048, queue: 0, last_used_at: new Date().toISOString(), expires_at: null }] }));
+      const since = new Date(Date.now() - 90_000).toISOString();
+      res.end(JSON.stringify({ models: [{
+        name: 'test/x', model: 'test/x', state: 'ready', backend: 'llama-cpp', device: 'cpu', workers: 2, refs: 1, size: 2048, queue: 1, running: 1,
+        tasks: [{ task_type: 'text_generation', state: 'running', since, max_tokens: 32768 }, { task_type: 'text_generation', state: 'queued', since }],
+        last_used_at: new Date().toISOString(), expires_at: null,
+      }] }));
     } else {
       res.statusCode = 404;
       res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }));
@@ -95,8 +103,9 @@ test('mm ps --server lists what a running server holds', async () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { stdout, code } = await mm('ps', '--server', url);
     assert.equal(code, 0);
-    assert.match(stdout, /^NAME\s+BACKEND\s+DEVICE/);
-    assert.match(stdout, /test\/x\s+llama-cpp\s+cpu\s+2\s+1\s+2(\.0+)? KiB/);
+    assert.match(stdout, /^NAME\s+STATE\s+BACKEND\s+DEVICE/);
+    // RUNNING: one instance at work, on a generation running for 90 s.
+    assert.match(stdout, /test\/x\s+ready\s+llama-cpp\s+cpu\s+2\s+1\s+2(\.0+)? KiB\s+1 \(9[0-9]s\)\s+1\s/);
     const release = await mm('release', 'test/x', '--server', url);
     assert.equal(release.code, 1);
     assert.match(release.stderr, /no route/);

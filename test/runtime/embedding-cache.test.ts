@@ -20,10 +20,13 @@ test('the least recently used entry goes first when the cache is full', () => {
   assert.deepEqual({ ...cache.stats(), persistPath: undefined }, { hits: 3, misses: 1, entries: 2, hitRate: 0.75, maxEntries: 2, ttlMs: 3_600_000, persistPath: undefined });
 });
 
-test('entries past their TTL are not served', async () => {
-  const cache = new EmbeddingCache({ ttlMs: 1 });
+test('entries past their TTL are not served', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 0 });
+  const cache = new EmbeddingCache({ ttlMs: 1000 });
   cache.set(key('a'), [1]);
-  await new Promise((r) => setTimeout(r, 5));
+  t.mock.timers.tick(999);
+  assert.deepEqual(cache.get(key('a')), [1], 'served until its TTL ends');
+  t.mock.timers.tick(1);
   assert.equal(cache.has(key('a')), false);
   assert.equal(cache.get(key('a')), undefined);
   assert.equal(cache.stats().entries, 0);

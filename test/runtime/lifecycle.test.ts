@@ -4,7 +4,7 @@
  * bounded queue, shutdown.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import { ModelManager, type EmbeddingTaskOutput, type ModelManagerOptions } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf, waitFor, writeTinyModels, type TinyModels } from './fixtures.js';
@@ -38,13 +38,20 @@ test('getModel() hands out the same instance to every caller, counted; keep-aliv
   const [vb] = await b.embed(['same text']);
   assert.deepEqual(va, vb);
 
-  a.release();
-  a.release(); // idempotent: still one reference left
-  assert.equal(manager.ps()[0]?.refs, 1);
-  assert.equal(manager.ps()[0]?.expiresAt, null);
-  // Held models are never freed by the timer, however long they stay idle.
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(manager.ps().length, 1);
+  // Held models are never freed by the timer, however long they stay idle: with the clock in the
+  // test's hands, a day passes and any keep-alive timer armed meanwhile would have fired.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    a.release();
+    a.release(); // idempotent: still one reference left
+    assert.equal(manager.ps()[0]?.refs, 1);
+    assert.equal(manager.ps()[0]?.expiresAt, null);
+    mock.timers.tick(24 * 60 * 60 * 1000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(manager.ps().length, 1);
+  } finally {
+    mock.timers.reset();
+  }
 
   b.release();
   assert.ok(manager.ps()[0]?.expiresAt, 'keep-alive armed once the last reference went');

@@ -3,7 +3,7 @@
  * measurements each load writes back into the registry.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeSafetensors } from '../../src/formats/index.js';
@@ -34,7 +34,11 @@ test('a registry id runs the model at its localPath, and the load is measured in
   assert.ok(measured.loadTimeMs > 0);
   assert.equal(measured.device, 'cpu');
   assert.equal(measured.backend, 'llama-cpp');
-  assert.ok(measured.memoryBytes >= 0);
+  // A loaded model holds at least its weights: the GGUF file's tensors, all but its header and
+  // vocabulary (a few KiB of a tiny model), and not much besides for a tiny context.
+  const fileBytes = readdirSync(models.ggufEmbedding).filter((f) => f.endsWith('.gguf')).reduce((a, f) => a + statSync(join(models.ggufEmbedding, f)).size, 0);
+  assert.ok(measured.memoryBytes >= 0.9 * fileBytes, `measured ${measured.memoryBytes} bytes, the weights file has ${fileBytes}`);
+  assert.ok(measured.memoryBytes < fileBytes + 256 * 2 ** 20, `measured ${measured.memoryBytes} bytes for a ${fileBytes}-byte model`);
   assert.ok((measured.throughput ?? 0) > 0);
   assert.equal(measured.throughputUnit, 'texts/s');
   // The same model asked for by path is the same loaded model, and its path names it in the registry.
@@ -60,7 +64,8 @@ test('a registered model whose files are gone, or that has no localPath, says wh
   await using registry = await Registry.open({ store: 'sqlite', db: join(dir.path, 'registry2.db') });
   await registry.addModel({ modelId: 'test/gone', modelType: 'embedding_model', localPath: join(dir.path, 'nowhere') });
   await registry.addModel({ modelId: 'test/remote-only', modelType: 'embedding_model' });
-  await using manager = await ModelManager.create({ registry, gpuCount: 0 });
+  // Without autoPull: a registered hub id with no files would be pulled (test/hub/auto-pull.test.ts).
+  await using manager = await ModelManager.create({ registry, gpuCount: 0, autoPull: false });
   for (const [name, hint] of [['test/gone', /restore the files|mm scan/], ['test/remote-only', /no localPath/]] as const) {
     const result = await manager.task(embed(name));
     assert.equal(result.success ? '' : result.error.code, 'MODEL_NOT_FOUND');

@@ -19,7 +19,8 @@ let manager: ModelManager;
 before(async () => {
   models = await writeTinyModels(dir.path);
   onnxGpt2 = (await writeTestModel({ format: 'onnx', task: 'text_generation', out: join(dir.path, 'onnx-gpt2') })).path;
-  manager = await ModelManager.create({ gpuCount: 0, onWarning: () => {} });
+  // No pulls: an unknown hub id must answer MODEL_NOT_FOUND here, not go to the hub.
+  manager = await ModelManager.create({ gpuCount: 0, onWarning: () => {}, autoPull: false });
 });
 after(async () => {
   await manager.shutdown();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { ApiKeys, ClusterMembership, Registry, createApiKey, createServer, describeHost, writeTestModel, type ClusterHost } from '../../src/index.js';
+import { ApiKeys, ClusterMembership, Registry, createApiKey, createServer, describeHost, writeTestModel, type ClusterHost, type LoadedModelEntry } from '../../src/index.js';
 import { postgresSkip, schemaUrl } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startHarness } from './harness.js';
@@ -169,8 +169,9 @@ describe('/api/cluster and who may see what', { skip }, () => {
       { modelId: 'team/open', modelType: 'embedding_model' },
       { modelId: 'team/secret', modelType: 'embedding_model', accessLevel: 'admin_only' },
     ]);
-    const entry = (model: string) => ({
-      name: model, model, backend: 'llama-cpp', device: 'cpu', workers: 1, sizeBytes: 1, sizeVram: 0,
+    const entry = (model: string): LoadedModelEntry => ({
+      name: model, model, state: 'ready', backend: 'llama-cpp', device: 'cpu', workers: 1, sizeBytes: 1, sizeVram: 0, queue: 0, running: 1,
+      tasks: [{ taskType: 'embedding', state: 'running', since: '2026-01-01T00:00:00.000Z' }],
       loadedAt: '2026-01-01T00:00:00.000Z', lastUsedAt: '2026-01-01T00:00:00.000Z', expiresAt: null,
     });
     // Another server has loaded both models and a path nobody registered.
@@ -190,6 +191,27 @@ describe('/api/cluster and who may see what', { skip }, () => {
       assert.deepEqual(await models(reader.key), ['team/open']);
       assert.deepEqual(await models(admin.key), ['/srv/models/unregistered', 'team/open', 'team/secret']);
       assert.equal((await app.inject('/api/cluster')).statusCode, 401);
+
+      // The event stream says that something changed, never which model: a reader learns no hidden id from it.
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      const abort = new AbortController();
+      const res = await fetch(`${address}/api/events`, { headers: { authorization: `Bearer ${reader.key}` }, signal: abort.signal });
+      assert.equal(res.status, 200);
+      const stream = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = '';
+      const readUntil = async (text: string) => {
+        while (!seen.includes(text)) {
+          const { value, done } = await stream.read();
+          if (done) throw new Error(`the event stream ended before "${text}": ${seen}`);
+          seen += value;
+        }
+      };
+      await readUntil('event: resync');
+      await registry.updateModel('team/secret', { description: 'moved to a new box' });
+      await readUntil('event: change');
+      abort.abort();
+      assert.match(seen, /event: change\ndata: \{"op":"update","count":1\}\n\n/);
+      assert.doesNotMatch(seen, /team\/secret/);
     } finally {
       await app.close();
       await other.leave();
@@ -218,6 +240,6 @@ describe('/api/cluster of a registry no other host shares', () => {
   it('refuses a heartbeat that is no duration', () => {
     const run = spawnSync(process.execPath, [MM, 'serve', '--port', '0', '--heartbeat', '5'], { encoding: 'utf8', env: { ...process.env, MM_HOME: join(tmpdir(), 'mm-no-home') } });
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /^mm: --heartbeat "5" is not valid: give a duration of at least 50ms, e\.g\. 5s \[INVALID_ARGUMENT\]\n$/);
+    assert.match(run.stderr, /^mm: --heartbeat takes a duration of at least 50ms, e\.g\. 5s, not "5" \[INVALID_ARGUMENT\]\n$/);
   });
 });

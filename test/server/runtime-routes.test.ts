@@ -25,8 +25,10 @@ test('/api/task runs the seed task and maps its failures to statuses', async () 
   const ok = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: ['a'], taskType: 'embedding', modelName: 'acme/embedder', keep_alive: '5m', pooling: 'mean' } });
   assert.equal(ok.statusCode, 200);
   assert.equal(ok.json().success, true);
-  assert.equal(runtime.requests[0]!.pooling, 'mean', 'extra parameters pass through');
-  assert.equal(runtime.requests[0]!.keepAlive, '5m');
+  const embedding = runtime.inputs[0]!;
+  assert.equal(embedding.kind, 'embedding');
+  assert.equal(embedding.kind === 'embedding' && embedding.params.pooling, 'mean', 'parameters reach the runtime');
+  assert.equal(embedding.load.keepAliveMs, 5 * 60_000);
 
   runtime.failNext = { code: 'QUEUE_FULL', message: 'the queue of acme/embedder is full (64); retry later', details: { retryAfterSeconds: 2 } };
   const full = await h.app.inject({ method: 'POST', url: '/api/task', payload: { taskData: 'a', taskType: 'embedding', modelName: 'acme/embedder' } });
@@ -44,13 +46,48 @@ test('/api/task runs the seed task and maps its failures to statuses', async () 
   assert.equal(badBody.statusCode, 400);
 });
 
+test('/api/task checks the request as task() does, before the runtime sees it; null taskData preloads', async () => {
+  const runtime = new ScriptedRuntime();
+  await using h = await startHarness({ runtime }, models);
+  const post = (payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/api/task', payload });
+  const generation = { taskData: 'x', taskType: 'text_generation', modelName: 'meta/llama-tiny' };
+  for (const [payload, code, hint] of [
+    [{ ...generation, maxTokens: 1e9 }, 'INVALID_TASK_DATA', /32768/],
+    [{ ...generation, max_length: 40_000 }, 'INVALID_TASK_DATA', /32768/],
+    [{ ...generation, maxLenght: 8 }, 'INVALID_ARGUMENT', /"maxLenght"/],
+    [{ ...generation, signal: {} }, 'INVALID_ARGUMENT', /signal/],
+    [{ ...generation, maxTokens: '8' }, 'INVALID_TASK_DATA', /maxTokens/],
+  ] as const) {
+    const res = await post(payload);
+    assert.equal(res.statusCode, 400, JSON.stringify(payload));
+    assert.equal(res.json().error.code, code);
+    assert.match(res.json().error.message, hint);
+  }
+  assert.equal(runtime.inputs.length, 0, 'nothing reached the runtime');
+
+  const seed = await post({ task_data: 'x', task_type: 'text_generation', model_name: 'meta/llama-tiny', max_length: 8, keep_alive: 0 });
+  assert.equal(seed.statusCode, 200, seed.body);
+  const seeded = runtime.inputs[0]!;
+  assert.equal(seeded.kind, 'text_generation');
+  if (seeded.kind !== 'text_generation') return;
+  const { prompt, taskType, modelName, params, load } = seeded;
+  assert.deepEqual({ prompt, taskType, modelName, maxTokens: params.maxTokens, keepAliveMs: load.keepAliveMs }, { prompt: 'x', taskType: 'text_generation', modelName: 'meta/llama-tiny', maxTokens: 8, keepAliveMs: 0 });
+
+  const preload = await post({ ...generation, taskData: null });
+  assert.equal(preload.statusCode, 200, preload.body);
+  const preloaded = runtime.inputs[1]!;
+  assert.equal(preloaded.kind === 'text_generation' && preloaded.prompt, null, 'null stays null (no coercion to "")');
+  assert.equal(preload.json().data.preloaded, true);
+});
+
 test('completions and chat answer whole, or stream server-sent events ending in [DONE]', async () => {
   const runtime = new ScriptedRuntime();
   await using h = await startHarness({ runtime }, models);
   const whole = (await h.app.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'meta/llama-tiny', prompt: 'Say', max_tokens: 4 } })).json();
   assert.equal(whole.choices[0].text, 'Once upon a time');
   assert.equal(whole.choices[0].finish_reason, 'length');
-  assert.equal(runtime.requests[0]!.maxTokens, 4);
+  const asked = runtime.inputs[0]!;
+  assert.equal(asked.kind === 'text_generation' && asked.params.maxTokens, 4);
 
   const chat = (await h.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'meta/llama-tiny', messages: [{ role: 'user', content: 'hi' }] } })).json();
   assert.deepEqual(chat.choices[0].message, { role: 'assistant', content: 'Once upon a time' });

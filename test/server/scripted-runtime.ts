@@ -3,10 +3,11 @@
  * cannot be made to do on demand (a full queue at a chosen moment, a failure after the
  * first streamed token). Route tests against the real ModelManager live in runtime-real.test.ts.
  */
-import type { LoadedModelLike, ResultLike, RuntimeService, TaskRequestLike } from '../../src/index.js';
+import type { LoadedModelLike, ResultLike, RuntimeService, TaskInput } from '../../src/index.js';
 
 export class ScriptedRuntime implements RuntimeService {
-  readonly requests: TaskRequestLike[] = [];
+  /** The checked requests the server ran, in order. */
+  readonly inputs: TaskInput[] = [];
   readonly released: string[] = [];
   loaded: LoadedModelLike[] = [];
   /** The next task answers with this failure instead. */
@@ -17,26 +18,26 @@ export class ScriptedRuntime implements RuntimeService {
   /** Milliseconds each token waits (to let a client hang up mid-stream). */
   tokenDelayMs = 0;
 
-  async task(request: TaskRequestLike): Promise<ResultLike> {
-    this.requests.push(request);
+  async run(input: TaskInput): Promise<ResultLike> {
+    this.inputs.push(input);
     if (this.failNext) {
       const error = this.failNext;
       this.failNext = undefined;
       return { success: false, error };
     }
-    if (request.taskType === 'embedding') {
-      const texts = Array.isArray(request.taskData) ? request.taskData : [request.taskData ?? ''];
-      return { success: true, data: { embeddings: texts.map((t, i) => [t.length, i, 0.5]), model: request.modelName, dimensions: 3, cached: 0, usage: { tokens: texts.join(' ').length } } };
+    if (input.kind === 'embedding' && input.texts) {
+      const texts = input.texts;
+      return { success: true, data: { embeddings: texts.map((t, i) => [t.length, i, 0.5]), model: input.modelName, dimensions: 3, cached: 0, usage: { tokens: texts.join(' ').length } } };
     }
-    if (request.taskData === null) return { success: true, data: { preloaded: true, modelName: request.modelName, workers: 1, device: 'cpu', keepAliveMinutes: 0 } };
+    if (input.kind !== 'text_generation' || input.prompt === null) return { success: true, data: { preloaded: true, modelName: input.modelName, workers: 1, device: 'cpu', keepAliveMinutes: 0 } };
     let text = '';
     for (const [i, token] of this.tokens.entries()) {
       if (this.failAfter !== undefined && i >= this.failAfter) return { success: false, error: { code: 'TASK_FAILED', message: 'the backend crashed' } };
       if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
-      request.onToken?.(token);
+      input.onToken?.(token);
       text += token;
     }
-    return { success: true, data: { generatedText: text, model: request.modelName, tokens: this.tokens.length, finishReason: 'length' } };
+    return { success: true, data: { generatedText: text, model: input.modelName, tokens: this.tokens.length, finishReason: 'length' } };
   }
 
   ps(): LoadedModelLike[] {

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createInterface } from 'node:readline';
@@ -99,6 +100,36 @@ test('mm serve refuses a public address without keys; with --auth it needs a key
     spawnSync(process.execPath, [MM, 'serve', 'keys', 'remove', 'bob'], { env, encoding: 'utf8' });
     await waitForStatus(`${server.url}/api/models`, bob, 401);
     assert.equal((await fetch(`${server.url}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status, 200, 'the other key still works');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a key made without --rate-limit follows the limit mm serve is started with; one made with it keeps its own', async () => {
+  using home = tempDir();
+  const env = { ...process.env, MM_HOME: home.path, MM_API_KEYS_FILE: '' };
+  const add = (...args: string[]) => {
+    const run = spawnSync(process.execPath, [MM, '--json', 'serve', 'keys', 'add', ...args], { env, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return { authorization: `Bearer ${(JSON.parse(run.stdout) as { key: string }).key}` };
+  };
+  const plain = add('pat');
+  const own = add('oli', '--rate-limit', '4');
+  const records = (JSON.parse(readFileSync(join(home.path, 'api-keys.json'), 'utf8')) as { keys: { user: string; rateLimitPerMinute?: number }[] }).keys;
+  assert.deepEqual(records.map((r) => [r.user, r.rateLimitPerMinute]), [['pat', undefined], ['oli', 4]]);
+  const zero = spawnSync(process.execPath, [MM, 'serve', 'keys', 'add', 'zed', '--rate-limit', '0'], { env, encoding: 'utf8' });
+  assert.notEqual(zero.status, 0);
+  assert.match(zero.stderr, /^mm: .*rateLimitPerMinute.* \[INVALID_ARGUMENT\]\n$/);
+
+  const server = await serve(env, ['--auth', '--rate-limit', '2', '--no-discovery', '--no-runtime']);
+  try {
+    const statuses = async (headers: Record<string, string>, n: number) => {
+      const seen = [];
+      for (let i = 0; i < n; i++) seen.push((await fetch(`${server.url}/api/models`, { headers })).status);
+      return seen;
+    };
+    assert.deepEqual(await statuses(plain, 3), [200, 200, 429], 'the server\'s limit of 2 applies');
+    assert.deepEqual(await statuses(own, 5), [200, 200, 200, 200, 429], 'the key\'s own limit of 4 applies');
   } finally {
     await server.stop();
   }

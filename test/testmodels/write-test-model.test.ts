@@ -35,6 +35,27 @@ test('each generated folder holds the model file, a config.json registries read,
   assert.equal((parsed.metadata as unknown as Record<string, unknown>)['tokenizer.ggml.model'], 'llama');
 });
 
+test('the T5 folder holds both graphs, the config transformers.js reads, a Unigram tokenizer, and T5\'s parameter count', async () => {
+  using dir = tempDir();
+  const t5 = await writeTestModel({ format: 'onnx', task: 'text2text', out: dir.path });
+  assert.deepEqual(t5.files.sort(), ['README.md', 'config.json', 'generation_config.json', 'onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+  const config = readJson(join(t5.path, 'config.json'));
+  assert.deepEqual(config.architectures, ['T5ForConditionalGeneration']);
+  assert.equal(config.is_encoder_decoder, true);
+  assert.equal(readJson(join(t5.path, 'generation_config.json')).decoder_start_token_id, 0);
+  assert.equal((readJson(join(t5.path, 'tokenizer.json')).model as { type: string }).type, 'Unigram');
+  assert.match(readFileSync(join(t5.path, 'README.md'), 'utf8'), /^---\npipeline_tag: text2text-generation\n/);
+
+  // T5 v1.1 (gated FFN, untied LM head) counted as transformers counts it, the shared embedding once.
+  const n = (key: string) => config[key] as number;
+  const attention = 4 * n('d_model') * n('d_kv') * n('num_heads');
+  const feedForward = 3 * n('d_model') * n('d_ff');
+  const positionTable = n('relative_attention_num_buckets') * n('num_heads');
+  const encoder = n('num_layers') * (attention + feedForward + 2 * n('d_model')) + positionTable + n('d_model');
+  const decoder = n('num_decoder_layers') * (2 * attention + feedForward + 3 * n('d_model')) + positionTable + n('d_model');
+  assert.equal(t5.parameterCount, 2 * n('vocab_size') * n('d_model') + encoder + decoder);
+});
+
 test('the same seed writes the same bytes; another seed other weights', async () => {
   using dir = tempDir();
   const write = (name: string, seed: number) => writeTestModel({ format: 'onnx', task: 'embedding', out: join(dir.path, name), seed });
@@ -58,6 +79,7 @@ test('unknown choices are refused with what to use instead', async () => {
   await assert.rejects(writeTestModel({ format: 'tflite' as 'onnx', task: 'embedding', out: dir.path }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /gguf or onnx/.test(e.message));
   await assert.rejects(writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, size: 'huge' as 'tiny' }), /tiny, small, bench/);
   await assert.rejects(writeTestModel({ format: 'gguf', task: 'embedding', out: dir.path, seed: -1 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(writeTestModel({ format: 'gguf', task: 'text2text', out: dir.path }), (e) => isModelManagerError(e, 'INVALID_ARGUMENT') && /ONNX only/.test(e.message));
 });
 
 test('mm testmodel writes a model the other commands accept by its folder', async () => {

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
 import { importFromHuggingFace, type HfImportOutcome } from '../../hub/index.js';
 import { formatBytes, formatCount } from '../../units.js';
-import { action, optionsOf, withRegistry } from '../context.js';
+import { withRegistry } from '../context.js';
 import { printJson } from '../output.js';
+import type { Program } from '../program.js';
 
 /** One line about what was imported, shared with `mm sync`. */
 export function describeImported(outcome: HfImportOutcome): string {
@@ -20,26 +20,24 @@ export function printWarnings(modelId: string, warnings: readonly string[]): voi
   for (const warning of warnings) process.stderr.write(`warning: ${modelId}: ${warning}\n`);
 }
 
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const importer = program
     .command('import <source>')
     .description('import a Hugging Face model (hub id org/name, or a model folder) from a folder, the HF cache or the hub')
     .option('--force', 're-import a model that is already registered (makes a new version)')
     .option('--revision <rev>', 'branch, tag or commit on the hub', 'main')
-    .option('--id <modelId>', 'registry id for a model folder (default: org/name from an org--name folder, else local/<folder>)')
-    .action(
-      action(async (command, source: string) => {
-        const o = optionsOf<{ force?: boolean; revision: string; id?: string }>(command);
-        await withRegistry(command, async (registry) => {
-          const outcome = await importFromHuggingFace(registry, source, { force: o.force, revision: o.revision, modelId: o.id });
-          printWarnings(outcome.modelId, outcome.warnings);
-          if (o.json) {
-            printJson(outcome);
-            return;
-          }
-          process.stdout.write(`${outcome.message}\n`);
-          if (outcome.action !== 'exists') process.stdout.write(`  ${describeImported(outcome)}\n`);
-        });
-      }),
-    );
+    .option('--id <modelId>', 'registry id for a model folder (default: org/name from an org--name folder, else local/<folder>)');
+  importer.action(async (source) => {
+    const o = importer.optsWithGlobals();
+    await withRegistry(o, async (registry) => {
+      const outcome = await importFromHuggingFace(registry, source, { force: o.force, revision: o.revision, modelId: o.id });
+      printWarnings(outcome.modelId, outcome.warnings);
+      if (o.json) {
+        printJson(outcome);
+        return;
+      }
+      process.stdout.write(`${outcome.message}\n`);
+      if (outcome.action !== 'exists') process.stdout.write(`  ${describeImported(outcome)}\n`);
+    });
+  });
 }

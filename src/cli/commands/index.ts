@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import type { Program } from '../program.js';
 
 interface CommandModule {
-  register(program: Command): void;
+  register(program: Program): void;
 }
 
 /**
@@ -23,6 +23,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['rollback'], () => import('./rollback.js')],
   [['metric'], () => import('./metric.js')],
   [['clear-cache'], () => import('./clear-cache.js')],
+  [['pull'], () => import('./pull.js')],
   [['import'], () => import('./import.js')],
   [['sync'], () => import('./sync.js')],
   [['estimate'], () => import('./estimate.js')],
@@ -35,6 +36,7 @@ const COMMANDS: [names: readonly string[], load: () => Promise<CommandModule>][]
   [['release'], () => import('./release.js')],
   [['testmodel'], () => import('./testmodel.js')],
   [['serve'], () => import('./serve.js')],
+  [['config'], () => import('./config.js')],
 ];
 
 /** Global options that take a value (their value is not a command name). */
@@ -52,7 +54,7 @@ function commandName(args: readonly string[]): string | undefined {
 }
 
 /** Registers on `program` the command `args` name, none for `--version`, or every command when they name none we know (help, typos). */
-export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+export async function registerCommands(program: Program, args: readonly string[]): Promise<void> {
   const name = commandName(args);
   // `mm --version` needs no command (loading them all took ~0.35 s).
   if (name === undefined && args.some((a) => a === '--version' || a === '-V')) return;

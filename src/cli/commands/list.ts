@@ -1,27 +1,9 @@
-import type { Command } from 'commander';
-import { ModelManagerError } from '../../errors.js';
-import { SORT_FIELDS, type ModelFilter, type ModelMetadata, type SortField } from '../../registry/index.js';
+import { SORT_FIELDS, type ModelFilter, type ModelMetadata } from '../../registry/index.js';
 import { formatBytes, formatCount } from '../../units.js';
-import { action, collect, optionsOf, quantity, withRegistry } from '../context.js';
+import { withRegistry } from '../context.js';
+import { choiceOption, countOption, listOption, sizeOption } from '../options.js';
 import { printJson, printTable } from '../output.js';
-
-interface ListOptions {
-  type?: string[];
-  arch?: string[];
-  tag?: string[];
-  input?: string[];
-  output?: string[];
-  attention?: string[];
-  format?: string[];
-  source?: string[];
-  minParams?: number;
-  maxParams?: number;
-  fits?: number;
-  limit?: number;
-  offset?: number;
-  sort?: string;
-  desc?: boolean;
-}
+import type { Program } from '../program.js';
 
 /** The list columns people read; shared with `mm search`. */
 export function printModelTable(models: readonly ModelMetadata[]): void {
@@ -34,46 +16,43 @@ export function printModelTable(models: readonly ModelMetadata[]): void {
   );
 }
 
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const list = program
     .command('list')
     .description('list registered models, with filters (several values of one filter mean any of them; tags mean all)')
-    .option('--type <type>', 'model type, e.g. decoder_only (repeatable)', collect)
-    .option('--arch <architecture>', 'architecture, e.g. LlamaForCausalLM (repeatable)', collect)
-    .option('--tag <tag>', 'tag the model must carry (repeatable: all of them)', collect)
-    .option('--input <dataType>', 'input data type, e.g. TEXT (repeatable)', collect)
-    .option('--output <dataType>', 'output data type, e.g. EMBEDDINGS (repeatable)', collect)
-    .option('--attention <kind>', 'attention type: mha, gqa, mqa, mla (repeatable)', collect)
-    .option('--format <format>', 'safetensors, pytorch, onnx, gguf, ggml (repeatable)', collect)
-    .option('--source <source>', 'manual, huggingface, discovered, static (repeatable)', collect)
-    .option('--min-params <n>', 'at least this many parameters (7B, 500M)', quantity('parameter count'))
-    .option('--max-params <n>', 'at most this many parameters', quantity('parameter count'))
-    .option('--fits <bytes>', 'estimated memory at most this (16GB, 8GiB)', quantity('size'))
-    .option('--limit <n>', 'at most this many rows', quantity('limit'))
-    .option('--offset <n>', 'skip this many rows', quantity('offset'))
-    .option('--sort <field>', `sort by ${SORT_FIELDS.join(', ')}`)
+    .addOption(listOption('--type <type>', 'model type, e.g. decoder_only (repeatable)'))
+    .addOption(listOption('--arch <architecture>', 'architecture, e.g. LlamaForCausalLM (repeatable)'))
+    .addOption(listOption('--tag <tag>', 'tag the model must carry (repeatable: all of them)'))
+    .addOption(listOption('--input <dataType>', 'input data type, e.g. TEXT (repeatable)'))
+    .addOption(listOption('--output <dataType>', 'output data type, e.g. EMBEDDINGS (repeatable)'))
+    .addOption(listOption('--attention <kind>', 'attention type: mha, gqa, mqa, mla (repeatable)'))
+    .addOption(listOption('--format <format>', 'safetensors, pytorch, onnx, gguf, ggml (repeatable)'))
+    .addOption(listOption('--source <source>', 'manual, huggingface, discovered, static (repeatable)'))
+    .addOption(countOption('--min-params <n>', 'at least this many parameters (7B, 500M)', { example: '7B' }))
+    .addOption(countOption('--max-params <n>', 'at most this many parameters', { example: '70B' }))
+    .addOption(sizeOption('--fits <bytes>', 'estimated memory at most this (16GB, 8GiB)'))
+    .addOption(countOption('--limit <n>', 'at most this many rows', { example: '20' }))
+    .addOption(countOption('--offset <n>', 'skip this many rows', { example: '100' }))
+    .addOption(choiceOption('--sort <field>', `sort by ${SORT_FIELDS.join(', ')}`, SORT_FIELDS))
     .option('--desc', 'sort descending')
-    .action(
-      action(async (command) => {
-        const o = optionsOf<ListOptions>(command);
-        if (o.sort && !(SORT_FIELDS as readonly string[]).includes(o.sort)) {
-          throw new ModelManagerError('INVALID_ARGUMENT', `cannot sort by "${o.sort}": use one of ${SORT_FIELDS.join(', ')}`);
-        }
-        const filter: ModelFilter = {
-          modelType: o.type, architecture: o.arch, tags: o.tag, inputType: o.input, outputType: o.output,
-          attentionType: o.attention, format: o.format, source: o.source, minParams: o.minParams, maxParams: o.maxParams,
-          fitsBytes: o.fits, limit: o.limit, offset: o.offset, sort: o.sort as SortField | undefined, order: o.desc ? 'desc' : 'asc',
-        };
-        await withRegistry(command, async (registry) => {
-          const models = await registry.listModels(filter);
-          if (o.json) {
-            printJson({ count: models.length, total: await registry.countModels(filter), models });
-          } else if (models.length === 0) {
-            process.stderr.write('no models match; `mm add`, `mm import` or `mm scan` register some\n');
-          } else {
-            printModelTable(models);
-          }
-        });
-      }),
-    );
+    .option('--deleted', 'list deleted models instead (`mm rollback <id> <version>` restores one)');
+  list.action(async () => {
+    const o = list.optsWithGlobals();
+    const filter: ModelFilter = {
+      modelType: o.type, architecture: o.arch, tags: o.tag, inputType: o.input, outputType: o.output,
+      attentionType: o.attention, format: o.format, source: o.source, minParams: o.minParams, maxParams: o.maxParams,
+      fitsBytes: o.fits, limit: o.limit, offset: o.offset, sort: o.sort, order: o.desc ? 'desc' : 'asc',
+    };
+    await withRegistry(o, async (registry) => {
+      const models = o.deleted ? await registry.listDeleted(filter) : await registry.listModels(filter);
+      if (o.json) {
+        const total = o.deleted ? (await registry.listDeleted({ ...filter, limit: undefined, offset: undefined })).length : await registry.countModels(filter);
+        printJson({ count: models.length, total, models });
+      } else if (models.length === 0) {
+        process.stderr.write('no models match; `mm add`, `mm import` or `mm scan` register some\n');
+      } else {
+        printModelTable(models);
+      }
+    });
+  });
 }

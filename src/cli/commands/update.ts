@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import YAML from 'yaml';
 import { ModelManagerError } from '../../errors.js';
 import { fromSnakeCase } from '../../registry/index.js';
-import { action, optionsOf, withRegistry } from '../context.js';
+import { withRegistry } from '../context.js';
 import { printJson } from '../output.js';
+import type { Program } from '../program.js';
 
 /** Reads a patch from a file, or inline JSON when the argument starts with `{`. */
 async function readPatch(source: string): Promise<Record<string, unknown>> {
@@ -28,19 +28,18 @@ async function readPatch(source: string): Promise<Record<string, unknown>> {
   return fromSnakeCase(patch) as Record<string, unknown>;
 }
 
-export function register(program: Command): void {
-  program
+export function register(program: Program): void {
+  const update = program
     .command('update <id> <patch>')
-    .description('change a model with a JSON merge patch (a file, or inline JSON); makes a new version')
-    .action(
-      action(async (command, id: string, source: string) => {
-        const patch = await readPatch(source);
-        await withRegistry(command, async (registry) => {
-          const model = await registry.updateModel(id, patch);
-          const version = (await registry.listVersions(id)).at(-1)?.version;
-          if (optionsOf(command).json) printJson({ version, model });
-          else process.stdout.write(`updated ${id} (version ${version})\n`);
-        });
-      }),
-    );
+    .description('change a model with a JSON merge patch (a file, or inline JSON); makes a new version');
+  update.action(async (id, source) => {
+    const o = update.optsWithGlobals();
+    const patch = await readPatch(source);
+    await withRegistry(o, async (registry) => {
+      const model = await registry.updateModel(id, patch);
+      const version = (await registry.listVersions(id)).at(-1)?.version;
+      if (o.json) printJson({ version, model });
+      else process.stdout.write(`updated ${id} (version ${version})\n`);
+    });
+  });
 }

@@ -1,23 +1,25 @@
 /**
  * DuckDbStore: the registry in a DuckDB file (@duckdb/node-api), with SQL for analytics.
  *
- * Filter fields are columns (tags and I/O types as lists) with ART indexes for point filters;
- * search candidates come from plain SQL word-prefix matching on word lists kept beside each
- * record (no FTS extension: nothing is downloaded) and are ranked by the shared `rankSearch`,
- * so every store orders results alike.
+ * Filter fields are columns (tags and I/O types as lists) with ART indexes for point filters.
+ * Search scores every model in one SQL query, by the rules of search.ts, over the search words
+ * kept beside each record (no FTS extension: nothing is downloaded).
  * DuckDB admits one read-write process per file: see DuckDbFile for how processes take turns.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StatementType, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { ModelManagerError } from '../../errors.js';
-import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
+import type { ModelFilter } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
+import { TERM_SCORES, searchTerms, type SearchHit } from '../search.js';
 import { DuckDbFile, type DuckDbLeaseOptions } from './duckdb-lease.js';
 import {
-  APP_MARK, INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, SCHEMA, SCHEMA_VERSION, checkExistingFile, exec, modelRow, rows, typesOf,
+  INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, buildNew, checkExistingFile, exec, modelRow, rows, typesOf, upgrade,
 } from './duckdb-schema.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
+import { removeStaleTemps } from '../../atomic-file.js';
+import { createWhole } from './store-file.js';
 import { computeStats, versionConflict, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 
 export class DuckDbStore implements RegistryStore {
@@ -35,25 +37,25 @@ export class DuckDbStore implements RegistryStore {
    */
   static async open(path: string, options: DuckDbLeaseOptions = {}): Promise<DuckDbStore> {
     const location = resolve(path);
-    mkdirSync(dirname(location), { recursive: true });
-    await checkExistingFile(location, options.lockTimeoutMs ?? 30_000);
-    const file = DuckDbFile.acquire(location, options);
-    const store = new DuckDbStore(location, file);
+    const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     try {
-      await file.run(async (c) => {
-        const hasMeta = (await rows(c, `SELECT 1 FROM information_schema.tables WHERE table_name = 'mm_meta'`)).length > 0;
-        if (hasMeta) return;
-        await c.run('BEGIN');
-        await c.run(SCHEMA);
-        await c.run(`INSERT OR IGNORE INTO mm_meta VALUES ('app', ?), ('schema', ?)`, [APP_MARK, SCHEMA_VERSION]);
-        await c.run('COMMIT');
-      });
+      mkdirSync(dirname(location), { recursive: true });
+      // A new file is made whole under another name; if another process made one meanwhile, that one is checked.
+      if (!(await checkExistingFile(location, lockTimeoutMs)) && !(await createWhole(location, buildNew))) await checkExistingFile(location, lockTimeoutMs);
+      await removeStaleTemps(location);
+    } catch (error) {
+      if (error instanceof ModelManagerError) throw error;
+      throw new ModelManagerError('STORE_IO', `cannot open the DuckDB registry at ${path}: ${(error as Error).message}`, { details: { path }, cause: error });
+    }
+    const file = DuckDbFile.acquire(location, options);
+    try {
+      await file.run(upgrade);
     } catch (error) {
       await file.release();
       if (error instanceof ModelManagerError) throw error;
       throw new ModelManagerError('STORE_IO', `cannot open the DuckDB registry at ${path}: ${(error as Error).message}`, { cause: error });
     }
-    return store;
+    return new DuckDbStore(location, file);
   }
 
   /** Runs work inside one transaction, rolled back when it throws. */
@@ -173,28 +175,24 @@ export class DuckDbStore implements RegistryStore {
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
     const terms = searchTerms(text);
-    if (terms.length === 0) return [];
-    const pool = Math.max(200, limit * 10);
-    const every = (columns: string[]) => terms.map(() => `(${columns.map((col) => `contains(${col}, ?)`).join(' OR ')})`).join(' AND ');
-    const params = (columns: number) => terms.flatMap((t) => Array<string>(columns).fill(` ${t}`));
-    // rankSearch's tiers, best first (every term in a name; in a name or tag; anywhere), until the
-    // pool is full: each tier stops scanning at the pool size, where scoring every match would not.
-    const tiers: [string, string[]][] = [
-      [every(['search_names']), params(1)],
-      [every(['search_names', 'search_tags']), params(2)],
-      [every(['search_names', 'search_tags', 'search_text']), params(3)],
-    ];
-    const found = await this.#run(async (c) => {
-      const ids = new Set<string>();
-      for (const [where, values] of tiers) {
-        for (const r of await rows(c, `SELECT model_id FROM models WHERE ${where} LIMIT ?`, [...values, pool])) {
-          if (ids.size < pool) ids.add(String(r.model_id));
-        }
-        if (ids.size >= pool) break;
-      }
-      return this.#records(c, [...ids]);
+    if (terms.length === 0 || limit <= 0) return [];
+    // Each term's score in each model, as search.ts rules: the best of name word, name word start,
+    // label word, label word start, description word start (words are kept between spaces).
+    const tiers = [
+      ['search_names', ' ', TERM_SCORES.nameWord], ['search_names', '', TERM_SCORES.namePrefix],
+      ['search_labels', ' ', TERM_SCORES.labelWord], ['search_labels', '', TERM_SCORES.labelPrefix],
+      ['search_text', '', TERM_SCORES.description],
+    ] as const;
+    const termScore = `CASE ${tiers.map(([column, , score]) => `WHEN contains(${column}, ?) THEN ${score}`).join(' ')} END`;
+    // Models where every term begins a word somewhere; only those are scored (a third faster than scoring all).
+    const matchesAll = terms.map(() => `(contains(search_names, ?) OR contains(search_labels, ?) OR contains(search_text, ?))`).join(' AND ');
+    const values = [...terms.flatMap((t) => tiers.map(([, after]) => ` ${t}${after}`)), ...terms.flatMap((t) => Array<string>(3).fill(` ${t}`))];
+    return this.#run(async (c) => {
+      const best = await rows(c, `SELECT model_id, ${terms.map(() => termScore).join(' + ')} AS score FROM models WHERE ${matchesAll}
+        ORDER BY score DESC, model_id LIMIT ${Math.floor(limit)}`, values);
+      const score = new Map(best.map((r) => [String(r.model_id), Number(r.score)]));
+      return (await this.#records(c, [...score.keys()])).map((model) => ({ model, score: score.get(model.modelId)! }));
     });
-    return rankSearch(found, text, limit);
   }
 
   /** The current records of the given models, in the order given. */

@@ -1,14 +1,13 @@
 /**
- * The JSON store's file: its document shape, how it is recognised, and how it is replaced atomically.
+ * The JSON store's file: its document shape and how it is recognised (src/atomic-file.ts replaces it).
  *
- * A file that is not valid JSON, or JSON of another program, is refused and never written to:
- * the store only ever replaces a file it has just read and recognised as its own.
+ * A file that is empty, not valid JSON, or JSON of another program, is refused and never written
+ * to: the store only ever replaces a file it has just read and recognised as its own.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelMetadata } from '../schema.js';
+import { corruptFileError, emptyFileError } from './store-file.js';
 
 export const JSON_FORMAT = 'model-manager/registry';
 export const JSON_FORMAT_VERSION = 1;
@@ -76,15 +75,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** Parses the file's text, refusing anything that is not a registry document of ours. */
 export function parseDocument(text: string, path: string): JsonDocument {
   const leftUntouched = 'it was left untouched';
-  if (text.trim() === '') return emptyDocument();
+  if (text.trim() === '') throw emptyFileError(path, 'JSON');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new ModelManagerError('STORE_CORRUPT', `${path} is not valid JSON (${(error as Error).message}); ${leftUntouched}. Restore it from a backup or point --db elsewhere.`, {
-      details: { path },
-      cause: error,
-    });
+    throw corruptFileError(path, 'JSON', `not valid JSON: ${(error as Error).message}`, error);
   }
   if (!isObject(doc) || doc.format !== JSON_FORMAT) {
     throw new ModelManagerError('STORE_FOREIGN', `${path} is a JSON file of another program (no "format": "${JSON_FORMAT}"); ${leftUntouched}. Point --db at a new file.`, {
@@ -133,55 +129,4 @@ export async function readDocument(path: string): Promise<{ doc: JsonDocument; s
     const after = await signatureOf(path);
     if (sameSignature(before, after)) return { doc: parseDocument(text, path), signature: after };
   }
-}
-
-const tempName = (path: string, pid: number) => `.${basename(path)}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes temp files that writers killed mid-write left beside the file; returns how many. */
-export async function removeStaleTemps(path: string): Promise<number> {
-  const prefix = `.${basename(path)}.`;
-  let removed = 0;
-  for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
-    const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
-    if (pid === undefined || isAlive(Number(pid))) continue;
-    await unlink(join(dirname(path), name)).then(() => removed++, () => undefined);
-  }
-  return removed;
-}
-
-/**
- * Replaces the file with `text`: a temp file beside it, written and fsynced, then renamed over it,
- * so a reader (or a crash) sees the old file or the new one, never a torn one.
- */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), tempName(path, process.pid));
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  await file.close();
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  // Make the rename itself durable; not every platform lets a folder be opened, hence the catch.
-  const dir = await open(dirname(path), 'r').catch(() => undefined);
-  await dir?.sync().catch(() => undefined);
-  await dir?.close();
 }

@@ -9,12 +9,14 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { removeStaleTemps, writeFileAtomically } from '../../atomic-file.js';
 import { ModelManagerError } from '../../errors.js';
-import { compareModels, matchesFilter, page, rankSearch, type ModelFilter, type SearchHit } from '../query.js';
+import { compareModels, matchesFilter, page, type ModelFilter } from '../query.js';
+import { rankSearch, searchWords, type SearchHit, type SearchWords } from '../search.js';
 import type { ModelMetadata } from '../schema.js';
 import { computeStats, versionConflict, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
 import {
-  readDocument, removeStaleTemps, sameSignature, serializeDocument, signatureOf, writeAtomically, type FileSignature, type JsonDocument, type JsonVersion,
+  readDocument, sameSignature, serializeDocument, signatureOf, type FileSignature, type JsonDocument, type JsonVersion,
 } from './json-file.js';
 
 export interface JsonStoreOptions {
@@ -36,6 +38,8 @@ export class JsonStore implements RegistryStore {
   readonly kind = 'json' as const;
   readonly #lockTimeoutMs: number;
   #doc: JsonDocument | undefined;
+  // Search words of the records in #doc: a write replaces a record object, never changes one.
+  readonly #words = new WeakMap<ModelMetadata, SearchWords>();
   #signature: FileSignature | undefined;
   // Writes of this process queue here, so they do not poll each other's lock file.
   #writes: Promise<unknown> = Promise.resolve();
@@ -101,7 +105,7 @@ export class JsonStore implements RegistryStore {
       if (compromised) {
         throw new ModelManagerError('STORE_LOCKED', `lost the lock on ${this.location} while writing; nothing was written, try again`, { cause: compromised });
       }
-      await writeAtomically(this.location, serializeDocument(doc));
+      await writeFileAtomically(this.location, serializeDocument(doc));
       this.#signature = await signatureOf(this.location);
       return result;
     } catch (error) {
@@ -191,7 +195,12 @@ export class JsonStore implements RegistryStore {
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
-    const hits = rankSearch(Object.values((await this.#read()).models), text, limit);
+    const wordsOf = (model: ModelMetadata) => {
+      let words = this.#words.get(model);
+      if (!words) this.#words.set(model, (words = searchWords(model)));
+      return words;
+    };
+    const hits = rankSearch(Object.values((await this.#read()).models), text, limit, wordsOf);
     return hits.map((h) => ({ ...h, model: structuredClone(h.model) }));
   }
 

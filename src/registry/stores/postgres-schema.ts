@@ -7,6 +7,8 @@
  */
 import type pg from 'pg';
 import { ModelManagerError } from '../../errors.js';
+import type { ModelMetadata } from '../schema.js';
+import { searchVector } from './postgres-search.js';
 
 export const APP_MARK = 'model-manager';
 
@@ -15,6 +17,23 @@ export interface Migration {
   description: string;
   /** The statements, for the schema whose quoted name is `s`. */
   sql: (s: string) => string;
+  /** What SQL alone cannot do, run after the statements in the same transaction. */
+  run?: (client: pg.ClientBase, s: string) => Promise<void>;
+}
+
+/** Rows a data migration reads and writes at once. */
+const MIGRATION_BATCH = 1_000;
+
+/** Writes every model's search vector again, as searchVector makes it now. */
+async function rewriteSearchVectors(client: pg.ClientBase, s: string): Promise<void> {
+  for (let after = ''; ;) {
+    const { rows } = await client.query<{ model_id: string; data: ModelMetadata }>(
+      `SELECT model_id, data FROM ${s}.models WHERE model_id > $1 ORDER BY model_id LIMIT ${MIGRATION_BATCH}`, [after]);
+    if (rows.length === 0) return;
+    await client.query(`UPDATE ${s}.models m SET search = u.s::tsvector FROM unnest($1::text[], $2::text[]) AS u(id, s) WHERE m.model_id = u.id`,
+      [rows.map((r) => r.model_id), rows.map((r) => searchVector(r.data))]);
+    after = rows[rows.length - 1]!.model_id;
+  }
 }
 
 /**
@@ -34,6 +53,7 @@ export const DERIVED_COLUMNS = {
   parameter_count: `(j->>'parameterCount')::bigint`,
   context_length: `(j->>'contextLength')::bigint`,
   total_bytes: `(j#>>'{memoryEstimate,totalBytes}')::bigint`,
+  local_path: `j->>'localPath'`,
   created_at: `j->>'createdAt'`,
   updated_at: `j->>'updatedAt'`,
   tags: `ARRAY(SELECT jsonb_array_elements_text(coalesce(j->'tags', '[]')))`,
@@ -127,6 +147,17 @@ CREATE TABLE ${s}.cluster_loaded (
 CREATE INDEX cluster_loaded_model ON ${s}.cluster_loaded (model_id);
 `,
   },
+  {
+    version: 3,
+    description: 'search covers labels (capabilities, type, architecture and its camel-case parts) and the Hugging Face id; models.local_path',
+    sql: (s) => `
+ALTER TABLE ${s}.models ADD COLUMN local_path text;
+UPDATE ${s}.models SET local_path = data->>'localPath' WHERE data->>'localPath' IS NOT NULL;
+-- The runtime looks up the model at a path it was given (ModelFilter.localPath).
+CREATE INDEX models_local_path ON ${s}.models (local_path, model_id) WHERE local_path IS NOT NULL;
+`,
+    run: rewriteSearchVectors,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -165,6 +196,7 @@ export async function migrate(client: pg.ClientBase, schema: string, where: stri
       }
       for (const m of MIGRATIONS.filter((m) => m.version > current)) {
         await client.query(m.sql(quoted));
+        await m.run?.(client, quoted);
         await client.query(`INSERT INTO ${quoted}.mm_schema_migrations (version, description) VALUES ($1, $2)`, [m.version, m.description]);
       }
     }

@@ -7,18 +7,19 @@
  * Each write is one statement, so it is whole or absent; an update names the version it read, so
  * a concurrent write is a VERSION_CONFLICT (Registry reads again and retries), never lost.
  * Each committed write is NOTIFYed (see #notify), and `watch` delivers it to other servers.
- * Search candidates come from the tsvector in rankSearch's tiers and are ranked by the shared
- * `rankSearch`, so every store orders alike.
+ * Search reads the best matches off the tsvector's GIN index, scored and ordered by the rules of
+ * search.ts (see postgres-search.ts), so every store answers alike.
  */
 import { ModelManagerError } from '../../errors.js';
 import type { ClusterStore } from '../../cluster/types.js';
-import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
+import type { ModelFilter } from '../query.js';
+import { searchTerms, type SearchHit } from '../search.js';
 import type { ModelMetadata } from '../schema.js';
 import { PostgresCluster } from './postgres-cluster.js';
 import { PostgresPool, parsePostgresUrl, sqlState } from './postgres-connection.js';
 import { PostgresListener } from './postgres-listener.js';
 import { DERIVED_COLUMNS, channelOf, migrate, quoteIdent } from './postgres-schema.js';
-import { searchTiers, searchVector } from './postgres-search.js';
+import { bestMatches, searchVector, type RunSearchQuery, type SearchRow } from './postgres-search.js';
 import { STATS_SQL, statsOf, type StatsGroup } from './postgres-stats.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import {
@@ -215,22 +216,14 @@ export class PostgresStore implements RegistryStore {
     return rows[0]?.n ?? 0;
   }
 
-  /** The candidates of a search, best tier first until `pool` are found: each tier stops at what is missing, where ranking every match of a common word (a third of the registry) would not. */
-  async #candidates(text: string, pool: number, onTier?: (sql: string, values: unknown[]) => Promise<void>): Promise<Map<string, ModelMetadata>> {
-    const found = new Map<string, ModelMetadata>();
-    const sql = `SELECT model_id, data FROM ${this.#s}.models WHERE search @@ $1::tsquery AND NOT (model_id = ANY($2::text[])) LIMIT $3`;
-    for (const tier of searchTiers(searchTerms(text))) {
-      const values = [tier, [...found.keys()], pool - found.size];
-      await onTier?.(sql, values);
-      const { rows } = await this.#query<{ model_id: string; data: ModelMetadata }>('searching models', sql, values, true);
-      for (const r of rows) found.set(r.model_id, r.data);
-      if (found.size >= pool) break;
-    }
-    return found;
+  /** The best `limit` matches of `text`, each query run by `run` (the store's, or one that explains it too). */
+  #bestMatches(text: string, limit: number, run: RunSearchQuery) {
+    return bestMatches(run, `${this.#s}.models`, searchTerms(text), limit);
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
-    return rankSearch((await this.#candidates(text, Math.max(200, limit * 10))).values(), text, limit);
+    const run: RunSearchQuery = async (sql, values) => (await this.#query<SearchRow>('searching models', sql, values, true)).rows;
+    return (await this.#bestMatches(text, limit, run)).map(({ model, score }) => ({ model, score }));
   }
 
   async stats(): Promise<RegistryStats> {
@@ -285,7 +278,7 @@ export class PostgresStore implements RegistryStore {
   }
 
   /**
-   * `EXPLAIN (ANALYZE, BUFFERS)` of what a (normalised) filter, or each tier of a search (top 20), runs,
+   * `EXPLAIN (ANALYZE, BUFFERS)` of what a (normalised) filter, or each query of a search (top 20), runs,
    * for the docs and for people tuning indexes.
    */
   async explain(query: { filter: ModelFilter } | { search: string }): Promise<string[]> {
@@ -296,8 +289,9 @@ export class PostgresStore implements RegistryStore {
       return plan(sql, values);
     }
     const lines: string[] = [];
-    await this.#candidates(query.search, 200, async (sql, values) => {
-      lines.push(`-- tier: ${String(values[0])}, ${String(values[2])} candidates to find`, ...(await plan(sql, values)));
+    await this.#bestMatches(query.search, 20, async (sql, values) => {
+      lines.push(`-- ${String(values[0])}`, ...(await plan(sql, values)));
+      return (await this.#query<SearchRow>('searching models', sql, values, true)).rows;
     });
     return lines;
   }

@@ -28,7 +28,8 @@ export function scalarClauses(f: ModelFilter): { clauses: string[]; values: (str
   inList('attention_type', f.attentionType);
   inList('format', f.format);
   inList('source', f.source);
-  for (const [clause, value] of [['parameter_count >= ?', f.minParams], ['parameter_count <= ?', f.maxParams], ['total_bytes <= ?', f.fitsBytes]] as const) {
+  const bounds = [['parameter_count >= ?', f.minParams], ['parameter_count <= ?', f.maxParams], ['total_bytes <= ?', f.fitsBytes], ['local_path = ?', f.localPath]] as const;
+  for (const [clause, value] of bounds) {
     if (value !== undefined) {
       clauses.push(clause);
       values.push(value);

@@ -3,19 +3,33 @@
  *
  * Filter fields live in narrow indexed columns; tags and I/O types in their own tables; the JSON
  * records only in model_versions (the current one is the row of the current version), so filters
- * scan small rows and read records only for the page they return. Names, tags and descriptions
- * are in an FTS5 index that finds search candidates, which are then ranked by the shared
- * `rankSearch` so every store orders results alike.
+ * scan small rows and read records only for the page they return. The search words of each
+ * record (search.ts) are in an FTS5 index, from which `search` picks exactly the best matches
+ * that rankSearch would (see sqlite-search.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ModelManagerError } from '../../errors.js';
-import { rankSearch, searchTerms, type ModelFilter, type SearchHit } from '../query.js';
+import type { ModelFilter } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
-import { APP_MARK, CURRENT_RECORD, SCHEMA, SCHEMA_VERSION, checkExistingFile, type Row } from './sqlite-schema.js';
+import { searchTerms, type SearchHit } from '../search.js';
+import { CURRENT_RECORD, checkExistingFile, ftsValues, prepareDatabase, type Row } from './sqlite-schema.js';
+import { bestMatches } from './sqlite-search.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
+import { removeStaleTemps } from '../../atomic-file.js';
+import { createWhole } from './store-file.js';
 import { versionConflict, type CountMap, type RegistryStats, type RegistryStore, type StoredModel, type VersionInfo } from './store.js';
+
+/** Makes a new registry file at `path` (under a temporary name, see createWhole). */
+function buildNew(path: string): void {
+  const db = new Database(path);
+  try {
+    prepareDatabase(db);
+  } finally {
+    db.close();
+  }
+}
 
 export class SqliteStore implements RegistryStore {
   readonly kind = 'sqlite' as const;
@@ -27,20 +41,21 @@ export class SqliteStore implements RegistryStore {
     this.#db = db;
   }
 
-  /** Opens (creating if needed) the registry database at `path`. */
+  /**
+   * Opens the registry database at `path`, creating it when there is none.
+   * @throws ModelManagerError STORE_CORRUPT or STORE_FOREIGN (the file is left untouched), STORE_IO
+   */
   static async open(path: string): Promise<SqliteStore> {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true });
-      checkExistingFile(path);
-    }
-    const db = new Database(path);
+    let db: Database.Database | undefined;
     try {
+      if (path !== ':memory:') {
+        mkdirSync(dirname(path), { recursive: true });
+        // A new file is made whole under another name; if another process made one meanwhile, that one is checked.
+        if (!checkExistingFile(path) && !(await createWhole(path, buildNew))) checkExistingFile(path);
+        await removeStaleTemps(path);
+      }
+      db = new Database(path);
       db.pragma('busy_timeout = 30000');
-      // 8 KiB pages in a new database (an existing one keeps its own): a record's JSON is 1-4 KB,
-      // so a 4 KiB page holds one and wastes the rest. Adding 10,000 scanned models wrote 30%
-      // fewer pages and took ~20% less time. Must come before the first table and before WAL.
-      db.pragma('page_size = 8192');
-      db.pragma('journal_mode = WAL');
       // Every commit is on disk before it returns, power loss included: one fsync of the WAL
       // (~0.3 ms here), which a registry's writes (edits, or scans in batches of 500) barely feel.
       db.pragma('synchronous = FULL');
@@ -51,15 +66,20 @@ export class SqliteStore implements RegistryStore {
       // of its ~1.6 s of registry writes on our 2-core machine. Every 16,384 pages (64 MiB, the
       // page cache's size) it checkpoints about once; with synchronous=FULL that loses nothing.
       db.pragma('wal_autocheckpoint = 16384');
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        db.prepare(`INSERT OR IGNORE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, SCHEMA_VERSION);
-      }).immediate();
+      prepareDatabase(db);
+      return new SqliteStore(path, db);
     } catch (error) {
-      db.close();
-      throw new ModelManagerError('STORE_IO', `cannot open the SQLite registry at ${path}: ${(error as Error).message}`, { cause: error });
+      db?.close();
+      if (error instanceof ModelManagerError) throw error;
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+        throw new ModelManagerError('STORE_CORRUPT', `${path} is a damaged SQLite registry (${(error as Error).message}); restore it from a backup or point --db elsewhere.`, {
+          details: { path },
+          cause: error,
+        });
+      }
+      throw new ModelManagerError('STORE_IO', `cannot open the SQLite registry at ${path}: ${(error as Error).message}`, { details: { path }, cause: error });
     }
-    return new SqliteStore(path, db);
   }
 
   /** A prepared statement, prepared once per SQL text (preparing costs more than most of our queries). */
@@ -77,15 +97,15 @@ export class SqliteStore implements RegistryStore {
     const cols = [
       model.modelName, model.modelType, model.architecture.toLowerCase(), model.attentionType ?? null, model.format ?? null,
       model.source, model.parameterCount ?? null, model.contextLength ?? null, model.memoryEstimate?.totalBytes ?? null,
-      model.createdAt ?? null, model.updatedAt ?? null, model.architecture,
+      model.createdAt ?? null, model.updatedAt ?? null, model.architecture, model.localPath ?? null,
     ];
     if (rowid === undefined) {
       rowid = Number(this.#sql(`INSERT INTO models (version, model_name, model_type, architecture, attention_type, format, source,
-        parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+        parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, local_path, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
         .run(...cols, model.modelId).lastInsertRowid);
     } else {
       this.#sql(`UPDATE models SET version = version + ${sameVersion ? 0 : 1}, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
-        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ? WHERE rowid = ?`)
+        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ?, local_path = ? WHERE rowid = ?`)
         .run(...cols, rowid);
       this.#unindex(model.modelId, rowid);
     }
@@ -94,9 +114,7 @@ export class SqliteStore implements RegistryStore {
     const io = this.#sql(`INSERT OR IGNORE INTO model_io (direction, data_type, model_id) VALUES (?, ?, ?)`);
     for (const spec of model.inputs) io.run('in', spec.dataType, model.modelId);
     for (const spec of model.outputs) io.run('out', spec.dataType, model.modelId);
-    this.#sql(`INSERT INTO models_fts (rowid, names, tags, description) VALUES (?, ?, ?, ?)`).run(
-      rowid, [model.modelId, model.modelName, model.displayName ?? ''].join(' '), model.tags.join(' '), model.description,
-    );
+    this.#sql(`INSERT INTO models_fts (rowid, model_id, names, labels, description) VALUES (?, ?, ?, ?, ?)`).run(rowid, ...ftsValues(model));
     return rowid;
   }
 
@@ -208,35 +226,15 @@ export class SqliteStore implements RegistryStore {
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
-    const terms = searchTerms(text);
-    if (terms.length === 0) return [];
-    const pool = Math.max(200, limit * 10);
-    const phrase = (t: string) => `"${t.replace(/"/g, '""')}"`;
-    let ids: number[];
-    if (terms.length === 1) {
-      // One term: the score tiers of rankSearch (name word, name prefix, tag, tag prefix, description)
-      // are FTS column queries; take them best first until the pool is full. Cheap even when a
-      // common word matches a third of the registry, where ranking every match by bm25 is not.
-      const t = phrase(terms[0]!);
-      const tiers = [`{names} : ${t}`, `{names} : ${t}*`, `{tags} : ${t}`, `{tags} : ${t}*`, `${t}*`];
-      const found = new Set<number>();
-      for (const tier of tiers) {
-        for (const id of this.#sql(`SELECT rowid FROM models_fts WHERE models_fts MATCH ? LIMIT ?`).pluck().all(tier, pool + found.size) as number[]) {
-          if (found.size >= pool) break;
-          found.add(id);
-        }
-        if (found.size >= pool) break;
-      }
-      ids = [...found];
-    } else {
-      // Several terms: bm25 (names weigh most) picks a generous pool from the fewer rows matching them all.
-      ids = this.#sql(`SELECT rowid FROM models_fts WHERE models_fts MATCH ? ORDER BY bm25(models_fts, 10.0, 5.0, 1.0) LIMIT ?`)
-        .pluck().all(terms.map((x) => `${phrase(x)}*`).join(' AND '), pool) as number[];
-    }
-    const rows = ids.length === 0 ? [] : this.#db.prepare(`SELECT v.data FROM models p ${CURRENT_RECORD}
-      WHERE p.rowid IN (${ids.map(() => '?').join(',')})`).all(...ids) as Row[];
-    // rankSearch orders the pool exactly as the other stores do.
-    return rankSearch(rows.map((r) => JSON.parse(r.data) as ModelMetadata), text, limit);
+    // One read transaction: every query of the search sees the same registry.
+    return this.#db.transaction(() => {
+      const best = bestMatches((sql) => this.#sql(sql), searchTerms(text), limit);
+      if (best.length === 0) return [];
+      const rows = this.#sql(`SELECT p.model_id AS modelId, v.data FROM models p ${CURRENT_RECORD}
+        WHERE p.rowid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(best.map((b) => b.rowid))) as (Row & { modelId: string })[];
+      const records = new Map(rows.map((r) => [r.modelId, r.data]));
+      return best.map((b) => ({ model: JSON.parse(records.get(b.modelId)!) as ModelMetadata, score: b.score }));
+    })();
   }
 
   async stats(): Promise<RegistryStats> {

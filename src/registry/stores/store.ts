@@ -8,7 +8,8 @@
 import type { ClusterStore } from '../../cluster/types.js';
 import type { StoreKind } from '../../config.js';
 import { ModelManagerError } from '../../errors.js';
-import type { ModelFilter, SearchHit } from '../query.js';
+import type { ModelFilter } from '../query.js';
+import type { SearchHit } from '../search.js';
 import type { ModelMetadata } from '../schema.js';
 
 /** One numbered version of a model. Version 1 is the first add. */
@@ -83,7 +84,7 @@ export interface RegistryStore {
   list(filter: ModelFilter): Promise<ModelMetadata[]>;
   /** How many models pass the filter (limit and offset ignored). */
   count(filter: ModelFilter): Promise<number>;
-  /** Best matches first, ranked by `rankSearch` so every store orders alike. */
+  /** The best `limit` matches, scored and ordered by the rules of search.ts (as `rankSearch` does), so every store answers alike. */
   search(text: string, limit: number): Promise<SearchHit[]>;
   stats(): Promise<RegistryStats>;
 

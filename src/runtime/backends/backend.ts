@@ -11,8 +11,46 @@ import type { ModelMetadata } from '../../registry/schema.js';
 /** Built-in task types; custom backends may add their own names. */
 export type TaskType = 'embedding' | 'text_generation' | (string & {});
 
-/** A device as the manager resolved it: `cpu`, or `cuda:N` / `gpu` when a GPU is used. */
+/**
+ * A device as the manager resolved it: `cpu`, `cuda:N` for the Nth GPU the backend uses (whatever
+ * its kind: CUDA, Vulkan or Metal, as PyTorch names ROCm GPUs `cuda:N` too), or `gpu` for a model
+ * spread over several GPUs.
+ */
 export type Device = 'cpu' | 'gpu' | `cuda:${number}`;
+
+/** One GPU kind a backend tried, and why it is not used when it is not. */
+export interface GpuAttempt {
+  /** `cuda`, `vulkan`, `metal` (llama.cpp's prebuilt binaries), or onnxruntime's `cuda` provider. */
+  kind: string;
+  ok: boolean;
+  /** Why this kind cannot be used (a missing library, a driver that aborted, no device). */
+  reason?: string;
+}
+
+/** The GPUs a backend can compute on, found once per process. */
+export interface BackendGpus {
+  /** The GPU kind in use, or false when none works (the backend then runs on the CPU). */
+  kind: string | false;
+  /** Names of the usable GPUs; `cuda:N` is the Nth. */
+  devices: string[];
+  /** Every kind tried, in order: the first that worked is `kind`. */
+  attempts: GpuAttempt[];
+}
+
+/**
+ * How a GPU worker process recreates a backend: one of the built-in backends, by name, with its
+ * options (structured-clone data: they cross to the worker).
+ */
+export interface WorkerSpec {
+  backend: 'llama-cpp' | 'transformers';
+  options: Record<string, unknown>;
+}
+
+/** Memory one instance needs: RAM in the process that holds it, and memory on its GPU. */
+export interface MemoryNeed {
+  ramBytes: number;
+  vramBytes: number;
+}
 
 export interface LoadOptions {
   /** Folder or file of the model on disk. */
@@ -43,14 +81,16 @@ export interface GenerationParams {
   stop?: readonly string[];
   /** Receives the text as it is generated, piece by piece (streaming). */
   onToken?: (text: string) => void;
-  /** Stops the generation; the text so far is returned. */
+  /** Stops the generation at the next token; the text so far is returned. */
   signal?: AbortSignal;
 }
 
 export interface GenerationOutput {
   text: string;
-  /** Tokens generated (for throughput figures). */
+  /** Tokens generated, as sampled: text held back unfinished (a partial UTF-8 character, a possible stop string) counts too. */
   tokens: number;
+  /** Tokens of the prompt as the model's tokenizer made them, when the backend can tell. */
+  promptTokens?: number;
   /** Why generation ended, when the backend knows: `length` when maxTokens was reached. */
   finishReason?: 'stop' | 'length';
 }
@@ -59,13 +99,19 @@ export interface GenerationOutput {
 export interface LoadedModel {
   readonly backend: string;
   readonly device: Device;
-  /** Bytes this instance holds, when the backend can tell (else the manager measures). */
+  /** Bytes of RAM this instance holds, when the backend can tell (else the manager measures). */
   readonly memoryBytes?: number;
+  /** Bytes of GPU memory this instance holds (0 or absent on the CPU). */
+  readonly vramBytes?: number;
   /** Vector length of embeddings, when known. */
   readonly dimensions?: number;
   /** Set when the instance runs elsewhere than asked (e.g. on the CPU because the GPU failed its check). */
   readonly warning?: string | undefined;
+  /** The GPU kind it computes on (`cuda`, `vulkan`, `metal`); absent on the CPU. */
+  readonly gpuKind?: string | undefined;
   embed?(texts: readonly string[], params: EmbeddingParams): Promise<number[][]>;
+  /** Tokens each text is read as by embed(), or each prompt by generate() (special tokens added, truncation applied): usage figures and prompt limits. */
+  countTokens?(texts: readonly string[]): number[] | Promise<number[]>;
   generate?(prompt: string, params: GenerationParams): Promise<GenerationOutput>;
   /** Custom task types of user backends. */
   run?(taskType: TaskType, data: unknown, params: Record<string, unknown>): Promise<unknown>;
@@ -88,4 +134,16 @@ export interface InferenceBackend {
   load(options: LoadOptions): Promise<LoadedModel>;
   /** Bytes one instance will need on `device` (the device the load will ask for), to check the memory budget before loading. */
   estimateBytes?(location: ModelLocation, device?: Device): Promise<number | undefined>;
+  /** RAM and GPU memory one instance will need on `device`; preferred to `estimateBytes` when both exist. */
+  estimateMemory?(location: ModelLocation, device: Device): Promise<MemoryNeed | undefined>;
+  /**
+   * The GPUs this backend can use, asked only when a load may use one (so a backend's GPU probe
+   * never runs for another backend's model). Without it, the manager's `gpuCount` applies.
+   */
+  gpus?(): Promise<BackendGpus>;
+  /**
+   * How a GPU worker recreates this backend. Backends that have it (the built-in ones) load on a
+   * GPU in a worker process per GPU; others load in the manager's process.
+   */
+  workerSpec?(): WorkerSpec;
 }

@@ -4,17 +4,23 @@
  *
  * node-llama-cpp's prebuilt binaries are used as installed: `build: 'never'` and
  * `skipDownload: true` make a missing binary an error instead of a compile or a download at
- * runtime. One `Llama` per kind (CPU only, or GPU when there is one) is shared by the process.
+ * runtime. One `Llama` per binary (CPU only, or a GPU kind) is shared by the process. A GPU kind
+ * is used in a process only once a child process has computed on it (llama-gpu-check.ts), unless
+ * the caller says the process is itself such a child (`checkGpu: false`, the GPU workers).
  */
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { config, type LlamaGpuSetting } from '../../config.js';
 import { isModelManagerError, ModelManagerError } from '../../errors.js';
-import type { Device, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
+import type { BackendGpus, Device, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
+import { describeAttempts } from '../devices.js';
 import { importBackendPackage } from './import-package.js';
 import { LlamaCppEmbedder, LlamaCppGenerator } from './llama-cpp-instances.js';
-import { checkLlamaGpu } from './llama-gpu-check.js';
+import { checkLlamaGpus, type LlamaGpuKind } from './llama-gpu-check.js';
 import { findGgufFile } from './model-files.js';
+
+export { llamaCppGpu } from './llama-gpu-check.js';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -41,10 +47,18 @@ export interface LlamaCppBackendOptions {
   embeddingContexts?: number;
   /** Most tokens of context of an instance. Defaults to the model's training context, capped at 4096. */
   maxContextSize?: number;
+  /** Which GPU binary GPU loads use: auto, cuda, vulkan, metal or cpu. Defaults to `config().llamaGpu` (`MM_LLAMA_GPU`, else auto). */
+  gpu?: LlamaGpuSetting;
+  /**
+   * Check a GPU kind in a child process before this process uses it. Defaults to true; a GPU
+   * worker, itself the isolated process, sets false and uses its one kind as given.
+   */
+  checkGpu?: boolean;
 }
 
 let engine: Promise<NodeLlamaCpp> | undefined;
-const llamas = new Map<'cpu' | 'gpu', Promise<Llama>>();
+/** One `Llama` per binary (CPU only, or a GPU kind), shared by the process. */
+const llamas = new Map<LlamaGpuKind | false, Promise<Llama>>();
 /**
  * llama.cpp's recent error lines: a failed load says why only in its log, so the lines go into
  * the MODEL_LOAD_FAILED message instead of onto stderr.
@@ -63,54 +77,27 @@ function loadEngine(): Promise<NodeLlamaCpp> {
   return engine;
 }
 
-function createLlama(gpu: Llama['gpu']): Promise<Llama> {
-  return loadEngine().then(({ getLlama, LlamaLogLevel }) =>
-    getLlama({
-      gpu, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error,
-      logger: (level, message) => {
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) keepError(message);
-      },
-    }),
-  );
-}
-
-/** Why the GPU llama.cpp found could not be used, when its check failed. */
-let gpuFailure: string | undefined;
-
-/**
- * The process's shared `Llama` for CPU-only or GPU work, created on first use. The GPU one is
- * only created after a child process has computed on that GPU (llama-gpu-check.ts); without a
- * working GPU, GPU work shares the CPU `Llama`.
- */
-function sharedLlama(kind: 'cpu' | 'gpu'): Promise<Llama> {
-  let llama = llamas.get(kind);
+/** The process's `Llama` of one binary, created on first use. */
+function llamaOf(gpu: LlamaGpuKind | false): Promise<Llama> {
+  let llama = llamas.get(gpu);
   if (!llama) {
-    llama = kind === 'cpu'
-      ? createLlama(false)
-      : checkLlamaGpu().then((check) => {
-        if (check.gpu !== false) return createLlama(check.gpu);
-        gpuFailure = check.failure;
-        return sharedLlama('cpu');
-      });
-    llama.catch(() => llamas.delete(kind));
-    llamas.set(kind, llama);
+    llama = loadEngine().then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({
+        gpu, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error,
+        logger: (level, message) => {
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) keepError(message);
+        },
+      }),
+    );
+    llama.catch(() => llamas.delete(gpu));
+    llamas.set(gpu, llama);
   }
   return llama;
 }
 
-/**
- * The GPU llama.cpp uses in this process (`false` when none works, with the reason when one was
- * found but failed its check) and its device names, from the shared `Llama` the backend loads
- * with. Prefer this to `getLlamaGpuTypes()` once models are loaded: that probe replaces the
- * process's llama.cpp log handler.
- */
-export async function llamaCppGpu(): Promise<{ gpu: Llama['gpu']; devices: string[]; failure?: string }> {
-  const llama = await sharedLlama('gpu');
-  return {
-    gpu: llama.gpu,
-    devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames(),
-    ...(gpuFailure === undefined ? {} : { failure: gpuFailure }),
-  };
+/** Why no GPU kind is used, from the check's attempts ("cuda: ...; vulkan: ..."). */
+function whyNoGpu(gpus: BackendGpus): string {
+  return gpus.attempts.length === 0 ? 'no llama.cpp GPU binary is installed, or MM_LLAMA_GPU is cpu' : describeAttempts(gpus.attempts);
 }
 
 /** The error message plus what llama.cpp logged about it (its lines arrive through the event loop, possibly after the rejection). */
@@ -133,13 +120,17 @@ export class LlamaCppBackend implements InferenceBackend {
   readonly #threads: number | undefined;
   readonly #embeddingContexts: number | undefined;
   readonly #maxContextSize: number;
+  readonly #gpu: LlamaGpuSetting;
+  readonly #checkGpu: boolean;
   /** Estimates by device kind, file size, mtime and path (oldest dropped first). */
-  readonly #estimates = new Map<string, number>();
+  readonly #estimates = new Map<string, MemoryNeed>();
 
-  constructor({ threads, embeddingContexts, maxContextSize = 4096 }: LlamaCppBackendOptions = {}) {
+  constructor({ threads, embeddingContexts, maxContextSize = 4096, gpu = config().llamaGpu, checkGpu = true }: LlamaCppBackendOptions = {}) {
     this.#threads = threads;
     this.#embeddingContexts = embeddingContexts;
     this.#maxContextSize = maxContextSize;
+    this.#gpu = gpu;
+    this.#checkGpu = checkGpu;
   }
 
   async supports(location: ModelLocation): Promise<boolean> {
@@ -147,11 +138,45 @@ export class LlamaCppBackend implements InferenceBackend {
     return (await findGgufFile(location.path)) !== undefined;
   }
 
+  /** A GPU worker recreates this backend with the same options; the worker's GPU kind is given to it apart. */
+  workerSpec(): WorkerSpec {
+    const options: LlamaCppBackendOptions = { maxContextSize: this.#maxContextSize };
+    if (this.#threads !== undefined) options.threads = this.#threads;
+    if (this.#embeddingContexts !== undefined) options.embeddingContexts = this.#embeddingContexts;
+    return { backend: BACKEND, options: { ...options } };
+  }
+
+  /** The GPU kind that computes here and its devices (checked in child processes, once per process). */
+  gpus(): Promise<BackendGpus> {
+    if (!this.#checkGpu) {
+      const kind = this.#gpu === 'auto' || this.#gpu === 'cpu' ? false : this.#gpu;
+      return Promise.resolve({ kind, devices: [], attempts: [] });
+    }
+    return checkLlamaGpus(this.#gpu);
+  }
+
+  /** The `Llama` GPU loads use in this process: the checked kind, else the CPU binary. */
+  async #gpuLlama(): Promise<{ llama: Llama; failure?: string }> {
+    const gpus = await this.gpus();
+    const kind = gpus.kind as LlamaGpuKind | false;
+    return { llama: await llamaOf(kind), ...(kind === false && this.#checkGpu ? { failure: whyNoGpu(gpus) } : {}) };
+  }
+
+  /** Names and memory of the GPU devices this process's GPU binary sees (a GPU worker reports them). */
+  async gpuDevicesInProcess(): Promise<{ names: string[]; vram: { totalBytes: number; usedBytes: number } }> {
+    const { llama } = await this.#gpuLlama();
+    if (llama.gpu === false) return { names: [], vram: { totalBytes: 0, usedBytes: 0 } };
+    const { total, used } = await llama.getVramState();
+    return { names: await llama.getGpuDeviceNames(), vram: { totalBytes: total, usedBytes: used } };
+  }
+
   /**
-   * Weights plus one context, from the GGUF header alone (node-llama-cpp's own estimate). It uses
-   * the `Llama` the load will use: without one, GgufInsights starts a backend of its own (0.4 s).
+   * Weights plus one context, from the GGUF header alone (node-llama-cpp's own estimate), split
+   * between RAM and GPU memory as a load with every layer on the GPU splits them. The figures
+   * come from the file, not the device, so the CPU binary computes them: the GPU one is never
+   * loaded into a process that has not checked it.
    */
-  async estimateBytes(location: ModelLocation, device: Device = 'cpu'): Promise<number | undefined> {
+  async estimateMemory(location: ModelLocation, device: Device = 'cpu'): Promise<MemoryNeed | undefined> {
     const file = await findGgufFile(location.path);
     if (!file) return undefined;
     try {
@@ -162,17 +187,26 @@ export class LlamaCppBackend implements InferenceBackend {
       if (known !== undefined) return known;
       const { readGgufFileInfo, GgufInsights } = await loadEngine();
       const info = await readGgufFileInfo(file, { logWarnings: false, sourceType: 'filesystem' });
-      const insights = await GgufInsights.from(info, await sharedLlama(device === 'cpu' ? 'cpu' : 'gpu'));
+      const insights = await GgufInsights.from(info, await llamaOf(false));
       const contextSize = Math.min(insights.trainContextSize ?? this.#maxContextSize, this.#maxContextSize);
-      const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
-      const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0 });
-      const bytes = model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram;
+      const gpuLayers = device === 'cpu' ? 0 : insights.totalLayers;
+      const model = insights.estimateModelResourceRequirements({ gpuLayers });
+      const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: gpuLayers });
+      const need = device === 'cpu'
+        ? { ramBytes: model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram, vramBytes: 0 }
+        : { ramBytes: model.cpuRam + context.cpuRam, vramBytes: model.gpuVram + context.gpuVram };
       if (this.#estimates.size >= MAX_REMEMBERED_ESTIMATES) this.#estimates.delete(this.#estimates.keys().next().value!);
-      this.#estimates.set(key, bytes);
-      return bytes;
+      this.#estimates.set(key, need);
+      return need;
     } catch {
       return undefined; // an unreadable header fails properly at load time, with the reason
     }
+  }
+
+  /** RAM and GPU memory together (see estimateMemory). */
+  async estimateBytes(location: ModelLocation, device: Device = 'cpu'): Promise<number | undefined> {
+    const need = await this.estimateMemory(location, device);
+    return need && need.ramBytes + need.vramBytes;
   }
 
   async load({ path, taskType, device, signal }: LoadOptions): Promise<LoadedModel> {
@@ -181,7 +215,7 @@ export class LlamaCppBackend implements InferenceBackend {
     }
     const file = await findGgufFile(path);
     if (!file) throw loadFailed(path, 'no .gguf file is there');
-    const llama = await sharedLlama(device === 'cpu' ? 'cpu' : 'gpu');
+    const { llama, failure } = device === 'cpu' ? { llama: await llamaOf(false), failure: undefined } : await this.#gpuLlama();
     let model: LlamaModel;
     try {
       model = await llama.loadModel({ modelPath: file, gpuLayers: llama.gpu === false ? 0 : 'auto', ...(signal ? { loadSignal: signal } : {}) });
@@ -189,15 +223,15 @@ export class LlamaCppBackend implements InferenceBackend {
       throw loadFailed(file, await withLlamaLog(error), error);
     }
     const threads = this.#threads ?? ((await stat(file)).size < SINGLE_THREAD_BELOW_BYTES ? 1 : Math.max(1, llama.cpuMathCores - 1));
-    const actualDevice: Device = llama.gpu === false || model.gpuLayers === 0 ? 'cpu' : device;
-    const warning = device !== 'cpu' && actualDevice === 'cpu' && gpuFailure ? `running on the CPU: ${gpuFailure}` : undefined;
+    const onGpu = llama.gpu !== false && model.gpuLayers > 0;
+    const actualDevice: Device = onGpu ? device : 'cpu';
+    const warning = device !== 'cpu' && !onGpu ? `running on the CPU: ${failure ?? 'llama.cpp put no layer on the GPU'}` : undefined;
+    const common = { threads, device: actualDevice, gpuKind: onGpu ? llama.gpu || undefined : undefined, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) };
     try {
-      const contexts = this.#embeddingContexts ?? (actualDevice === 'cpu' ? Math.max(1, Math.min(MAX_EMBEDDING_CONTEXTS, Math.floor(llama.cpuMathCores / Math.max(1, threads)))) : 1);
+      const contexts = this.#embeddingContexts ?? (onGpu ? 1 : Math.max(1, Math.min(MAX_EMBEDDING_CONTEXTS, Math.floor(llama.cpuMathCores / Math.max(1, threads)))));
       return taskType === 'embedding'
-        ? await LlamaCppEmbedder.create(model, { threads, contexts, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}) })
-        : await LlamaCppGenerator.create(model, await loadEngine(), {
-          threads, device: actualDevice, warning, maxContextSize: this.#maxContextSize, ...(signal ? { signal } : {}),
-        });
+        ? await LlamaCppEmbedder.create(model, { ...common, contexts })
+        : await LlamaCppGenerator.create(model, await loadEngine(), common);
     } catch (error) {
       await model.dispose();
       if (isModelManagerError(error)) throw error;

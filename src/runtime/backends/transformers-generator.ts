@@ -1,11 +1,12 @@
 /**
  * Text generation of the `transformers` backend: decoder ONNX models through the text-generation
- * pipeline and encoder-decoder ones through text2text-generation (the latter untested here: the
- * project generates no seq2seq model), streamed token by token, with stop strings and a seed.
+ * pipeline and encoder-decoder ones (T5, BART) through text2text-generation, streamed token by
+ * token, with stop strings and a seed.
  */
 import type { Text2TextGenerationPipeline, TextGenerationPipeline } from '@huggingface/transformers';
-import type { GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
-import type { Transformers } from './transformers.js';
+import type { Device, GenerationOutput, GenerationParams, LoadedModel } from './backend.js';
+import { DisposeGuard } from './dispose-guard.js';
+import type { Transformers, TransformersPlacement } from './transformers.js';
 
 /**
  * Sampling in transformers.js draws from one process-wide generator; generations run one at a
@@ -26,30 +27,47 @@ function firstStop(text: string, stop: readonly string[]): number {
 
 export class TransformersGenerator implements LoadedModel {
   readonly backend = 'transformers';
-  readonly device = 'cpu' as const;
-  #disposed = false;
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
+  readonly #guard = new DisposeGuard('transformers');
 
   constructor(
     private readonly pipe: TextGenerationPipeline | Text2TextGenerationPipeline,
     private readonly transformers: Transformers,
     readonly memoryBytes: number | undefined,
-    readonly warning: string | undefined,
-  ) {}
+    { device, gpuKind, warning }: TransformersPlacement,
+    readonly vramBytes = 0,
+  ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
+  }
 
-  generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+  /** Tokens each prompt is read as: by the encoder of an encoder-decoder, as the prompt of a decoder. */
+  countTokens(prompts: readonly string[]): number[] {
+    this.#guard.ensureNotDisposed();
+    return prompts.map((p) => this.pipe.tokenizer.encode(p).length);
+  }
+
+  async generate(prompt: string, { maxTokens = 256, temperature, topK, topP, seed, stop = [], onToken, signal }: GenerationParams): Promise<GenerationOutput> {
+    this.#guard.ensureNotDisposed();
     const { BaseStreamer, StoppingCriteria, StoppingCriteriaList, random } = this.transformers;
     const tokenizer = this.pipe.tokenizer;
     return oneGenerationAtATime(async () => {
+      // Disposed while it waited for the generation before it.
+      this.#guard.ensureNotDisposed();
       const ids: bigint[] = [];
       let text = '';
       let stopAt = -1;
-      let sawPrompt = false;
+      let promptTokens: number | undefined;
       // Decodes everything generated so far and hands on the new part, holding back an
       // incomplete UTF-8 sequence (shown as U+FFFD) until its last byte arrives.
       class PieceStreamer extends BaseStreamer {
         override put(value: bigint[][]): void {
-          if (!sawPrompt) {
-            sawPrompt = true;
+          // generate() first puts the ids it starts from: a decoder's prompt, an encoder-decoder's start token.
+          if (promptTokens === undefined) {
+            promptTokens = value[0]?.length ?? 0;
             return;
           }
           ids.push(...(value[0] ?? []));
@@ -87,13 +105,13 @@ export class TransformersGenerator implements LoadedModel {
         stopping_criteria: criteria,
       });
       const finishReason = stopAt < 0 && ids.length >= maxTokens ? 'length' : 'stop';
-      return { text, tokens: ids.length, finishReason };
+      // An encoder-decoder reads the prompt through its encoder: count it with the tokenizer.
+      if (this.pipe.model.config.is_encoder_decoder) promptTokens = tokenizer.encode(prompt).length;
+      return { text, tokens: ids.length, promptTokens: promptTokens ?? 0, finishReason };
     });
   }
 
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.pipe.dispose();
+    if (this.#guard.dispose()) await this.pipe.dispose();
   }
 }

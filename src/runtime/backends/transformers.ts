@@ -1,18 +1,21 @@
 /**
  * The `transformers` backend: ONNX models in Hugging Face layout (config.json, tokenizer files,
- * `onnx/model.onnx`) through @huggingface/transformers on onnxruntime-node, on the CPU.
+ * `onnx/model.onnx`, or optimum's encoder and merged decoder for encoder-decoders such as T5)
+ * through @huggingface/transformers on onnxruntime-node.
  *
  * Files are only ever read from the model's folder: remote loading is switched off for the
- * process when the backend first loads a model. onnxruntime-node as installed has no GPU
- * execution provider on Linux, so every instance runs on the CPU and says so in `device`.
+ * process when the backend first loads a model. GPU loads use onnxruntime's CUDA provider when
+ * the user installed it (onnx-gpus.ts); without it an instance runs on the CPU and says so in
+ * `device` and `warning`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ModelManagerError } from '../../errors.js';
-import type { EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, ModelLocation, TaskType } from './backend.js';
+import type { BackendGpus, Device, EmbeddingParams, InferenceBackend, LoadedModel, LoadOptions, MemoryNeed, ModelLocation, TaskType, WorkerSpec } from './backend.js';
+import { DisposeGuard } from './dispose-guard.js';
 import { importBackendPackage } from './import-package.js';
 import { findOnnxModelFolder } from './model-files.js';
+import { onnxGpus } from './onnx-gpus.js';
+import { graphBytes, graphFiles, readOnnxExport, type OnnxExport } from './onnx-export.js';
 import { sentenceTransformersPooling } from './pooling-config.js';
 import { TransformersGenerator } from './transformers-generator.js';
 import { l2Normalize } from './vectors.js';
@@ -20,6 +23,18 @@ import { l2Normalize } from './vectors.js';
 export type Transformers = typeof import('@huggingface/transformers');
 
 const BACKEND = 'transformers';
+
+/** Where an instance computes, and why not where it was asked when it is not. */
+export interface TransformersPlacement {
+  device: Device;
+  gpuKind: string | undefined;
+  warning: string | undefined;
+}
+
+/** The CUDA device number a GPU device names (`gpu` is the first, or the only one a GPU worker sees). */
+function cudaDeviceId(device: Device): number {
+  return device.startsWith('cuda:') ? Number(device.slice('cuda:'.length)) : 0;
+}
 
 export interface TransformersBackendOptions {
   /** onnxruntime threads per instance. Defaults to onnxruntime's choice (the physical cores). */
@@ -44,32 +59,12 @@ function loadEngine(): Promise<Transformers> {
   return engine;
 }
 
-function loadFailed(path: string, reason: string, cause?: unknown): ModelManagerError {
-  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the folder holds a complete ONNX export (config.json, tokenizer.json, onnx/model.onnx)`, {
+function loadFailed(path: string, reason: string, { cause, onnx }: { cause?: unknown; onnx?: OnnxExport } = {}): ModelManagerError {
+  const files = ['config.json', 'tokenizer.json', ...(onnx ? graphFiles(onnx) : ['onnx/model.onnx'])];
+  return new ModelManagerError('MODEL_LOAD_FAILED', `transformers could not load ${path}: ${reason.replace(/\.+$/, '')}. Check that the folder holds a complete ONNX export (${files.join(', ')})`, {
     ...(cause === undefined ? {} : { cause }),
     details: { path, backend: BACKEND },
   });
-}
-
-/** Bytes of the fp32 graph transformers.js will load, external data included. */
-async function graphBytes(folder: string): Promise<number | undefined> {
-  for (const dir of [join(folder, 'onnx'), folder]) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    if (!names.includes('model.onnx')) continue;
-    const parts = names.filter((n) => n === 'model.onnx' || /^model\.onnx_data(_\d+)?$/.test(n));
-    const sizes = await Promise.all(parts.map((n) => stat(join(dir, n)).then((s) => s.size)));
-    return sizes.reduce((a, b) => a + b, 0);
-  }
-  return undefined;
-}
-
-async function isEncoderDecoder(folder: string): Promise<boolean> {
-  try {
-    const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as { is_encoder_decoder?: unknown };
-    return config.is_encoder_decoder === true;
-  } catch {
-    return false; // the pipeline reports an unreadable config with its own words
-  }
 }
 
 export class TransformersBackend implements InferenceBackend {
@@ -86,10 +81,27 @@ export class TransformersBackend implements InferenceBackend {
     return (await findOnnxModelFolder(location.path)) !== undefined;
   }
 
+  /** A GPU worker recreates this backend with the same options. */
+  workerSpec(): WorkerSpec {
+    return { backend: BACKEND, options: this.#threads === undefined ? {} : { threads: this.#threads } };
+  }
+
+  /** onnxruntime's CUDA provider and the NVIDIA GPUs, found from files (nothing is imported). */
+  async gpus(): Promise<BackendGpus> {
+    return onnxGpus();
+  }
+
   /** The graph's size on disk: onnxruntime holds the weights once, its working memory comes on top. */
   async estimateBytes(location: ModelLocation): Promise<number | undefined> {
     const folder = await findOnnxModelFolder(location.path);
-    return folder === undefined ? undefined : graphBytes(folder);
+    return folder === undefined ? undefined : graphBytes(folder, await readOnnxExport(folder, location.path));
+  }
+
+  /** The weights go where the graph runs: GPU memory with the CUDA provider, else RAM. */
+  async estimateMemory(location: ModelLocation, device: Device): Promise<MemoryNeed | undefined> {
+    const bytes = await this.estimateBytes(location);
+    if (bytes === undefined) return undefined;
+    return device !== 'cpu' && onnxGpus().kind === 'cuda' ? { ramBytes: 0, vramBytes: bytes } : { ramBytes: bytes, vramBytes: 0 };
   }
 
   async load({ path, taskType, device }: LoadOptions): Promise<LoadedModel> {
@@ -98,47 +110,73 @@ export class TransformersBackend implements InferenceBackend {
     }
     const folder = await findOnnxModelFolder(path);
     if (!folder) throw loadFailed(path, 'no config.json with an ONNX graph beside it is there');
+    const onnx = await readOnnxExport(folder, path);
+    if (taskType === 'embedding' && onnx.encoderDecoder) {
+      // Its decoder needs tokens to attend from: feature-extraction would fail on the first text.
+      throw new ModelManagerError('UNSUPPORTED_TASK', `${folder} is an encoder-decoder (config.json's is_encoder_decoder): it runs text_generation, not embedding`, {
+        details: { taskType, path: folder, backend: BACKEND },
+      });
+    }
     const transformers = await loadEngine();
-    const options = {
-      device: 'cpu' as const,
-      dtype: 'fp32' as const,
-      ...(this.#threads === undefined ? {} : { session_options: { intraOpNumThreads: this.#threads } }),
+    const gpus = device === 'cpu' ? undefined : onnxGpus();
+    const onCuda = gpus?.kind === 'cuda';
+    const placement: TransformersPlacement = {
+      device: onCuda ? device : 'cpu',
+      gpuKind: onCuda ? 'cuda' : undefined,
+      warning: gpus && !onCuda ? `running on the CPU: ${gpus.attempts.map((a) => a.reason).join('; ')} (device "${device}" was asked for)` : undefined,
     };
-    const memoryBytes = await graphBytes(folder);
-    const warning = device === 'cpu' ? undefined : `running on the CPU: the transformers backend has no GPU execution provider here (device "${device}" was asked for)`;
+    const sessionOptions = {
+      ...(this.#threads === undefined ? {} : { intraOpNumThreads: this.#threads }),
+      ...(onCuda ? { executionProviders: [{ name: 'cuda' as const, deviceId: cudaDeviceId(device) }] } : {}),
+    };
+    const options = {
+      device: onCuda ? ('cuda' as const) : ('cpu' as const),
+      dtype: onnx.dtype,
+      ...(Object.keys(sessionOptions).length === 0 ? {} : { session_options: sessionOptions }),
+    };
+    const graph = await graphBytes(folder, onnx);
+    const memoryBytes = onCuda ? 0 : graph;
+    const vramBytes = onCuda ? graph ?? 0 : 0;
     try {
       if (taskType === 'embedding') {
         const pipe = await transformers.pipeline('feature-extraction', folder, options);
-        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), warning);
+        return new TransformersEmbedder(pipe, memoryBytes, await sentenceTransformersPooling(folder), placement, vramBytes);
       }
       // Encoder-decoder models (T5, BART) generate through text2text-generation, decoders through text-generation.
-      const pipe = (await isEncoderDecoder(folder))
+      const pipe = onnx.encoderDecoder
         ? await transformers.pipeline('text2text-generation', folder, options)
         : await transformers.pipeline('text-generation', folder, options);
-      return new TransformersGenerator(pipe, transformers, memoryBytes, warning);
+      return new TransformersGenerator(pipe, transformers, memoryBytes, placement, vramBytes);
     } catch (error) {
-      throw loadFailed(folder, error instanceof Error ? error.message : String(error), error);
+      throw loadFailed(folder, error instanceof Error ? error.message : String(error), { cause: error, onnx });
     }
   }
 }
 
 class TransformersEmbedder implements LoadedModel {
   readonly backend = BACKEND;
-  readonly device = 'cpu' as const;
+  readonly device: Device;
+  readonly gpuKind: string | undefined;
+  readonly warning: string | undefined;
   readonly dimensions: number | undefined;
-  #disposed = false;
+  readonly #guard = new DisposeGuard(BACKEND);
 
   constructor(
     private readonly pipe: FeatureExtractionPipeline,
     readonly memoryBytes: number | undefined,
     private readonly defaultPooling: 'mean' | 'cls',
-    readonly warning: string | undefined,
+    { device, gpuKind, warning }: TransformersPlacement,
+    readonly vramBytes: number,
   ) {
+    this.device = device;
+    this.gpuKind = gpuKind;
+    this.warning = warning;
     const hidden = (pipe.model.config as { hidden_size?: unknown }).hidden_size;
     this.dimensions = typeof hidden === 'number' ? hidden : undefined;
   }
 
   async embed(texts: readonly string[], { pooling = this.defaultPooling, normalize = true }: EmbeddingParams): Promise<number[][]> {
+    this.#guard.ensureNotDisposed();
     if (pooling === 'none') {
       throw new ModelManagerError('INVALID_ARGUMENT', 'pooling "none" gives one vector per token, not one per text: use "mean" or "cls"', {
         details: { pooling, backend: BACKEND },
@@ -151,9 +189,14 @@ class TransformersEmbedder implements LoadedModel {
     return normalize ? vectors.map(l2Normalize) : vectors;
   }
 
+  countTokens(texts: readonly string[]): number[] {
+    this.#guard.ensureNotDisposed();
+    // The pipeline truncates to the model's limit, so the model never reads more.
+    const limit = Number(this.pipe.tokenizer.model_max_length);
+    return texts.map((t) => Math.min(this.pipe.tokenizer.encode(t).length, limit));
+  }
+
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.pipe.dispose();
+    if (this.#guard.dispose()) await this.pipe.dispose();
   }
 }

@@ -41,6 +41,14 @@ export function modelNotFound(modelId: string): ModelManagerError {
 }
 
 /**
+ * The error for an id a model the caller may not see already holds: that the id is taken cannot
+ * be hidden (ids are unique), but nothing else about the model is told.
+ */
+export function modelIdTaken(modelId: string): ModelManagerError {
+  return new ModelManagerError('MODEL_EXISTS', `model id "${modelId}" is already taken; choose another id`, { details: { modelId } });
+}
+
+/**
  * Checks the access fields a write would leave on a model. Admins may set anything; others may
  * only leave a model they can still see, restricted to groups they belong to, so no writer can
  * hide a model from its other users or lock it away from themselves.

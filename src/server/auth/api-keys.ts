@@ -8,10 +8,11 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { config } from '../../config.js';
+import { writeFileAtomically } from '../../atomic-file.js';
 import { ModelManagerError } from '../../errors.js';
 
 export const ROLES = ['reader', 'writer', 'admin'] as const;
@@ -27,7 +28,7 @@ const apiKeyRecordSchema = z.strictObject({
   hash: z.string().regex(/^sha256:[a-f0-9]{64}$/),
   createdAt: z.string(),
   /** Requests per minute for this key; the server default when absent. */
-  rateLimitPerMinute: z.number().int().positive().optional(),
+  rateLimitPerMinute: z.number().int('must be a whole number').positive('must be at least 1').optional(),
 });
 export type ApiKeyRecord = z.output<typeof apiKeyRecordSchema>;
 
@@ -145,7 +146,15 @@ export function createApiKey({ user, role = 'reader', groups = [], rateLimitPerM
   const key = `mm_${id}_${randomBytes(32).toString('base64url')}`;
   const record: ApiKeyRecord = { id, user, role, groups: [...groups], hash: hashKey(key), createdAt: new Date().toISOString() };
   if (rateLimitPerMinute !== undefined) record.rateLimitPerMinute = rateLimitPerMinute;
-  return { key, record: apiKeyRecordSchema.parse(record) };
+  const parsed = apiKeyRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), reason: i.message }));
+    throw new ModelManagerError('INVALID_ARGUMENT', `cannot make this key: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`, {
+      cause: parsed.error,
+      details: { issues },
+    });
+  }
+  return { key, record: parsed.data };
 }
 
 /** The records of a keys file (none when the file is absent and `mustExist` is false). */
@@ -170,13 +179,10 @@ export async function readKeysFile(path: string, { mustExist = false }: { mustEx
   }
 }
 
-/** Writes the records (temp file + rename, mode 0600: the hashes are nobody else's business). */
+/** Writes the records atomically, mode 0600 from the first byte: the hashes are nobody else's business. */
 export async function writeKeysFile(path: string, records: readonly ApiKeyRecord[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ keys: records }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, path);
+  await writeFileAtomically(path, `${JSON.stringify({ keys: records }, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Mints a key and appends it to the file; returns the key (shown once) and its record. */

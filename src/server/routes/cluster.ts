@@ -6,25 +6,13 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { describeHost, loadedModels, packageVersion } from '../../cluster/host-info.js';
-import type { ClusterHost, LoadedModelEntry } from '../../cluster/types.js';
+import type { ClusterHost } from '../../cluster/types.js';
 import { ModelManagerError } from '../../errors.js';
-import type { Caller } from '../auth/api-keys.js';
-import { canSee } from '../auth/access.js';
-import type { ServerContext } from '../context.js';
+import { visibleEntries, type ServerContext } from '../context.js';
 import { anyObject, replies } from '../schemas.js';
 
 /** Comment lines keep idle event streams open through proxies that drop silent connections. */
 const KEEPALIVE_MS = 15_000;
-
-/** The loaded models a caller may know of: as `/api/ps`, hidden models (and, for non-admins, unregistered paths) are left out. */
-async function visibleModels(ctx: ServerContext, caller: Caller, models: readonly LoadedModelEntry[]): Promise<LoadedModelEntry[]> {
-  const visible: LoadedModelEntry[] = [];
-  for (const entry of models) {
-    const model = await ctx.registry.getModel(entry.model).catch(() => undefined);
-    if (model ? canSee(caller, model) : caller.role === 'admin') visible.push(entry);
-  }
-  return visible;
-}
 
 /** This server alone, for a registry no other host shares. */
 function thisServer(ctx: ServerContext, url: string): ClusterHost {
@@ -54,7 +42,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ServerContext):
   }, async (req) => {
     const cluster = ctx.registry.store.cluster;
     const hosts = cluster ? await cluster.hosts() : [thisServer(ctx, `${req.protocol}://${req.host}`)];
-    for (const host of hosts) host.models = await visibleModels(ctx, req.caller, host.models);
+    for (const host of hosts) host.models = (await visibleEntries(ctx, req.caller, host.models)).map(({ info }) => info);
     return { hostId: ctx.hostId, shared: cluster !== undefined, hosts };
   });
 

@@ -4,15 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { toModelManagerError } from '../../errors.js';
-import type { AccessLevel, ModelMetadataInput } from '../../registry/schema.js';
+import type { ModelMetadataInput } from '../../registry/schema.js';
 import { fromSnakeCase } from '../../registry/transfer.js';
-import { canSee, checkAccessResult, requireRole } from '../auth/access.js';
-import { requireDiscovery, visibleModel, type ServerContext } from '../context.js';
+import { canSee, checkAccessResult, modelIdTaken, requireRole } from '../auth/access.js';
+import { HiddenModels } from '../auth/hidden-models.js';
+import { callerModelPath, requireDiscovery, visibleModel, type ServerContext } from '../context.js';
 import { checkModelPath } from '../model-roots.js';
 import { anyObject, idParams, modelRef, replies } from '../schemas.js';
 import { patchModel } from './models.js';
 
 type IdParams = { id: string };
+
+/** Log entries read when some are to be left out for the caller: the most the logs route serves. */
+const LOG_ENTRIES_READ = 10_000;
 
 interface RegisterBody {
   path: string;
@@ -42,7 +46,13 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
     const discovery = requireDiscovery(ctx);
     const asked = req.body?.roots;
     const roots = asked ? await Promise.all(asked.map((r) => checkModelPath(r, ctx.modelRoots))) : undefined;
-    return discovery.refresh(roots ? { roots } : {});
+    const report = await discovery.refresh(roots ? { roots } : {});
+    const hidden = await HiddenModels.of(ctx.registry, req.caller);
+    return {
+      ...report,
+      modelIds: report.modelIds.filter((id) => !hidden.hasId(id)),
+      warnings: report.warnings.filter((w) => !hidden.owns(w.path) && !hidden.mentions(w.reason)),
+    };
   });
 
   app.get('/api/models/discovery/status', {
@@ -55,7 +65,15 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
       querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 10000 } } },
       response: replies({ type: 'object', properties: { logs: { type: 'array', items: anyObject } } }),
     },
-  }, async (req) => ({ logs: await requireDiscovery(ctx).logs({ limit: req.query.limit ?? 200 }) }));
+  }, async (req) => {
+    const discovery = requireDiscovery(ctx);
+    const limit = req.query.limit ?? 200;
+    const hidden = await HiddenModels.of(ctx.registry, req.caller);
+    if (hidden.size === 0) return { logs: await discovery.logs({ limit }) };
+    // Entries about models the caller may not see are left out, then the page is cut: it stays full.
+    const logs = await discovery.logs({ limit: LOG_ENTRIES_READ });
+    return { logs: logs.filter((e) => !(e.path !== undefined && hidden.owns(e.path)) && !hidden.mentions(e.message)).slice(0, limit) };
+  });
 
   app.get('/api/models/discovered', {
     schema: {
@@ -84,18 +102,20 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
   }, async (req, reply) => {
     requireRole(req.caller, 'writer', 'registering a model');
     const discovery = requireDiscovery(ctx);
-    const path = await checkModelPath(req.body.path, ctx.modelRoots);
+    // The files of a model the caller may not see are answered as if nothing were there.
+    const hidden = await HiddenModels.of(ctx.registry, req.caller);
+    const path = await callerModelPath(ctx, hidden, req.body.path);
     const { modelId, name, modalities, capabilities, metadata = {} } = req.body;
     const overrides = { ...camelPatch(metadata) } as Partial<ModelMetadataInput>;
     if (modelId) overrides.modelId = modelId;
     if (name) overrides.modelName = name;
     if (modalities) overrides.modalities = modalities.map((m) => m.toLowerCase()) as ModelMetadataInput['modalities'];
     if (capabilities) overrides.capabilities = capabilities.map((c) => c.toLowerCase());
-    if (typeof overrides.localPath === 'string') overrides.localPath = await checkModelPath(overrides.localPath, ctx.modelRoots);
-    const accessLevel = String(overrides.accessLevel ?? 'public').toLowerCase() as AccessLevel;
-    checkAccessResult(req.caller, { accessLevel, groups: overrides.groups ?? [] });
+    if (typeof overrides.localPath === 'string') overrides.localPath = await callerModelPath(ctx, hidden, overrides.localPath);
+    if (typeof overrides.modelId === 'string' && hidden.hasId(overrides.modelId)) throw modelIdTaken(overrides.modelId);
+    const saved = await discovery.register(path, overrides, { check: (next) => checkAccessResult(req.caller, next) });
     reply.code(201);
-    return discovery.register(path, overrides);
+    return saved;
   });
 
   app.put<{ Params: IdParams; Body: Record<string, unknown> }>('/api/models/:id/metadata', {

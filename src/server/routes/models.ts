@@ -12,8 +12,8 @@ import { validateModel } from '../../registry/validate.js';
 import { parseQuantity } from '../../units.js';
 import type { Caller } from '../auth/api-keys.js';
 import { canSee, checkAccessResult, requireRole } from '../auth/access.js';
-import { visibleModel, type ServerContext } from '../context.js';
-import { checkModelPath } from '../model-roots.js';
+import { HiddenModels } from '../auth/hidden-models.js';
+import { callerModelPath, visibleModel, type ServerContext } from '../context.js';
 import { anyObject, idParams, listQuery, modelListSchema, modelRef, replies } from '../schemas.js';
 
 export interface ListQuery {
@@ -56,10 +56,10 @@ export async function listVisible(ctx: ServerContext, caller: Caller, q: ListQue
   return { models: page(visible, filter), total: visible.length };
 }
 
-/** Refuses a localPath outside the model roots; returns the record with the real path. */
-async function checkLocalPath<T extends { localPath?: unknown }>(ctx: ServerContext, record: T): Promise<T> {
+/** Refuses a localPath outside the model roots or at a hidden model's files; returns the record with the real path. */
+async function checkLocalPath<T extends { localPath?: unknown }>(ctx: ServerContext, caller: Caller, record: T): Promise<T> {
   if (typeof record.localPath !== 'string') return record;
-  return { ...record, localPath: await checkModelPath(record.localPath, ctx.modelRoots) };
+  return { ...record, localPath: await callerModelPath(ctx, await HiddenModels.of(ctx.registry, caller), record.localPath) };
 }
 
 /** Applies a merge patch as the caller, checking roots and access on the result. */
@@ -71,7 +71,7 @@ export async function patchModel(ctx: ServerContext, caller: Caller, id: string,
       details: { issues: [{ field: 'modelId', reason: 'read-only' }] },
     });
   }
-  const checked = await checkLocalPath(ctx, patch);
+  const checked = await checkLocalPath(ctx, caller, patch);
   return ctx.registry.updateModel(
     id,
     (current) => {
@@ -97,7 +97,7 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     schema: { tags, summary: 'Add a model (ModelMetadata; snake_case accepted by `mm add` only)', body: anyObject, response: replies(modelRef, 201) },
   }, async (req, reply) => {
     requireRole(req.caller, 'writer', 'adding a model');
-    const record = validateModel(await checkLocalPath(ctx, req.body));
+    const record = validateModel(await checkLocalPath(ctx, req.caller, req.body));
     checkAccessResult(req.caller, record);
     reply.code(201);
     return ctx.registry.addModel(record);
@@ -152,9 +152,7 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
   }, async (req) => {
     requireRole(req.caller, 'writer', 'rolling a model back');
     await visibleModel(ctx, req.caller, req.params.id);
-    const model = await ctx.registry.rollback(req.params.id, req.body.version);
-    checkAccessResult(req.caller, model);
-    return model;
+    return ctx.registry.rollback(req.params.id, req.body.version, { check: (next) => checkAccessResult(req.caller, next) });
   });
 
   const metricsSchema = {

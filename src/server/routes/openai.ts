@@ -8,60 +8,86 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ModelManagerError } from '../../errors.js';
 import type { Caller } from '../auth/api-keys.js';
 import type { ModelMetadata } from '../../registry/index.js';
-import { visibleModel, type ServerContext } from '../context.js';
+import { runnableModel, visibleModel, type ServerContext } from '../context.js';
 import { toHttpError } from '../errors.js';
+import { MAX_GENERATION_TOKENS } from '../../runtime/task-input.js';
 import { anyObject, replies } from '../schemas.js';
 import { listVisible } from './models.js';
 import { runTask } from './tasks.js';
 
 interface EmbeddingData { embeddings: number[][]; model: string; usage?: { tokens?: number } }
-interface GenerationData { generatedText: string; model: string; tokens: number; finishReason: 'stop' | 'length'; promptTokens?: number }
+interface GenerationData { generatedText: string; model: string; tokens: number; promptTokens?: number; finishReason: 'stop' | 'length' }
 
 /** A model as OpenAI's /v1/models describes one. */
 function openAiModel(m: ModelMetadata): { id: string; object: 'model'; created: number; owned_by: string } {
   return { id: m.modelId, object: 'model', created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000), owned_by: m.author ?? 'model-manager' };
 }
 
+/** A configured model (settings `models.<name>`) as /v1/models describes one: it exists since the server started. */
+function openAiConfigured(ctx: ServerContext, id: string): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: 'model-manager' };
+}
+
+/** The configured models the caller may run. */
+async function runnableConfigured(ctx: ServerContext, caller: Caller): Promise<string[]> {
+  const ids: string[] = [];
+  for (const { id } of ctx.runtime?.configuredModels?.() ?? []) {
+    if (await runnableModel(ctx, caller, id).then(() => true, () => false)) ids.push(id);
+  }
+  return ids;
+}
+
+/** OpenAI's clients send null for a field they leave to the server: null means "not set" throughout. */
 interface GenerationBody {
   model: string;
-  max_tokens?: number;
-  temperature?: number;
-  top_p?: number;
-  stop?: string | string[];
-  seed?: number;
-  stream?: boolean;
-  keep_alive?: number | string;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean | null } | null;
+  keep_alive?: number | string | null;
 }
 interface CompletionBody extends GenerationBody { prompt: string | string[] }
 interface ChatMessage { role: string; content: string }
 interface ChatBody extends GenerationBody { messages: ChatMessage[] }
 
-const keepAlive = { anyOf: [{ type: 'number' }, { type: 'string' }], description: 'extension: how long the model stays loaded (minutes or "5m")' } as const;
+const keepAlive = { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'null' }], description: 'extension: how long the model stays loaded (minutes or "5m")' } as const;
+const maxTokens = { type: 'integer', minimum: 1, maximum: MAX_GENERATION_TOKENS, nullable: true } as const;
 const generationProperties = {
   model: { type: 'string', minLength: 1 },
-  max_tokens: { type: 'integer', minimum: 1, maximum: 32768 },
-  temperature: { type: 'number', minimum: 0, maximum: 2 },
-  top_p: { type: 'number', minimum: 0, maximum: 1 },
-  stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }] },
-  seed: { type: 'integer' },
-  stream: { type: 'boolean' },
+  max_tokens: maxTokens,
+  max_completion_tokens: { ...maxTokens, description: 'the newer name of max_tokens; wins when both are set' },
+  temperature: { type: 'number', minimum: 0, maximum: 2, nullable: true },
+  top_p: { type: 'number', minimum: 0, maximum: 1, nullable: true },
+  stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }, { type: 'null' }] },
+  seed: { type: 'integer', nullable: true },
+  stream: { type: 'boolean', nullable: true },
+  stream_options: {
+    type: 'object', nullable: true,
+    properties: { include_usage: { type: 'boolean', nullable: true, description: 'send a last chunk with the usage (and no choices) before [DONE]' } },
+  },
   keep_alive: keepAlive,
-  user: { type: 'string' },
-  n: { type: 'integer', minimum: 1, maximum: 1 },
+  user: { type: 'string', nullable: true },
+  n: { type: 'integer', minimum: 1, maximum: 1, nullable: true },
 } as const;
 
-/** A plain transcript for backends without a chat template; the messages travel along for those with one. */
+/** A plain transcript: the built-in backends complete text (no chat templates yet). */
 function chatPrompt(messages: readonly ChatMessage[]): string {
   return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
 }
 
 function generationParams(body: GenerationBody): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  if (body.max_tokens !== undefined) params.maxTokens = body.max_tokens;
-  if (body.temperature !== undefined) params.temperature = body.temperature;
-  if (body.top_p !== undefined) params.topP = body.top_p;
-  if (body.stop !== undefined) params.stop = Array.isArray(body.stop) ? body.stop : [body.stop];
-  if (body.seed !== undefined) params.seed = body.seed;
+  const limit = body.max_completion_tokens ?? body.max_tokens;
+  if (limit != null) params.maxTokens = limit;
+  if (body.temperature != null) params.temperature = body.temperature;
+  if (body.top_p != null) params.topP = body.top_p;
+  if (body.stop != null) params.stop = Array.isArray(body.stop) ? body.stop : [body.stop];
+  if (body.seed != null) params.seed = body.seed;
+  if (body.keep_alive != null) params.keepAlive = body.keep_alive;
   return params;
 }
 
@@ -75,8 +101,10 @@ function floatsToBase64(values: readonly number[]): string {
 }
 
 interface StreamShape {
-  /** The chunk for a piece of text (or the closing chunk, with `finish`). */
-  chunk(text: string | undefined, finish: GenerationData['finishReason'] | null): unknown;
+  /** The fields every chunk of this answer starts with (id, object, created, model). */
+  head: Record<string, unknown>;
+  /** The choice of a chunk for a piece of text (or of the closing chunk, with `finish`). */
+  choice(text: string | undefined, finish: GenerationData['finishReason'] | null): unknown;
   /** The non-streaming answer. */
   whole(data: GenerationData): unknown;
 }
@@ -84,11 +112,16 @@ interface StreamShape {
 /**
  * Runs a generation, as one JSON answer or as server-sent events. The event stream starts at the
  * first token, so failures before it (unknown model, full queue) are ordinary HTTP errors with
- * their status; a failure after it is sent as an `error` event before `[DONE]`.
+ * their status; a failure after it is sent as an `error` event before `[DONE]`. With
+ * `stream_options.include_usage`, every chunk carries `usage: null` and a last chunk without
+ * choices carries the usage, as OpenAI sends them. A client that hangs up cancels the generation.
  */
-async function generate(ctx: ServerContext, caller: Caller, reply: FastifyReply, body: GenerationBody, taskData: string, extra: Record<string, unknown>, shape: StreamShape) {
-  const request = { taskType: 'text_generation', modelName: body.model, taskData, keepAlive: body.keep_alive, ...generationParams(body), ...extra };
-  if (!body.stream) return shape.whole(await runTask<GenerationData>(ctx, caller, request));
+async function generate(ctx: ServerContext, caller: Caller, reply: FastifyReply, body: GenerationBody, taskData: string, shape: StreamShape) {
+  const request = { taskType: 'text_generation', modelName: body.model, taskData, ...generationParams(body) };
+  if (!body.stream) return shape.whole(await runTask<GenerationData>(ctx, caller, request, reply));
+  const withUsage = body.stream_options?.include_usage === true;
+  const chunk = (text: string | undefined, finish: GenerationData['finishReason'] | null) =>
+    ({ ...shape.head, choices: [shape.choice(text, finish)], ...(withUsage ? { usage: null } : {}) });
   const raw = reply.raw;
   let started = false;
   const send = (event: unknown) => {
@@ -106,15 +139,18 @@ async function generate(ctx: ServerContext, caller: Caller, reply: FastifyReply,
       ...request,
       onToken: (text: string) => {
         start();
-        send(shape.chunk(text, null));
+        send(chunk(text, null));
       },
-    });
+    }, reply);
   } catch (error) {
     if (!started) throw error;
     send({ error: toHttpError(error).body.error });
   }
   start();
-  if (data) send(shape.chunk(undefined, data.finishReason));
+  if (data) {
+    send(chunk(undefined, data.finishReason));
+    if (withUsage) send({ ...shape.head, choices: [], usage: usage(data) });
+  }
   if (!raw.destroyed && !raw.writableEnded) raw.end('data: [DONE]\n\n');
   return reply;
 }
@@ -129,7 +165,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
   }, async (req) => {
     const { models } = await listVisible(ctx, req.caller, {});
-    return { object: 'list', data: models.map(openAiModel) };
+    const configured = await runnableConfigured(ctx, req.caller);
+    return { object: 'list', data: [...configured.map((id) => openAiConfigured(ctx, id)), ...models.map(openAiModel)] };
   });
 
   // Ids hold slashes (`org/name`): OpenAI clients send them raw or encoded, so the id is the whole rest of the path.
@@ -142,10 +179,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     } catch {
       // not percent-encoded after all: the raw text is the id
     }
+    if (ctx.runtime?.configuredModel?.(id)) {
+      await runnableModel(ctx, req.caller, id);
+      return openAiConfigured(ctx, id);
+    }
     return openAiModel(await visibleModel(ctx, req.caller, id));
   });
 
-  app.post<{ Body: { model: string; input: string | string[]; encoding_format?: 'float' | 'base64'; keep_alive?: number | string } }>('/v1/embeddings', {
+  app.post<{ Body: { model: string; input: string | string[]; encoding_format?: 'float' | 'base64' | null; dimensions?: number | null; keep_alive?: number | string | null } }>('/v1/embeddings', {
     schema: {
       tags, summary: 'Embeddings of one text or many',
       body: {
@@ -153,9 +194,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
         properties: {
           model: { type: 'string', minLength: 1 },
           input: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 2048 }] },
-          encoding_format: { type: 'string', enum: ['float', 'base64'] },
-          dimensions: { type: 'integer', minimum: 1 },
-          user: { type: 'string' },
+          encoding_format: { type: 'string', enum: ['float', 'base64', null], nullable: true },
+          dimensions: { type: 'integer', minimum: 1, nullable: true, description: 'shorter vectors (first values, normalised again): Matryoshka models only (a "matryoshka" tag), else 400' },
+          user: { type: 'string', nullable: true },
           keep_alive: keepAlive,
         },
       },
@@ -164,10 +205,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
         properties: { object: { type: 'string' }, data: { type: 'array', items: anyObject }, model: { type: 'string' }, usage: anyObject },
       }),
     },
-  }, async (req) => {
-    const { model, input, encoding_format: encoding = 'float', keep_alive } = req.body;
+  }, async (req, reply) => {
+    const { model, input, encoding_format: encoding, dimensions, keep_alive } = req.body;
     const texts = Array.isArray(input) ? input : [input];
-    const data = await runTask<EmbeddingData>(ctx, req.caller, { taskType: 'embedding', modelName: model, taskData: texts, keepAlive: keep_alive });
+    const data = await runTask<EmbeddingData>(ctx, req.caller, {
+      taskType: 'embedding', modelName: model, taskData: texts, countTokens: true,
+      ...(keep_alive == null ? {} : { keepAlive: keep_alive }),
+      ...(dimensions == null ? {} : { dimensions }),
+    }, reply);
     const tokens = data.usage?.tokens ?? 0;
     return {
       object: 'list',
@@ -188,8 +233,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     const created = Math.floor(Date.now() / 1000);
     const model = req.body.model;
     const prompt = Array.isArray(req.body.prompt) ? req.body.prompt[0]! : req.body.prompt;
-    return generate(ctx, req.caller, reply, req.body, prompt, {}, {
-      chunk: (text, finish) => ({ id, object: 'text_completion', created, model, choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }] }),
+    return generate(ctx, req.caller, reply, req.body, prompt, {
+      head: { id, object: 'text_completion', created, model },
+      choice: (text, finish) => ({ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }),
       whole: (data) => ({
         id, object: 'text_completion', created, model,
         choices: [{ index: 0, text: data.generatedText, logprobs: null, finish_reason: data.finishReason }], usage: usage(data),
@@ -220,12 +266,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServerContext): 
     const created = Math.floor(Date.now() / 1000);
     const model = req.body.model;
     let first = true;
-    return generate(ctx, req.caller, reply, req.body, chatPrompt(req.body.messages), { messages: req.body.messages }, {
-      chunk: (text, finish) => {
+    return generate(ctx, req.caller, reply, req.body, chatPrompt(req.body.messages), {
+      head: { id, object: 'chat.completion.chunk', created, model },
+      choice: (text, finish) => {
         const delta: Record<string, string> = first ? { role: 'assistant' } : {};
         first = false;
         if (text !== undefined) delta.content = text;
-        return { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] };
+        return { index: 0, delta, finish_reason: finish };
       },
       whole: (data) => ({
         id, object: 'chat.completion', created, model,

@@ -4,67 +4,66 @@
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { MAX_GENERATION_TOKENS, MAX_WORKERS } from '../../runtime/task-input.js';
 import { formatCount } from '../../units.js';
-import { canSee, requireRole } from '../auth/access.js';
-import { requireRuntime, visibleModel, type ServerContext } from '../context.js';
+import { requireRole } from '../auth/access.js';
+import { requireRuntime, runnableModel, visibleLoaded, visibleModel, type ServerContext } from '../context.js';
 import { anyObject, idParams, replies } from '../schemas.js';
 import type { LoadedModelLike } from '../services.js';
 import { defaultTaskType, runTask } from './tasks.js';
 
 type IdParams = { id: string };
 
-interface TaskBody {
-  taskData: string | string[] | null;
-  taskType: string;
-  modelName: string;
-  keepAlive?: number | string;
-  keep_alive?: number | string;
-  [param: string]: unknown;
-}
-
-const keepAliveSchema = {
-  anyOf: [{ type: 'number' }, { type: 'string' }],
-  description: 'minutes, or a duration such as "30s", "5m", "1h"; 0 frees the model after the task, -1 keeps it',
+/**
+ * task() as JSON, documented here and checked by the runtime alone (one path, the same limits and
+ * messages as the library): the schema declares no types, so nothing is coerced or judged twice.
+ */
+const taskBody = {
+  type: 'object',
+  description: 'The fields of task(). The seed\'s spellings work too (task_data, task_type, model_name, num_workers, keep_alive, max_length, ...); ' +
+    'a parameter the task type does not take is refused (INVALID_ARGUMENT naming it).',
+  properties: {
+    taskData: { description: 'texts to embed (a string or a list of strings), a prompt, or null to only load the model' },
+    taskType: { description: 'embedding, text_generation, or a custom type a registered backend serves; defaults to a configured model\'s' },
+    modelName: { description: 'registry id, or the name of a model configured in the server\'s settings' },
+    numWorkers: { description: `instances serving the model, 1 to ${MAX_WORKERS}; applies when it loads` },
+    device: { description: 'cpu, gpu, cuda:N or auto; applies when the model loads' },
+    keepAlive: { description: 'minutes, or a duration such as "30s", "5m", "1h"; 0 frees the model after the task, -1 keeps it' },
+    maxTokens: { description: `text_generation: most new tokens, 1 to ${MAX_GENERATION_TOKENS} (also maxLength, maxNewTokens)` },
+    temperature: { description: 'text_generation: 0 (greedy, the default) or more' },
+    topK: { description: 'text_generation' },
+    topP: { description: 'text_generation, 0 to 1' },
+    seed: { description: 'text_generation: repeatable sampling' },
+    stop: { description: 'text_generation: a string or a list of strings that end the text' },
+    pooling: { description: 'embedding: mean, cls or none' },
+    normalize: { description: 'embedding: L2-normalise the vectors (default true)' },
+    dimensions: { description: 'embedding: shorter vectors, for Matryoshka models only' },
+    countTokens: { description: 'embedding: count the tokens the texts are read as (usage.tokens)' },
+  },
 } as const;
 
 export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const tags = ['runtime'];
 
-  app.post<{ Body: TaskBody }>('/api/task', {
+  app.post<{ Body: Record<string, unknown> }>('/api/task', {
     schema: {
-      tags, summary: 'Run a task (embedding, text_generation); taskData null preloads the model',
-      body: {
-        type: 'object', required: ['taskData', 'taskType', 'modelName'], additionalProperties: true,
-        properties: {
-          taskData: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4096 }, { type: 'null' }] },
-          taskType: { type: 'string', minLength: 1 }, modelName: { type: 'string', minLength: 1 },
-          numWorkers: { type: 'integer', minimum: 1, maximum: 64 }, device: { type: 'string' },
-          keepAlive: keepAliveSchema, keep_alive: keepAliveSchema,
-        },
-      },
+      tags, summary: 'Run a task (embedding, text_generation); taskData null preloads the model; a client that hangs up cancels it',
+      body: taskBody,
       response: replies({ type: 'object', properties: { success: { type: 'boolean' }, data: anyObject } }),
     },
-  }, async (req) => {
-    const { keep_alive, keepAlive, ...rest } = req.body;
-    const data = await runTask(ctx, req.caller, { ...rest, keepAlive: keepAlive ?? keep_alive });
+  }, async (req, reply) => {
+    const data = await runTask(ctx, req.caller, req.body, reply);
     return { success: true, data };
   });
 
   app.get('/api/ps', {
     schema: {
-      tags, summary: 'Loaded models, with the fields of Ollama\'s /api/ps',
+      tags, summary: 'Loaded models, with the fields of Ollama\'s /api/ps, and the requests running or queued in each',
       response: replies({ type: 'object', properties: { models: { type: 'array', items: anyObject } } }),
     },
   }, async (req) => {
-    const loaded = requireRuntime(ctx).ps();
-    const models = [];
-    for (const info of loaded) {
-      const model = await ctx.registry.getModel(info.model).catch(() => undefined);
-      if (model && !canSee(req.caller, model)) continue;
-      if (!model && req.caller.role !== 'admin') continue;
-      models.push(psEntry(info, model));
-    }
-    return { models };
+    requireRuntime(ctx);
+    return { models: (await visibleLoaded(ctx, req.caller)).map(({ info, model }) => psEntry(info, model)) };
   });
 
   app.post<{ Params: IdParams; Body: { force?: boolean } | undefined }>('/api/models/:id/release', {
@@ -75,7 +74,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
     },
   }, async (req) => {
     requireRole(req.caller, 'writer', 'releasing a model');
-    await visibleModel(ctx, req.caller, req.params.id);
+    await runnableModel(ctx, req.caller, req.params.id);
     const released = await requireRuntime(ctx).releaseModel(req.params.id, { force: req.body?.force ?? false });
     return { modelId: req.params.id, released };
   });
@@ -94,10 +93,10 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.get('/api/system/resources', {
-    schema: { tags, summary: 'CPU, memory and what the runtime holds', response: replies(anyObject) },
-  }, async () => {
+    schema: { tags, summary: 'CPU, memory, the GPUs the runtime found (and why a GPU kind failed), and what it holds', response: replies(anyObject) },
+  }, async (req) => {
     const memory = process.memoryUsage();
-    const loaded = ctx.runtime?.ps() ?? [];
+    const loaded = (await visibleLoaded(ctx, req.caller)).map(({ info }) => info);
     return {
       cpu: { cores: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage: loadavg() },
       memory: { totalBytes: totalmem(), freeBytes: freemem() },
@@ -105,6 +104,8 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: ServerContext):
       runtime: ctx.runtime
         ? { loadedModels: loaded.length, loadedBytes: loaded.reduce((n, m) => n + m.sizeBytes, 0), vramBytes: loaded.reduce((n, m) => n + m.sizeVram, 0) }
         : null,
+      // Known once a load asked a backend for its GPUs: the kind in use, each device's memory, why each kind tried failed.
+      gpus: ctx.runtime?.getStatus().gpus ?? [],
     };
   });
 }
@@ -126,9 +127,13 @@ function psEntry(info: LoadedModelLike, model: { format?: string; architecture: 
     },
     backend: info.backend,
     device: info.device,
+    ...(info.gpuKind ? { gpu_kind: info.gpuKind } : {}),
     workers: info.workers,
     refs: info.refs,
+    state: info.state,
     queue: info.queue,
+    running: info.running,
+    tasks: info.tasks.map((t) => ({ task_type: t.taskType, state: t.state, since: t.since, ...(t.maxTokens === undefined ? {} : { max_tokens: t.maxTokens }) })),
     loaded_at: info.loadedAt,
     last_used_at: info.lastUsedAt,
   };

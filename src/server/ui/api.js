@@ -42,6 +42,33 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
+/**
+ * POSTs `body` and calls `onLine` with each line of an NDJSON answer as it arrives (a pull's
+ * progress); a JSON error answer (before the stream starts) throws an ApiError like `api()`.
+ */
+export async function apiStream(path, body, onLine) {
+  const headers = { accept: 'application/x-ndjson', 'content-type': 'application/json' };
+  const key = apiKey();
+  if (key) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!res.ok) {
+    const error = new ApiError(res.status, await res.json().catch(() => undefined));
+    for (const fn of listeners) fn(error);
+    throw error;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    const lines = buffered.split('\n');
+    buffered = lines.pop();
+    for (const line of lines) if (line.trim()) onLine(JSON.parse(line));
+  }
+  if (buffered.trim()) onLine(JSON.parse(buffered));
+}
+
 /** A model id in a URL path: the slash encoded, so any id works. */
 export function modelPath(id, action = '') {
   return `api/models/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;

@@ -1,6 +1,6 @@
 // One model: metadata, I/O, memory estimate beside what was measured, metrics, versions with
 // diff and rollback, editing, and trying it out.
-import { api, modelPath } from '../api.js';
+import { api, apiStream, modelPath } from '../api.js';
 import { estimateVsMeasured } from '../charts.js';
 import { clear, h } from '../dom.js';
 import { bytes, count, ms, when } from '../format.js';
@@ -125,6 +125,50 @@ function trySection(m) {
     h('div', { class: 'form-actions' }, h('button', { class: 'primary', onclick: run }, 'Run'), h('span', { class: 'muted small' }, 'runs through the OpenAI-compatible API')), out);
 }
 
+/** Hub ids (`org/name`, `org/name:variant`) can be pulled; local ids (`local/...`) cannot. */
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*(:[\w.-]+)?$/;
+
+/** Bytes done of all files, from a pull's NDJSON events (each file's count only grows). */
+function pullMeter() {
+  const files = new Map();
+  let total = 0;
+  return (event) => {
+    if (event.status === 'pulling') total = event.total ?? 0;
+    if (event.file !== undefined && event.completed !== undefined) files.set(event.file, Math.max(files.get(event.file) ?? 0, event.completed));
+    const done = [...files.values()].reduce((a, b) => a + b, 0);
+    return { done: Math.min(done, total || done), total };
+  };
+}
+
+/** Downloads the model's files from the hub (POST /api/pull), with a progress bar, then shows the page again. */
+function pullButton(m, rerender) {
+  if (!HUB_ID.test(m.modelId) || m.source === 'manual') return null;
+  const bar = h('progress', { id: 'pull-progress', max: 1, value: 0, hidden: true });
+  const note = h('span', { class: 'muted small', id: 'pull-result' });
+  const missing = !m.localPath || m.status === 'missing';
+  const run = async () => {
+    bar.hidden = false;
+    note.textContent = 'asking the hub…';
+    const meter = pullMeter();
+    try {
+      await apiStream('api/pull', { model: m.modelId }, (event) => {
+        if (event.status === 'error') throw Object.assign(new Error(event.error.message), { code: event.error.code });
+        const { done, total } = meter(event);
+        if (total) {
+          bar.max = total;
+          bar.value = done;
+          note.textContent = `${event.status} ${bytes(done)} of ${bytes(total)}`;
+        }
+        if (event.status === 'success') note.textContent = `pulled ${bytes(event.totalBytes)} ✓`;
+      });
+      rerender();
+    } catch (error) {
+      note.textContent = `pull failed: ${error.message}`;
+    }
+  };
+  return [h('button', { class: missing ? 'primary' : 'ghost', id: 'pull-button', onclick: run }, missing ? 'Pull from the hub' : 'Pull again'), bar, note];
+}
+
 /** Validate (files present and readable) and test-load (load once, free), with the outcome beside them. */
 function checks(m) {
   const note = h('span', { class: 'muted small', id: 'check-result' });
@@ -152,7 +196,7 @@ export async function modelView(id) {
           h('div', { class: 'badges' }, h('span', { class: 'badge' }, m.modelType.replace(/_/g, ' ')), m.format ? h('span', { class: `badge fmt-${m.format}` }, m.format) : null,
             m.attentionType ? h('span', { class: 'badge' }, m.attentionType.toUpperCase()) : null, h('span', { class: `badge access-${m.accessLevel}` }, m.accessLevel.replace('_', ' ')),
             m.status === 'missing' ? h('span', { class: 'badge warn' }, 'files missing') : null)),
-        h('div', { class: 'actions' }, checks(m), h('a', { class: 'button ghost', href: `#/compare/${encodeURIComponent(m.modelId)}` }, 'Compare with…'))),
+        h('div', { class: 'actions' }, pullButton(m, render), checks(m), h('a', { class: 'button ghost', href: `#/compare/${encodeURIComponent(m.modelId)}` }, 'Compare with…'))),
       m.description ? h('p', { class: 'lead' }, m.description) : null,
       h('div', { class: 'grid two' },
         h('div', { class: 'card' }, h('h2', {}, 'Overview'), facts([

@@ -10,7 +10,7 @@
  * inside the data, sizes matching dtypes). Anything else, or any doubt, gives undefined: the
  * caller then takes the exact JSON path, which also words the errors.
  */
-import { MAX_TENSORS, SAFETENSORS_DTYPE_BYTES } from '../formats/index.js';
+import { MAX_TENSORS, SAFETENSORS_DTYPE_BYTES } from './safetensors.js';
 
 export interface CanonicalSummary {
   parameterCount: number;

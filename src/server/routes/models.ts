@@ -3,17 +3,18 @@
  * rollback, metrics, search and stats. Hidden models are filtered out before paging.
  */
 import type { FastifyInstance } from 'fastify';
-import { ModelManagerError } from '../../errors.js';
+import { ModelManagerError, isModelManagerError } from '../../errors.js';
 import { mergePatch } from '../../registry/merge-patch.js';
 import { manyOf, page, type ModelFilter, type SortField } from '../../registry/query.js';
 import type { ModelMetadata } from '../../registry/schema.js';
+import { isDeleted } from '../../registry/soft-delete.js';
 import { computeStats } from '../../registry/stores/store.js';
 import { validateModel } from '../../registry/validate.js';
 import { parseQuantity } from '../../units.js';
 import type { Caller } from '../auth/api-keys.js';
-import { canSee, checkAccessResult, requireRole } from '../auth/access.js';
+import { canSee, checkAccessResult, modelIdTaken, modelNotFound, requireRole } from '../auth/access.js';
 import { HiddenModels } from '../auth/hidden-models.js';
-import { callerModelPath, visibleModel, type ServerContext } from '../context.js';
+import { callerModelPath, visibleModel, visibleStored, type ServerContext } from '../context.js';
 import { anyObject, idParams, listQuery, modelListSchema, modelRef, replies } from '../schemas.js';
 
 export interface ListQuery {
@@ -83,6 +84,20 @@ export async function patchModel(ctx: ServerContext, caller: Caller, id: string,
   );
 }
 
+/**
+ * An add refused because a deleted model holds the id, told in this API's terms: how to restore
+ * it or remove it for good. A deleted model the caller may not see is only an id that is taken.
+ */
+async function deletedHere(ctx: ServerContext, caller: Caller, modelId: string, error: ModelManagerError): Promise<ModelManagerError> {
+  const stored = await ctx.registry.store.get(modelId);
+  if (!stored || !canSee(caller, stored.model)) return modelIdTaken(modelId);
+  const restore = error.details.restoreVersion;
+  const path = `/api/models/${modelId}`;
+  return new ModelManagerError('MODEL_EXISTS', `model "${modelId}" was deleted and its history kept: restore it with POST ${path}/rollback {"version": ${restore}}, or remove it for good with DELETE ${path}?hard=true (admin)`, {
+    cause: error, details: error.details,
+  });
+}
+
 export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const tags = ['registry'];
 
@@ -100,7 +115,11 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     const record = validateModel(await checkLocalPath(ctx, req.caller, req.body));
     checkAccessResult(req.caller, record);
     reply.code(201);
-    return ctx.registry.addModel(record);
+    try {
+      return await ctx.registry.addModel(record);
+    } catch (error) {
+      throw isModelManagerError(error, 'MODEL_EXISTS') && error.details.deleted === true ? await deletedHere(ctx, req.caller, record.modelId, error) : error;
+    }
   });
 
   app.get<{ Params: IdParams }>('/api/models/:id', {
@@ -111,25 +130,47 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     schema: { tags, summary: 'Update a model with a JSON merge patch (null removes a field); makes a new version', params: idParams, body: anyObject, response: replies(modelRef) },
   }, async (req) => patchModel(ctx, req.caller, req.params.id, req.body, 'update'));
 
-  app.delete<{ Params: IdParams }>('/api/models/:id', {
+  app.delete<{ Params: IdParams; Querystring: { hard?: boolean } }>('/api/models/:id', {
     schema: {
-      tags, summary: 'Remove a model with its history', params: idParams,
-      response: replies({ type: 'object', properties: { modelId: { type: 'string' }, removed: { type: 'boolean' } } }),
+      tags, params: idParams,
+      summary: 'Delete a model: hidden from every read, its history kept (a rollback to `restoreVersion` restores it), as `mm delete`; `?hard=true` (admin only) removes it with its history for good, as `mm delete --hard`',
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { hard: { type: 'boolean', description: 'remove the model and its history for good (admin only); defaults to false' } },
+      },
+      response: replies({
+        type: 'object',
+        properties: {
+          modelId: { type: 'string' }, removed: { type: 'boolean' }, hard: { type: 'boolean' },
+          restoreVersion: { type: 'integer', description: 'the version a rollback restores (a delete that is not hard)' },
+        },
+      }),
     },
   }, async (req) => {
-    requireRole(req.caller, 'writer', 'removing a model');
-    await visibleModel(ctx, req.caller, req.params.id);
-    return { modelId: req.params.id, removed: await ctx.registry.removeModel(req.params.id) };
+    const { id } = req.params;
+    if (req.query.hard === true) {
+      // A delete for good takes the history every other user may need: an admin's decision.
+      requireRole(req.caller, 'admin', 'removing a model and its history for good');
+      await visibleStored(ctx, req.caller, id);
+      return { modelId: id, removed: await ctx.registry.deleteModel(id, { hard: true }), hard: true };
+    }
+    requireRole(req.caller, 'writer', 'deleting a model');
+    const stored = await visibleStored(ctx, req.caller, id);
+    if (isDeleted(stored.model) || !(await ctx.registry.deleteModel(id))) throw modelNotFound(id);
+    return { modelId: id, removed: true, hard: false, restoreVersion: stored.version };
   });
 
   app.get<{ Params: IdParams }>('/api/models/:id/versions', {
     schema: {
-      tags, summary: 'Numbered versions of a model, oldest first', params: idParams,
-      response: replies({ type: 'object', properties: { modelId: { type: 'string' }, versions: { type: 'array', items: { $ref: 'VersionInfo#' } } } }),
+      tags, summary: 'Numbered versions of a model, oldest first; also of a deleted one (`deleted: true`), to restore it from', params: idParams,
+      response: replies({
+        type: 'object',
+        properties: { modelId: { type: 'string' }, deleted: { type: 'boolean' }, versions: { type: 'array', items: { $ref: 'VersionInfo#' } } },
+      }),
     },
   }, async (req) => {
-    await visibleModel(ctx, req.caller, req.params.id);
-    return { modelId: req.params.id, versions: await ctx.registry.listVersions(req.params.id) };
+    const stored = await visibleStored(ctx, req.caller, req.params.id);
+    return { modelId: req.params.id, deleted: isDeleted(stored.model), versions: await ctx.registry.listVersions(req.params.id) };
   });
 
   app.get<{ Params: IdParams & { version: number } }>('/api/models/:id/versions/:version', {
@@ -139,19 +180,19 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
       response: replies(modelRef),
     },
   }, async (req) => {
-    await visibleModel(ctx, req.caller, req.params.id);
+    await visibleStored(ctx, req.caller, req.params.id);
     return ctx.registry.getVersion(req.params.id, req.params.version);
   });
 
   app.post<{ Params: IdParams; Body: { version: number | string } }>('/api/models/:id/rollback', {
     schema: {
-      tags, summary: 'Make a new version equal to an old one (a number or an alias)', params: idParams,
+      tags, summary: 'Make a new version equal to an old one (a number or an alias); restores a deleted model', params: idParams,
       body: { type: 'object', required: ['version'], properties: { version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1 }] } } },
       response: replies(modelRef),
     },
   }, async (req) => {
     requireRole(req.caller, 'writer', 'rolling a model back');
-    await visibleModel(ctx, req.caller, req.params.id);
+    await visibleStored(ctx, req.caller, req.params.id);
     return ctx.registry.rollback(req.params.id, req.body.version, { check: (next) => checkAccessResult(req.caller, next) });
   });
 

@@ -214,8 +214,9 @@ export class Registry implements AsyncDisposable {
     return this.listModels({ inputType: input, outputType: output });
   }
 
-  async getStats(): Promise<RegistryStats> {
-    return statsVisible(this.store);
+  /** Counts by type, architecture, attention, format and source of the models matching the filter (limit and offset ignored). */
+  async getStats(filter: ModelFilter = {}): Promise<RegistryStats> {
+    return statsVisible(this.store, normalizeFilter(filter));
   }
 
   /** The versions of a model, also of a deleted one (its history is kept to restore it from). */

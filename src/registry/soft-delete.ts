@@ -73,10 +73,10 @@ export async function searchVisible(store: RegistryStore, text: string, limit: n
   }
 }
 
-/** The store's statistics without the deleted models and their versions. */
-export async function statsVisible(store: RegistryStore): Promise<RegistryStats> {
-  const stats = await store.stats();
-  for (const m of await deletedMatching(store)) {
+/** The statistics of the models a normalised filter passes, without the deleted models and their versions. */
+export async function statsVisible(store: RegistryStore, filter: ModelFilter): Promise<RegistryStats> {
+  const stats = await store.stats(filter);
+  for (const m of await deletedMatching(store, filter)) {
     stats.totalModels -= 1;
     stats.totalVersions -= (await store.listVersions(m.modelId)).length;
     stats.totalParameters -= m.parameterCount ?? 0;

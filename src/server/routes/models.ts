@@ -8,11 +8,10 @@ import { mergePatch } from '../../registry/merge-patch.js';
 import { manyOf, page, type ModelFilter, type SortField } from '../../registry/query.js';
 import type { ModelMetadata } from '../../registry/schema.js';
 import { isDeleted } from '../../registry/soft-delete.js';
-import { computeStats } from '../../registry/stores/store.js';
 import { validateModel } from '../../registry/validate.js';
 import { parseQuantity } from '../../units.js';
 import type { Caller } from '../auth/api-keys.js';
-import { canSee, checkAccessResult, modelIdTaken, modelNotFound, requireRole } from '../auth/access.js';
+import { canSee, checkAccessResult, modelIdTaken, modelNotFound, requireRole, visibleFilter } from '../auth/access.js';
 import { HiddenModels } from '../auth/hidden-models.js';
 import { callerModelPath, visibleModel, visibleStored, type ServerContext } from '../context.js';
 import { anyObject, idParams, listQuery, modelListSchema, modelRef, replies } from '../schemas.js';
@@ -45,16 +44,16 @@ export function filterOf(q: ListQuery): ModelFilter {
 
 /** Models the caller may see that pass the filter, paged after hiding (so pages stay full). */
 export async function listVisible(ctx: ServerContext, caller: Caller, q: ListQuery): Promise<{ models: ModelMetadata[]; total: number }> {
-  const filter = filterOf(q);
+  const filter = { ...filterOf(q), ...visibleFilter(caller) };
   const modalities = values(q.modality)?.map((m) => m.toLowerCase());
-  if (caller.role === 'admin' && !modalities) {
-    // Admins see everything, so the store can filter and page with its indexes.
+  if (!modalities) {
+    // The store filters, hides and pages with its indexes.
     const [models, total] = await Promise.all([ctx.registry.listModels(filter), ctx.registry.countModels(filter)]);
     return { models, total };
   }
   const all = await ctx.registry.listModels({ ...filter, limit: undefined, offset: undefined });
-  const visible = all.filter((m) => canSee(caller, m) && (!modalities || m.modalities.some((x) => modalities.includes(x))));
-  return { models: page(visible, filter), total: visible.length };
+  const matching = all.filter((m) => m.modalities.some((x) => modalities.includes(x)));
+  return { models: page(matching, filter), total: matching.length };
 }
 
 /** Refuses a localPath outside the model roots or at a hidden model's files; returns the record with the real path. */
@@ -257,11 +256,5 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
 
   app.get('/api/stats', {
     schema: { tags, summary: 'Counts by type, architecture, attention, format and source', response: replies(anyObject) },
-  }, async (req) => {
-    if (req.caller.role === 'admin') return ctx.registry.getStats();
-    const visible = (await ctx.registry.listModels()).filter((m) => canSee(req.caller, m));
-    let versions = 0;
-    for (const m of visible) versions += (await ctx.registry.store.listVersions(m.modelId)).length;
-    return computeStats(visible, versions);
-  });
+  }, async (req) => ctx.registry.getStats(visibleFilter(req.caller)));
 }

@@ -20,8 +20,9 @@ import { runScan } from './scan.js';
 import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
-import { chooseId, contestedPaths, findingOf, KnownModels, requestedId } from './upsert.js';
+import { contestedPaths, valuesSetByMachine } from '../registry/field-origin.js';
+import { DISCOVERY_CHANGES } from './change-notes.js';
+import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 
 export interface DiscoveryOptions {
@@ -165,7 +166,7 @@ export class Discovery implements AsyncDisposable {
       });
     }
     const seenAt = new Date().toISOString();
-    const owned = stored ? await valuesSetByDiscovery(this.registry, modelId, contestedPaths(stored, finding)) : new Map<string, unknown>();
+    const owned = stored ? await valuesSetByMachine(this.registry, modelId, contestedPaths(stored, finding)) : new Map<string, unknown>();
     const fromFiles = (current: ModelMetadata | undefined) => (current ? (mergeFindingOn(current, finding, owned, this.#host, seenAt) ?? current) : newRecordOn(finding.record, this.#host, seenAt));
     const withGiven = (current: ModelMetadata | undefined): ModelMetadata => validateModel({ ...fromFiles(current), ...given, modelId });
     // Validated whole, and seen by the caller's check as it will end up, before anything is written.

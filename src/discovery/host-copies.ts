@@ -5,7 +5,7 @@
  * and a model's one copy is its `localPath`, as before.
  */
 import { pathsOn, withLocation, withoutLocations, type HostLocation, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
-import { mergeFinding, type Finding } from './upsert.js';
+import { mergeFinding, type Finding } from '../registry/field-origin.js';
 
 /** This host's copy of a found record. */
 function copyOf(found: Pick<ModelMetadata, 'localPath' | 'files'>, host: string, seenAt: string): HostLocation | undefined {

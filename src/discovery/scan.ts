@@ -17,8 +17,9 @@ import { allowedFormats, type DiscoverySettings } from './settings.js';
 import { afterCopiesGone, mergeFindingOn, newRecordOn } from './host-copies.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
-import { DISCOVERY_CHANGES, valuesSetByDiscovery } from './field-origin.js';
-import { chooseId, contestedPaths, findingOf, KnownModels, requestedId, type Finding } from './upsert.js';
+import { contestedPaths, valuesSetByMachine, type Finding } from '../registry/field-origin.js';
+import { DISCOVERY_CHANGES } from './change-notes.js';
+import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
 import { walkRoot } from './walk.js';
 
 export interface ScanContext {
@@ -231,7 +232,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         if (!current) adds.push(newRecordOn(finding.record, host, seenAt));
         else {
           // Who set the values the files now contradict is read from the model's history, only for those.
-          const owned = await valuesSetByDiscovery(registry, modelId, contestedPaths(current, finding));
+          const owned = await valuesSetByMachine(registry, modelId, contestedPaths(current, finding));
           if (mergeFindingOn(current, finding, owned, host, seenAt)) updates.push({ finding, owned });
           else counts.unchanged += 1;
         }

@@ -1,14 +1,13 @@
 /**
- * How a model found on disk becomes a registry record: which id it gets, and how new findings
- * merge into what the registry holds. A scan changes only fields the files gave, and of those
- * only values discovery set itself: whatever a person set (access, groups, a description, a
- * category, tags) stays as they left it.
+ * How a model found on disk becomes a registry record: which id it gets, and what a finding
+ * holds. How a finding merges into what the registry holds (only fields the files gave, and of
+ * those only values a machine set) is registry/field-origin.ts's, shared with import and sync.
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
 import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import { estimateOf, type Description } from './describe.js';
-import { fieldValue, sameJson } from './field-origin.js';
+import type { Finding } from '../registry/field-origin.js';
 
 /** Registry models, looked up by id and by the paths of their copies on the scanning host. */
 export class KnownModels {
@@ -51,13 +50,6 @@ export function requestedId(d: Description, metadataPath: string, warn: Warn): s
   return undefined;
 }
 
-/** What a scan found of a model: the record its files make, and the fields the files gave (the rest are the registry's defaults). */
-export interface Finding {
-  record: ModelMetadata;
-  /** Fields the files gave: top-level keys, and `custom.<key>` for each key of `custom` (see fieldValue). */
-  paths: string[];
-}
-
 /** Fields a finding never sets: identity and bookkeeping the registry keeps. */
 const NOT_FOUND = new Set(['modelId', 'source', 'createdAt', 'updatedAt', 'aliases', 'custom']);
 
@@ -94,45 +86,4 @@ export function withEstimate(model: ModelMetadata, d: Description): ModelMetadat
   const { parameterCount, parameterMethod: _method, ...sizes } = d.estimate;
   const sized = estimateOf(rest, model.parameterCount === parameterCount ? d.estimate : sizes);
   return sized ? { ...rest, memoryEstimate: sized } : rest;
-}
-
-/** Fields that describe the files on disk themselves: always the files' to set. */
-const FILE_FIELDS = new Set(['localPath', 'files', 'status']);
-
-const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' && Object.keys(v).length === 0);
-
-/** A category set by hand: discovery leaves it alone whoever wrote it last. */
-const manualCategory = (stored: ModelMetadata, path: string) => path === 'category' && stored.category?.manual === true;
-
-/** Fields of the finding whose stored value differs and may have been set by someone else (empty ones are free to fill). */
-export function contestedPaths(stored: ModelMetadata, found: Finding): string[] {
-  return found.paths.filter((path) => {
-    const was = fieldValue(stored, path);
-    return !FILE_FIELDS.has(path) && !isEmpty(was) && !manualCategory(stored, path) && !sameJson(was, fieldValue(found.record, path));
-  });
-}
-
-/**
- * Merges a fresh finding into the stored record. Only fields the files gave are touched (never
- * access, groups, aliases, metrics, ...), and of those only the ones that are empty, describe the
- * files themselves, or still hold the value discovery set (`owned`, from valuesSetByDiscovery):
- * a value someone else set wins over what the files say, as does a category set by hand.
- * Undefined when nothing changes.
- */
-export function mergeFinding(stored: ModelMetadata, found: Finding, owned: ReadonlyMap<string, unknown>): ModelMetadata | undefined {
-  const merged: ModelMetadata = { ...stored, custom: { ...stored.custom } };
-  let changed = false;
-  for (const path of found.paths) {
-    const was = fieldValue(stored, path);
-    const now = fieldValue(found.record, path);
-    if (sameJson(was, now) || manualCategory(stored, path)) continue;
-    const free = FILE_FIELDS.has(path) || isEmpty(was) || (owned.has(path) && sameJson(owned.get(path), was));
-    if (!free) continue;
-    // Defined, not assigned: a key from a file is a key, even `__proto__`.
-    const [target, key] = path.startsWith('custom.') ? [merged.custom!, path.slice('custom.'.length)] : [merged, path];
-    Object.defineProperty(target, key, { value: now, enumerable: true, writable: true, configurable: true });
-    changed = true;
-  }
-  if (stored.custom === undefined && Object.keys(merged.custom!).length === 0) delete merged.custom;
-  return changed ? merged : undefined;
 }

@@ -21,9 +21,17 @@ export interface HubClientOptions {
   timeoutMs?: number;
 }
 
+/** The codes of undici's and Node's errors of the connection itself (a file's bytes come through undici's `request`). */
+const CONNECTION_ERROR_CODES = new Set([
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
+]);
+
 /** Errors of the connection itself (refused, reset, DNS, timed out), as opposed to an answer from the hub. */
 export function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return error instanceof TypeError || error.name === 'TimeoutError' || error.name === 'AbortError' || (code !== undefined && CONNECTION_ERROR_CODES.has(code));
 }
 
 /**

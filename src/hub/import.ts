@@ -6,8 +6,11 @@
 import { basename } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
 import type { MemoryEstimateOptions } from '../estimate/index.js';
+import { updateFromFinding } from '../registry/field-origin.js';
 import type { ModelMetadata, Registry } from '../registry/index.js';
 import { MODEL_ID_PATTERN } from '../registry/index.js';
+import { deletedModelError, isDeleted } from '../registry/soft-delete.js';
+import { HUB_CHANGES } from './change-notes.js';
 import { createModelFromHuggingFace } from './create-model.js';
 import { existingPath, resolveHfSnapshot } from './resolve-source.js';
 import type { HfSnapshot, HfSourceKind } from './snapshot.js';
@@ -31,7 +34,10 @@ export interface HfImportOptions {
   estimate?: MemoryEstimateOptions;
 }
 
-/** `added`: new entry; `updated`: new version; `unchanged`: config as stored (sync); `exists`: registered already, nothing done. */
+/**
+ * `added`: new entry; `updated`: new version; `unchanged`: config as stored (sync), or nothing to
+ * change but values a person set; `exists`: registered already, nothing done.
+ */
 export type HfImportAction = 'added' | 'updated' | 'unchanged' | 'exists';
 
 export interface HfImportOutcome {
@@ -48,7 +54,10 @@ export interface HfImportOutcome {
   message: string;
 }
 
-/** Fields an import derives; everything else (aliases, metrics, measured, groups...) stays as the user left it. */
+/**
+ * Fields an import derives; everything else (aliases, metrics, measured, groups...) stays as the
+ * user left it, and so do these where a person set them (registry/field-origin.ts).
+ */
 const IMPORTED_FIELDS = [
   'modelName', 'description', 'tags', 'modelType', 'architecture', 'modalities', 'capabilities', 'languages', 'inputs', 'outputs',
   'huggingfaceConfig', 'files', 'source', 'sourceUrl', 'supportedBackends', 'author', 'license', 'baseModel', 'format', 'quantization',
@@ -90,8 +99,10 @@ function canonical(value: unknown): string {
 
 /**
  * Imports a Hugging Face model into the registry from a folder, the HF cache or the hub.
- * An existing entry is left alone unless `force` (new version) or `onlyIfChanged` (new version when the config changed).
- * @throws ModelManagerError FILE_NOT_FOUND, INVALID_CONFIG, OFFLINE, AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE, INVALID_METADATA
+ * An existing entry is left alone unless `force` (new version) or `onlyIfChanged` (new version when
+ * the config changed); either way a value a person set stays as they set it.
+ * @throws ModelManagerError MODEL_EXISTS for a deleted id (restore it, or remove it for good, first),
+ *   FILE_NOT_FOUND, INVALID_CONFIG, OFFLINE, AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE, INVALID_METADATA
  */
 export async function importFromHuggingFace(registry: Registry, idOrPath: string, options: HfImportOptions = {}): Promise<HfImportOutcome> {
   const { force = false, onlyIfChanged = false, revision, fetch, timeoutMs, config = processConfig() } = options;
@@ -99,6 +110,7 @@ export async function importFromHuggingFace(registry: Registry, idOrPath: string
     // A hub id already registered needs no network (and works offline).
     const knownId = options.modelId ?? ((await existingPath(idOrPath)) ? undefined : idOrPath);
     const stored = knownId === undefined ? undefined : await registry.store.get(knownId);
+    if (stored && isDeleted(stored.model)) throw deletedModelError(stored);
     if (stored) return alreadyRegistered(stored.model, stored.version, { source: 'registry', location: stored.model.localPath ?? stored.model.sourceUrl ?? '' }, []);
   }
   const snapshot = await resolveHfSnapshot(idOrPath, { config, revision, fetch, timeoutMs });
@@ -107,6 +119,7 @@ export async function importFromHuggingFace(registry: Registry, idOrPath: string
   const warnings = [...snapshot.warnings];
   const where = { source: snapshot.source, location: snapshot.location };
   const existing = await registry.store.get(modelId);
+  if (existing && isDeleted(existing.model)) throw deletedModelError(existing);
   if (existing && !force && !onlyIfChanged) return alreadyRegistered(existing.model, existing.version, where, warnings);
   const model = createModelFromHuggingFace(modelId, snapshot.config ?? {}, {
     pipelineTag: snapshot.pipelineTag,
@@ -120,14 +133,17 @@ export async function importFromHuggingFace(registry: Registry, idOrPath: string
     warnings,
   });
   if (!existing) {
-    await registry.addModel(model, `import from ${snapshot.source}`);
+    await registry.addModel(model, HUB_CHANGES.imported(snapshot.source));
     return { modelId, action: 'added', version: 1, ...where, model, warnings, message: `added ${modelId} from ${snapshot.source} (${snapshot.location})` };
   }
   if (!force && canonical(existing.model.huggingfaceConfig ?? {}) === canonical(model.huggingfaceConfig ?? {})) {
     return { modelId, action: 'unchanged', version: existing.version, ...where, model: existing.model, warnings, message: `${modelId}: config unchanged (version ${existing.version})` };
   }
-  const patch = Object.fromEntries(IMPORTED_FIELDS.map((field) => [field, model[field]]));
-  const updated = await registry.updateModel(modelId, (current) => ({ ...current, ...patch }), force ? `re-import from ${snapshot.source}` : `sync: config changed (${snapshot.source})`);
+  const note = force ? HUB_CHANGES.reimported(snapshot.source) : HUB_CHANGES.synced(snapshot.source);
+  const updated = await updateFromFinding(registry, { record: model, paths: [...IMPORTED_FIELDS] }, note);
+  if (!updated) {
+    return { modelId, action: 'unchanged', version: existing.version, ...where, model: existing.model, warnings, message: `${modelId}: nothing to change but values a person set, which stay (version ${existing.version})` };
+  }
   const version = (await registry.store.get(modelId))?.version ?? existing.version + 1;
   return { modelId, action: 'updated', version, ...where, model: updated, warnings, message: `updated ${modelId} to version ${version} from ${snapshot.source}` };
 }

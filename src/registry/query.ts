@@ -32,6 +32,12 @@ export interface ModelFilter {
   fitsBytes?: number;
   /** Only models whose `localPath` is exactly this (an indexed lookup in every store). */
   localPath?: string;
+  /**
+   * Only models someone who is no admin and belongs to these groups may see (isVisibleTo): the
+   * public ones, and the restricted ones sharing one of the groups. Counts, stats and pages of what
+   * one caller may see then come from the store's index, not from reading every record.
+   */
+  visibleToGroups?: readonly string[];
   /** Defaults to `modelId`. */
   sort?: SortField;
   /** Defaults to `asc`. */
@@ -66,6 +72,14 @@ export function normalizeFilter(filter: ModelFilter): ModelFilter {
   };
 }
 
+/**
+ * True when someone who is no admin and belongs to `groups` may see the model: it is public, or
+ * restricted to a group they share. (An admin sees every model.)
+ */
+export function isVisibleTo(model: Pick<ModelMetadata, 'accessLevel' | 'groups'>, groups: readonly string[]): boolean {
+  return model.accessLevel === 'public' || (model.accessLevel === 'restricted' && model.groups.some((g) => groups.includes(g)));
+}
+
 /** True when the model passes every condition of the (normalised) filter. */
 export function matchesFilter(model: ModelMetadata, f: ModelFilter): boolean {
   const inList = (list: OneOrMany<string> | undefined, value: string | undefined) =>
@@ -83,6 +97,7 @@ export function matchesFilter(model: ModelMetadata, f: ModelFilter): boolean {
   if (f.minParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount >= f.minParams)) return false;
   if (f.maxParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount <= f.maxParams)) return false;
   if (f.localPath !== undefined && model.localPath !== f.localPath) return false;
+  if (f.visibleToGroups !== undefined && !isVisibleTo(model, f.visibleToGroups)) return false;
   if (f.fitsBytes !== undefined) {
     const total = model.memoryEstimate?.totalBytes;
     if (total === undefined || total > f.fitsBytes) return false;

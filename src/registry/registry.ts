@@ -10,7 +10,7 @@ import { mergePatch } from './merge-patch.js';
 import { normalizeFilter, page, type ModelFilter } from './query.js';
 import type { SearchHit } from './search.js';
 import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetric } from './schema.js';
-import { countVisible, deletedMatching, isDeleted, listVisible, markDeleted, searchVisible, statsVisible } from './soft-delete.js';
+import { countVisible, deletedMatching, deletedModelError, isDeleted, listVisible, markDeleted, searchVisible, statsVisible } from './soft-delete.js';
 import { openStore } from './stores/index.js';
 import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
 import { exportMetadata, importMetadata, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
@@ -85,11 +85,7 @@ export class Registry implements AsyncDisposable {
     } catch (error) {
       if (!isModelManagerError(error, 'MODEL_EXISTS')) throw error;
       const deleted = (await Promise.all(models.map((m) => this.store.get(m.modelId)))).find((s) => s && isDeleted(s.model));
-      if (!deleted) throw error;
-      const id = deleted.model.modelId;
-      throw new ModelManagerError('MODEL_EXISTS', `model "${id}" was deleted and its history kept: restore it with \`mm rollback ${id} <version>\` (see \`mm versions ${id}\`), or remove it for good with \`mm delete ${id} --hard\``, {
-        cause: error, details: { modelId: id, deleted: true },
-      });
+      throw deleted ? deletedModelError(deleted, error) : error;
     }
     return models;
   }
@@ -218,8 +214,9 @@ export class Registry implements AsyncDisposable {
     return this.listModels({ inputType: input, outputType: output });
   }
 
-  async getStats(): Promise<RegistryStats> {
-    return statsVisible(this.store);
+  /** Counts by type, architecture, attention, format and source of the models matching the filter (limit and offset ignored). */
+  async getStats(filter: ModelFilter = {}): Promise<RegistryStats> {
+    return statsVisible(this.store, normalizeFilter(filter));
   }
 
   /** The versions of a model, also of a deleted one (its history is kept to restore it from). */

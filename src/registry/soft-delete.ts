@@ -8,9 +8,10 @@
  * tag only finds the candidates.
  */
 import { page, type ModelFilter } from './query.js';
+import { ModelManagerError } from '../errors.js';
 import type { SearchHit } from './search.js';
 import type { ModelMetadata } from './schema.js';
-import type { RegistryStats, RegistryStore } from './stores/store.js';
+import type { RegistryStats, RegistryStore, StoredModel } from './stores/store.js';
 
 /** The tag a soft-deleted model carries while it is deleted. */
 export const DELETED_TAG = 'mm:deleted';
@@ -22,6 +23,18 @@ export function isDeleted(model: ModelMetadata): boolean {
 /** The record that hides `model`: status `deleted`, and the tag that finds it. */
 export function markDeleted(model: ModelMetadata): ModelMetadata {
   return { ...model, status: 'deleted', tags: [...model.tags.filter((t) => t !== DELETED_TAG), DELETED_TAG] };
+}
+
+/**
+ * The error for adding or importing under the id of a deleted model: the id is held by the
+ * history kept to restore it from. The delete is the model's last version (a deleted model takes
+ * no other write), so the one before it is the one to restore.
+ */
+export function deletedModelError({ model, version }: StoredModel, cause?: unknown): ModelManagerError {
+  const id = model.modelId;
+  return new ModelManagerError('MODEL_EXISTS', `model "${id}" was deleted and its history kept: restore it with \`mm rollback ${id} ${version - 1}\`, or remove it for good with \`mm delete ${id} --hard\``, {
+    cause, details: { modelId: id, deleted: true, restoreVersion: version - 1 },
+  });
 }
 
 /** Soft-deleted models passing a normalised filter (its paging left out). */
@@ -60,10 +73,10 @@ export async function searchVisible(store: RegistryStore, text: string, limit: n
   }
 }
 
-/** The store's statistics without the deleted models and their versions. */
-export async function statsVisible(store: RegistryStore): Promise<RegistryStats> {
-  const stats = await store.stats();
-  for (const m of await deletedMatching(store)) {
+/** The statistics of the models a normalised filter passes, without the deleted models and their versions. */
+export async function statsVisible(store: RegistryStore, filter: ModelFilter): Promise<RegistryStats> {
+  const stats = await store.stats(filter);
+  for (const m of await deletedMatching(store, filter)) {
     stats.totalModels -= 1;
     stats.totalVersions -= (await store.listVersions(m.modelId)).length;
     stats.totalParameters -= m.parameterCount ?? 0;

@@ -4,6 +4,7 @@
 import { realpath } from 'node:fs/promises';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
+import type { StoredModel } from '../registry/stores/store.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { parseHubName } from '../hub/pull/hub-name.js';
 import type { Caller } from './auth/api-keys.js';
@@ -43,6 +44,16 @@ export async function visibleModel(ctx: ServerContext, caller: Caller, modelId: 
   const found = await ctx.registry.lookupModel(modelId);
   if (!found || !canSee(caller, found.current)) throw modelNotFound(modelId);
   return found.model;
+}
+
+/**
+ * A model's stored record, deleted or not, if the caller may see it: what its history, a rollback
+ * (which restores a deleted model) and a delete for good work on. The same 404 as visibleModel.
+ */
+export async function visibleStored(ctx: ServerContext, caller: Caller, modelId: string): Promise<StoredModel> {
+  const stored = await ctx.registry.store.get(modelId);
+  if (!stored || !canSee(caller, stored.model)) throw modelNotFound(modelId);
+  return stored;
 }
 
 /**

@@ -77,3 +77,26 @@ function writeJson(path: string, value: unknown): string {
   writeFileSync(path, JSON.stringify(value));
   return path;
 }
+
+test('a changed static definition leaves the fields a person edited, and updates those they did not', async () => {
+  using base = tempDir();
+  await using registry = await Registry.open({ store: 'sqlite', db: join(base.path, 'registry.db') });
+  const definition = STATIC_MODELS.find((d) => d.modelId === 'meta-llama/Llama-3.1-8B')!;
+  await syncStaticModels(registry, [definition]);
+  const edit = { modelType: 'multimodal', capabilities: ['chat', 'tool-use'], contextLength: 100_000 };
+  await registry.updateModel(definition.modelId, edit);
+
+  const longer = { ...definition, config: { ...definition.config, max_position_embeddings: 262_144, num_key_value_heads: 4 } };
+  assert.deepEqual(await syncStaticModels(registry, [longer]), [{ modelId: definition.modelId, action: 'updated' }]);
+  const m = await registry.requireModel(definition.modelId);
+  assert.deepEqual([m.modelType, m.capabilities, m.contextLength], [edit.modelType, edit.capabilities, edit.contextLength], 'the person\'s values stay');
+  assert.equal(m.memoryEstimate?.kvCacheBytesPerToken, 2 * 32 * 4 * 128 * 2, 'the KV cache follows the definition: 4 KV heads now');
+  assert.deepEqual(m.huggingfaceConfig, longer.config);
+
+  // All a definition changes is what the person set: nothing to write, no version.
+  const again = { ...longer, config: { ...longer.config, max_position_embeddings: 524_288 } };
+  await registry.updateModel(definition.modelId, { huggingfaceConfig: again.config });
+  const versions = (await registry.listVersions(definition.modelId)).length;
+  assert.deepEqual(await syncStaticModels(registry, [{ ...again, config: { ...again.config, max_position_embeddings: 1_048_576 } }]), [{ modelId: definition.modelId, action: 'unchanged' }]);
+  assert.equal((await registry.listVersions(definition.modelId)).length, versions);
+});

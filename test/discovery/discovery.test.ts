@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
 import { isModelManagerError, type ModelMetadata, type ScanReport } from '../../src/index.js';
-import { DISCOVERY_CHANGES } from '../../src/discovery/field-origin.js';
+import { DISCOVERY_CHANGES } from '../../src/discovery/change-notes.js';
 import { excluder } from '../../src/discovery/walk.js';
 import { tempDir } from '../helpers/tmp.js';
 import { handOver } from '../helpers/unprivileged.js';

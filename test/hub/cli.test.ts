@@ -4,8 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import type { ModelMetadata } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startHubServer, type HubServer } from './hub-server.js';
+import { startHubServer, type HubRepo, type HubServer } from './hub-server.js';
 import { fixtureConfig, llamaTensors, safetensorsFile, TINY_LLAMA_CONFIG, writeFiles, writeHfCache } from './model-files.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
@@ -25,10 +26,20 @@ function mm(args: string[], env: Record<string, string>): Promise<Run> {
   });
 }
 
+/** A hub repo whose card and config a test changes between imports. */
+const CARD = (summary: string, languages: string[], license = 'mit') => `---\nlicense: ${license}\nlanguage: [${languages.join(', ')}]\ntags: [chat]\n---\n# Tiny\n\n${summary}\n`;
+const editable: HubRepo = {
+  id: 'acme/editable', sha: 'a'.repeat(40), pipelineTag: 'text-generation',
+  files: { 'config.json': JSON.stringify(TINY_LLAMA_CONFIG), 'README.md': CARD('First card.', ['en']) },
+};
+
 describe('mm import / estimate / sync', () => {
   let hub: HubServer;
   before(async () => {
-    hub = await startHubServer([{ id: 'mistralai/Mistral-7B-v0.1', sha: 'd'.repeat(40), pipelineTag: 'text-generation', files: { 'config.json': JSON.stringify(fixtureConfig('mistralai--Mistral-7B-v0.1')) } }]);
+    hub = await startHubServer([
+      { id: 'mistralai/Mistral-7B-v0.1', sha: 'd'.repeat(40), pipelineTag: 'text-generation', files: { 'config.json': JSON.stringify(fixtureConfig('mistralai--Mistral-7B-v0.1')) } },
+      editable,
+    ]);
   });
   after(() => hub.close());
 
@@ -118,4 +129,57 @@ describe('mm import / estimate / sync', () => {
     const listed = JSON.parse((await mm(['list', '--json'], env)).stdout) as { models: { modelId: string }[] };
     assert.deepEqual(listed.models.map((m) => m.modelId), ['tiny-llama']);
   });
+
+  it('a value a person set stays through mm sync and mm import --force; what no one edited follows the hub', async () => {
+    using tmp = tempDir();
+    const env = { MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: hub.url };
+    const id = editable.id;
+    const show = async () => JSON.parse((await mm(['show', id, '--json'], env)).stdout) as ModelMetadata;
+    assert.equal((await mm(['import', id], env)).code, 0);
+    const imported = await show();
+    assert.deepEqual([imported.description, imported.license, imported.languages, imported.contextLength], ['First card.', 'mit', ['en'], 512]);
+
+    const edit = { description: 'Written by a person.', tags: ['reviewed'], modelType: 'multimodal', capabilities: ['chat', 'vision'], license: 'other' };
+    const edited = await mm(['update', id, JSON.stringify(edit)], env);
+    assert.equal(edited.code, 0, edited.stderr);
+
+    // The hub publishes a new config and card: every field changes there.
+    editable.sha = 'b'.repeat(40);
+    editable.files['config.json'] = JSON.stringify({ ...TINY_LLAMA_CONFIG, max_position_embeddings: 4096 });
+    editable.files['README.md'] = CARD('Second card.', ['en', 'fr'], 'apache-2.0');
+    const sync = await mm(['sync', '--json'], env);
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.deepEqual((JSON.parse(sync.stdout) as { results: { action: string }[] }).results.map((r) => r.action), ['updated']);
+    const synced = await show();
+    assert.deepEqual(pick(synced, Object.keys(edit)), edit, 'the person\'s values stay');
+    assert.deepEqual([synced.contextLength, synced.languages], [4096, ['en', 'fr']], 'what no one edited follows the hub');
+
+    editable.sha = 'c'.repeat(40);
+    editable.files['config.json'] = JSON.stringify({ ...TINY_LLAMA_CONFIG, max_position_embeddings: 8192 });
+    editable.files['README.md'] = CARD('Third card.', ['de'], 'bsd');
+    const forced = await mm(['import', id, '--force', '--json'], env);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal((JSON.parse(forced.stdout) as { action: string }).action, 'updated');
+    const reimported = await show();
+    assert.deepEqual(pick(reimported, Object.keys(edit)), edit, 'the person\'s values stay');
+    assert.deepEqual([reimported.contextLength, reimported.languages], [8192, ['de']]);
+  });
+
+  it('importing the id of a deleted model says it is deleted and how to restore or remove it', async () => {
+    using tmp = tempDir();
+    const env = { MM_HOME: join(tmp.path, 'mm'), HF_HUB_CACHE: join(tmp.path, 'hub'), HF_ENDPOINT: hub.url };
+    assert.equal((await mm(['import', 'mistralai/Mistral-7B-v0.1'], env)).code, 0);
+    assert.equal((await mm(['delete', 'mistralai/Mistral-7B-v0.1'], env)).code, 0);
+    for (const args of [[], ['--force']]) {
+      const again = await mm(['import', 'mistralai/Mistral-7B-v0.1', ...args], env);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /^mm: model "mistralai\/Mistral-7B-v0\.1" was deleted .*`mm rollback mistralai\/Mistral-7B-v0\.1 1`.*`mm delete mistralai\/Mistral-7B-v0\.1 --hard`.* \[MODEL_EXISTS\]\n$/);
+    }
+    assert.equal((await mm(['rollback', 'mistralai/Mistral-7B-v0.1', '1'], env)).code, 0);
+    assert.match((await mm(['import', 'mistralai/Mistral-7B-v0.1'], env)).stdout, /already registered/);
+  });
 });
+
+function pick(model: ModelMetadata, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, (model as unknown as Record<string, unknown>)[k]]));
+}

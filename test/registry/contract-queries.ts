@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import type { ModelFilter, ModelMetadata } from '../../src/index.js';
+import type { ModelFilter, ModelMetadata, ModelMetadataInput } from '../../src/index.js';
 import { freshStore, type StoreContractOptions } from './fresh-store.js';
 import { CATALOGUE } from './samples.js';
 
@@ -91,6 +91,43 @@ export function queryCases(options: StoreContractOptions): void {
       assert.deepEqual(stats.byAttentionType, { gqa: 3, mha: 3, mla: 1 });
       assert.deepEqual(stats.byFormat, { gguf: 2, safetensors: 3, onnx: 1, pytorch: 1 });
       assert.deepEqual(stats.bySource, { huggingface: 4, manual: 2, discovered: 1, static: 1 });
+    });
+
+    it('passes what someone in given groups may see: public models, and restricted ones sharing a group', async () => {
+      const access: ModelMetadataInput[] = [
+        { modelId: 'acl/public', modelType: 'decoder_only', parameterCount: 1 },
+        { modelId: 'acl/public-grouped', modelType: 'encoder_only', groups: ['a'], parameterCount: 2 },
+        { modelId: 'acl/for-a', modelType: 'decoder_only', accessLevel: 'restricted', groups: ['a'], parameterCount: 4 },
+        { modelId: 'acl/for-b', modelType: 'encoder_only', accessLevel: 'restricted', groups: ['b'], parameterCount: 8 },
+        { modelId: 'acl/for-a-and-b', modelType: 'decoder_only', accessLevel: 'restricted', groups: ['b', 'a'], parameterCount: 16 },
+        { modelId: 'acl/for-no-one', modelType: 'decoder_only', accessLevel: 'restricted', groups: [], parameterCount: 32 },
+        { modelId: 'acl/admins', modelType: 'decoder_only', accessLevel: 'admin_only', parameterCount: 64 },
+        { modelId: 'acl/admins-of-a', modelType: 'decoder_only', accessLevel: 'admin_only', groups: ['a'], parameterCount: 128 },
+      ];
+      await using store = await freshStore(options, access);
+      const { registry } = store;
+      const cases: [readonly string[], string[]][] = [
+        [[], ['acl/public', 'acl/public-grouped']],
+        [['a'], ['acl/for-a', 'acl/for-a-and-b', 'acl/public', 'acl/public-grouped']],
+        [['c', 'b'], ['acl/for-a-and-b', 'acl/for-b', 'acl/public', 'acl/public-grouped']],
+        [['A'], ['acl/public', 'acl/public-grouped']],
+      ];
+      for (const [groups, expected] of cases) {
+        assert.deepEqual(ids(await registry.listModels({ visibleToGroups: groups })), expected, `groups ${groups.join(',')}`);
+        assert.equal(await registry.countModels({ visibleToGroups: groups }), expected.length, `count for groups ${groups.join(',')}`);
+      }
+      assert.deepEqual(ids(await registry.listModels({ visibleToGroups: ['a', 'b'], modelType: 'decoder_only', sort: 'parameterCount', order: 'desc', limit: 2 })),
+        ['acl/for-a-and-b', 'acl/for-a']);
+
+      // Stats of what one may see: its models and their versions, nothing of the rest; a deleted one is gone from both.
+      await registry.updateModel('acl/for-a', { description: 'a second version' });
+      await registry.updateModel('acl/admins-of-a', { description: 'a second version' });
+      await registry.deleteModel('acl/public-grouped');
+      const stats = await registry.getStats({ visibleToGroups: ['a'] });
+      assert.deepEqual([stats.totalModels, stats.totalVersions, stats.totalParameters], [3, 4, 1 + 4 + 16]);
+      assert.deepEqual(stats.byType, { decoder_only: 3 });
+      assert.equal(await registry.countModels({ visibleToGroups: ['a'] }), 3);
+      assert.equal((await registry.getStats()).totalModels, 7, 'no filter: every model that is not deleted');
     });
 
     for (const format of ['json', 'yaml'] as const) {

@@ -124,6 +124,7 @@ describe('duckdb store', () => {
     await using registry = await Registry.open({ instance: await DuckDbStore.open(path) });
     assert.deepEqual((await registry.searchModels('bertfor')).map((h) => [h.model.modelId, h.score]), [[modelId, 3]]);
     assert.deepEqual((await registry.listModels({ localPath })).map((m) => m.modelId), [modelId]);
+    assert.deepEqual([await registry.countModels({ visibleToGroups: [] }), await registry.countModels({ visibleToGroups: ['lab'] })], [0, 1], 'its access is indexed');
     await registry.addModel(sampleModel(1, { architecture: 'BertForMaskedLM' }));
     assert.deepEqual((await registry.searchModels('masked')).map((h) => h.model.modelId), [modelId, sampleModel(1).modelId]);
     assert.deepEqual((await registry.listVersions(modelId)).map((v) => v.change), ['add'], 'its history is kept');

@@ -82,7 +82,8 @@ export const SEARCH_SET: ModelMetadataInput[] = [
   { modelId: 'search/none', modelType: 'decoder_only', description: 'no match here', tags: ['zeph-yrine'] },
 ];
 
-/** A model kept by a store of an earlier schema, which lacked its labels in search and its localPath column. */
+/** A model kept by a store of an earlier schema, which lacked its labels in search and its localPath and access columns. */
 export const EARLIER_SCHEMA_MODEL = {
   modelId: 'local/enc-2', modelType: 'encoder_only', architecture: 'BertForMaskedLM', localPath: '/srv/models/enc-2',
+  accessLevel: 'restricted', groups: ['lab'],
 } as const satisfies ModelMetadataInput;

@@ -64,6 +64,7 @@ test('a registry of schema 1 is brought up to date: search finds its labels, loc
   // What schema 1 was: no local_path column, an FTS index of names, tags and raw descriptions, no mark in the header.
   const old = new Database(path);
   old.exec(`DROP TABLE models_fts; DROP INDEX models_local_path; ALTER TABLE models DROP COLUMN local_path;
+    DROP INDEX models_access; ALTER TABLE models DROP COLUMN access_level; ALTER TABLE models DROP COLUMN access_groups;
     CREATE VIRTUAL TABLE models_fts USING fts5(names, tags, description, tokenize = 'unicode61 remove_diacritics 0');
     UPDATE mm_meta SET value = '1' WHERE key = 'schema';`);
   old.pragma('application_id = 0');
@@ -77,10 +78,30 @@ test('a registry of schema 1 is brought up to date: search finds its labels, loc
   await using registry = await Registry.open({ instance: await SqliteStore.open(path) });
   assert.deepEqual((await registry.searchModels('bertfor')).map((h) => [h.model.modelId, h.score]), [[modelId, 3]]);
   assert.deepEqual((await registry.listModels({ localPath })).map((m) => m.modelId), [modelId]);
+  assert.deepEqual([await registry.countModels({ visibleToGroups: [] }), await registry.countModels({ visibleToGroups: ['lab'] })], [0, 1], 'its access is indexed');
   await registry.addModel(sampleModel(1, { architecture: 'BertForMaskedLM' }));
   assert.deepEqual((await registry.searchModels('masked')).map((h) => h.model.modelId), [modelId, sampleModel(1).modelId]);
   await registry.close();
   assert.equal(readFileSync(path).readInt32BE(68), APPLICATION_ID, 'marked as ours in its header');
+});
+
+test('a registry of schema 2 is brought up to date: what a caller may see is counted from the new columns', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'registry.db');
+  {
+    await using registry = await Registry.open({ instance: await SqliteStore.open(path) });
+    await registry.addModels([sampleModel(1), sampleModel(2, { accessLevel: 'restricted', groups: ['lab'] }), sampleModel(3, { accessLevel: 'admin_only' })]);
+  }
+  // What schema 2 was: no access columns.
+  const old = new Database(path);
+  old.exec(`DROP INDEX models_access; ALTER TABLE models DROP COLUMN access_level; ALTER TABLE models DROP COLUMN access_groups;
+    UPDATE mm_meta SET value = '2' WHERE key = 'schema';`);
+  old.close();
+
+  await using registry = await Registry.open({ instance: await SqliteStore.open(path) });
+  assert.deepEqual((await registry.listModels({ visibleToGroups: ['lab'] })).map((m) => m.modelId), [sampleModel(1).modelId, sampleModel(2).modelId].sort());
+  assert.equal((await registry.getStats({ visibleToGroups: [] })).totalModels, 1);
+  assert.deepEqual((await registry.searchModels(sampleModel(3).modelId)).map((h) => h.model.modelId)[0], sampleModel(3).modelId, 'search as before');
 });
 
 test('a registry of a newer schema is refused and left as it is', async () => {

@@ -141,7 +141,7 @@ describe('two mm serve processes on one PostgreSQL registry', { skip }, () => {
       const all = JSON.parse(ps.stdout) as { scope: string; hosts: ClusterHost[] };
       assert.deepEqual(all.hosts.map((h) => [h.hostId, h.models.map((m) => m.model)]), [['host-a', ['team/tiny-embed']], ['host-b', []]]);
       const table = spawnSync(process.execPath, [MM, '--db', db, 'ps', '--all'], { encoding: 'utf8' });
-      assert.match(table.stdout, /^HOST\s+URL\s+STATUS.*\nhost-a\s+http:\S+\s+live\s+.*tiny-embed\s+cpu\s+\d+/m);
+      assert.match(table.stdout, /^HOST\s+URL\s+STATUS.*\nhost-a\s+http:\S+\s+live\s+.*tiny-embed\s+ready\s+cpu\s+\d+/m);
 
       // A is killed: B shows it gone (without its models) once three heartbeats are missed, then its rows expire.
       a.child.kill('SIGKILL');

@@ -106,7 +106,7 @@ test('add, update, version, diff-able history, rollback and delete', async () =>
   assert.equal(bulk.json().failed[0].error.code, 'MODEL_NOT_FOUND');
 
   const deleted = await h.app.inject({ method: 'DELETE', url: '/api/models/org/m1' });
-  assert.deepEqual(deleted.json(), { modelId: 'org/m1', removed: true });
+  assert.deepEqual(deleted.json(), { modelId: 'org/m1', removed: true, hard: false, restoreVersion: 6 });
   assert.equal((await h.app.inject('/api/models/org/m1')).statusCode, 404);
 });
 

@@ -47,9 +47,9 @@ export function interrupted(): ModelManagerError {
   return new ModelManagerError('INTERRUPTED', 'the pull was stopped; run it again to resume where it stopped');
 }
 
-/** A failed answer as a coded error (AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE). */
-export function statusError(target: HubTarget, response: Response): ModelManagerError {
-  return hubStatusError(response.status, target.repoId, target.endpoint, target.token !== undefined, { url: response.url });
+/** A failed answer (a `Response`, or a range GET's answer) as a coded error (AUTH_REQUIRED, HUB_NOT_FOUND, HUB_UNREACHABLE). */
+export function statusError(target: HubTarget, answer: { status: number; url: string }): ModelManagerError {
+  return hubStatusError(answer.status, target.repoId, target.endpoint, target.token !== undefined, { url: answer.url });
 }
 
 /** A thrown fetch error as a coded error; a stop asked for is INTERRUPTED. */

@@ -1,13 +1,15 @@
 /**
  * A pull recorded in the registry: a new entry is built from the pulled files (config, card, the
  * files with sizes and sha256); an existing one (say, imported from the hub without files) gets
- * `localPath`, `files` and `revision` and keeps everything a person set.
+ * only what describes the files (`localPath`, `files`, `revision`, `status`) and keeps everything
+ * else as it was. Both versions carry the pull's note: a machine wrote them (registry/field-origin.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { config as processConfig } from '../../config.js';
 import { isModelManagerError } from '../../errors.js';
 import type { ModelFile, ModelMetadata, Registry } from '../../registry/index.js';
+import { HUB_CHANGES } from '../change-notes.js';
 import { createModelFromHuggingFace } from '../create-model.js';
 import { readModelFolder } from '../local-folder.js';
 import { parseModelCard } from '../model-card.js';
@@ -84,7 +86,7 @@ export async function pullToRegistry(registry: Registry, name: string, options: 
     const model = await registry.updateModel(modelId, (current) => {
       check?.(current);
       return { ...current, localPath: pull.modelPath, files, revision: pull.commit, status: 'available' };
-    }, `pull ${pull.repoId}@${pull.commit.slice(0, 12)}`);
+    }, HUB_CHANGES.pulled(pull.repoId, pull.commit));
     return { modelId, action: 'updated', model, pull, warnings: [] };
   }
   const read = await readPulled(pull);
@@ -103,10 +105,11 @@ export async function pullToRegistry(registry: Registry, name: string, options: 
   if (pull.format) model.format = pull.format;
   if (pull.format === 'gguf' && pull.variant && !model.quantization) model.quantization = pull.variant;
   try {
-    await registry.addModel(model, `pull ${pull.repoId}@${pull.commit.slice(0, 12)}`);
+    await registry.addModel(model, HUB_CHANGES.pulled(pull.repoId, pull.commit));
   } catch (error) {
     // Two first uses pulled it at once (this process or another): the other one registered it.
-    if (!isModelManagerError(error, 'MODEL_EXISTS')) throw error;
+    // A deleted model holds its id until it is restored or removed for good: that error says so.
+    if (!isModelManagerError(error, 'MODEL_EXISTS') || error.details.deleted === true) throw error;
     return { modelId, action: 'unchanged', model: await registry.getModel(modelId), pull, warnings };
   }
   return { modelId, action: 'added', model: (await registry.getModel(modelId)) ?? model, pull, warnings };

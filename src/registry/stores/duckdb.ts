@@ -150,6 +150,7 @@ export class DuckDbStore implements RegistryStore {
     if (f.tags) add('list_has_all(tags, ?)', listValue(f.tags));
     if (Array.isArray(f.inputType)) add('list_has_any(input_types, ?)', listValue(f.inputType as string[]));
     if (Array.isArray(f.outputType)) add('list_has_any(output_types, ?)', listValue(f.outputType as string[]));
+    if (f.visibleToGroups) add(`(access_level = 'public' OR (access_level = 'restricted' AND list_has_any(access_groups, ?)))`, listValue([...f.visibleToGroups]));
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
   }
 
@@ -207,12 +208,14 @@ export class DuckDbStore implements RegistryStore {
     });
   }
 
-  async stats(): Promise<RegistryStats> {
+  async stats(f: ModelFilter): Promise<RegistryStats> {
+    const { sql, values } = this.#where(f);
     return this.#run(async (c) => {
-      const totalVersions = Number((await rows(c, `SELECT count(*) AS n FROM model_versions`))[0]?.n ?? 0);
+      const versions = sql ? `SELECT count(*) AS n FROM model_versions WHERE model_id IN (SELECT model_id FROM models ${sql})` : `SELECT count(*) AS n FROM model_versions`;
+      const totalVersions = Number((await rows(c, versions, values))[0]?.n ?? 0);
       // The stats need only a few fields of each record: read those columns, not the JSON.
       const found = await rows(c, `SELECT model_type, arch_label AS architecture, attention_type,
-        format, source, parameter_count FROM models`);
+        format, source, parameter_count FROM models ${sql}`, values);
       return computeStats(found.map((r) => ({
         modelType: String(r.model_type), architecture: String(r.architecture ?? ''), attentionType: r.attention_type ?? undefined,
         format: r.format ?? undefined, source: String(r.source), parameterCount: r.parameter_count === null ? undefined : Number(r.parameter_count),

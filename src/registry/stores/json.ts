@@ -204,10 +204,11 @@ export class JsonStore implements RegistryStore {
     return hits.map((h) => ({ ...h, model: structuredClone(h.model) }));
   }
 
-  async stats(): Promise<RegistryStats> {
+  async stats(filter: ModelFilter): Promise<RegistryStats> {
     const doc = await this.#read();
-    const totalVersions = Object.values(doc.versions).reduce((n, list) => n + list.length, 0);
-    return computeStats(Object.values(doc.models), totalVersions);
+    const models = Object.values(doc.models).filter((m) => matchesFilter(m, filter));
+    const totalVersions = models.reduce((n, m) => n + (doc.versions[m.modelId]?.length ?? 0), 0);
+    return computeStats(models, totalVersions);
   }
 
   async listVersions(modelId: string): Promise<VersionInfo[]> {

@@ -59,6 +59,8 @@ export const DERIVED_COLUMNS = {
   tags: `ARRAY(SELECT jsonb_array_elements_text(coalesce(j->'tags', '[]')))`,
   input_types: `ARRAY(SELECT DISTINCT io->>'dataType' FROM jsonb_array_elements(coalesce(j->'inputs', '[]')) io)`,
   output_types: `ARRAY(SELECT DISTINCT io->>'dataType' FROM jsonb_array_elements(coalesce(j->'outputs', '[]')) io)`,
+  access_level: `coalesce(j->>'accessLevel', 'public')`,
+  access_groups: `ARRAY(SELECT jsonb_array_elements_text(coalesce(j->'groups', '[]')))`,
 } as const;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -157,6 +159,18 @@ UPDATE ${s}.models SET local_path = data->>'localPath' WHERE data->>'localPath' 
 CREATE INDEX models_local_path ON ${s}.models (local_path, model_id) WHERE local_path IS NOT NULL;
 `,
     run: rewriteSearchVectors,
+  },
+  {
+    version: 4,
+    description: 'models.access_level and access_groups: what a caller may see is counted and paged from an index',
+    sql: (s) => `
+ALTER TABLE ${s}.models ADD COLUMN access_level text NOT NULL DEFAULT 'public', ADD COLUMN access_groups text[] NOT NULL DEFAULT '{}';
+UPDATE ${s}.models SET access_level = coalesce(data->>'accessLevel', 'public'),
+  access_groups = ARRAY(SELECT json_array_elements_text(coalesce(data->'groups', '[]')))
+  WHERE data->>'accessLevel' IS DISTINCT FROM 'public' OR json_array_length(coalesce(data->'groups', '[]')) > 0;
+CREATE INDEX models_access ON ${s}.models (access_level, model_id);
+CREATE INDEX models_access_groups ON ${s}.models USING gin (access_groups);
+`,
   },
 ];
 

@@ -15,10 +15,10 @@ export type StatsGroup = {
   params: number;
 };
 
-/** The counts by each column, and the totals, of the models table in the quoted schema `s`. */
-export const STATS_SQL = (s: string) => `SELECT model_type, arch_label, attention_type, format, source,
+/** The counts by each column, and the totals, of the models in the quoted schema `s` passing `where` (a WHERE clause or ''). */
+export const STATS_SQL = (s: string, where: string) => `SELECT model_type, arch_label, attention_type, format, source,
     GROUPING(model_type, arch_label, attention_type, format, source) AS by, count(*)::integer AS n, coalesce(sum(parameter_count), 0)::float8 AS params
-  FROM ${s}.models GROUP BY GROUPING SETS ((model_type), (arch_label), (attention_type), (format), (source), ())`;
+  FROM ${s}.models ${where} GROUP BY GROUPING SETS ((model_type), (arch_label), (attention_type), (format), (source), ())`;
 
 /** The stats shape from STATS_SQL's rows; empty keys are not counted, as in the other stores. */
 export function statsOf(rows: readonly StatsGroup[], totalVersions: number): RegistryStats {

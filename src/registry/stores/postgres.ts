@@ -188,6 +188,7 @@ export class PostgresStore implements RegistryStore {
     if (f.tags) add('tags @> ?::text[]', f.tags);
     if (Array.isArray(f.inputType)) add('input_types && ?::text[]', f.inputType);
     if (Array.isArray(f.outputType)) add('output_types && ?::text[]', f.outputType);
+    if (f.visibleToGroups) add(`(access_level = 'public' OR (access_level = 'restricted' AND access_groups && ?::text[]))`, f.visibleToGroups);
     let n = 0;
     const sql = clauses.length ? `WHERE ${clauses.join(' AND ').replace(/\?/g, () => `$${++n}`)}` : '';
     return { sql, values: all };
@@ -226,12 +227,14 @@ export class PostgresStore implements RegistryStore {
     return (await this.#bestMatches(text, limit, run)).map(({ model, score }) => ({ model, score }));
   }
 
-  async stats(): Promise<RegistryStats> {
-    const [groups, versions] = await Promise.all([
-      this.#query<StatsGroup>('counting models', STATS_SQL(this.#s), [], true),
-      this.#query<{ n: number }>('counting versions', `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions`, [], true),
-    ]);
-    return statsOf(groups.rows, versions.rows[0]?.n ?? 0);
+  async stats(f: ModelFilter): Promise<RegistryStats> {
+    const { sql, values } = this.#where(f);
+    const versions = sql ? `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions WHERE model_id IN (SELECT model_id FROM ${this.#s}.models ${sql})`
+      : `SELECT count(*)::integer AS n FROM ${this.#s}.model_versions`;
+    // One statement: both counts see the same registry.
+    const { rows } = await this.#query<StatsGroup & { versions: number }>('counting models',
+      `SELECT g.*, (${versions}) AS versions FROM (${STATS_SQL(this.#s, sql)}) g`, values, true);
+    return statsOf(rows, rows[0]?.versions ?? 0);
   }
 
   async listVersions(modelId: string): Promise<VersionInfo[]> {

@@ -12,8 +12,11 @@ import { searchWords } from '../search.js';
 import { corruptFileError, emptyFileError, readHead, storeFileSize } from './store-file.js';
 
 export const APP_MARK = 'model-manager';
-/** 2: search indexes labels (tags, capabilities, type, architecture); models.local_path. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: search indexes labels (tags, capabilities, type, architecture); models.local_path.
+ * 3: models.access_level and access_groups (what a caller may see is counted from the index).
+ */
+export const SCHEMA_VERSION = 3;
 /** SQLite's header field for the program a file belongs to ("MMRG"): a file is known as ours before it is opened. */
 export const APPLICATION_ID = 0x4d4d5247;
 
@@ -35,7 +38,10 @@ CREATE TABLE IF NOT EXISTS models (
   updated_at TEXT,
   -- architecture as written, for stats (the indexed column is lower-cased for filtering)
   arch_label TEXT NOT NULL,
-  local_path TEXT
+  local_path TEXT,
+  access_level TEXT NOT NULL DEFAULT 'public',
+  -- the model's groups as a JSON array, read with json_each only for restricted models
+  access_groups TEXT NOT NULL DEFAULT '[]'
 );
 -- Each filter index also holds (model_id, version): a filtered page comes out of the index in id
 -- order without visiting the table. Type + format + size is the usual \`mm list\` question.
@@ -49,6 +55,7 @@ CREATE INDEX IF NOT EXISTS models_params ON models(parameter_count);
 CREATE INDEX IF NOT EXISTS models_bytes ON models(total_bytes);
 CREATE INDEX IF NOT EXISTS models_updated ON models(updated_at);
 CREATE INDEX IF NOT EXISTS models_local_path ON models(local_path, model_id, version) WHERE local_path IS NOT NULL;
+CREATE INDEX IF NOT EXISTS models_access ON models(access_level, model_id, version);
 CREATE TABLE IF NOT EXISTS model_tags (tag TEXT NOT NULL, model_id TEXT NOT NULL, PRIMARY KEY (tag, model_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS model_tags_model ON model_tags(model_id);
 CREATE TABLE IF NOT EXISTS model_io (
@@ -70,6 +77,11 @@ export type Row = { data: string };
 
 /** Joins a page of model rows to their current records. */
 export const CURRENT_RECORD = `JOIN model_versions v ON v.model_id = p.model_id AND v.version = p.version`;
+
+/** The access_level and access_groups values of a model (records of an early release may lack them: the schema's defaults). */
+export function accessValues(model: ModelMetadata): [string, string] {
+  return [model.accessLevel ?? 'public', JSON.stringify(model.groups ?? [])];
+}
 
 /** The models_fts values of a model: its id, then its search words by field. */
 export function ftsValues(model: ModelMetadata): [string, string, string, string] {
@@ -167,18 +179,20 @@ export function prepareDatabase(db: Database.Database): void {
   db.transaction(() => {
     // Read again under the write lock: another process may have brought the file up to date meanwhile.
     const schema = schemaOf();
-    const earlier = schema !== undefined && schema < 2;
-    if (earlier) db.exec(`DROP TABLE IF EXISTS models_fts; ALTER TABLE models ADD COLUMN local_path TEXT;`);
+    const before2 = schema !== undefined && schema < 2;
+    const before3 = schema !== undefined && schema < 3;
+    if (before2) db.exec(`DROP TABLE IF EXISTS models_fts; ALTER TABLE models ADD COLUMN local_path TEXT;`);
+    if (before3) db.exec(`ALTER TABLE models ADD COLUMN access_level TEXT NOT NULL DEFAULT 'public'; ALTER TABLE models ADD COLUMN access_groups TEXT NOT NULL DEFAULT '[]';`);
     db.exec(SCHEMA);
-    if (earlier) reindex(db);
+    if (before3) reindex(db, { words: before2 });
     db.prepare(`INSERT OR REPLACE INTO mm_meta (key, value) VALUES ('app', ?), ('schema', ?)`).run(APP_MARK, String(SCHEMA_VERSION));
     db.pragma(`application_id = ${APPLICATION_ID}`);
   }).immediate();
 }
 
-/** Fills the columns an earlier schema lacked (local_path, the search words) from the current records. */
-function reindex(db: Database.Database): void {
-  const setPath = db.prepare(`UPDATE models SET local_path = ? WHERE rowid = ?`);
+/** Fills the columns an earlier schema lacked (local_path, access, and with `words` the search words) from the current records. */
+function reindex(db: Database.Database, { words }: { words: boolean }): void {
+  const setColumns = db.prepare(`UPDATE models SET local_path = ?, access_level = ?, access_groups = ? WHERE rowid = ?`);
   const addWords = db.prepare(`INSERT INTO models_fts (rowid, model_id, names, labels, description) VALUES (?, ?, ?, ?, ?)`);
   // In slices: a statement being read cannot be written through, and all records at once may not fit in memory.
   const slice = db.prepare(`SELECT p.rowid AS rowid, v.data AS data FROM models p ${CURRENT_RECORD} WHERE p.rowid > ? ORDER BY p.rowid LIMIT 1000`);
@@ -187,8 +201,8 @@ function reindex(db: Database.Database): void {
     if (rows.length === 0) return;
     for (const row of rows) {
       const model = JSON.parse(row.data) as ModelMetadata;
-      setPath.run(model.localPath ?? null, row.rowid);
-      addWords.run(row.rowid, ...ftsValues(model));
+      setColumns.run(model.localPath ?? null, ...accessValues(model), row.rowid);
+      if (words) addWords.run(row.rowid, ...ftsValues(model));
     }
     after = rows.at(-1)!.rowid;
   }

@@ -14,7 +14,7 @@ import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
 import { searchTerms, type SearchHit } from '../search.js';
-import { CURRENT_RECORD, checkExistingFile, ftsValues, prepareDatabase, type Row } from './sqlite-schema.js';
+import { CURRENT_RECORD, accessValues, checkExistingFile, ftsValues, prepareDatabase, type Row } from './sqlite-schema.js';
 import { bestMatches } from './sqlite-search.js';
 import { SORT_COLUMNS, scalarClauses } from './sql-query.js';
 import { removeStaleTemps } from '../../atomic-file.js';
@@ -97,15 +97,17 @@ export class SqliteStore implements RegistryStore {
     const cols = [
       model.modelName, model.modelType, model.architecture.toLowerCase(), model.attentionType ?? null, model.format ?? null,
       model.source, model.parameterCount ?? null, model.contextLength ?? null, model.memoryEstimate?.totalBytes ?? null,
-      model.createdAt ?? null, model.updatedAt ?? null, model.architecture, model.localPath ?? null,
+      model.createdAt ?? null, model.updatedAt ?? null, model.architecture, model.localPath ?? null, ...accessValues(model),
     ];
     if (rowid === undefined) {
       rowid = Number(this.#sql(`INSERT INTO models (version, model_name, model_type, architecture, attention_type, format, source,
-        parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, local_path, model_id) VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+        parameter_count, context_length, total_bytes, created_at, updated_at, arch_label, local_path, access_level, access_groups, model_id)
+        VALUES (1, ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
         .run(...cols, model.modelId).lastInsertRowid);
     } else {
       this.#sql(`UPDATE models SET version = version + ${sameVersion ? 0 : 1}, model_name = ?, model_type = ?, architecture = ?, attention_type = ?, format = ?,
-        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ?, local_path = ? WHERE rowid = ?`)
+        source = ?, parameter_count = ?, context_length = ?, total_bytes = ?, created_at = ?, updated_at = ?, arch_label = ?, local_path = ?,
+        access_level = ?, access_groups = ? WHERE rowid = ?`)
         .run(...cols, rowid);
       this.#unindex(model.modelId, rowid);
     }
@@ -205,6 +207,13 @@ export class SqliteStore implements RegistryStore {
       clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
       params.push(direction, ...types);
     }
+    const groups = f.visibleToGroups;
+    if (groups) {
+      const shared = `EXISTS (SELECT 1 FROM json_each(access_groups) WHERE value IN (${groups.map(() => '?').join(',')}))`;
+      // The IN lets SQLite read the access index for both levels at once (twice as fast as an OR of two lookups).
+      clauses.push(groups.length === 0 ? `access_level = 'public'` : `access_level IN ('public', 'restricted') AND (access_level = 'public' OR ${shared})`);
+      params.push(...groups);
+    }
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
@@ -237,25 +246,27 @@ export class SqliteStore implements RegistryStore {
     })();
   }
 
-  async stats(): Promise<RegistryStats> {
-    const db = this.#db;
-    const group = (column: string): CountMap => {
-      const rows = db.prepare(`SELECT ${column} AS k, count(*) AS n FROM models WHERE ${column} IS NOT NULL AND ${column} != '' GROUP BY ${column}`)
-        .all() as { k: string; n: number }[];
+  async stats(f: ModelFilter): Promise<RegistryStats> {
+    const { sql, params } = this.#where(f);
+    const and = sql ? `${sql} AND` : 'WHERE';
+    const counts = (column: string, label = column): CountMap => {
+      const rows = this.#sql(`SELECT ${label} AS k, count(*) AS n FROM models ${and} ${column} IS NOT NULL AND ${column} != '' GROUP BY k`)
+        .all(...params) as { k: string; n: number }[];
       return Object.fromEntries(rows.map((r) => [r.k, r.n]));
     };
-    // architecture is stored lower-cased for filtering; report it as written.
-    const archRows = db.prepare(`SELECT arch_label AS k, count(*) AS n FROM models WHERE architecture != '' GROUP BY k`).all() as { k: string; n: number }[];
-    return {
-      totalModels: db.prepare(`SELECT count(*) FROM models`).pluck().get() as number,
-      totalVersions: db.prepare(`SELECT count(*) FROM model_versions`).pluck().get() as number,
-      totalParameters: (db.prepare(`SELECT coalesce(sum(parameter_count), 0) FROM models`).pluck().get() as number) ?? 0,
-      byType: group('model_type'),
-      byArchitecture: Object.fromEntries(archRows.map((r) => [r.k, r.n])),
-      byAttentionType: group('attention_type'),
-      byFormat: group('format'),
-      bySource: group('source'),
-    };
+    const one = (query: string) => this.#sql(query).pluck().get(...params) as number;
+    // One read transaction: every count sees the same registry.
+    return this.#db.transaction(() => ({
+      totalModels: one(`SELECT count(*) FROM models ${sql}`),
+      totalVersions: one(sql ? `SELECT count(*) FROM model_versions WHERE model_id IN (SELECT model_id FROM models ${sql})` : `SELECT count(*) FROM model_versions`),
+      totalParameters: one(`SELECT coalesce(sum(parameter_count), 0) FROM models ${sql}`),
+      byType: counts('model_type'),
+      // architecture is stored lower-cased for filtering; reported as written.
+      byArchitecture: counts('architecture', 'arch_label'),
+      byAttentionType: counts('attention_type'),
+      byFormat: counts('format'),
+      bySource: counts('source'),
+    }))();
   }
 
   async listVersions(modelId: string): Promise<VersionInfo[]> {

@@ -86,7 +86,8 @@ export interface RegistryStore {
   count(filter: ModelFilter): Promise<number>;
   /** The best `limit` matches, scored and ordered by the rules of search.ts (as `rankSearch` does), so every store answers alike. */
   search(text: string, limit: number): Promise<SearchHit[]>;
-  stats(): Promise<RegistryStats>;
+  /** Counts over the models passing a normalised filter (limit and offset ignored), with their versions. */
+  stats(filter: ModelFilter): Promise<RegistryStats>;
 
   listVersions(modelId: string): Promise<VersionInfo[]>;
   getVersion(modelId: string, version: number): Promise<ModelMetadata | undefined>;

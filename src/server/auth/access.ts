@@ -6,6 +6,7 @@
  * not searchable, not runnable, and asking for it gives 404, so its name does not leak.
  */
 import { ModelManagerError } from '../../errors.js';
+import { isVisibleTo, type ModelFilter } from '../../registry/query.js';
 import type { ModelMetadata } from '../../registry/schema.js';
 import type { Caller, Role } from './api-keys.js';
 
@@ -15,15 +16,12 @@ type Visible = Pick<ModelMetadata, 'accessLevel' | 'groups'>;
 
 /** True when the caller may see (and run) the model. */
 export function canSee(caller: Caller, model: Visible): boolean {
-  if (caller.role === 'admin') return true;
-  switch (model.accessLevel) {
-    case 'public':
-      return true;
-    case 'restricted':
-      return model.groups.some((g) => caller.groups.includes(g));
-    default:
-      return false;
-  }
+  return caller.role === 'admin' || isVisibleTo(model, caller.groups);
+}
+
+/** The filter that passes the models the caller may see (none needed for an admin), for the store to count and page with its indexes. */
+export function visibleFilter(caller: Caller): ModelFilter {
+  return caller.role === 'admin' ? {} : { visibleToGroups: caller.groups };
 }
 
 /** Throws FORBIDDEN unless the caller's role is at least `role`. */

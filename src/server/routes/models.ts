@@ -3,17 +3,17 @@
  * rollback, metrics, search and stats. Hidden models are filtered out before paging.
  */
 import type { FastifyInstance } from 'fastify';
-import { ModelManagerError } from '../../errors.js';
+import { ModelManagerError, isModelManagerError } from '../../errors.js';
 import { mergePatch } from '../../registry/merge-patch.js';
 import { manyOf, page, type ModelFilter, type SortField } from '../../registry/query.js';
 import type { ModelMetadata } from '../../registry/schema.js';
-import { computeStats } from '../../registry/stores/store.js';
+import { isDeleted } from '../../registry/soft-delete.js';
 import { validateModel } from '../../registry/validate.js';
 import { parseQuantity } from '../../units.js';
 import type { Caller } from '../auth/api-keys.js';
-import { canSee, checkAccessResult, requireRole } from '../auth/access.js';
+import { canSee, checkAccessResult, modelIdTaken, modelNotFound, requireRole, visibleFilter } from '../auth/access.js';
 import { HiddenModels } from '../auth/hidden-models.js';
-import { callerModelPath, visibleModel, type ServerContext } from '../context.js';
+import { callerModelPath, visibleModel, visibleStored, type ServerContext } from '../context.js';
 import { anyObject, idParams, listQuery, modelListSchema, modelRef, replies } from '../schemas.js';
 
 export interface ListQuery {
@@ -44,16 +44,16 @@ export function filterOf(q: ListQuery): ModelFilter {
 
 /** Models the caller may see that pass the filter, paged after hiding (so pages stay full). */
 export async function listVisible(ctx: ServerContext, caller: Caller, q: ListQuery): Promise<{ models: ModelMetadata[]; total: number }> {
-  const filter = filterOf(q);
+  const filter = { ...filterOf(q), ...visibleFilter(caller) };
   const modalities = values(q.modality)?.map((m) => m.toLowerCase());
-  if (caller.role === 'admin' && !modalities) {
-    // Admins see everything, so the store can filter and page with its indexes.
+  if (!modalities) {
+    // The store filters, hides and pages with its indexes.
     const [models, total] = await Promise.all([ctx.registry.listModels(filter), ctx.registry.countModels(filter)]);
     return { models, total };
   }
   const all = await ctx.registry.listModels({ ...filter, limit: undefined, offset: undefined });
-  const visible = all.filter((m) => canSee(caller, m) && (!modalities || m.modalities.some((x) => modalities.includes(x))));
-  return { models: page(visible, filter), total: visible.length };
+  const matching = all.filter((m) => m.modalities.some((x) => modalities.includes(x)));
+  return { models: page(matching, filter), total: matching.length };
 }
 
 /** Refuses a localPath outside the model roots or at a hidden model's files; returns the record with the real path. */
@@ -83,6 +83,20 @@ export async function patchModel(ctx: ServerContext, caller: Caller, id: string,
   );
 }
 
+/**
+ * An add refused because a deleted model holds the id, told in this API's terms: how to restore
+ * it or remove it for good. A deleted model the caller may not see is only an id that is taken.
+ */
+async function deletedHere(ctx: ServerContext, caller: Caller, modelId: string, error: ModelManagerError): Promise<ModelManagerError> {
+  const stored = await ctx.registry.store.get(modelId);
+  if (!stored || !canSee(caller, stored.model)) return modelIdTaken(modelId);
+  const restore = error.details.restoreVersion;
+  const path = `/api/models/${modelId}`;
+  return new ModelManagerError('MODEL_EXISTS', `model "${modelId}" was deleted and its history kept: restore it with POST ${path}/rollback {"version": ${restore}}, or remove it for good with DELETE ${path}?hard=true (admin)`, {
+    cause: error, details: error.details,
+  });
+}
+
 export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const tags = ['registry'];
 
@@ -100,7 +114,11 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     const record = validateModel(await checkLocalPath(ctx, req.caller, req.body));
     checkAccessResult(req.caller, record);
     reply.code(201);
-    return ctx.registry.addModel(record);
+    try {
+      return await ctx.registry.addModel(record);
+    } catch (error) {
+      throw isModelManagerError(error, 'MODEL_EXISTS') && error.details.deleted === true ? await deletedHere(ctx, req.caller, record.modelId, error) : error;
+    }
   });
 
   app.get<{ Params: IdParams }>('/api/models/:id', {
@@ -111,25 +129,47 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
     schema: { tags, summary: 'Update a model with a JSON merge patch (null removes a field); makes a new version', params: idParams, body: anyObject, response: replies(modelRef) },
   }, async (req) => patchModel(ctx, req.caller, req.params.id, req.body, 'update'));
 
-  app.delete<{ Params: IdParams }>('/api/models/:id', {
+  app.delete<{ Params: IdParams; Querystring: { hard?: boolean } }>('/api/models/:id', {
     schema: {
-      tags, summary: 'Remove a model with its history', params: idParams,
-      response: replies({ type: 'object', properties: { modelId: { type: 'string' }, removed: { type: 'boolean' } } }),
+      tags, params: idParams,
+      summary: 'Delete a model: hidden from every read, its history kept (a rollback to `restoreVersion` restores it), as `mm delete`; `?hard=true` (admin only) removes it with its history for good, as `mm delete --hard`',
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { hard: { type: 'boolean', description: 'remove the model and its history for good (admin only); defaults to false' } },
+      },
+      response: replies({
+        type: 'object',
+        properties: {
+          modelId: { type: 'string' }, removed: { type: 'boolean' }, hard: { type: 'boolean' },
+          restoreVersion: { type: 'integer', description: 'the version a rollback restores (a delete that is not hard)' },
+        },
+      }),
     },
   }, async (req) => {
-    requireRole(req.caller, 'writer', 'removing a model');
-    await visibleModel(ctx, req.caller, req.params.id);
-    return { modelId: req.params.id, removed: await ctx.registry.removeModel(req.params.id) };
+    const { id } = req.params;
+    if (req.query.hard === true) {
+      // A delete for good takes the history every other user may need: an admin's decision.
+      requireRole(req.caller, 'admin', 'removing a model and its history for good');
+      await visibleStored(ctx, req.caller, id);
+      return { modelId: id, removed: await ctx.registry.deleteModel(id, { hard: true }), hard: true };
+    }
+    requireRole(req.caller, 'writer', 'deleting a model');
+    const stored = await visibleStored(ctx, req.caller, id);
+    if (isDeleted(stored.model) || !(await ctx.registry.deleteModel(id))) throw modelNotFound(id);
+    return { modelId: id, removed: true, hard: false, restoreVersion: stored.version };
   });
 
   app.get<{ Params: IdParams }>('/api/models/:id/versions', {
     schema: {
-      tags, summary: 'Numbered versions of a model, oldest first', params: idParams,
-      response: replies({ type: 'object', properties: { modelId: { type: 'string' }, versions: { type: 'array', items: { $ref: 'VersionInfo#' } } } }),
+      tags, summary: 'Numbered versions of a model, oldest first; also of a deleted one (`deleted: true`), to restore it from', params: idParams,
+      response: replies({
+        type: 'object',
+        properties: { modelId: { type: 'string' }, deleted: { type: 'boolean' }, versions: { type: 'array', items: { $ref: 'VersionInfo#' } } },
+      }),
     },
   }, async (req) => {
-    await visibleModel(ctx, req.caller, req.params.id);
-    return { modelId: req.params.id, versions: await ctx.registry.listVersions(req.params.id) };
+    const stored = await visibleStored(ctx, req.caller, req.params.id);
+    return { modelId: req.params.id, deleted: isDeleted(stored.model), versions: await ctx.registry.listVersions(req.params.id) };
   });
 
   app.get<{ Params: IdParams & { version: number } }>('/api/models/:id/versions/:version', {
@@ -139,19 +179,19 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
       response: replies(modelRef),
     },
   }, async (req) => {
-    await visibleModel(ctx, req.caller, req.params.id);
+    await visibleStored(ctx, req.caller, req.params.id);
     return ctx.registry.getVersion(req.params.id, req.params.version);
   });
 
   app.post<{ Params: IdParams; Body: { version: number | string } }>('/api/models/:id/rollback', {
     schema: {
-      tags, summary: 'Make a new version equal to an old one (a number or an alias)', params: idParams,
+      tags, summary: 'Make a new version equal to an old one (a number or an alias); restores a deleted model', params: idParams,
       body: { type: 'object', required: ['version'], properties: { version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1 }] } } },
       response: replies(modelRef),
     },
   }, async (req) => {
     requireRole(req.caller, 'writer', 'rolling a model back');
-    await visibleModel(ctx, req.caller, req.params.id);
+    await visibleStored(ctx, req.caller, req.params.id);
     return ctx.registry.rollback(req.params.id, req.body.version, { check: (next) => checkAccessResult(req.caller, next) });
   });
 
@@ -216,11 +256,5 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
 
   app.get('/api/stats', {
     schema: { tags, summary: 'Counts by type, architecture, attention, format and source', response: replies(anyObject) },
-  }, async (req) => {
-    if (req.caller.role === 'admin') return ctx.registry.getStats();
-    const visible = (await ctx.registry.listModels()).filter((m) => canSee(req.caller, m));
-    let versions = 0;
-    for (const m of visible) versions += (await ctx.registry.store.listVersions(m.modelId)).length;
-    return computeStats(visible, versions);
-  });
+  }, async (req) => ctx.registry.getStats(visibleFilter(req.caller)));
 }

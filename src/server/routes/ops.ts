@@ -3,16 +3,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Caller } from '../auth/api-keys.js';
-import { canSee } from '../auth/access.js';
+import { visibleFilter } from '../auth/access.js';
 import { visibleLoaded, type ServerContext } from '../context.js';
 import type { Sample } from '../metrics.js';
 import { anyObject, replies } from '../schemas.js';
-
-/** How many registry models the caller may see. */
-async function visibleCount(ctx: ServerContext, caller: Caller): Promise<number> {
-  if (caller.role === 'admin') return ctx.registry.countModels();
-  return (await ctx.registry.listModels()).filter((m) => canSee(caller, m)).length;
-}
 
 /**
  * Gauges read at scrape time from the registry and the runtime. Counts and labels cover only the
@@ -20,7 +14,7 @@ async function visibleCount(ctx: ServerContext, caller: Caller): Promise<number>
  */
 async function runtimeSamples(ctx: ServerContext, caller: Caller): Promise<Sample[]> {
   const samples: Sample[] = [
-    { name: 'mm_registry_models', help: 'Models in the registry.', type: 'gauge', value: await visibleCount(ctx, caller) },
+    { name: 'mm_registry_models', help: 'Models in the registry.', type: 'gauge', value: await ctx.registry.countModels(visibleFilter(caller)) },
   ];
   if (!ctx.runtime) return samples;
   const loaded = (await visibleLoaded(ctx, caller)).map(({ info }) => info);

@@ -65,7 +65,7 @@ describe('postgres store', { skip }, () => {
     });
   }
 
-  it('migrates a registry of an older schema in one go, keeping its models: search finds their labels, localPath is indexed', async () => {
+  it('migrates a registry of an older schema in one go, keeping its models: search finds their labels, localPath is indexed, access is counted', async () => {
     const url = schemaUrl('older-schema');
     const schema = schemaOf(url);
     // A registry as the first release left it: schema version 1 and a model in it.
@@ -76,7 +76,7 @@ describe('postgres store', { skip }, () => {
       ${MIGRATIONS[0]!.sql(`"${schema}"`)}
       INSERT INTO "${schema}".mm_schema_migrations (version, description) VALUES (1, 'first');`);
     // A whole record, as every release stored them (validated, defaults filled).
-    const record = JSON.stringify(validateModel({ ...sampleModel(1), modelName: 'model-1', tags: ['a'], inputs: [], outputs: [], description: 'old', localPath: '/models/old-one' }));
+    const record = JSON.stringify(validateModel({ ...sampleModel(1), modelName: 'model-1', tags: ['a'], inputs: [], outputs: [], description: 'old', localPath: '/models/old-one', accessLevel: 'restricted', groups: ['team'] }));
     await sql(`INSERT INTO "${schema}".models (model_id, version, model_name, model_type, architecture, arch_label, source, tags, input_types, output_types, search, data)
       VALUES ('org1/model-1', 1, 'model-1', 'decoder_only', 'llamaforcausallm', 'LlamaForCausalLM', 'manual', '{a}', '{}', '{}', '''old'':3C', $1::json);
       `.trim(), [record]);
@@ -92,6 +92,8 @@ describe('postgres store', { skip }, () => {
     const [index] = await sql<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND indexname = 'models_local_path'`, [schema]);
     assert.match(index?.def ?? '', /\(local_path, model_id\)/, 'an index for it');
     assert.deepEqual((await registry.store.cluster?.hosts()), [], 'the tables of the newer schema are there');
+    assert.deepEqual([await registry.countModels({ visibleToGroups: [] }), await registry.countModels({ visibleToGroups: ['team'] })], [0, 1],
+      'what a caller may see is counted from the access columns filled from the record');
   });
 
   it('rolls a failed migration back whole, and refuses a URL that is not postgres://', async () => {

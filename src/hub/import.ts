@@ -142,7 +142,7 @@ export async function importFromHuggingFace(registry: Registry, idOrPath: string
   const note = force ? HUB_CHANGES.reimported(snapshot.source) : HUB_CHANGES.synced(snapshot.source);
   const updated = await updateFromFinding(registry, { record: model, paths: [...IMPORTED_FIELDS] }, note);
   if (!updated) {
-    return { modelId, action: 'unchanged', version: existing.version, ...where, model: existing.model, warnings, message: `${modelId}: nothing to change but values a person set, which stay (version ${existing.version})` };
+    return { modelId, action: 'unchanged', version: existing.version, ...where, model: existing.model, warnings, message: `${modelId}: nothing to change, the files say what the registry holds or a person set (version ${existing.version})` };
   }
   const version = (await registry.store.get(modelId))?.version ?? existing.version + 1;
   return { modelId, action: 'updated', version, ...where, model: updated, warnings, message: `updated ${modelId} to version ${version} from ${snapshot.source}` };

@@ -132,7 +132,7 @@ describe('import from the HF cache', () => {
 });
 
 describe('re-import and versions', () => {
-  it('leaves an existing model alone without force, makes a version with force, and sync follows config changes only', async () => {
+  it('leaves an existing model alone without force, makes a version with force when the files changed, and sync follows config changes only', async () => {
     using tmp = tempDir();
     const folder = join(tmp.path, 'mistralai--Mistral-7B-v0.1');
     const original = fixtureConfig('mistralai--Mistral-7B-v0.1');
@@ -147,6 +147,11 @@ describe('re-import and versions', () => {
     assert.match(again.message, /--force/);
     assert.equal((await registry.listVersions('mistralai/Mistral-7B-v0.1')).length, 2);
 
+    const same = await importFromHuggingFace(registry, folder, { config, force: true });
+    assert.equal(same.action, 'unchanged', 'the same files make no empty version');
+    assert.equal((await registry.listVersions('mistralai/Mistral-7B-v0.1')).length, 2);
+
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...original, rope_theta: 20000 }));
     const forced = await importFromHuggingFace(registry, folder, { config, force: true });
     assert.equal(forced.action, 'updated');
     assert.equal((await registry.listVersions('mistralai/Mistral-7B-v0.1')).length, 3);
@@ -156,7 +161,7 @@ describe('re-import and versions', () => {
     assert.deepEqual(unchanged.map((r) => r.action), ['unchanged']);
     assert.equal((await registry.listVersions('mistralai/Mistral-7B-v0.1')).length, 3);
 
-    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...original, sliding_window: null, max_position_embeddings: 65536 }));
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...original, rope_theta: 20000, sliding_window: null, max_position_embeddings: 65536 }));
     const changed = await syncHuggingFace(registry, { config });
     assert.deepEqual(changed.map((r) => r.action), ['updated']);
     const model = await registry.requireModel('mistralai/Mistral-7B-v0.1');

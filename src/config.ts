@@ -4,12 +4,12 @@
  * Library code takes these as option defaults; `loadConfig(env)` lets tests and embedders
  * build a config from any environment without touching `process.env`.
  */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { ModelManagerError } from './errors.js';
 
-export const STORE_KINDS = ['sqlite', 'json', 'duckdb'] as const;
+export const STORE_KINDS = ['sqlite', 'json', 'duckdb', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /**
@@ -22,10 +22,15 @@ export type LlamaGpuSetting = (typeof LLAMA_GPU_SETTINGS)[number];
 export interface Config {
   /** Data folder of Model Manager. `MM_HOME`; defaults to the platform data dir (e.g. ~/.local/share/model-manager). */
   home: string;
-  /** Registry store kind. `MM_STORE`; defaults to `sqlite`. */
+  /** Registry store kind. `MM_STORE`; defaults to `postgres` when `MM_DB` is a `postgres://` URL, else `sqlite`. */
   store: StoreKind;
-  /** Registry file. `MM_DB`; defaults to `registry.db` / `registry.json` / `registry.duckdb` under `home`. */
+  /**
+   * Registry file, or for `postgres` a `postgres://` URL. `MM_DB`; defaults to `registry.db` / `registry.json` /
+   * `registry.duckdb` under `home`, and for `postgres` to `postgres://` (the server the `PG*` variables name).
+   */
   db: string;
+  /** This machine's stable id in a registry shared by several hosts. `MM_HOST_ID`; defaults to the hostname. */
+  hostId: string;
   /** Hugging Face settings, as huggingface_hub reads them. */
   hf: {
     /** `HF_HOME`; defaults to ~/.cache/huggingface. */
@@ -59,8 +64,24 @@ export function parseBool(value: string | undefined): boolean {
 }
 
 /** The file name a store kind uses inside MM_HOME. */
-export function defaultDbFile(store: StoreKind): string {
+export function defaultDbFile(store: Exclude<StoreKind, 'postgres'>): string {
   return { sqlite: 'registry.db', json: 'registry.json', duckdb: 'registry.duckdb' }[store];
+}
+
+/** Where a store kind lives when `--db` names nothing: its file in `home`, or the server the `PG*` variables name. */
+export function defaultDb(store: StoreKind, home: string): string {
+  return store === 'postgres' ? 'postgres://' : join(home, defaultDbFile(store));
+}
+
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db.trim());
+}
+
+/** The store kind asked for, else `postgres` for a `postgres://` db, else the fallback. */
+export function storeKindOf(store: string | undefined, db: string | undefined, fallback: StoreKind = 'sqlite'): StoreKind {
+  if (store) return parseStoreKind(store);
+  return db && isPostgresUrl(db) ? 'postgres' : fallback;
 }
 
 /** Parses a store kind, with an error that lists the valid ones. */
@@ -84,12 +105,13 @@ export function parseLlamaGpu(value: string): LlamaGpuSetting {
 /** Builds the configuration from an environment (defaults to `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const home = env.MM_HOME || envPaths('model-manager', { suffix: '' }).data;
-  const store = parseStoreKind(env.MM_STORE || 'sqlite');
+  const store = storeKindOf(env.MM_STORE, env.MM_DB);
   const hfHome = env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
   return {
     home,
     store,
-    db: env.MM_DB || join(home, defaultDbFile(store)),
+    db: env.MM_DB || defaultDb(store, home),
+    hostId: env.MM_HOST_ID?.trim() || hostname(),
     hf: {
       home: hfHome,
       hubCache: env.HF_HUB_CACHE || join(hfHome, 'hub'),

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   STORE_FOREIGN: 500,
   STORE_LOCKED: 503,
   STORE_IO: 500,
+  /** The store was written by a newer Model Manager (its schema is ahead of this code). */
+  STORE_TOO_NEW: 500,
   // hugging face
   HUB_UNREACHABLE: 502,
   HUB_NOT_FOUND: 404,

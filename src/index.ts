@@ -27,3 +27,4 @@ export {
   pullModel, pullToRegistry, parseHubName, selectFiles, cachedRepoPaths, snapshotOfRepoFolder,
   type PullOptions, type PullProgress, type PullResult, type PullFileResult, type RepoFile, type CachedSnapshot, type RegisteredPull, type PullToRegistryOptions,
 } from './hub/index.js';
+export * from './cluster/index.js';

@@ -20,6 +20,7 @@ const AREAS: Record<string, string> = {
   runtime: 'ModelManager',
   testmodels: 'writeTestModel',
   server: 'createServer',
+  cluster: 'ClusterMembership',
   settings: 'loadSettings',
 };
 

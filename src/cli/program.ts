@@ -12,7 +12,7 @@ export function createProgram(version: string) {
     .version(version)
     .option('--json', 'print one JSON document on stdout (logs go to stderr)')
     .addOption(choiceOption('--store <kind>', `registry store: ${STORE_KINDS.join(', ')} (default sqlite) [MM_STORE]`, STORE_KINDS))
-    .option('--db <path>', 'registry file [MM_DB]')
+    .option('--db <path>', 'registry file, or a postgres:// URL [MM_DB]')
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 }

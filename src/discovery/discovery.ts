@@ -6,10 +6,11 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { config as processConfig, type Config } from '../config.js';
 import { ModelManagerError, toModelManagerError } from '../errors.js';
-import { validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
+import { pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeUnit } from './describe.js';
 import { findModelUnit } from './describe-path.js';
 import { WarningSink } from './fs-scan.js';
+import { mergeFindingOn, newRecordOn } from './host-copies.js';
 import { loadCategorizationRules } from './rules-file.js';
 import type { CategorizationRules } from './rules.js';
 import { DiscoveryPlugins } from './plugins/discovery-plugins.js';
@@ -19,7 +20,7 @@ import { runScan } from './scan.js';
 import { loadDiscoverySettings, type DiscoverySettings } from './settings.js';
 import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
-import { contestedPaths, mergeFinding, valuesSetByMachine } from '../registry/field-origin.js';
+import { contestedPaths, valuesSetByMachine } from '../registry/field-origin.js';
 import { DISCOVERY_CHANGES } from './change-notes.js';
 import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
@@ -42,6 +43,12 @@ export interface DiscoveryOptions {
   workers?: number;
   /** Discovery plugins, asked after those the settings file names. Defaults to none. */
   plugins?: DiscoveryPlugin[];
+  /**
+   * This host, when several hosts share the registry: each host's copy of a model is kept as a location, and a scan
+   * here drops and marks missing only this host's copies. Defaults to `MM_HOST_ID` (else the hostname) when the
+   * registry's store is shared (postgres), else none: a model's one copy is its `localPath`.
+   */
+  hostId?: string;
 }
 
 export interface RefreshOptions {
@@ -59,13 +66,14 @@ export class Discovery implements AsyncDisposable {
   readonly #roots: string[] | undefined;
   readonly #workers: number | undefined;
   readonly #plugins: DiscoveryPlugins;
+  readonly #host: string | undefined;
   #running: Promise<ScanReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextScanAt: Date | undefined;
   #watchers: FSWatcher[] = [];
   #watchDebounce: NodeJS.Timeout | undefined;
 
-  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, plugins: DiscoveryPlugins) {
+  private constructor(registry: Registry, settings: DiscoverySettings, rules: CategorizationRules, state: DiscoveryState, config: Config, roots: string[] | undefined, workers: number | undefined, plugins: DiscoveryPlugins, host: string | undefined) {
     this.registry = registry;
     this.settings = settings;
     this.rules = rules;
@@ -74,17 +82,19 @@ export class Discovery implements AsyncDisposable {
     this.#roots = roots?.map((r) => resolve(r));
     this.#workers = workers;
     this.#plugins = plugins;
+    this.#host = host;
   }
 
   /** Loads settings, rules and plugins and opens the scan state. @throws INVALID_CONFIG for a bad settings or rules file, or a plugin that cannot be loaded */
-  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, plugins = [] }: DiscoveryOptions): Promise<Discovery> {
+  static async create({ registry, roots, settingsPath, rulesPath, settings, stateDir, config = processConfig(), workers, plugins = [], hostId }: DiscoveryOptions): Promise<Discovery> {
     const settingsFile = settingsPath ?? join(config.home, 'model_discovery.json');
     const loaded = await loadDiscoverySettings(settingsFile, { optional: settingsPath === undefined, overrides: settings });
     const loadedPlugins = await loadPlugins(loaded.plugins, dirname(resolve(settingsFile)));
     const allPlugins = new DiscoveryPlugins([...loadedPlugins, ...plugins], { timeoutMs: loaded.pluginTimeoutSeconds * 1000 });
     const rules = await loadCategorizationRules(rulesPath ?? join(config.home, 'model_categorization.json'), { optional: rulesPath === undefined });
     const state = await DiscoveryState.open(stateDir ?? join(config.home, 'discovery'), registry.store.location, { maxLogEntries: loaded.maxLogEntries });
-    return new Discovery(registry, loaded, rules, state, config, roots, workers, allPlugins);
+    const host = hostId ?? (registry.store.cluster ? config.hostId : undefined);
+    return new Discovery(registry, loaded, rules, state, config, roots, workers, allPlugins, host);
   }
 
   /** Adds a discovery plugin, asked after the others from the next scan on. @throws INVALID_ARGUMENT for an object that is no plugin, or a name already taken */
@@ -105,7 +115,10 @@ export class Discovery implements AsyncDisposable {
   async refresh({ roots, onProgress }: RefreshOptions = {}): Promise<ScanReport> {
     if (this.#running && !roots) return this.#running;
     while (this.#running) await this.#running.catch(() => undefined);
-    const run = runScan({ registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress, plugins: this.#plugins, ...(this.#workers === undefined ? {} : { workers: this.#workers }) });
+    const run = runScan({
+      registry: this.registry, state: this.#state, settings: this.settings, rules: this.rules, roots: roots ?? this.roots(), onProgress,
+      plugins: this.#plugins, host: this.#host, ...(this.#workers === undefined ? {} : { workers: this.#workers }),
+    });
     this.#running = run;
     try {
       return await run;
@@ -141,25 +154,27 @@ export class Discovery implements AsyncDisposable {
     const unit = await findModelUnit(path, this.settings, warnings);
     const warn = (p: string, r: string) => warnings.add(p, r);
     const d = await describeUnit(unit, this.rules, warn);
-    const known = new KnownModels(await this.registry.listModels());
+    const known = new KnownModels(await this.registry.listModels(), this.#host);
     const { modelId: givenId, ...given } = overrides;
     const modelId = givenId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, warn));
     const finding = findingOf(modelId, d, warn, unit.localPath);
     const stored = await this.registry.getModel(modelId);
-    if (stored?.localPath && stored.localPath !== unit.localPath) {
-      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${stored.localPath}; choose another id`, {
-        details: { modelId, localPath: stored.localPath },
+    const here = stored ? pathsOn(stored, this.#host) : [];
+    if (here.length > 0 && !here.includes(unit.localPath)) {
+      throw new ModelManagerError('MODEL_EXISTS', `model "${modelId}" is already registered for ${here[0]}; choose another id`, {
+        details: { modelId, localPath: here[0] },
       });
     }
+    const seenAt = new Date().toISOString();
     const owned = stored ? await valuesSetByMachine(this.registry, modelId, contestedPaths(stored, finding)) : new Map<string, unknown>();
-    const fromFiles = (current: ModelMetadata | undefined) => (current ? (mergeFinding(current, finding, owned) ?? current) : finding.record);
+    const fromFiles = (current: ModelMetadata | undefined) => (current ? (mergeFindingOn(current, finding, owned, this.#host, seenAt) ?? current) : newRecordOn(finding.record, this.#host, seenAt));
     const withGiven = (current: ModelMetadata | undefined): ModelMetadata => validateModel({ ...fromFiles(current), ...given, modelId });
     // Validated whole, and seen by the caller's check as it will end up, before anything is written.
     const final = withGiven(stored);
     check?.(final);
     let saved: ModelMetadata | undefined;
-    if (!stored) saved = await this.registry.addModel(finding.record, DISCOVERY_CHANGES.registered);
-    else if (mergeFinding(stored, finding, owned)) saved = await this.registry.updateModel(modelId, fromFiles, DISCOVERY_CHANGES.registered);
+    if (!stored) saved = await this.registry.addModel(fromFiles(undefined), DISCOVERY_CHANGES.registered);
+    else if (mergeFindingOn(stored, finding, owned, this.#host, seenAt)) saved = await this.registry.updateModel(modelId, fromFiles, DISCOVERY_CHANGES.registered);
     // What the caller gave is theirs, not the files': a version of its own, so later scans leave it as set.
     if (Object.keys(given).length > 0) {
       saved = await this.registry.updateModel(modelId, (current) => {

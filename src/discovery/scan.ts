@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { toModelManagerError } from '../errors.js';
-import type { ModelMetadataInput, Registry } from '../registry/index.js';
+import { pathsOn, type ModelMetadataInput, type Registry } from '../registry/index.js';
 import { describeFindings, type Description } from './describe.js';
 import { readFindings } from './read-findings.js';
 import { DescribePool, describedBy, type DescribeOutcome } from './describe-pool.js';
@@ -14,9 +14,10 @@ import { folderPrefix, Yielder, WarningSink } from './fs-scan.js';
 import type { DiscoveryPlugins } from './plugins/discovery-plugins.js';
 import type { CategorizationRules } from './rules.js';
 import { allowedFormats, type DiscoverySettings } from './settings.js';
+import { afterCopiesGone, mergeFindingOn, newRecordOn } from './host-copies.js';
 import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
-import { contestedPaths, mergeFinding, valuesSetByMachine, type Finding } from '../registry/field-origin.js';
+import { contestedPaths, valuesSetByMachine, type Finding } from '../registry/field-origin.js';
 import { DISCOVERY_CHANGES } from './change-notes.js';
 import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
 import { walkRoot } from './walk.js';
@@ -36,6 +37,8 @@ export interface ScanContext {
   workersAbove?: number;
   /** Discovery plugins, offered the files no built-in reader takes. Defaults to none. */
   plugins?: DiscoveryPlugins;
+  /** The scanning host in a registry several hosts share: records keep each host's copy as a location. Defaults to none (one machine). */
+  host?: string;
 }
 
 const ADD_BATCH = 500;
@@ -75,20 +78,21 @@ function growWhenIdle(pool: DescribePool): () => void {
  * gone, and the registry holds as many discovered models as then. Listing 10,000 records is the
  * largest cost of an unchanged rescan, so it is skipped when it cannot tell anything new.
  */
-async function knownModels(registry: Registry, state: DiscoveryState, units: readonly ModelUnit[], fingerprints: Map<string, string>, roots: readonly string[]): Promise<KnownModels | 'unchanged'> {
+async function knownModels(registry: Registry, state: DiscoveryState, units: readonly ModelUnit[], fingerprints: Map<string, string>, roots: readonly string[], host: string | undefined): Promise<KnownModels | 'unchanged'> {
   const unchanged =
     state.discoveredCount !== undefined &&
     units.every((u) => state.models.get(u.localPath)?.fingerprint === fingerprints.get(u.localPath)) &&
     [...state.models.keys()].filter((p) => roots.some((r) => under(p, r))).length === units.length &&
     (await registry.countModels({ source: 'discovered' })) === state.discoveredCount;
-  return unchanged ? 'unchanged' : new KnownModels(await registry.listModels());
+  return unchanged ? 'unchanged' : new KnownModels(await registry.listModels(), host);
 }
 
 /** Runs one scan and returns its report (never throws for a bad file; throws only when the registry fails). */
 export async function runScan(ctx: ScanContext): Promise<ScanReport> {
-  const { registry, state, settings } = ctx;
+  const { registry, state, settings, host } = ctx;
   const scanId = randomUUID();
   const startedAt = new Date();
+  const seenAt = startedAt.toISOString();
   const t0 = performance.now();
   const roots = [...new Set(ctx.roots.map((r) => resolve(r)))];
   const warnings = new WarningSink();
@@ -158,7 +162,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   const walkMs = performance.now() - t0;
   const unique = [...new Map(units.map((u) => [u.localPath, u])).values()];
   const fingerprints = new Map(unique.map((u) => [u.localPath, unitFingerprint(u)]));
-  const known = await knownModels(registry, state, unique, fingerprints, roots);
+  const known = await knownModels(registry, state, unique, fingerprints, roots, host);
 
   const counts = { scanned: unique.length, added: 0, updated: 0, unchanged: 0, missing: 0, warnings: 0 };
   const found = new Set<string>();
@@ -222,14 +226,14 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       // A new model is found once the registry holds it (see writeAdds).
       if (current) found.add(modelId);
       // A new model without metadata.json is validated once, by the registry's add.
-      if (!current && Object.keys(d.overrides).length === 0) adds.push({ ...d.fields, modelId });
+      if (!current && Object.keys(d.overrides).length === 0) adds.push(newRecordOn({ ...d.fields, modelId }, host, seenAt));
       else {
         const finding = findingOf(modelId, d, warn, metadataPath);
-        if (!current) adds.push(finding.record);
+        if (!current) adds.push(newRecordOn(finding.record, host, seenAt));
         else {
           // Who set the values the files now contradict is read from the model's history, only for those.
           const owned = await valuesSetByMachine(registry, modelId, contestedPaths(current, finding));
-          if (mergeFinding(current, finding, owned)) updates.push({ finding, owned });
+          if (mergeFindingOn(current, finding, owned, host, seenAt)) updates.push({ finding, owned });
           else counts.unchanged += 1;
         }
       }
@@ -298,7 +302,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
   for (const { finding, owned } of updates) {
     const m = finding.record;
     try {
-      await registry.updateModel(m.modelId, (current) => mergeFinding(current, finding, owned) ?? current, DISCOVERY_CHANGES.updated);
+      await registry.updateModel(m.modelId, (current) => mergeFindingOn(current, finding, owned, host, seenAt) ?? current, DISCOVERY_CHANGES.updated);
       counts.updated += 1;
       if (counts.updated <= LOGGED_CHANGES) info(`updated ${m.modelId}`, m.localPath);
     } catch (error) {
@@ -307,17 +311,23 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
     }
   }
 
+  // This host's copies under the roots scanned (outside unreadable folders) that are gone: dropped,
+  // and a model with no copy left anywhere is marked missing. Other hosts' copies are theirs to judge.
+  const present = new Set(unique.map((u) => u.localPath));
   for (const m of known === 'unchanged' ? [] : known.byId.values()) {
-    if (m.source !== 'discovered' || !m.localPath || found.has(m.modelId)) continue;
-    if (!roots.some((r) => under(m.localPath!, r)) || unreadable.some((d) => under(m.localPath!, d))) continue;
-    counts.missing += 1;
-    if (m.status === 'missing') continue;
-    await registry.updateModel(m.modelId, { status: 'missing' }, DISCOVERY_CHANGES.missing);
-    info(`marked missing ${m.modelId}: its files are gone`, m.localPath);
+    if (m.source !== 'discovered') continue;
+    const gone = pathsOn(m, host).filter((p) => !present.has(p) && roots.some((r) => under(p, r)) && !unreadable.some((d) => under(p, d)));
+    const after = gone.length === 0 ? undefined : afterCopiesGone(m, gone, host, found.has(m.modelId));
+    if (!after) continue;
+    if (after.missing) counts.missing += 1;
+    if (after.missing && m.status === 'missing') continue;
+    // A copy gone is a change of the files too: the version stays discovery's (see field-origin).
+    await registry.updateModel(m.modelId, (current) => afterCopiesGone(current, gone, host, found.has(m.modelId))?.model ?? current,
+      after.missing ? DISCOVERY_CHANGES.missing : DISCOVERY_CHANGES.updated);
+    info(after.missing ? `marked missing ${m.modelId}: its files are gone` : `dropped the copy of ${m.modelId} on ${host}: its files are gone`, gone[0]);
   }
 
   // Forget index entries of models no longer on disk (under the roots scanned, outside unreadable folders).
-  const present = new Set(unique.map((u) => u.localPath));
   for (const path of [...state.models.keys()]) {
     if (!present.has(path) && roots.some((r) => under(path, r)) && !unreadable.some((d) => under(path, d))) state.models.delete(path);
   }

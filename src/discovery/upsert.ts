@@ -5,33 +5,37 @@
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
-import { MODEL_ID_PATTERN, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
 import { estimateOf, type Description } from './describe.js';
 import type { Finding } from '../registry/field-origin.js';
 
-/** Registry models, looked up by id and by local path. */
+/** Registry models, looked up by id and by the paths of their copies on the scanning host. */
 export class KnownModels {
   readonly byId = new Map<string, ModelMetadata>();
   readonly byPath = new Map<string, ModelMetadata>();
-  constructor(models: Iterable<ModelMetadata>) {
+  /** The scanning host in a registry several hosts share; undefined for a registry of one machine. */
+  readonly host: string | undefined;
+  constructor(models: Iterable<ModelMetadata>, host?: string) {
+    this.host = host;
     for (const m of models) this.set(m);
   }
   set(m: ModelMetadata): void {
     this.byId.set(m.modelId, m);
-    if (m.localPath) this.byPath.set(m.localPath, m);
+    for (const path of pathsOn(m, this.host)) this.byPath.set(path, m);
   }
 }
 
 /**
  * The id of a model at `localPath`: the one it has in the registry, else metadata.json's, else
- * the hint, with a short hash of the path added when another model holds that id.
+ * the hint, with a short hash of the path added when another model of this host holds that id
+ * (a model whose copies are all on other hosts is this one, found here too).
  */
 export function chooseId(localPath: string, hint: string, known: KnownModels, taken: Set<string>, requested?: string): string {
   const existing = known.byPath.get(localPath);
   if (existing) return existing.modelId;
   const want = requested ?? hint;
   const holder = known.byId.get(want);
-  if (!taken.has(want) && (!holder || holder.localPath === localPath)) return want;
+  if (!taken.has(want) && (!holder || holder.localPath === localPath || onlyElsewhere(holder, known.host))) return want;
   return `${want}-${createHash('sha1').update(localPath).digest('hex').slice(0, 6)}`;
 }
 

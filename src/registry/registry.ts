@@ -4,7 +4,7 @@
  * It validates every record, stamps times, makes a version of every change, retries
  * optimistic updates when another writer got there first, and offers the seed's query methods.
  */
-import { config as processConfig, type Config, type StoreKind } from '../config.js';
+import { config as processConfig, storeKindOf, type Config, type StoreKind } from '../config.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
 import { mergePatch } from './merge-patch.js';
 import { normalizeFilter, page, type ModelFilter } from './query.js';
@@ -13,13 +13,13 @@ import type { DataType, Measured, ModelMetadata, ModelMetadataInput, QualityMetr
 import { countVisible, deletedMatching, deletedModelError, isDeleted, listVisible, markDeleted, searchVisible, statsVisible } from './soft-delete.js';
 import { openStore } from './stores/index.js';
 import type { RegistryStats, RegistryStore, VersionInfo } from './stores/store.js';
-import { exportMetadata, importMetadata, type ExportFormat, type ImportResult } from './transfer.js';
+import { exportMetadata, importMetadata, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
 import { validateModel } from './validate.js';
 
 export interface OpenRegistryOptions {
-  /** Store kind. Defaults to `MM_STORE`, else `sqlite`. */
+  /** Store kind. Defaults to `MM_STORE`, else `postgres` when `db` is a `postgres://` URL, else `sqlite`. */
   store?: StoreKind;
-  /** Store file. Defaults to `MM_DB`, else the kind's file in `MM_HOME`. */
+  /** Store file, or a `postgres://` URL. Defaults to `MM_DB`, else the kind's file in `MM_HOME` (for postgres: the `PG*` variables). */
   db?: string;
   /** A store already opened (tests, embedders); wins over `store` and `db`. */
   instance?: RegistryStore;
@@ -55,7 +55,7 @@ export class Registry implements AsyncDisposable {
   static async open(options: OpenRegistryOptions = {}): Promise<Registry> {
     if (options.instance) return new Registry(options.instance);
     const cfg = options.config ?? processConfig();
-    const kind = options.store ?? cfg.store;
+    const kind = storeKindOf(options.store, options.db, cfg.store);
     const path = options.db ?? (options.store && options.store !== cfg.store ? undefined : cfg.db);
     return new Registry(await openStore({ kind, path, home: cfg.home }));
   }
@@ -306,12 +306,12 @@ export class Registry implements AsyncDisposable {
     return this.store.cacheClear(modelId);
   }
 
-  /** Writes every model to a JSON or YAML file (atomically); returns how many. */
-  async exportMetadata(path: string, format?: ExportFormat): Promise<number> {
-    return exportMetadata(this, path, format);
+  /** Writes every model (with `withHistory`, every version) to a JSON or YAML file (atomically); returns how many models. */
+  async exportMetadata(path: string, format?: ExportFormat, options?: ExportOptions): Promise<number> {
+    return exportMetadata(this, path, format, options);
   }
 
-  /** Imports a JSON/YAML file (also the Python managers' snake_case); all records are validated first. */
+  /** Imports a JSON/YAML file (also the Python managers' snake_case; with history, every version); all records are validated first. */
   async importMetadata(path: string): Promise<ImportResult> {
     return importMetadata(this, path);
   }

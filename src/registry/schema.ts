@@ -125,6 +125,17 @@ export const modelFileSchema = z.strictObject({
 });
 export type ModelFile = z.output<typeof modelFileSchema>;
 
+export const hostLocationSchema = z.strictObject({
+  /** The host the copy is on: its `MM_HOST_ID` (default the hostname). */
+  host: z.string().min(1),
+  /** The model's folder or file there. */
+  path: z.string().min(1),
+  files: z.array(modelFileSchema).default([]),
+  /** When discovery on that host found the copy, or found it changed. */
+  seenAt: isoDate,
+});
+export type HostLocation = z.output<typeof hostLocationSchema>;
+
 export const categorySchema = z.strictObject({
   primary: z.string().min(1),
   secondary: z.string().optional(),
@@ -170,6 +181,8 @@ export const modelMetadataSchema = z.strictObject({
   /** The hub commit the files at `localPath` came from (set by a pull). */
   revision: z.string().optional(),
   files: z.array(modelFileSchema).default([]),
+  /** Copies of the model's files, one per host and folder, in a registry several hosts share (discovery keeps them). */
+  locations: z.array(hostLocationSchema).optional(),
   baseModel: z.string().optional(),
   inferenceCodeLocation: z.string().optional(),
   supportedBackends: z.array(z.string()).default([]),

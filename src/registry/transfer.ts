@@ -9,6 +9,7 @@ import { dirname, extname } from 'node:path';
 import YAML from 'yaml';
 import { writeFileAtomically } from '../atomic-file.js';
 import { ModelManagerError, isModelManagerError } from '../errors.js';
+import { collectHistory, parseHistory, restoreHistories } from './history.js';
 import type { Registry } from './registry.js';
 import type { ModelMetadata } from './schema.js';
 import { validateModel, type FieldIssue } from './validate.js';
@@ -62,6 +63,11 @@ function recordsOf(doc: unknown, path: string): unknown[] {
 
 /** Parses an export file (JSON or YAML) into validated records, naming every bad one. */
 export async function readMetadataFile(path: string): Promise<ModelMetadata[]> {
+  return (await readExportFile(path)).models;
+}
+
+/** An export file's records, and its version history when it has one (`mm export --with-history`). */
+async function readExportFile(path: string): Promise<{ models: ModelMetadata[]; history?: unknown }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -96,13 +102,21 @@ export async function readMetadataFile(path: string): Promise<ModelMetadata[]> {
       details: { path, problems },
     });
   }
-  return models;
+  const history = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { history?: unknown }).history : undefined;
+  return history === undefined ? { models } : { models, history };
 }
 
 export interface ImportResult {
   added: string[];
   updated: string[];
   unchanged: string[];
+  /** Versions written from the file's history (files of `mm export --with-history`). */
+  restoredVersions?: number;
+}
+
+export interface ExportOptions {
+  /** Every version of every model, not only the current record (`mm restore` replays them). Defaults to false. */
+  withHistory?: boolean;
 }
 
 /** Volatile fields that do not count as a change when comparing an import with what is stored. */
@@ -113,13 +127,23 @@ function comparable(model: ModelMetadata): string {
 
 /**
  * Imports a file: new models are added, changed ones get a new version, equal ones are left alone.
+ * A file with history gives models the registry lacks all their versions, as they were.
  * Every record is validated before anything is written.
  */
 export async function importMetadata(registry: Registry, path: string): Promise<ImportResult> {
-  const models = await readMetadataFile(path);
+  const file = await readExportFile(path);
+  const histories = file.history === undefined ? undefined : parseHistory(file.history, path);
   const result: ImportResult = { added: [], updated: [], unchanged: [] };
+  const restored = new Set<string>();
+  if (histories) {
+    const replayed = await restoreHistories(registry, histories);
+    for (const id of replayed.restored) restored.add(id);
+    result.added.push(...replayed.restored);
+    result.restoredVersions = replayed.versions;
+  }
   const fresh: ModelMetadata[] = [];
-  for (const model of models) {
+  for (const model of file.models) {
+    if (restored.has(model.modelId)) continue;
     const current = await registry.getModel(model.modelId);
     if (!current) fresh.push(model);
     else if (comparable(current) === comparable({ ...model, aliases: current.aliases })) result.unchanged.push(model.modelId);
@@ -135,11 +159,14 @@ export async function importMetadata(registry: Registry, path: string): Promise<
   return result;
 }
 
-/** Writes every model to a JSON or YAML file, atomically. Returns how many. */
-export async function exportMetadata(registry: Registry, path: string, format?: ExportFormat): Promise<number> {
+/** Writes every model (and with `withHistory` every version) to a JSON or YAML file, atomically. Returns how many models. */
+export async function exportMetadata(registry: Registry, path: string, format?: ExportFormat, { withHistory = false }: ExportOptions = {}): Promise<number> {
   const fmt = format ?? (/\.ya?ml$/i.test(path) ? 'yaml' : 'json');
   const models = await registry.listModels();
-  const doc = { format: 'model-manager/export', formatVersion: 1, exportedAt: new Date().toISOString(), count: models.length, models };
+  const doc = {
+    format: 'model-manager/export', formatVersion: 1, exportedAt: new Date().toISOString(), count: models.length, models,
+    ...(withHistory ? { history: await collectHistory(registry, models.map((m) => m.modelId)) } : {}),
+  };
   const text = fmt === 'yaml' ? YAML.stringify(doc) : `${JSON.stringify(doc, null, 2)}\n`;
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomically(path, text);

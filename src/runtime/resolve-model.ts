@@ -2,20 +2,22 @@
  * Turns the name a user gives (registry id, Hugging Face id, model folder or file) into a
  * location on disk, the way the rest of Model Manager names models.
  *
- * Order: the registry (`localPath`), an existing path, the HF cache
+ * Order: the registry (this host's location of the model, else `localPath`), an existing path, the HF cache
  * (`models--org--name/snapshots/<rev>`), each model root (`./models/<name>`), and last a pull
  * from the hub (autoPull). A registered id is resolved only through its record, whatever it
  * looks like: what the caller was allowed to run (decided on the record) is what loads, never a
- * path spelled like the id. A registered hub model without `localPath` goes to the cache, then
+ * path spelled like the id. A registered hub model without a copy on this host goes to the cache, then
  * to a pull, under its registry id.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
+import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
 import { cacheFolderName } from '../hub/cache.js';
 import { cachedModelPath } from '../hub/pull/cached-model.js';
 import { parseHubName } from '../hub/pull/hub-name.js';
+import { localPathOn } from '../registry/locations.js';
 import type { Registry } from '../registry/registry.js';
 import type { ModelMetadata } from '../registry/schema.js';
 import type { ModelLocation } from './backends/backend.js';
@@ -41,6 +43,8 @@ export interface ResolveOptions {
   modelRoots?: readonly string[];
   /** Downloads a hub id (`org/name[:variant]`) found nowhere on disk; without it nothing is pulled. */
   pull?: (name: string) => Promise<PulledModel>;
+  /** This host, whose copy of a registered model is loaded. Defaults to `MM_HOST_ID`, else the hostname. */
+  hostId?: string;
 }
 
 /** File extensions of weights, by format. */
@@ -54,26 +58,27 @@ const WEIGHT_FORMATS: Record<string, string> = {
 };
 
 /** Resolves `name` to a model on disk. @throws MODEL_NOT_FOUND with the places searched. */
-export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], pull }: ResolveOptions = {}): Promise<ResolvedModel> {
+export async function resolveModel(name: string, { registry, hubCache, modelRoots = [], pull, hostId = processConfig().hostId }: ResolveOptions = {}): Promise<ResolvedModel> {
   const trimmed = name.trim();
   if (trimmed === '') throw new ModelManagerError('INVALID_ARGUMENT', 'modelName is empty: give a registry id, a Hugging Face id or a model path');
   const searched: string[] = [];
 
   const registered = registry ? await registry.getModel(trimmed) : undefined;
   if (registered) {
-    if (!registered.localPath) {
+    const localPath = localPathOn(registered, hostId);
+    if (!localPath) {
       const fromHub = await hubModel(registered.modelId, hubCache, pull, registered);
       if (fromHub) return fromHub;
       throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered but has no localPath: pull it (mm pull ${registered.modelId}) or set localPath (mm update)`, {
         details: { modelName: trimmed },
       });
     }
-    if (!(await exists(registered.localPath))) {
-      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered at ${registered.localPath}, but nothing is there: restore the files or run \`mm scan\``, {
-        details: { modelName: trimmed, path: registered.localPath },
+    if (!(await exists(localPath))) {
+      throw new ModelManagerError('MODEL_NOT_FOUND', `model "${trimmed}" is registered at ${localPath}, but nothing is there: restore the files or run \`mm scan\``, {
+        details: { modelName: trimmed, path: localPath },
       });
     }
-    return located(registered.localPath, 'registry', registered.modelId, registered);
+    return located(localPath, 'registry', registered.modelId, registered);
   }
 
   const asPath = resolve(trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed);

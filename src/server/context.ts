@@ -31,6 +31,8 @@ export interface ServerContext {
   keepAliveDefaultMs: number | undefined;
   metrics: ServerMetrics;
   startedAt: number;
+  /** This machine's id in a registry several hosts share (`MM_HOST_ID`, else the hostname). */
+  hostId: string;
 }
 
 /**
@@ -102,14 +104,22 @@ export async function callerModelPath(ctx: ServerContext, hidden: HiddenModels, 
   return real;
 }
 
-/** The loaded models the caller may see, with their records; models loaded by path are an admin's business. */
-export async function visibleLoaded(ctx: ServerContext, caller: Caller): Promise<{ info: LoadedModelLike; model: ModelMetadata | undefined }[]> {
+/**
+ * The loaded models (of this server, or of any server in the cluster) the caller may see, with
+ * their records; models loaded by path are an admin's business.
+ */
+export async function visibleEntries<T extends { model: string }>(ctx: ServerContext, caller: Caller, entries: readonly T[]): Promise<{ info: T; model: ModelMetadata | undefined }[]> {
   const visible = [];
-  for (const info of ctx.runtime?.ps() ?? []) {
+  for (const info of entries) {
     const model = await ctx.registry.getModel(info.model).catch(() => undefined);
     if (model ? canSee(caller, model) : caller.role === 'admin') visible.push({ info, model });
   }
   return visible;
+}
+
+/** The models this server has loaded that the caller may see, with their records. */
+export async function visibleLoaded(ctx: ServerContext, caller: Caller): Promise<{ info: LoadedModelLike; model: ModelMetadata | undefined }[]> {
+  return visibleEntries(ctx, caller, ctx.runtime?.ps() ?? []);
 }
 
 export function requireDiscovery(ctx: ServerContext): DiscoveryService {

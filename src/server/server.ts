@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { config as processConfig } from '../config.js';
 import { ModelManagerError } from '../errors.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../json-depth.js';
 import type { Registry } from '../registry/registry.js';
@@ -20,6 +21,7 @@ import { ServerMetrics } from './metrics.js';
 import { resolveModelRoots } from './model-roots.js';
 import { canonicalModelUrl } from './model-urls.js';
 import { requestValidators } from './request-validators.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
@@ -55,6 +57,8 @@ export interface CreateServerOptions {
   keepAliveDefault?: number | string;
   /** fastify logger setting. Defaults to false (quiet, for tests and embedding). */
   logger?: FastifyServerOptions['logger'];
+  /** This machine's id in a registry several hosts share. Defaults to `MM_HOST_ID`, else the hostname. */
+  hostId?: string;
 }
 
 /** The caller of public paths (UI, docs, health) on a server with keys: it may read nothing through the API. */
@@ -121,6 +125,7 @@ export async function createServer({
   rateLimit: limits = {},
   keepAliveDefault,
   logger = false,
+  hostId = processConfig().hostId,
 }: CreateServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
@@ -143,6 +148,7 @@ export async function createServer({
     keepAliveDefaultMs: keepAliveDefault === undefined ? undefined : parseKeepAlive(keepAliveDefault),
     metrics: new ServerMetrics(),
     startedAt: Date.now(),
+    hostId,
   };
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
@@ -226,6 +232,7 @@ export async function createServer({
   registerModelRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
+  registerClusterRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerPullRoutes(app, ctx);

@@ -8,7 +8,7 @@
 import type { ModelMetadata, ModelMetadataInput } from '../registry/schema.js';
 import type { ConfiguredModel } from '../runtime/configured-models.js';
 import type { TaskInput } from '../runtime/task-input.js';
-import type { LoadedModelInfo } from '../runtime/types.js';
+import type { GpuBackendStatus, LoadedModelInfo } from '../runtime/types.js';
 
 /** Counts and times of one finished scan. */
 export interface ScanSummaryLike {
@@ -80,7 +80,7 @@ export interface ManagerStatusLike {
   memory?: { budgetBytes?: number; usedBytes?: number };
   counters?: { loads?: number; loadFailures?: number; evictions?: number; expired?: number; released?: number; workersLost?: number };
   /** What each backend found of the GPUs: kind, devices with memory, and why each kind tried failed. */
-  gpus?: unknown[];
+  gpus?: GpuBackendStatus[];
 }
 
 /** One event of a pull's progress (`PullProgress` of src/hub). */

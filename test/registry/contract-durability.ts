@@ -17,7 +17,7 @@ import { CATALOGUE, sampleModel } from './samples.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/store-writer.js', import.meta.url));
 
-interface Writer {
+export interface Writer {
   /** Ids the child reported committed. */
   committed: string[];
   /** Resolves with the exit code (or signal) once the child is gone. */
@@ -27,8 +27,9 @@ interface Writer {
   reached(n: number): Promise<void>;
 }
 
-function startWriter(kind: string, path: string, first: number, count: number, tag: string): Writer {
-  const child = spawn(process.execPath, [WRITER, kind, path, String(first), String(count), tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a child that adds `count` models from `first` on to the store at `path`, `batch` at a time. */
+export function startWriter(kind: string, path: string, first: number, count: number, tag: string, batch = 1): Writer {
+  const child = spawn(process.execPath, [WRITER, kind, path, String(first), String(count), tag, String(batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const committed: string[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   let stderr = '';

@@ -1,9 +1,10 @@
+import type { ClusterHost } from '../../cluster/types.js';
 import { ModelManagerError } from '../../errors.js';
 import { describeAttempts, ModelManager, type GpuBackendStatus, type LoadedModelInfo } from '../../runtime/index.js';
 import { formatBytes } from '../../units.js';
-import { settingsOf, withSettingsOptions } from '../context.js';
+import { settingsOf, withRegistry, withSettingsOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
-import type { Program } from '../program.js';
+import type { GlobalOptions, Program } from '../program.js';
 
 export interface ServerOptions {
   server?: string;
@@ -42,11 +43,13 @@ const NOTE =
 
 export function register(program: Program): void {
   const ps = withSettingsOptions(program.command('ps'))
-    .description('list loaded models (of this process, or of a running `mm serve` with --server)')
+    .description('list loaded models (of this process, of a running `mm serve` with --server, or of every server sharing the registry with --all)')
     .option('--server <url>', 'ask a running server, e.g. http://127.0.0.1:8080')
-    .option('--api-key <key>', 'API key of that server');
+    .option('--api-key <key>', 'API key of that server')
+    .option('--all', 'every server sharing the registry (a postgres:// --db, or what --server knows of) and the models each has loaded');
   ps.action(async () => {
     const o = ps.optsWithGlobals();
+    if (o.all) return printCluster(o.json, await clusterHosts(o));
     let rows: PsRow[];
     let gpus: GpuBackendStatus[];
     if (o.server) {
@@ -78,6 +81,37 @@ export function register(program: Program): void {
     );
     printGpus(gpus);
   });
+}
+
+/** Every server sharing the registry: from a server's /api/cluster with --server, else from the shared registry itself. */
+async function clusterHosts(o: ServerOptions & GlobalOptions): Promise<ClusterHost[]> {
+  if (o.server) return ((await callServer(o, 'GET', '/api/cluster')) as { hosts?: ClusterHost[] }).hosts ?? [];
+  return withRegistry(o, async (registry) => {
+    if (!registry.store.cluster) {
+      throw new ModelManagerError('NOT_ENABLED', `the ${registry.store.kind} registry is not shared by servers: use --db postgres://... (the registry your servers share) or --server <url>`);
+    }
+    return registry.store.cluster.hosts();
+  });
+}
+
+function printCluster(json: boolean | undefined, hosts: ClusterHost[]): void {
+  if (json) return printJson({ scope: 'cluster', hosts });
+  if (hosts.length === 0) {
+    process.stdout.write('no server is registered\n');
+    return;
+  }
+  const now = Date.now();
+  printTable(
+    ['HOST', 'URL', 'STATUS', 'MEMORY FREE', 'MODEL', 'STATE', 'DEVICE', 'WORKERS', 'SIZE', 'RUNNING', 'IDLE'],
+    hosts.flatMap((h) => {
+      const host = [h.hostId, h.url, h.status === 'live' ? 'live' : `gone ${seconds(h.heartbeatAgeMs)}`, `${formatBytes(h.info.memory.freeBytes)} / ${formatBytes(h.info.memory.totalBytes)}`];
+      if (h.models.length === 0) return [[...host, '-']];
+      return h.models.map((m) => [
+        ...host, m.name, m.state, m.gpuKind ? `${m.device} (${m.gpuKind})` : m.device, m.workers, formatBytes(m.sizeBytes), m.running,
+        seconds(now - Date.parse(m.lastUsedAt)),
+      ]);
+    }),
+  );
 }
 
 /** Each backend's GPUs: the kind in use and its devices, or why none is used. */

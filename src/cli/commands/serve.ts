@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
+import { ClusterMembership, describeHost, loadedModels } from '../../cluster/index.js';
 import { config } from '../../config.js';
 import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
@@ -12,6 +14,21 @@ import { printJson, printTable } from '../output.js';
 import type { GlobalOptions, Program } from '../program.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The URL other hosts reach this server at: --url, else the listen address (with the hostname for a wildcard one). */
+function advertisedUrl(o: { url?: string; host: string }, address: string): string {
+  if (o.url) return o.url.replace(/\/+$/, '');
+  return o.host === '0.0.0.0' || o.host === '::' ? address.replace(/\/\/(\[::\]|0\.0\.0\.0)/, `//${hostname()}`) : address;
+}
+
+/** `--heartbeat 5s`: a duration with its unit, of at least 50 ms, in milliseconds. */
+function heartbeatOption(value: string, name: string): number {
+  const ms = /[a-z]\s*$/i.test(value) ? parseKeepAlive(value) : NaN;
+  if (!Number.isFinite(ms) || ms < 50) {
+    throw new ModelManagerError('INVALID_ARGUMENT', `${name} takes a duration of at least 50ms, e.g. 5s, not "${value}"`, { details: { option: name, value } });
+  }
+  return ms;
+}
 
 /** Where models may be registered from when neither --model-root nor discovery names them: the known stores that exist. */
 function defaultModelRoots(): string[] {
@@ -95,7 +112,9 @@ export function register(program: Program): void {
     .option('--no-runtime', 'do not run models (registry and discovery only)')
     .addOption(countOption('--max-queue <n>', 'requests that may wait per model before 503 QUEUE_FULL', { min: 1, example: '64' }))
     .addOption(countOption('--max-loaded <n>', 'most models loaded at once', { min: 1, example: '4' }))
-    .addOption(sizeOption('--memory-budget <bytes>', 'memory all loaded models may take together', { example: '16GB' }));
+    .addOption(sizeOption('--memory-budget <bytes>', 'memory all loaded models may take together', { example: '16GB' }))
+    .option('--url <url>', 'the URL other hosts reach this server at, listed in the cluster (default: the listen address)')
+    .addOption(parsedOption('--heartbeat <duration>', 'how often this server renews its entry in a shared (postgres) registry; gone after three missed', heartbeatOption).default(5_000, '5s'));
   serve.action(async () => {
     const o = serve.optsWithGlobals();
     // Settings first: a server never starts half-configured. Its flags are settings given on the command line.
@@ -127,8 +146,10 @@ export function register(program: Program): void {
       keepAliveDefault: keepAlive,
       logger: { level: o.json ? 'warn' : 'info', stream: process.stderr },
     });
+    let membership: ClusterMembership | undefined;
     const stop = async () => {
       discovery?.stop();
+      await membership?.leave();
       await app.close();
       await discovery?.close();
       await runtime?.shutdown();
@@ -137,8 +158,16 @@ export function register(program: Program): void {
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
     const address = await app.listen({ port: o.port, host: o.host });
+    const cluster = registry.store.cluster;
+    if (cluster) {
+      membership = await ClusterMembership.join({
+        cluster, hostId: config().hostId, url: advertisedUrl(o, address), heartbeatMs: o.heartbeat,
+        describe: () => describeHost(runtime), ...(runtime ? { loaded: () => loadedModels(runtime) } : {}),
+        onError: (error) => process.stderr.write(`mm serve: cluster: ${error instanceof Error ? error.message : String(error)}; retrying with the next heartbeat\n`),
+      });
+    }
     discovery?.start();
-    if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs` });
+    if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs`, ...(membership ? { hostId: config().hostId } : {}) });
     else process.stderr.write(`Model Manager at ${address}  (web UI: ${address}/  API docs: ${address}/docs${auth ? '  API keys required' : ''})\n`);
   });
   registerKeyCommands(serve.command('keys').description(`API keys of the server, kept hashed in ${'$MM_API_KEYS_FILE'} or MM_HOME/api-keys.json`));

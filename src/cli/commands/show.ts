@@ -35,6 +35,12 @@ export function register(program: Program): void {
         process.stdout.write(`\n${title}:\n`);
         printTable(['NAME', 'DATA TYPE', 'DTYPE', 'SHAPE', 'OPTIONAL'], specs.map((s) => [s.name, s.dataType, s.dtype, s.shape ? `[${s.shape.join(', ')}]` : '', s.optional ? 'yes' : '']));
       }
+      if (m.locations && m.locations.length > 0) {
+        process.stdout.write('\nlocations:\n');
+        printTable(['HOST', 'PATH', 'FILES', 'SIZE', 'SEEN'], m.locations.map((l) => [
+          l.host, l.path, l.files.length, formatBytes(l.files.reduce((n, f) => n + (f.size ?? 0), 0)), l.seenAt,
+        ]));
+      }
       if (m.qualityMetrics.length > 0) {
         process.stdout.write('\nquality metrics:\n');
         printTable(['NAME', 'VALUE', 'SHOTS', 'SOURCE'], m.qualityMetrics.map((q) => [q.name, q.value, q.shots, q.source]));

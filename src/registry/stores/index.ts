@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { defaultDbFile, type StoreKind } from '../../config.js';
+import { defaultDb, type StoreKind } from '../../config.js';
 import { SqliteStore } from './sqlite.js';
 import type { RegistryStore } from './store.js';
 
@@ -10,12 +9,13 @@ export const STORES = {
   sqlite: (path) => SqliteStore.open(path),
   json: async (path) => (await import('./json.js')).JsonStore.open(path),
   duckdb: async (path) => (await import('./duckdb.js')).DuckDbStore.open(path),
+  postgres: async (url) => (await import('./postgres.js')).PostgresStore.open(url),
 } as const satisfies Record<StoreKind, StoreFactory>;
 
 export interface OpenStoreOptions {
   /** Defaults to `sqlite`. */
   kind?: StoreKind;
-  /** The store's file; defaults to the kind's file name inside `home`. */
+  /** The store's file (for postgres its `postgres://` URL); defaults to the kind's file name inside `home`. */
   path?: string;
   /** Folder for the default file name. */
   home?: string;
@@ -23,6 +23,5 @@ export interface OpenStoreOptions {
 
 /** Opens a registry store of the given kind. */
 export async function openStore({ kind = 'sqlite', path, home }: OpenStoreOptions): Promise<RegistryStore> {
-  const file = path ?? join(home ?? '.', defaultDbFile(kind));
-  return STORES[kind](file);
+  return STORES[kind](path ?? defaultDb(kind, home ?? '.'));
 }

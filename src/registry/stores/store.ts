@@ -1,10 +1,11 @@
 /**
- * The storage interface every registry store implements (sqlite, json, duckdb).
+ * The storage interface every registry store implements (sqlite, json, duckdb, postgres).
  *
  * Stores are dumb and durable: they keep validated records, their numbered versions and cached
  * values. Validation, merging and version policy live in Registry, above them.
  * One contract suite (test/registry/store-contract.ts) runs every store through the same cases.
  */
+import type { ClusterStore } from '../../cluster/types.js';
 import type { StoreKind } from '../../config.js';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter } from '../query.js';
@@ -40,10 +41,22 @@ export interface RegistryStats {
   bySource: CountMap;
 }
 
+/** A change to the registry, as a store that can watch reports it. */
+export interface RegistryChange {
+  /** `insert`, `update`, `delete`; `resync` when the watch (re)connected and changes meanwhile may have been missed. */
+  op: 'insert' | 'update' | 'delete' | 'resync';
+  /** How many models the change touched. */
+  count: number;
+  /** Some of their ids (at most 20). */
+  modelIds: string[];
+}
+
 export interface RegistryStore {
   readonly kind: StoreKind;
-  /** File or folder the store lives in. */
+  /** File or folder the store lives in (for postgres: the URL without its password). */
   readonly location: string;
+  /** Servers and their loaded models, for a store that several hosts share (postgres). */
+  readonly cluster?: ClusterStore;
 
   /**
    * Adds models as version 1, all or none.
@@ -85,6 +98,12 @@ export interface RegistryStore {
   cacheSet(modelId: string, key: string, value: unknown, ttlMs?: number): Promise<void>;
   /** Clears one model's cached values, or all; returns how many were removed. */
   cacheClear(modelId?: string): Promise<number>;
+
+  /**
+   * Calls `listener` with every change any process makes, for a store that can tell (postgres).
+   * @returns what stops it
+   */
+  watch?(listener: (change: RegistryChange) => void): () => void;
 
   /** Flushes and closes; idempotent. */
   close(): Promise<void>;

@@ -4,37 +4,18 @@
  * And a reader that goes away (`mm stats | head -1`) ends the output, not the command.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runMm, type MmRun } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const home = tempDir();
 after(() => home[Symbol.dispose]());
 
 /** Runs `mm` in its own MM_HOME; `closeStdout` closes our end of its stdout before it writes anything. */
-function mm(args: string[], { closeStdout = false } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mm.js', ...args], {
-      env: { ...process.env, MM_HOME: home.path, MM_DB: '', MM_STORE: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    if (closeStdout) child.stdout.destroy();
-    else child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function mm(args: string[], { closeStdout = false } = {}): Promise<MmRun> {
+  return runMm(args, { ...process.env, MM_HOME: home.path, MM_DB: '', MM_STORE: '' }, { timeoutMs: 60_000, closeStdout });
 }
 
 /** Each bad value of the issue, the option the message must name, and the hint it must give. */
@@ -62,7 +43,7 @@ const CASES: { args: string[]; option: string; hint: RegExp }[] = [
 ];
 
 /** One line on stderr, `mm: <message> [INVALID_ARGUMENT]`, exit 2 and no stack. */
-function assertRefused(run: Run, message: RegExp): void {
+function assertRefused(run: MmRun, message: RegExp): void {
   assert.equal(run.code, 2, `exit code; stderr: ${run.stderr}`);
   const lines = run.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);

@@ -3,33 +3,19 @@
  * tables for people, and failures as a non-zero exit with one line on stderr.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Registry, type StoreKind } from '../../src/index.js';
+import { runMm, type MmRun } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { CATALOGUE } from '../registry/samples.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function mm(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mm.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function mm(args: string[], env: NodeJS.ProcessEnv): Promise<MmRun> {
+  return runMm(args, { ...process.env, ...env });
 }
 
 /** Asserts a failure: the exit code, nothing on stdout, one line on stderr ending with the error code. */
-function assertFails(run: Run, code: string, exit = 1): void {
+function assertFails(run: MmRun, code: string, exit = 1): void {
   assert.equal(run.code, exit, `exit code; stderr: ${run.stderr}`);
   assert.equal(run.stdout, '');
   const lines = run.stderr.trimEnd().split('\n');
@@ -37,11 +23,11 @@ function assertFails(run: Run, code: string, exit = 1): void {
   assert.match(lines[0]!, new RegExp(`^mm: .+ \\[${code}\\]$`));
 }
 
-const ok = (run: Run): Run => {
+const ok = (run: MmRun): MmRun => {
   assert.equal(run.code, 0, `exit code; stderr: ${run.stderr}`);
   return run;
 };
-const json = <T = Record<string, unknown>>(run: Run): T => JSON.parse(ok(run).stdout) as T;
+const json = <T = Record<string, unknown>>(run: MmRun): T => JSON.parse(ok(run).stdout) as T;
 
 /** How each store is chosen: the default, the --store flag, and the MM_STORE variable. */
 const SETUPS: { kind: StoreKind; file: string; flags: string[]; env: NodeJS.ProcessEnv }[] = [

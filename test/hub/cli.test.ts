@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ModelMetadata } from '../../src/index.js';
+import { runMm } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startHubServer, type HubRepo, type HubServer } from './hub-server.js';
 import { fixtureConfig, llamaTensors, safetensorsFile, TINY_LLAMA_CONFIG, writeFiles, writeHfCache } from './model-files.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `mm` asynchronously, so the hub server in this process keeps answering. */
-function mm(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** `mm` with only PATH from this process's environment, run asynchronously so the hub server in this process keeps answering. */
+const mm = (args: string[], env: Record<string, string>) => runMm(args, { PATH: process.env.PATH ?? '', ...env });
 
 /** A hub repo whose card and config a test changes between imports. */
 const CARD = (summary: string, languages: string[], license = 'mit') => `---\nlicense: ${license}\nlanguage: [${languages.join(', ')}]\ntags: [chat]\n---\n# Tiny\n\n${summary}\n`;

@@ -3,11 +3,12 @@
  * CLI in child processes, against the hub stand-in on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { runMm } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileHashes, type HubFile } from './hub-content.js';
 import { startHubServer, type HubServer } from './hub-server.js';
@@ -18,19 +19,8 @@ const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
 const SHA = '3'.repeat(40);
 const MB = 1024 * 1024;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mm(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** `mm` with only PATH from this process's environment: no HF_* variable of the machine leaks in. */
+const mm = (args: string[], env: Record<string, string>) => runMm(args, { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env });
 
 let hub: HubServer;
 let embed: Record<string, HubFile>;

@@ -3,31 +3,21 @@
  * child process, a registry under a temporary MM_HOME, generated models.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
+import { runMm } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyModels, type TinyModels } from './fixtures.js';
 
-const exec = promisify(execFile);
 const dir = tempDir('mm-runtime-cli-');
 let models: TinyModels;
 // No pulls: a hub id that is not on disk must not send these tests to the internet (test/hub/pull-cli.test.ts pulls from a stand-in).
 const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1', MM_AUTO_PULL: '0' };
 
-async function mm(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['dist/src/cli/main.js', ...args], { env, timeout: 120_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const mm = (...args: string[]) => runMm(args, env);
 
 before(async () => {
   models = await writeTinyModels(dir.path);

@@ -3,30 +3,20 @@
  * text2text`, `mm generate`): the transformers backend picks the seq2seq path from config.json.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ModelManager, writeTestModel, type GenerationTaskOutput } from '../../src/index.js';
+import { runMm } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataOf } from './fixtures.js';
 
-const exec = promisify(execFile);
 const dir = tempDir('mm-seq2seq-');
 const env = { ...process.env, MM_HOME: join(dir.path, 'home'), MM_STORE: 'sqlite', MM_DB: '', NODE_NO_WARNINGS: '1' };
 let t5: string;
 let manager: ModelManager;
 
-async function mm(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['dist/src/cli/main.js', ...args], { env, timeout: 120_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const mm = (...args: string[]) => runMm(args, env);
 
 before(async () => {
   t5 = (await writeTestModel({ format: 'onnx', task: 'text2text', out: join(dir.path, 't5') })).path;

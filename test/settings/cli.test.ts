@@ -4,29 +4,19 @@
  * and a bad settings file stopping every runtime command (`mm serve` too) with one line.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { writeTestModel } from '../../src/testmodels/index.js';
+import { runMm } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const exec = promisify(execFile);
 const dir = tempDir('mm-settings-cli-');
 const home = join(dir.path, 'home');
 const settingsFile = join(home, 'settings.yaml');
 const env = { ...process.env, MM_HOME: home, MM_STORE: 'sqlite', MM_DB: '', MM_SETTINGS: '', NODE_NO_WARNINGS: '1' };
 
-async function mm(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['dist/src/cli/main.js', ...args], { env: { ...env, ...extraEnv }, timeout: 120_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const mm = (args: string[], extraEnv: Record<string, string> = {}) => runMm(args, { ...env, ...extraEnv });
 
 before(async () => {
   mkdirSync(home, { recursive: true });

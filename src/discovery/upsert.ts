@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
-import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, weightHashesOf, type ModelFile, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelFile, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { weightHashesOf } from '../registry/locations.js';
 import { estimateOf, type Description } from './describe.js';
 import type { Finding } from '../registry/field-origin.js';
 

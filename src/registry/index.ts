@@ -3,7 +3,7 @@ export * from './query.js';
 export * from './search.js';
 export { validateModel, type FieldIssue } from './validate.js';
 export { mergePatch } from './merge-patch.js';
-export { pathsOn, onlyElsewhere, localPathOn, withLocation, withoutLocations, weightHashesOf } from './locations.js';
+export { pathsOn, onlyElsewhere, localPathOn, withLocation, withoutLocations } from './locations.js';
 export { Registry, type OpenRegistryOptions, type AddQualityMetricInput } from './registry.js';
 export { exportMetadata, importMetadata, readMetadataFile, fromSnakeCase, type ExportFormat, type ExportOptions, type ImportResult } from './transfer.js';
 export type { ExportedVersion } from './history.js';

@@ -150,6 +150,19 @@ describe('copies with the same weights on two hosts', () => {
     ]);
   });
 
+  it('a copy with a weight file whose sha256 the layout does not name stays a model of its own', { timeout: 60_000 }, async () => {
+    using base = tempDir();
+    const model = await writeTestModel({ format: 'onnx', task: 'embedding', out: join(base.path, 'written') });
+    hfCacheRepo(join(base.path, 'a', 'hub'), 'acme/tiny-embed', model);
+    const onB = hfCacheRepo(join(base.path, 'b', 'hub'), 'mirror/tiny-embed-copy', model);
+    // The same hashed weights, and one more weights file that is no blob link: the hashes known are a part of B's set.
+    copyFileSync(join(model.path, 'onnx', 'model.onnx'), join(onB, 'onnx', 'model_fp16.onnx'));
+    await using ctx = await hosts(base.path, { 'host-a': join(base.path, 'a', 'hub'), 'host-b': join(base.path, 'b', 'hub') });
+    await ctx.scan('host-a');
+    await ctx.scan('host-b');
+    assert.deepEqual((await ctx.models()).map((m) => m.modelId), ['acme/tiny-embed', 'mirror/tiny-embed-copy']);
+  });
+
   it('two copies on one host never become one model', { timeout: 60_000 }, async () => {
     using base = tempDir();
     const blob = await ggufBlob(base.path, 1);

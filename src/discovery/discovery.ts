@@ -22,7 +22,7 @@ import { DiscoveryState, fingerprint } from './state.js';
 import type { DiscoveryStatus, ScanLogEntry, ScanProgress, ScanReport, ValidationReport } from './types.js';
 import { contestedPaths, valuesSetByMachine } from '../registry/field-origin.js';
 import { DISCOVERY_CHANGES } from './change-notes.js';
-import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
+import { copyOnly, findingOf, KnownModels, placeCopy, requestedId } from './upsert.js';
 import { validateModelFiles } from './validate.js';
 
 export interface DiscoveryOptions {
@@ -156,8 +156,9 @@ export class Discovery implements AsyncDisposable {
     const d = await describeUnit(unit, this.rules, warn);
     const known = new KnownModels(await this.registry.listModels(), this.#host);
     const { modelId: givenId, ...given } = overrides;
-    const modelId = givenId ?? chooseId(unit.localPath, unit.idHint, known, new Set(), requestedId(d, unit.localPath, warn));
-    const finding = findingOf(modelId, d, warn, unit.localPath);
+    const { modelId, joined } = givenId === undefined ? placeCopy(unit.localPath, unit.idHint, known, new Set(), d.fields.files, requestedId(d, unit.localPath, warn)) : { modelId: givenId, joined: false };
+    const read = findingOf(modelId, d, warn, unit.localPath);
+    const finding = joined ? copyOnly(read) : read;
     const stored = await this.registry.getModel(modelId);
     const here = stored ? pathsOn(stored, this.#host) : [];
     if (here.length > 0 && !here.includes(unit.localPath)) {

@@ -196,7 +196,7 @@ function readUnit(unit: ModelUnit, warn: (path: string, reason: string) => void)
   };
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
   const modelType = facts.modelType ?? (facts.modalities.has('image') ? 'vision_model' : facts.modalities.has('audio') ? 'audio_model' : 'language_model');
-  const files = unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs }));
+  const files = unit.files.map((f) => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }) }));
   const fields: Findings['fields'] = {
     modelName: localName.replace(/\.(gguf|onnx|safetensors|bin|pt|pth|ckpt|ggml)$/i, '').replace(/-\d{5}-of-\d{5}$/, ''),
     description: readme?.summary ?? '',

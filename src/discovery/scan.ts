@@ -19,7 +19,7 @@ import { fingerprint, type DiscoveryState } from './state.js';
 import type { ModelUnit, ScanLogEntry, ScanProgress, ScanReport } from './types.js';
 import { contestedPaths, valuesSetByMachine, type Finding } from '../registry/field-origin.js';
 import { DISCOVERY_CHANGES } from './change-notes.js';
-import { chooseId, findingOf, KnownModels, requestedId } from './upsert.js';
+import { copyOnly, findingOf, KnownModels, placeCopy, requestedId } from './upsert.js';
 import { walkRoot } from './walk.js';
 
 export interface ScanContext {
@@ -220,7 +220,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
         return;
       }
       const metadataPath = unit.files.find((f) => basename(f.path) === 'metadata.json')?.path ?? unit.localPath;
-      const modelId = chooseId(unit.localPath, unit.idHint, known, taken, requestedId(d, metadataPath, warn));
+      const { modelId, joined } = placeCopy(unit.localPath, unit.idHint, known, taken, d.fields.files, requestedId(d, metadataPath, warn));
       taken.add(modelId);
       const current = known.byId.get(modelId);
       // A new model is found once the registry holds it (see writeAdds).
@@ -228,7 +228,8 @@ export async function runScan(ctx: ScanContext): Promise<ScanReport> {
       // A new model without metadata.json is validated once, by the registry's add.
       if (!current && Object.keys(d.overrides).length === 0) adds.push(newRecordOn({ ...d.fields, modelId }, host, seenAt));
       else {
-        const finding = findingOf(modelId, d, warn, metadataPath);
+        const read = findingOf(modelId, d, warn, metadataPath);
+        const finding = joined ? copyOnly(read) : read;
         if (!current) adds.push(newRecordOn(finding.record, host, seenAt));
         else {
           // Who set the values the files now contradict is read from the model's history, only for those.

@@ -37,11 +37,11 @@ interface IndexFile {
   models: Record<string, IndexEntry>;
 }
 
-/** A fingerprint of a model's files: changes when any is added, removed, resized or touched. */
+/** A fingerprint of a model's files: changes when any is added, removed, resized, touched or (in a store that names it) its hash changes. */
 export function fingerprint(files: readonly FoundFile[]): string {
   // One line per file, in path order ('\0' sorts first, so lines sort as their paths do), hashed
   // in one call (the one-shot `hash`, ~20% less than a Hash object): a rescan hashes every model.
-  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}\n`).sort();
+  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}${f.sha256 === undefined ? '' : `\0${f.sha256}`}\n`).sort();
   return hash('sha1', lines.join(''), 'base64url');
 }
 

@@ -2,7 +2,7 @@
  * Model stores with a layout of their own: the Hugging Face cache (`models--org--name/snapshots/<rev>`)
  * and Ollama (`manifests/<host>/<namespace>/<model>/<tag>` -> `blobs/sha256-...`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { realPathWithin } from '../formats/confine.js';
 import { repoIdOfCacheFolder, snapshotOfRepoFolder } from '../hub/cache.js';
@@ -49,8 +49,31 @@ export function hfCacheUnits(repoDir: string, ctx: StoreContext): ModelUnit[] {
     u.kind = 'hf-cache';
     u.root = ctx.root;
     u.idHint = units.length === 1 ? repoId : `${repoId}/${idFromPath(snapshot, u.localPath, true)}`;
+    for (const f of u.files) {
+      const sha256 = cachedBlobSha256(f.path);
+      if (sha256 !== undefined) f.sha256 = sha256;
+    }
   }
   return units;
+}
+
+/** A sha256 as a blob's name spells it: 64 hex digits. */
+const SHA256_NAME = /^[0-9a-f]{64}$/;
+
+/**
+ * The sha256 of a snapshot file, read from the name of the blob its link leads to (no byte of the
+ * file is read): the hub names a blob by its etag, which for an LFS file is its sha256 (64 hex
+ * digits) and for a plain git file a git sha1 (40). Undefined for a file that is no such link.
+ */
+function cachedBlobSha256(path: string): string | undefined {
+  let target: string;
+  try {
+    target = readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+  const name = basename(target);
+  return SHA256_NAME.test(name) ? name : undefined;
 }
 
 /** True for an Ollama models folder. */
@@ -112,7 +135,8 @@ export function ollamaUnits(storeDir: string, ctx: StoreContext): ModelUnit[] {
           continue;
         }
         const f = statFile(layer.path, layer.mediaType === OLLAMA_MODEL_LAYER || layer.mediaType.endsWith('.projector') ? 'weights' : 'other', ctx.warnings);
-        if (f) files.push(f);
+        // Ollama names a blob by its digest (checked above to be sha256:<hex>).
+        if (f) files.push({ ...f, sha256: basename(layer.path).slice('sha256-'.length) });
         else complete = false;
       }
       if (!complete) continue;

@@ -15,6 +15,8 @@ export interface FoundFile {
   size: number;
   mtimeMs: number;
   role: FileRole;
+  /** The file's sha256 where the store's layout names it (an HF cache blob, an Ollama digest): never computed from the bytes. */
+  sha256?: string;
 }
 
 /** One model found on disk, before its headers are read. */

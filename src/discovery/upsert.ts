@@ -5,23 +5,49 @@
  */
 import { createHash } from 'node:crypto';
 import { isModelManagerError } from '../errors.js';
-import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { MODEL_ID_PATTERN, onlyElsewhere, pathsOn, validateModel, type ModelFile, type ModelMetadata, type ModelMetadataInput } from '../registry/index.js';
+import { weightHashesOf } from '../registry/locations.js';
 import { estimateOf, type Description } from './describe.js';
 import type { Finding } from '../registry/field-origin.js';
 
-/** Registry models, looked up by id and by the paths of their copies on the scanning host. */
+/**
+ * Registry models, looked up by id, by the paths of their copies on the scanning host, and (in a
+ * registry several hosts share) by the sha256s of the weight files of their copies on other hosts.
+ */
 export class KnownModels {
   readonly byId = new Map<string, ModelMetadata>();
   readonly byPath = new Map<string, ModelMetadata>();
+  /** Weight hashes (see weightHashesOf) -> the id of the one model whose copies, all elsewhere, hold them; null when several do. */
+  readonly #elsewhereByWeights = new Map<string, string | null>();
   /** The scanning host in a registry several hosts share; undefined for a registry of one machine. */
   readonly host: string | undefined;
   constructor(models: Iterable<ModelMetadata>, host?: string) {
     this.host = host;
-    for (const m of models) this.set(m);
+    for (const m of models) this.#add(m);
   }
-  set(m: ModelMetadata): void {
+  #add(m: ModelMetadata): void {
     this.byId.set(m.modelId, m);
     for (const path of pathsOn(m, this.host)) this.byPath.set(path, m);
+    if (!onlyElsewhere(m, this.host)) return;
+    for (const key of new Set(m.locations!.map((l) => weightHashesOf(l.files)))) {
+      if (key === undefined) continue;
+      const holder = this.#elsewhereByWeights.get(key);
+      this.#elsewhereByWeights.set(key, holder === undefined || holder === m.modelId ? m.modelId : null);
+    }
+  }
+
+  /**
+   * The model a copy found on this host is, by its files: the one model whose copies are all on
+   * other hosts and whose weight files have the same sha256s as `files` (every weight file hashed
+   * on both sides, the same set). Undefined without a host, when none or several match, or when
+   * this scan has given the model a copy here already (`taken`): two models of one host never
+   * become one.
+   */
+  sameWeightsElsewhere(files: readonly ModelFile[], taken: ReadonlySet<string>): string | undefined {
+    if (this.host === undefined) return undefined;
+    const key = weightHashesOf(files);
+    const id = key === undefined ? undefined : this.#elsewhereByWeights.get(key);
+    return id === null || id === undefined || taken.has(id) ? undefined : id;
   }
 }
 
@@ -37,6 +63,23 @@ export function chooseId(localPath: string, hint: string, known: KnownModels, ta
   const holder = known.byId.get(want);
   if (!taken.has(want) && (!holder || holder.localPath === localPath || onlyElsewhere(holder, known.host))) return want;
   return `${want}-${createHash('sha1').update(localPath).digest('hex').slice(0, 6)}`;
+}
+
+/**
+ * The id of the model at `localPath` (see chooseId), and whether it is a copy on this host of a
+ * model registered from other hosts under another id, known by the sha256s of its weight files
+ * (`joined`). Only a copy that would otherwise be a new model joins one, and never one whose id
+ * metadata.json or the caller set.
+ */
+export function placeCopy(localPath: string, hint: string, known: KnownModels, taken: Set<string>, files: readonly ModelFile[] | undefined, requested?: string): { modelId: string; joined: boolean } {
+  const modelId = chooseId(localPath, hint, known, taken, requested);
+  const joined = requested === undefined && !known.byId.has(modelId) ? known.sameWeightsElsewhere(files ?? [], taken) : undefined;
+  return joined === undefined ? { modelId, joined: false } : { modelId: joined, joined: true };
+}
+
+/** A finding that records only where the copy is: a copy that joined a model by its files adds no field to it (its names would differ). */
+export function copyOnly(finding: Finding): Finding {
+  return { ...finding, paths: [] };
 }
 
 export type Warn = (path: string, reason: string) => void;

@@ -3,7 +3,7 @@
  * location `{host, path, files, seenAt}`; a record without locations is a single-host one, whose
  * copy is `localPath` on whatever host reads it.
  */
-import type { HostLocation, ModelMetadata } from './schema.js';
+import type { HostLocation, ModelFile, ModelMetadata } from './schema.js';
 
 /**
  * The paths of a model's copies on `host`: its locations there, or `localPath` for a record without
@@ -50,4 +50,21 @@ export function withoutLocations(model: ModelMetadata, host: string, paths: read
     next.files = first.files;
   }
   return next;
+}
+
+/**
+ * Weight files (by the extensions discovery reads as weights) and Ollama blobs, which are named by
+ * their digest (the model layer and the layers beside it, all alike).
+ */
+const WEIGHTS_NAME = /(\.(safetensors|gguf|onnx|onnx_data|onnx\.data|bin|pt|pth|ckpt|ggml)|(^|[\\/])sha256-[0-9a-f]{64})$/i;
+
+/**
+ * What the weight files of a copy are, as the sorted set of their sha256s: equal for two copies of
+ * the same weights, whatever their folders or names. Undefined when a copy has no weight files or
+ * any of them has no sha256 (a part of a set never stands for the whole).
+ */
+export function weightHashesOf(files: readonly Pick<ModelFile, 'path' | 'sha256'>[]): string | undefined {
+  const weights = files.filter((f) => WEIGHTS_NAME.test(f.path));
+  if (weights.length === 0 || weights.some((f) => f.sha256 === undefined)) return undefined;
+  return [...new Set(weights.map((f) => f.sha256!.toLowerCase()))].sort().join(',');
 }

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,29 @@ describe('one registry, two hosts', { skip }, () => {
     [model] = await read();
     assert.equal(model!.status, 'missing');
     assert.deepEqual(model!.locations, []);
+  });
+
+  it('knows the same weights under another name on another host by their sha256s', { timeout: 120_000 }, async () => {
+    using base = tempDir();
+    const db = schemaUrl('same-weights');
+    const { path, files } = await writeTestModel({ format: 'gguf', task: 'embedding', out: join(base.path, 'written') });
+    const blob = readFileSync(join(path, files.find((f) => f.endsWith('.gguf'))!));
+    const digest = createHash('sha256').update(blob).digest('hex');
+    // Ollama stores on two machines: the same blob, tagged tiny:latest on A and other:v1 on B.
+    const store = (host: string, name: string, tag: string) => {
+      const dir = join(base.path, host, 'ollama');
+      mkdirSync(join(dir, 'blobs'), { recursive: true });
+      writeFileSync(join(dir, 'blobs', `sha256-${digest}`), blob);
+      mkdirSync(join(dir, 'manifests', 'registry.ollama.ai', 'library', name), { recursive: true });
+      writeFileSync(join(dir, 'manifests', 'registry.ollama.ai', 'library', name, tag), JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${digest}` }] }));
+      return dir;
+    };
+    const a = scanOn('host-a', base.path, db, store('a', 'tiny', 'latest'));
+    const b = scanOn('host-b', base.path, db, store('b', 'other', 'v1'));
+    assert.deepEqual([a.modelIds, b.modelIds, b.counts.added], [['ollama/tiny:latest'], ['ollama/tiny:latest'], 0]);
+    await using registry = await Registry.open({ db });
+    const models = await registry.listModels();
+    assert.deepEqual(models.map((m) => [m.modelId, m.locations?.map((l) => l.host)]), [['ollama/tiny:latest', ['host-a', 'host-b']]]);
   });
 
   it('moves localPath to a copy that remains when the first one goes', { timeout: 120_000 }, async () => {

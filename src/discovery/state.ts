@@ -20,7 +20,7 @@ export interface IndexEntry {
 }
 
 /**
- * What discovery makes of a model's files. Raised whenever that changes (session 7: precision
+ * What discovery makes of a model's files. Raised whenever that changes (2: precision
  * variants counted once, safetensors without config.json), so models indexed by an older reader
  * are read again once instead of keeping what it made of them until their files change.
  */

@@ -101,9 +101,16 @@ export class PostgresPool {
   readonly #pool: pg.Pool;
   /** Calls under way: `end` waits for them (a pool that ends leaves a waiting call unanswered forever). */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * How many times a call may meet a dead connection before it gives up: once per pooled
+   * connection, since a server restart kills every idle one and the pool may hand each of them
+   * out before their errors arrive (each one found dead is destroyed, so the next try gets another).
+   */
+  readonly #lostRetries: number;
 
   constructor(target: PostgresTarget, { max = 10 }: { max?: number } = {}) {
     this.target = target;
+    this.#lostRetries = max;
     this.#pool = new pg.Pool({
       connectionString: target.connectionString, max, application_name: 'model-manager', connectionTimeoutMillis: 15_000, idleTimeoutMillis: 30_000,
     });
@@ -134,7 +141,7 @@ export class PostgresPool {
       try {
         return await this.#pool.query<R>(sql, values);
       } catch (error) {
-        const again = (isTransient(error) && attempt < TRANSIENT_RETRIES) || (idempotent && isConnectionLoss(error) && attempt === 0);
+        const again = (isTransient(error) && attempt < TRANSIENT_RETRIES) || (idempotent && isConnectionLoss(error) && attempt < this.#lostRetries);
         if (!again) throw storeIoError(error, what, this.target.display);
       }
     }
@@ -165,7 +172,7 @@ export class PostgresPool {
           client.release(lost ? (error as Error) : undefined);
         }
         // Nothing was done before BEGIN succeeded, so a dead connection there costs only a retry.
-        const again = (isTransient(error) && attempt < TRANSIENT_RETRIES) || (lost && !began && attempt === 0);
+        const again = (isTransient(error) && attempt < TRANSIENT_RETRIES) || (lost && !began && attempt < this.#lostRetries);
         if (!again) throw storeIoError(error, what, this.target.display);
       }
     }

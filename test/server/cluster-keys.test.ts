@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/registry/stores/postgres-schema.js';
+import { validateModel } from '../../src/registry/validate.js';
 import { ApiKeys, Registry, createApiKey } from '../../src/index.js';
 import { postgresSkip, schemaOf, schemaUrl, sql } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -126,7 +127,8 @@ describe('API keys in a PostgreSQL registry', { skip }, () => {
     const store = registry.store.apiKeys!;
     const first = createApiKey({ user: 'ada', role: 'admin' });
     await store.add(first.record);
-    const keys = await ApiKeys.follow(store);
+    const errors: unknown[] = [];
+    const keys = await ApiKeys.follow(store, { onError: (error) => errors.push(error) });
     try {
       assert.equal(keys.authenticate(first.key)?.user, 'ada');
       // Heard through NOTIFY from another client of the registry.
@@ -140,11 +142,20 @@ describe('API keys in a PostgreSQL registry', { skip }, () => {
       const r = missed.record;
       await sql(`INSERT INTO "${schema}".api_keys (id, user_name, role, groups, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [r.id, r.user, r.role, r.groups, r.hash, r.createdAt]);
       await sql(`DELETE FROM "${schema}".api_keys WHERE user_name = 'bob'`);
+      // A row edited by hand into a record no keys file could hold (no user): refused, and told.
+      const bad = createApiKey({ user: 'dan', role: 'admin' });
+      await sql(`INSERT INTO "${schema}".api_keys (id, user_name, role, groups, hash, created_at) VALUES ($1, '', 'admin', '{}', $2, $3)`, [bad.record.id, bad.record.hash, bad.record.createdAt]);
       const ended = await sql<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'`, [schema]);
       assert.equal(ended.length, 1, 'the one LISTEN connection of the first registry');
       while (!keys.authenticate(missed.key)) await sleep(20);
       assert.equal(keys.authenticate(missed.key)?.role, 'writer');
       assert.equal(keys.authenticate(second.key), undefined, 'and a key removed meanwhile is refused');
+      assert.equal(keys.authenticate(bad.key), undefined);
+      // Told once per read that met it (a read already under way may have met it too).
+      assert.ok(errors.length > 0);
+      for (const e of errors) {
+        assert.deepEqual([(e as { code?: string }).code, (e as Error).message.includes(bad.record.id), (e as Error).message.includes(bad.record.hash)], ['INVALID_CONFIG', true, false]);
+      }
     } finally {
       keys.close();
     }
@@ -160,12 +171,10 @@ describe('API keys in a PostgreSQL registry', { skip }, () => {
       INSERT INTO "${schema}".mm_meta VALUES ('app', 'model-manager');
       ${before.map((m) => m.sql(`"${schema}"`)).join('\n')}
       INSERT INTO "${schema}".mm_schema_migrations (version, description) VALUES ${before.map((m) => `(${m.version}, 'old')`).join(', ')};`);
-    {
-      await using old = await Registry.open({ db });
-      await old.addModel({ modelId: 'team/kept', modelType: 'embedding_model' });
-    }
-    // The registry as version 4 left it: the model, and no api_keys table.
-    await sql(`DELETE FROM "${schema}".mm_schema_migrations WHERE version >= 5; DROP TABLE IF EXISTS "${schema}".api_keys`);
+    // A registry as schema version 4 left it: a model, and no api_keys table.
+    const record = JSON.stringify(validateModel({ modelId: 'team/kept', modelType: 'embedding_model' }));
+    await sql(`INSERT INTO "${schema}".models (model_id, version, model_name, model_type, architecture, arch_label, source, tags, input_types, output_types, search, data)
+      VALUES ('team/kept', 1, 'kept', 'embedding_model', '', '', 'manual', '{}', '{}', '{}', '''1kept''', $1::json)`, [record]);
 
     await using registry = await Registry.open({ db });
     assert.deepEqual((await sql<{ version: number }>(`SELECT version FROM "${schema}".mm_schema_migrations ORDER BY 1`)).map((v) => v.version),

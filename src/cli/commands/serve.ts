@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { Command } from '@commander-js/extra-typings';
 import { ClusterMembership, describeHost, loadedModels } from '../../cluster/index.js';
 import { config } from '../../config.js';
 import { Discovery } from '../../discovery/index.js';
 import { ModelManagerError } from '../../errors.js';
 import { ModelManager, parseKeepAlive, type KeepAlive } from '../../runtime/index.js';
-import { ApiKeys, ROLES, addApiKey, createServer, defaultKeysFile, readKeysFile, removeApiKeys } from '../../server/index.js';
+import { createServer } from '../../server/index.js';
 import { openRegistry, settingsOf, withSettingsOptions } from '../context.js';
-import { choiceOption, countOption, listOption, parsedOption, portOption, sizeOption } from '../options.js';
-import { printJson, printTable } from '../output.js';
-import type { GlobalOptions, Program } from '../program.js';
+import { countOption, listOption, parsedOption, portOption, sizeOption } from '../options.js';
+import { printJson } from '../output.js';
+import type { Program } from '../program.js';
+import { authRequested, loadAuth, registerKeyCommands } from './serve-keys.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -42,60 +42,6 @@ function keepAliveOption(value: string): KeepAlive {
   return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 }
 
-async function loadAuth(o: { keysFile?: string; auth?: true }): Promise<ApiKeys | undefined> {
-  const file = o.keysFile ?? (o.auth || process.env.MM_API_KEYS_FILE ? defaultKeysFile() : undefined);
-  if (!file) return undefined;
-  const keys = await ApiKeys.watch(file, { onError: (error) => process.stderr.write(`mm serve: ${error instanceof Error ? error.message : String(error)}; the keys loaded before stay in use\n`) });
-  if (keys.size === 0) {
-    keys.close();
-    throw new ModelManagerError('INVALID_CONFIG', `the API keys file ${file} holds no keys; add one with \`mm serve keys add <user> --role admin\``);
-  }
-  return keys;
-}
-
-/** `mm serve keys add|list|remove`; `keys` sees the program's global options. */
-function registerKeyCommands<G extends GlobalOptions>(keys: Command<[], Record<never, never>, G>): void {
-  const add = keys
-    .command('add <user>')
-    .description('mint a key for a user; it is printed once and only its hash is kept')
-    .addOption(choiceOption('--role <role>', `one of ${ROLES.join(', ')}`, ROLES).default('reader'))
-    .addOption(listOption('--group <group>', 'group the user belongs to, for restricted models (repeatable)'))
-    .addOption(countOption('--rate-limit <n>', 'requests per minute for this key', { example: '60' }))
-    .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
-  add.action(async (user) => {
-    const o = add.optsWithGlobals();
-    // `serve`'s --rate-limit has a default (and commander hands `--rate-limit` to it wherever it is
-    // written): only a limit the user typed is the key's, or the key would never follow the server's.
-    const rateLimit = add.getOptionValueSourceWithGlobals('rateLimit') === 'cli' ? o.rateLimit : undefined;
-    const file = o.keysFile ?? defaultKeysFile();
-    const { key, record } = await addApiKey(file, { user, role: o.role, groups: o.group ?? [], rateLimitPerMinute: rateLimit });
-    if (o.json) return printJson({ key, id: record.id, user, role: record.role, groups: record.groups, rateLimitPerMinute: record.rateLimitPerMinute, file });
-    process.stdout.write(`${key}\n`);
-    process.stderr.write(`key ${record.id} for ${user} (${record.role}) saved hashed in ${file}; copy it now, it is not shown again\n`);
-  });
-  const list = keys
-    .command('list')
-    .description('list keys (ids, users, roles; never the keys)')
-    .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
-  list.action(async () => {
-    const o = list.optsWithGlobals();
-    const records = (await readKeysFile(o.keysFile ?? defaultKeysFile())).map(({ hash: _hash, ...r }) => r);
-    if (o.json) return printJson({ keys: records });
-    printTable(['ID', 'USER', 'ROLE', 'GROUPS', 'CREATED'], records.map((r) => [r.id, r.user, r.role, r.groups.join(','), r.createdAt]));
-  });
-  const remove = keys
-    .command('remove <idOrUser>')
-    .description('revoke a key by id, or every key of a user')
-    .option('--keys-file <path>', 'keys file [MM_API_KEYS_FILE]');
-  remove.action(async (idOrUser) => {
-    const o = remove.optsWithGlobals();
-    const removed = await removeApiKeys(o.keysFile ?? defaultKeysFile(), idOrUser);
-    if (removed === 0) throw new ModelManagerError('NOT_FOUND', `no key with id or user "${idOrUser}"; see \`mm serve keys list\``);
-    if (o.json) return printJson({ removed });
-    process.stderr.write(`removed ${removed} key(s); a running server picks this up when restarted\n`);
-  });
-}
-
 export function register(program: Program): void {
   const serve = withSettingsOptions(program.command('serve'))
     .description('run the HTTP API (OpenAPI at /docs) and the web UI (/)')
@@ -123,11 +69,15 @@ export function register(program: Program): void {
       'sharing.maxSharedModels': { flag: '--max-loaded', value: o.maxLoaded },
       memoryBudget: { flag: '--memory-budget', value: o.memoryBudget },
     });
-    const auth = await loadAuth(o);
-    if (!auth && !LOOPBACK.has(o.host) && !o.allowOpen) {
+    if (!LOOPBACK.has(o.host) && !o.allowOpen && !authRequested(o)) {
       throw new ModelManagerError('INVALID_ARGUMENT', `refusing to serve ${o.host} without API keys: use --auth (see \`mm serve keys add\`) or --allow-open`);
     }
     const registry = await openRegistry(o);
+    // A postgres registry may hold the keys, so they are read once it is open.
+    const auth = await loadAuth(o, registry).catch(async (error: unknown) => {
+      await registry.close();
+      throw error;
+    });
     const keepAlive = o.keepAlive;
     const discovery = o.discovery ? await Discovery.create({ registry, roots: o.modelRoot }) : undefined;
     // One list of roots: where discovery scans is where clients may register paths and the runtime looks up names.
@@ -170,5 +120,5 @@ export function register(program: Program): void {
     if (o.json) printJson({ url: address, auth: auth !== undefined, docs: `${address}/docs`, ...(membership ? { hostId: config().hostId } : {}) });
     else process.stderr.write(`Model Manager at ${address}  (web UI: ${address}/  API docs: ${address}/docs${auth ? '  API keys required' : ''})\n`);
   });
-  registerKeyCommands(serve.command('keys').description(`API keys of the server, kept hashed in ${'$MM_API_KEYS_FILE'} or MM_HOME/api-keys.json`));
+  registerKeyCommands(serve.command('keys').description('API keys of the servers, kept hashed in the postgres registry, else in $MM_API_KEYS_FILE or MM_HOME/api-keys.json'));
 }

@@ -1,11 +1,15 @@
 /**
  * LISTEN on a registry's change channel over a connection of its own, reconnecting (with
  * backoff) when it is lost; each (re)connection is reported as a `resync`, since changes made
- * while no connection listened were missed.
+ * while no connection listened were missed. One channel (and one connection per server) carries
+ * both the registry's changes and `keys` (the API keys table changed: see postgres-keys.ts).
  */
 import pg from 'pg';
 import type { RegistryChange } from './store.js';
 import { quoteIdent } from './postgres-schema.js';
+
+/** What the channel carries: a change to the models, a `resync`, or `keys`. */
+export type ChannelNotice = RegistryChange | { op: 'keys' };
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
@@ -13,7 +17,7 @@ const MAX_RETRY_MS = 5_000;
 export class PostgresListener {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
-  readonly #listeners = new Set<(change: RegistryChange) => void>();
+  readonly #listeners = new Set<(notice: ChannelNotice) => void>();
   #client: pg.Client | undefined;
   #connecting = false;
   #retryMs = FIRST_RETRY_MS;
@@ -26,16 +30,16 @@ export class PostgresListener {
   }
 
   /** Adds a listener (connecting on the first); returns what removes it. */
-  subscribe(listener: (change: RegistryChange) => void): () => void {
+  subscribe(listener: (notice: ChannelNotice) => void): () => void {
     this.#listeners.add(listener);
     if (!this.#client && !this.#connecting && !this.#timer) void this.#connect();
     return () => this.#listeners.delete(listener);
   }
 
-  #emit(change: RegistryChange): void {
+  #emit(notice: ChannelNotice): void {
     for (const listener of [...this.#listeners]) {
       try {
-        listener(change);
+        listener(notice);
       } catch {
         // One listener's failure is its own; the others still hear of the change.
       }
@@ -52,8 +56,8 @@ export class PostgresListener {
     client.on('notification', (message) => {
       if (message.channel !== this.#channel || !message.payload) return;
       try {
-        const { op, count, modelIds } = JSON.parse(message.payload) as RegistryChange;
-        this.#emit({ op, count, modelIds });
+        const notice = JSON.parse(message.payload) as ChannelNotice;
+        this.#emit(notice.op === 'keys' ? { op: 'keys' } : { op: notice.op, count: notice.count, modelIds: notice.modelIds });
       } catch {
         // Not one of ours (someone else NOTIFYing on the channel): nothing to report.
       }

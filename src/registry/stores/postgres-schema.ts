@@ -172,6 +172,23 @@ CREATE INDEX models_access ON ${s}.models (access_level, model_id);
 CREATE INDEX models_access_groups ON ${s}.models USING gin (access_groups);
 `,
   },
+  {
+    version: 5,
+    description: 'api_keys: the API keys every server on the registry accepts, hashed as a keys file keeps them',
+    sql: (s) => `
+CREATE TABLE ${s}.api_keys (
+  id text COLLATE "C" PRIMARY KEY,
+  user_name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('reader', 'writer', 'admin')),
+  groups text[] NOT NULL,
+  -- sha256:<hex> of the whole key; the key itself is shown once when minted and kept nowhere.
+  hash text NOT NULL CHECK (hash ~ '^sha256:[a-f0-9]{64}$'),
+  created_at text NOT NULL,
+  rate_limit_per_minute integer CHECK (rate_limit_per_minute > 0)
+);
+CREATE INDEX api_keys_user ON ${s}.api_keys (user_name);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,17 +7,20 @@
  * Each write is one statement, so it is whole or absent; an update names the version it read, so
  * a concurrent write is a VERSION_CONFLICT (Registry reads again and retries), never lost.
  * Each committed write is NOTIFYed (see #notify), and `watch` delivers it to other servers.
+ * The servers' API keys live here too (`apiKeys`, see postgres-keys.ts), told on the same channel.
  * Search reads the best matches off the tsvector's GIN index, scored and ordered by the rules of
  * search.ts (see postgres-search.ts), so every store answers alike.
  */
 import { ModelManagerError } from '../../errors.js';
 import type { ClusterStore } from '../../cluster/types.js';
+import type { ApiKeyStore } from '../../server/auth/api-keys.js';
 import type { ModelFilter } from '../query.js';
 import { searchTerms, type SearchHit } from '../search.js';
 import type { ModelMetadata } from '../schema.js';
 import { PostgresCluster } from './postgres-cluster.js';
 import { PostgresPool, parsePostgresUrl, sqlState } from './postgres-connection.js';
-import { PostgresListener } from './postgres-listener.js';
+import { PostgresKeys } from './postgres-keys.js';
+import { PostgresListener, type ChannelNotice } from './postgres-listener.js';
 import { DERIVED_COLUMNS, channelOf, migrate, quoteIdent } from './postgres-schema.js';
 import { bestMatches, searchVector, type RunSearchQuery, type SearchRow } from './postgres-search.js';
 import { STATS_SQL, statsOf, type StatsGroup } from './postgres-stats.js';
@@ -54,6 +57,8 @@ export class PostgresStore implements RegistryStore {
   readonly location: string;
   /** Hosts and what each has loaded, in the same database. */
   readonly cluster: ClusterStore;
+  /** The API keys every server on this registry accepts. */
+  readonly apiKeys: ApiKeyStore;
   readonly #pool: PostgresPool;
   readonly #s: string;
   readonly #channel: string;
@@ -66,6 +71,7 @@ export class PostgresStore implements RegistryStore {
     this.#s = quoteIdent(pool.target.schema);
     this.#channel = channelOf(pool.target.schema);
     this.cluster = new PostgresCluster(pool, this.#s);
+    this.apiKeys = new PostgresKeys(pool, this.#s, this.#channel, (listener) => this.#listen(listener));
   }
 
   /**
@@ -276,6 +282,13 @@ export class PostgresStore implements RegistryStore {
    * @returns what stops it
    */
   watch(listener: (change: RegistryChange) => void): () => void {
+    return this.#listen((notice) => {
+      if (notice.op !== 'keys') listener(notice);
+    });
+  }
+
+  /** Subscribes to the registry's channel, over one LISTEN connection for the models and the keys. */
+  #listen(listener: (notice: ChannelNotice) => void): () => void {
     this.#listener ??= new PostgresListener(this.#pool.clientConfig, this.#channel);
     return this.#listener.subscribe(listener);
   }

@@ -6,6 +6,7 @@
  * One contract suite (test/registry/store-contract.ts) runs every store through the same cases.
  */
 import type { ClusterStore } from '../../cluster/types.js';
+import type { ApiKeyStore } from '../../server/auth/api-keys.js';
 import type { StoreKind } from '../../config.js';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter } from '../query.js';
@@ -57,6 +58,8 @@ export interface RegistryStore {
   readonly location: string;
   /** Servers and their loaded models, for a store that several hosts share (postgres). */
   readonly cluster?: ClusterStore;
+  /** The API keys of the servers sharing this store (postgres); others keep them in a keys file. */
+  readonly apiKeys?: ApiKeyStore;
 
   /**
    * Adds models as version 1, all or none.

@@ -65,6 +65,44 @@ export interface WatchKeysOptions {
   onError?: (error: unknown) => void;
 }
 
+/**
+ * Keys kept in a shared database instead of a file (the postgres registry's `api_keys` table), so
+ * every server of a team accepts the same keys, and a revoked key stops working on all of them.
+ */
+export interface ApiKeyStore {
+  /** Where the keys are, for messages (a URL without its password). */
+  readonly location: string;
+  /** Every record, hash included; the key itself is never stored. */
+  list(): Promise<ApiKeyRecord[]>;
+  /** Stores a record minted by createApiKey, and tells every following server. */
+  add(record: ApiKeyRecord): Promise<void>;
+  /** Removes the keys with this id, or every key of this user, telling every following server; returns how many went. */
+  remove(idOrUser: string): Promise<number>;
+  /** Calls `onChange` when the keys may have changed: a write of any host, or a reconnection that may have missed one. @returns what stops it */
+  watch(onChange: () => void): () => void;
+}
+
+export interface FollowKeysOptions {
+  /** Told when the keys could not be read again, or of a stored record that is malformed (it is refused). Defaults to nothing. */
+  onError?: (error: unknown) => void;
+}
+
+/** The records that pass the schema; each one that does not is reported and left out, so it authenticates nobody. */
+function validRecords(records: readonly unknown[], where: string, onError: (error: unknown) => void): ApiKeyRecord[] {
+  const valid: ApiKeyRecord[] = [];
+  for (const record of records) {
+    const parsed = apiKeyRecordSchema.safeParse(record);
+    if (parsed.success) valid.push(parsed.data);
+    else {
+      const id = String((record as { id?: unknown }).id);
+      onError(new ModelManagerError('INVALID_CONFIG', `API key ${id} in ${where} is malformed and is refused; remove it and add the user's key again`, {
+        cause: parsed.error, details: { id },
+      }));
+    }
+  }
+  return valid;
+}
+
 /** The set of keys a server accepts. */
 export class ApiKeys {
   #byId: ReadonlyMap<string, ApiKeyRecord>;
@@ -107,7 +145,37 @@ export class ApiKeys {
     return keys;
   }
 
-  /** Stops following the file (a no-op for keys that do not follow one). */
+  /**
+   * Reads the keys of a shared store and follows it: a key added or removed on any host is
+   * accepted or refused here as soon as the store tells of it (and after a reconnection, when a
+   * change may have been missed). Keys that cannot be read again stay as they were (`onError`).
+   */
+  static async follow(store: ApiKeyStore, { onError = () => {} }: FollowKeysOptions = {}): Promise<ApiKeys> {
+    const keys = new ApiKeys(validRecords(await store.list(), store.location, onError));
+    // One read at a time; a change told during a read is read once more after it, never lost or queued up.
+    let reading = false;
+    let again = false;
+    const reload = async () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      do {
+        again = false;
+        try {
+          keys.#byId = new Map(validRecords(await store.list(), store.location, onError).map((r) => [r.id, r]));
+        } catch (error) {
+          onError(error);
+        }
+      } while (again);
+      reading = false;
+    };
+    keys.#unwatch = store.watch(() => void reload());
+    return keys;
+  }
+
+  /** Stops following the file or store (a no-op for keys that follow neither). */
   close(): void {
     this.#unwatch?.();
     this.#unwatch = undefined;

@@ -4,7 +4,7 @@
  * `keys` on the registry's channel in its own transaction, so a server hears of exactly the
  * writes that committed and reads the table again (see ApiKeys.follow).
  */
-import type { ApiKeyRecord, ApiKeyStore } from '../../server/auth/api-keys.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../api-key-records.js';
 import type { PostgresPool } from './postgres-connection.js';
 import type { ChannelNotice } from './postgres-listener.js';
 

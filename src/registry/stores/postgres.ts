@@ -13,7 +13,7 @@
  */
 import { ModelManagerError } from '../../errors.js';
 import type { ClusterStore } from '../../cluster/types.js';
-import type { ApiKeyStore } from '../../server/auth/api-keys.js';
+import type { ApiKeyStore } from '../api-key-records.js';
 import type { ModelFilter } from '../query.js';
 import { searchTerms, type SearchHit } from '../search.js';
 import type { ModelMetadata } from '../schema.js';

@@ -6,7 +6,7 @@
  * One contract suite (test/registry/store-contract.ts) runs every store through the same cases.
  */
 import type { ClusterStore } from '../../cluster/types.js';
-import type { ApiKeyStore } from '../../server/auth/api-keys.js';
+import type { ApiKeyStore } from '../api-key-records.js';
 import type { StoreKind } from '../../config.js';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter } from '../query.js';

@@ -63,8 +63,12 @@ export function modelRow(model: ModelMetadata, version: number): DuckDBValue[] {
   ];
 }
 
-/** Words with a space before and after each: `contains(column, ' t ')` finds the word t, `contains(column, ' t')` a word beginning with t. */
-const spaced = (words: readonly string[]) => ` ${words.join(' ')} `;
+/**
+ * Words with a space before and after each: `contains(column, ' t ')` finds the word t,
+ * `contains(column, ' t')` a word beginning with t. Each word once: search asks only whether a
+ * word is there, and every search reads the whole column.
+ */
+const spaced = (words: readonly string[]) => ` ${[...new Set(words)].join(' ')} `;
 
 const VARCHAR_LIST = LIST(VARCHAR);
 

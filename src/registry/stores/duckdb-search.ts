@@ -22,19 +22,34 @@ const word = (term: string) => ` ${term} `;
 const wordStart = (term: string) => ` ${term}`;
 
 /**
- * A term's score in a model where it begins a word of a name or label: checked best first, so a
- * word of search_names_labels that no name word begins is a label's.
+ * A term's score in a model that matches it: a description's 1 when it begins no word of a name
+ * or label (asked first: most matches of a description word are that), else checked best first,
+ * so a word of search_names_labels that no name word begins is a label's.
  */
-const NAME_OR_LABEL_SCORE = `CASE WHEN contains(search_names, ?) THEN ${TERM_SCORES.nameWord}
-  WHEN contains(search_names, ?) THEN ${TERM_SCORES.namePrefix}
-  WHEN contains(search_names_labels, ?) THEN ${TERM_SCORES.labelWord}
-  WHEN contains(search_names_labels, ?) THEN ${TERM_SCORES.labelPrefix} ELSE ${TERM_SCORES.description} END`;
-const nameOrLabelValues = (term: string) => [word(term), wordStart(term), word(term), wordStart(term)];
+const TERM_SCORE = `CASE WHEN NOT contains(search_names_labels, ?) THEN ${TERM_SCORES.description}
+  WHEN contains(search_names, ?) THEN ${TERM_SCORES.nameWord} WHEN contains(search_names, ?) THEN ${TERM_SCORES.namePrefix}
+  WHEN contains(search_names_labels, ?) THEN ${TERM_SCORES.labelWord} ELSE ${TERM_SCORES.labelPrefix} END`;
+const termScoreValues = (term: string) => [wordStart(term), word(term), wordStart(term), word(term)];
 
 const inNamesOrLabels = 'contains(search_names_labels, ?)';
 
 /** Best first, ties by model id, as rankSearch orders. */
 const byRank = (a: Match, b: Match) => b.score - a.score || (a.modelId < b.modelId ? -1 : 1);
+
+/**
+ * The most a model can score where some term is in its description only (1) and every other term
+ * scores its best: a name word's 10 where some name has the word, a name word's start where one
+ * has that, else a label word's 5. One scan of the names, usually short.
+ */
+async function otherBest(c: DuckDBConnection, terms: readonly string[]): Promise<number> {
+  if (terms.length === 1) return TERM_SCORES.description;
+  const checks = terms.flatMap((_, i) => [`bool_or(contains(search_names, ?)) AS word${i}`, `bool_or(contains(search_names, ?)) AS start${i}`]);
+  const [found] = await rows(c, `SELECT ${checks.join(', ')} FROM models WHERE ${terms.map(() => 'contains(search_names, ?)').join(' OR ')}`,
+    [...terms.flatMap((t) => [word(t), wordStart(t)]), ...terms.map(wordStart)]);
+  const best = terms.map((_, i) => (found?.[`word${i}`] === true ? TERM_SCORES.nameWord : found?.[`start${i}`] === true ? TERM_SCORES.namePrefix : TERM_SCORES.labelWord));
+  const total = best.reduce((a, b) => a + b, 0);
+  return Math.max(...best.map((b) => total - b + TERM_SCORES.description));
+}
 
 /** The best `limit` matches of the (lower-case) search terms, best first, ties by model id. */
 export async function bestMatches(c: DuckDBConnection, terms: readonly string[], limit: number): Promise<Match[]> {
@@ -44,19 +59,22 @@ export async function bestMatches(c: DuckDBConnection, terms: readonly string[],
     const found = await rows(c, `SELECT model_id FROM models WHERE contains(search_names, ?) ORDER BY model_id LIMIT ${limit}`, [word(terms[0]!)]);
     if (found.length === limit) return found.map((r) => ({ modelId: String(r.model_id), score: TERM_SCORES.nameWord }));
   }
-  const score = terms.map(() => NAME_OR_LABEL_SCORE).join(' + ');
-  const scoreValues = terms.flatMap(nameOrLabelValues);
+  const score = terms.map(() => TERM_SCORE).join(' + ');
+  const scoreValues = terms.flatMap(termScoreValues);
   const read = async (where: string, values: string[]) => (await rows(c, `SELECT model_id, ${score} AS score FROM models WHERE ${where}
     ORDER BY score DESC, model_id LIMIT ${limit}`, [...scoreValues, ...values])).map((r) => ({ modelId: String(r.model_id), score: Number(r.score) }));
   // Models where every term begins a word of a name or label: one scan of a short column.
   const everyInNamesOrLabels = terms.map(() => inNamesOrLabels).join(' AND ');
   const strong = await read(everyInNamesOrLabels, terms.map(wordStart));
-  // Any other model has some term in its description only, and scores at most that term's 1 plus
-  // the best of the others; when the `limit`-th strong match scores more, none can come before it.
-  const otherBest = TERM_SCORES.nameWord * (terms.length - 1) + TERM_SCORES.description;
-  if (strong.length === limit && strong.at(-1)!.score > otherBest) return strong;
-  // Else the best of the others (every term somewhere, some term in the description only) join in.
-  const somewhere = terms.map(() => `(${inNamesOrLabels} OR contains(search_text, ?))`).join(' AND ');
-  const others = await read(`${somewhere} AND NOT (${everyInNamesOrLabels})`, [...terms.flatMap((t) => [wordStart(t), wordStart(t)]), ...terms.map(wordStart)]);
+  // Any other model has some term in its description only, which scores 1, and the others at most
+  // 10 each: when the `limit`-th strong match scores more, none can come before it; else a
+  // closer look at what each term can score may still show it.
+  const last = strong.length === limit ? strong.at(-1)!.score : 0;
+  if (last > TERM_SCORES.nameWord * (terms.length - 1) + TERM_SCORES.description || (last > 0 && last > (await otherBest(c, terms)))) return strong;
+  // Else the best of the others join in: some term in the description only (a scan of the long
+  // column, the names and labels read only where it matches), every term somewhere.
+  const someInDescriptionOnly = terms.map(() => `(contains(search_text, ?) AND NOT ${inNamesOrLabels})`).join(' OR ');
+  const everySomewhere = terms.map(() => `(contains(search_text, ?) OR ${inNamesOrLabels})`).join(' AND ');
+  const others = await read(`(${someInDescriptionOnly}) AND ${everySomewhere}`, terms.flatMap((t) => [wordStart(t), wordStart(t)]).concat(terms.flatMap((t) => [wordStart(t), wordStart(t)])));
   return [...strong, ...others].sort(byRank).slice(0, limit);
 }

@@ -33,9 +33,6 @@ const termScoreValues = (term: string) => [wordStart(term), word(term), wordStar
 
 const inNamesOrLabels = 'contains(search_names_labels, ?)';
 
-/** Best first, ties by model id, as rankSearch orders. */
-const byRank = (a: Match, b: Match) => b.score - a.score || (a.modelId < b.modelId ? -1 : 1);
-
 /**
  * The most a model can score where some term is in its description only (1) and every other term
  * scores its best: a name word's 10 where some name has the word, a name word's start where one
@@ -71,10 +68,13 @@ export async function bestMatches(c: DuckDBConnection, terms: readonly string[],
   // closer look at what each term can score may still show it.
   const last = strong.length === limit ? strong.at(-1)!.score : 0;
   if (last > TERM_SCORES.nameWord * (terms.length - 1) + TERM_SCORES.description || (last > 0 && last > (await otherBest(c, terms)))) return strong;
-  // Else the best of the others join in: some term in the description only (a scan of the long
-  // column, the names and labels read only where it matches), every term somewhere.
-  const someInDescriptionOnly = terms.map(() => `(contains(search_text, ?) AND NOT ${inNamesOrLabels})`).join(' OR ');
-  const everySomewhere = terms.map(() => `(contains(search_text, ?) OR ${inNamesOrLabels})`).join(' AND ');
-  const others = await read(`(${someInDescriptionOnly}) AND ${everySomewhere}`, terms.flatMap((t) => [wordStart(t), wordStart(t)]).concat(terms.flatMap((t) => [wordStart(t), wordStart(t)])));
-  return [...strong, ...others].sort(byRank).slice(0, limit);
+  if (terms.length === 1) {
+    // Every strong match was read, and every other one scores a description's 1: after them, by id.
+    const taken = strong.length === 0 ? '' : `AND model_id NOT IN (${strong.map(() => '?').join(',')})`;
+    const found = await rows(c, `SELECT model_id FROM models WHERE contains(search_text, ?) ${taken} ORDER BY model_id LIMIT ${limit - strong.length}`,
+      [wordStart(terms[0]!), ...strong.map((m) => m.modelId)]);
+    return [...strong, ...found.map((r) => ({ modelId: String(r.model_id), score: TERM_SCORES.description }))];
+  }
+  // Else every model where every term is somewhere is scored: a scan of the long column too.
+  return read(terms.map(() => `(${inNamesOrLabels} OR contains(search_text, ?))`).join(' AND '), terms.flatMap((t) => [wordStart(t), wordStart(t)]));
 }

@@ -5,8 +5,8 @@
  * DuckDB has no text index here (no FTS extension: nothing is downloaded), so every question is a
  * scan of a column; what costs is how many strings each scan tests, and how long they are. Each
  * column keeps its words between spaces (`contains(column, ' t ')` finds the word t,
- * `contains(column, ' t')` a word beginning with t): search_names, search_names_labels (the words
- * of names and labels, short) and search_text (the description, long).
+ * `contains(column, ' t')` a word beginning with t): search_names (short), search_names_labels
+ * (the words of names and labels together) and search_text (the description's).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { TERM_SCORES } from '../search.js';
@@ -39,7 +39,6 @@ const inNamesOrLabels = 'contains(search_names_labels, ?)';
  * has that, else a label word's 5. One scan of the names, usually short.
  */
 async function otherBest(c: DuckDBConnection, terms: readonly string[]): Promise<number> {
-  if (terms.length === 1) return TERM_SCORES.description;
   const checks = terms.flatMap((_, i) => [`bool_or(contains(search_names, ?)) AS word${i}`, `bool_or(contains(search_names, ?)) AS start${i}`]);
   const [found] = await rows(c, `SELECT ${checks.join(', ')} FROM models WHERE ${terms.map(() => 'contains(search_names, ?)').join(' OR ')}`,
     [...terms.flatMap((t) => [word(t), wordStart(t)]), ...terms.map(wordStart)]);
@@ -60,7 +59,7 @@ export async function bestMatches(c: DuckDBConnection, terms: readonly string[],
   const scoreValues = terms.flatMap(termScoreValues);
   const read = async (where: string, values: string[]) => (await rows(c, `SELECT model_id, ${score} AS score FROM models WHERE ${where}
     ORDER BY score DESC, model_id LIMIT ${limit}`, [...scoreValues, ...values])).map((r) => ({ modelId: String(r.model_id), score: Number(r.score) }));
-  // Models where every term begins a word of a name or label: one scan of a short column.
+  // Models where every term begins a word of a name or label: one scan, the description unread.
   const everyInNamesOrLabels = terms.map(() => inNamesOrLabels).join(' AND ');
   const strong = await read(everyInNamesOrLabels, terms.map(wordStart));
   // Any other model has some term in its description only, which scores 1, and the others at most

@@ -130,6 +130,67 @@ describe('duckdb store', () => {
     assert.deepEqual((await registry.listVersions(modelId)).map((v) => v.change), ['add'], 'its history is kept');
   });
 
+  it('takes a search tier as the answer only when no model below it can score more', async () => {
+    using dir = tempDir();
+    await using registry = await Registry.open({ instance: await DuckDbStore.open(`${dir.path}/registry.duckdb`) });
+    const model = (modelId: string, tags: string[], description: string) => sampleModel(0, { modelId, tags, description });
+    await registry.addModels([
+      // "zeta quark": a name word's start and a label word's start (6 + 3), more than the 3 asked for ...
+      ...[1, 2, 3, 4].map((n) => model(`t/zetax-${n}`, ['quarks'], 'plain')),
+      // ... yet a name word with the other term in the description only scores more (10 + 1).
+      model('t/zeta-d', [], 'a quark inside'),
+      // "kappa long context": a name word and a label's two words (10 + 5 + 5) ...
+      ...[1, 2, 3, 4].map((n) => model(`t/kappa-f${n}`, ['long-context'], 'plain')),
+      // ... where two name words and a description word make 10 + 10 + 1.
+      model('t/kappa-long-w', [], 'context here'),
+      // "gamma": a label word (5), then description words (1), each model once.
+      model('t/g1', ['gamma'], 'gamma too'),
+      model('t/g2', [], 'gamma'),
+      model('t/g3', [], 'gamma'),
+    ]);
+    const search = async (text: string, limit: number) => (await registry.searchModels(text, { limit })).map((h) => [h.model.modelId, h.score]);
+    assert.deepEqual(await search('zeta quark', 3), [['t/zeta-d', 11], ['t/zetax-1', 9], ['t/zetax-2', 9]]);
+    assert.deepEqual(await search('kappa long context', 3), [['t/kappa-long-w', 21], ['t/kappa-f1', 20], ['t/kappa-f2', 20]]);
+    assert.deepEqual(await search('kappa context', 3), [['t/kappa-f1', 15], ['t/kappa-f2', 15], ['t/kappa-f3', 15]]);
+    assert.deepEqual(await search('gamma', 5), [['t/g1', 5], ['t/g2', 1], ['t/g3', 1]]);
+  });
+
+  it('brings a registry of schema 3 up to date: its names and labels are searched as before', async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/registry.duckdb`;
+    const model = { ...sampleModel(1), modelName: 'model-1', tags: ['rag'], capabilities: [], source: 'manual', accessLevel: 'public' };
+    const record = JSON.stringify(model);
+    // What schema 3 was: the words of the labels in a column of their own.
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE mm_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+      CREATE TABLE models (
+        model_id VARCHAR PRIMARY KEY, version INTEGER NOT NULL, model_name VARCHAR NOT NULL, model_type VARCHAR NOT NULL,
+        architecture VARCHAR NOT NULL, arch_label VARCHAR NOT NULL, attention_type VARCHAR, format VARCHAR, source VARCHAR NOT NULL,
+        parameter_count BIGINT, context_length BIGINT, total_bytes BIGINT, created_at VARCHAR, updated_at VARCHAR, local_path VARCHAR,
+        access_level VARCHAR NOT NULL, access_groups VARCHAR[] NOT NULL, tags VARCHAR[] NOT NULL, input_types VARCHAR[] NOT NULL, output_types VARCHAR[] NOT NULL,
+        search_names VARCHAR NOT NULL, search_labels VARCHAR NOT NULL, search_text VARCHAR NOT NULL, data VARCHAR NOT NULL);
+      CREATE TABLE model_versions (
+        model_id VARCHAR NOT NULL, version INTEGER NOT NULL, created_at VARCHAR NOT NULL, change VARCHAR NOT NULL, data VARCHAR NOT NULL,
+        PRIMARY KEY (model_id, version));
+      CREATE TABLE model_cache (model_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL, expires_at BIGINT, PRIMARY KEY (model_id, key));
+      INSERT INTO mm_meta VALUES ('app', 'model-manager'), ('schema', '3');`);
+    await c.run(`INSERT INTO models VALUES (?, 1, 'model-1', 'decoder_only', 'llamaforcausallm', 'LlamaForCausalLM', 'gqa', 'gguf', 'manual',
+      2000000, NULL, NULL, NULL, NULL, NULL, 'public', [], ['rag'], ['TEXT'], ['TOKENS'], ' org1 model 1 model 1 ',
+      ' rag decoder only llamaforcausallm llama for causal lm ', ' sample model number 1 ', ?)`, [model.modelId, record]);
+    await c.run(`INSERT INTO model_versions VALUES (?, 1, '2025-01-01T00:00:00.000Z', 'add', ?)`, [model.modelId, record]);
+    await c.run('CHECKPOINT');
+    c.closeSync();
+    instance.closeSync();
+
+    await using registry = await Registry.open({ instance: await DuckDbStore.open(path) });
+    const search = async (text: string) => (await registry.searchModels(text)).map((h) => [h.model.modelId, h.score]);
+    assert.deepEqual(await search('rag'), [[model.modelId, 5]]);
+    assert.deepEqual(await search('causal model'), [[model.modelId, 15]]);
+    assert.deepEqual(await search('numb'), [[model.modelId, 1]]);
+    assert.deepEqual((await registry.listVersions(model.modelId)).map((v) => v.change), ['add'], 'its history is kept');
+  });
+
   it('refuses a registry of a newer schema and leaves it as it is', async () => {
     using dir = tempDir();
     const path = `${dir.path}/registry.duckdb`;

@@ -2,8 +2,8 @@
  * DuckDbStore: the registry in a DuckDB file (@duckdb/node-api), with SQL for analytics.
  *
  * Filter fields are columns (tags and I/O types as lists) with ART indexes for point filters.
- * Search scores every model in one SQL query, by the rules of search.ts, over the search words
- * kept beside each record (no FTS extension: nothing is downloaded).
+ * Search ranks by the rules of search.ts over the search words kept beside each record, reading
+ * only the columns its answer needs (duckdb-search.ts).
  * DuckDB admits one read-write process per file: see DuckDbFile for how processes take turns.
  */
 import { mkdirSync } from 'node:fs';
@@ -12,8 +12,9 @@ import { StatementType, listValue, type DuckDBConnection, type DuckDBValue } fro
 import { ModelManagerError } from '../../errors.js';
 import type { ModelFilter } from '../query.js';
 import type { ModelMetadata } from '../schema.js';
-import { TERM_SCORES, searchTerms, type SearchHit } from '../search.js';
+import { searchTerms, type SearchHit } from '../search.js';
 import { DuckDbFile, type DuckDbLeaseOptions } from './duckdb-lease.js';
+import { bestMatches } from './duckdb-search.js';
 import {
   INSERT_CHUNK, MODEL_COLUMNS, ROW_PLACEHOLDERS, buildNew, checkExistingFile, exec, modelRow, rows, typesOf, upgrade,
 } from './duckdb-schema.js';
@@ -175,23 +176,9 @@ export class DuckDbStore implements RegistryStore {
   }
 
   async search(text: string, limit: number): Promise<SearchHit[]> {
-    const terms = searchTerms(text);
-    if (terms.length === 0 || limit <= 0) return [];
-    // Each term's score in each model, as search.ts rules: the best of name word, name word start,
-    // label word, label word start, description word start (words are kept between spaces).
-    const tiers = [
-      ['search_names', ' ', TERM_SCORES.nameWord], ['search_names', '', TERM_SCORES.namePrefix],
-      ['search_labels', ' ', TERM_SCORES.labelWord], ['search_labels', '', TERM_SCORES.labelPrefix],
-      ['search_text', '', TERM_SCORES.description],
-    ] as const;
-    const termScore = `CASE ${tiers.map(([column, , score]) => `WHEN contains(${column}, ?) THEN ${score}`).join(' ')} END`;
-    // Models where every term begins a word somewhere; only those are scored (a third faster than scoring all).
-    const matchesAll = terms.map(() => `(contains(search_names, ?) OR contains(search_labels, ?) OR contains(search_text, ?))`).join(' AND ');
-    const values = [...terms.flatMap((t) => tiers.map(([, after]) => ` ${t}${after}`)), ...terms.flatMap((t) => Array<string>(3).fill(` ${t}`))];
     return this.#run(async (c) => {
-      const best = await rows(c, `SELECT model_id, ${terms.map(() => termScore).join(' + ')} AS score FROM models WHERE ${matchesAll}
-        ORDER BY score DESC, model_id LIMIT ${Math.floor(limit)}`, values);
-      const score = new Map(best.map((r) => [String(r.model_id), Number(r.score)]));
+      const best = await bestMatches(c, searchTerms(text), Math.floor(limit));
+      const score = new Map(best.map((m) => [m.modelId, m.score]));
       return (await this.#records(c, [...score.keys()])).map((model) => ({ model, score: score.get(model.modelId)! }));
     });
   }

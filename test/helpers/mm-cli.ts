@@ -1,7 +1,8 @@
 /**
  * Runs the built `mm` in a child process, as a user's shell would, for the tests of commands.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/mm.js', import.meta.url));
@@ -35,4 +36,30 @@ export function runMm(args: readonly string[], env: NodeJS.ProcessEnv, { timeout
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A `mm serve` running in a child process. */
+export interface MmServer {
+  url: string;
+  child: ChildProcess;
+}
+
+/** Starts `mm --json serve args...` with exactly `env` and returns its URL once it listens (rejects, with its stderr, if it exits first). */
+export async function startMmServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<MmServer> {
+  const child = spawn(process.execPath, [BIN, '--json', 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let json = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      json += line;
+      try {
+        resolve((JSON.parse(json) as { url: string }).url);
+      } catch {
+        // the document spans several lines; keep reading
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`mm serve exited ${code}: ${stderr}`)));
+  });
+  return { url, child };
 }

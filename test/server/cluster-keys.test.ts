@@ -5,16 +5,16 @@
  * connection reads the keys again when it is back. And the migration that adds the table.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/registry/stores/postgres-schema.js';
 import { validateModel } from '../../src/registry/validate.js';
 import { ApiKeys, Registry, createApiKey } from '../../src/index.js';
 import { postgresSkip, schemaOf, schemaUrl, sql } from '../helpers/postgres.js';
+import { startMmServe, type MmServer } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const skip = await postgresSkip();
@@ -30,24 +30,8 @@ function mm(env: NodeJS.ProcessEnv, ...args: string[]) {
 }
 
 /** Starts `mm serve --auth` and returns its URL once it listens. */
-async function serve(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [MM, '--json', 'serve', '--auth', '--port', '0', '--no-discovery', '--no-runtime', '--model-root', join(env.MM_HOME!, 'models')],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  let json = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      json += line;
-      try {
-        resolve((JSON.parse(json) as { url: string }).url);
-      } catch {
-        // the document spans several lines; keep reading
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`mm serve exited ${code}: ${stderr}`)));
-  });
-  return { url, child };
+function serve(env: NodeJS.ProcessEnv): Promise<MmServer> {
+  return startMmServe(['--auth', '--port', '0', '--no-discovery', '--no-runtime', '--model-root', join(env.MM_HOME!, 'models')], env);
 }
 
 const statusWith = async (url: string, key: string) => (await fetch(`${url}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status;

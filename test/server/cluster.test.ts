@@ -5,45 +5,27 @@
  * And /api/cluster of a server whose registry no other host shares: that server alone.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { ApiKeys, ClusterMembership, Registry, createApiKey, createServer, describeHost, writeTestModel, type ClusterHost, type LoadedModelEntry } from '../../src/index.js';
 import { postgresSkip, schemaUrl } from '../helpers/postgres.js';
+import { startMmServe, type MmServer } from '../helpers/mm-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startHarness } from './harness.js';
 
 const skip = await postgresSkip();
 const MM = join(process.cwd(), 'bin', 'mm.js');
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
+type Server = MmServer;
 
 /** Starts `mm serve` as host `host` on the shared registry, returning its URL once it listens. */
-async function serve(host: string, db: string, home: string, modelRoot: string): Promise<Server> {
+function serve(host: string, db: string, home: string, modelRoot: string): Promise<Server> {
   const env = { ...process.env, MM_HOME: join(home, host), MM_HOST_ID: host, MM_DB: db, MM_API_KEYS_FILE: '' };
-  const child = spawn(process.execPath, [MM, '--json', 'serve', '--port', '0', '--no-discovery', '--model-root', modelRoot, '--heartbeat', '100ms'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  let json = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      json += line;
-      try {
-        resolve((JSON.parse(json) as { url: string }).url);
-      } catch {
-        // the document spans several lines; keep reading
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`mm serve exited ${code}: ${stderr}`)));
-  });
-  return { url, child };
+  return startMmServe(['--port', '0', '--no-discovery', '--model-root', modelRoot, '--heartbeat', '100ms'], env);
 }
 
 async function cluster(server: Server): Promise<ClusterHost[]> {

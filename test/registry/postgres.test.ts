@@ -125,6 +125,31 @@ describe('postgres store', { skip }, () => {
     assert.equal((await sql(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'models'`, [schema])).length, 1, 'the registry is in that server');
   });
 
+  it('tells a watcher of the writes to a registry whose schema name is as long as PostgreSQL allows', { timeout: 60_000 }, async () => {
+    const schema = `mmt_long_${'x'.repeat(54)}`;
+    const url = `${PG_URL}${PG_URL!.includes('?') ? '&' : '?'}schema=${schema}`;
+    try {
+      await using watcher = await Registry.open({ db: url });
+      await using writer = await Registry.open({ db: url });
+      const seen: RegistryChange[] = [];
+      let wake: () => void = () => undefined;
+      const stop = watcher.store.watch!((change) => {
+        seen.push(change);
+        wake();
+      });
+      try {
+        while (seen.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        await writer.addModel(sampleModel(1));
+        while (seen.length < 2) await new Promise<void>((resolve) => (wake = resolve));
+        assert.deepEqual(seen.map((c) => c.op), ['resync', 'insert']);
+      } finally {
+        stop();
+      }
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
   it('tells a watcher of every write another process makes: adds, edits, measurements, removals', async () => {
     const url = schemaUrl('watched');
     await using watcher = await Registry.open({ db: url });

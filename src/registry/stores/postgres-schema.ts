@@ -5,6 +5,7 @@
  * Every table lives in one PostgreSQL schema (default `model_manager`, `?schema=` in the URL),
  * so a registry can share a database with other programs, or with other registries.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ModelManagerError } from '../../errors.js';
 import type { ModelMetadata } from '../schema.js';
@@ -193,9 +194,17 @@ CREATE INDEX api_keys_user ON ${s}.api_keys (user_name);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** The NOTIFY channel of the registry in `schema`: one per schema, so registries sharing a database stay apart. */
+/** PostgreSQL refuses a NOTIFY channel of NAMEDATALEN (64) bytes or more, and LISTEN cuts one that long. */
+const MAX_CHANNEL_BYTES = 63;
+
+/**
+ * The NOTIFY channel of the registry in `schema`: one per schema, so registries sharing a database
+ * stay apart. A schema name too long for a channel (they may have 63 bytes) is named by its hash.
+ */
 export function channelOf(schema: string): string {
-  return `model_manager.${schema}`;
+  const channel = `model_manager.${schema}`;
+  if (Buffer.byteLength(channel) <= MAX_CHANNEL_BYTES) return channel;
+  return `model_manager.${createHash('sha256').update(schema).digest('hex').slice(0, 48)}`;
 }
 
 /** An SQL identifier, quoted. */

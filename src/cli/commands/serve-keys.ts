@@ -39,7 +39,7 @@ export function authRequested(o: KeysOptions & { auth?: true }): boolean {
 }
 
 /**
- * The keys a server requires: those of the registry it serves (postgres), followed as any host
+ * The keys a server requires: those of the registry it serves (postgres), followed as each host
  * changes them, or of a keys file, followed as it changes; none when it runs open.
  * @throws INVALID_CONFIG when auth is asked for and there is no key yet, FILE_NOT_FOUND for a missing keys file
  */

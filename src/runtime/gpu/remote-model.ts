@@ -1,5 +1,5 @@
 /**
- * An instance hosted by a GPU worker process, seen from the manager as any loaded model: the
+ * An instance hosted by a GPU worker process, seen from the manager like every other loaded model: the
  * manager's queue, batching and embedding cache stay in the manager's process, and each call
  * crosses to the worker.
  */

@@ -4,6 +4,9 @@
  */
 import { ModelManagerError } from '../errors.js';
 import type { Device, EmbeddingParams, GenerationOutput, GenerationParams, TaskType } from './backends/backend.js';
+import type { ModelSlot } from './model-slot.js';
+import type { Scheduler } from './scheduler.js';
+import { generationParams } from './task-input.js';
 import type { LoadedModelInfo } from './types.js';
 
 export interface ModelHandleTarget {
@@ -79,4 +82,37 @@ export class ModelHandle implements AsyncDisposable, ModelHandleInfo {
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }
+}
+
+/**
+ * A handle on a ready slot the caller has acquired: it takes one reference, and each call goes
+ * through the scheduler (so the model counts as in use) and the slot's worker pool.
+ */
+export function handleOnSlot(name: string, taskType: TaskType, slot: ModelSlot, scheduler: Scheduler): ModelHandle {
+  slot.addRef();
+  const pool = slot.pool!;
+  const info: ModelHandleInfo = {
+    name, model: slot.location.key, taskType, backend: slot.backend?.name ?? '', device: slot.config.device,
+    workers: pool.instances.length, dimensions: pool.instances[0]?.dimensions,
+  };
+  return new ModelHandle(info, {
+    embed: (texts, params) => scheduler.use(slot, () => pool.embed(texts, params)),
+    generate: async (prompt, { onToken, signal, ...params }) => {
+      // The same limits as task(): a handle is no way around the token cap.
+      const checked: GenerationParams = { ...generationParams(params), ...(onToken ? { onToken } : {}), ...(signal ? { signal } : {}) };
+      return scheduler.use(slot, () => pool.run((m) => {
+        if (!m.generate) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} loaded "${name}" without text generation`);
+        return m.generate(prompt, checked);
+      }, signal ? { signal } : {}));
+    },
+    run: (data, params) => scheduler.use(slot, () => pool.run((m) => {
+      if (!m.run) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} has no custom task "${taskType}"`);
+      return m.run(taskType, data, params);
+    })),
+    // ModelHandle calls this once however often it is released.
+    release: () => {
+      slot.dropRef();
+      scheduler.afterUse(slot);
+    },
+  });
 }

@@ -10,7 +10,7 @@ import { ModelManagerError, isModelManagerError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { loadSettings } from '../settings/load-settings.js';
 import { withSettings } from '../settings/manager-options.js';
-import type { GenerationParams, InferenceBackend, TaskType } from './backends/backend.js';
+import type { InferenceBackend, TaskType } from './backends/backend.js';
 import { BackendRegistry } from './backend-registry.js';
 import { ConfiguredModels, configuredLoad, checkTaskType, type ConfiguredModel } from './configured-models.js';
 import type { DeviceRequest } from './devices.js';
@@ -18,13 +18,13 @@ import { EmbeddingCache, type CachedTexts } from './embedding-cache.js';
 import { GpuDevices } from './gpu/gpu-devices.js';
 import { keepAliveMinutes, parseKeepAlive } from './keep-alive.js';
 import { MeasurementRecorder } from './measurements.js';
-import { ModelHandle } from './model-handle.js';
+import { handleOnSlot, type ModelHandle } from './model-handle.js';
 import type { PullToRegistryOptions, RegisteredPull as PulledToRegistry } from '../hub/pull/register-pull.js';
 import { resolveModel, type PulledModel, type ResolvedModel } from './resolve-model.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, shuttingDown } from './scheduler.js';
 import { fail, ok, resultError, type Result } from './result.js';
 import { throwIfCancelled } from './cancellation.js';
-import { generationParams, isPreload, parseLoadRequest, parseTaskRequest, type TaskInput } from './task-input.js';
+import { isPreload, parseLoadRequest, parseTaskRequest, type TaskInput } from './task-input.js';
 import { cachedEmbeddings, runTask } from './run-task.js';
 import type { GpuBackendStatus, LoadedModelInfo, ManagerStatus, ModelManagerOptions, ModelStatus, TaskOutput, TaskOutputOf, TaskRequest } from './types.js';
 
@@ -147,7 +147,7 @@ export class ModelManager implements AsyncDisposable {
    * @throws ModelManagerError as `pullToRegistry` (AUTH_REQUIRED, HUB_NOT_FOUND, DISK_FULL, ...)
    */
   async pull(name: string, options: Omit<PullToRegistryOptions, 'config' | 'fetch'> = {}): Promise<PulledToRegistry> {
-    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    if (this.#closing) throw shuttingDown();
     const base = this.#pullOptions.config ?? processConfig();
     const config = { ...base, hf: { ...base.hf, hubCache: this.#hubCache } };
     const signals = [this.#abort.signal, this.#pullOptions.signal, options.signal].filter((x): x is AbortSignal => x !== undefined);
@@ -208,7 +208,7 @@ export class ModelManager implements AsyncDisposable {
   }
 
   async #run(input: TaskInput): Promise<TaskOutput> {
-    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    if (this.#closing) throw shuttingDown();
     if (!this.#backends.servesTask(input.taskType)) {
       throw new ModelManagerError('UNSUPPORTED_TASK', `task type "${input.taskType}" is not supported: use embedding or text_generation, or register a backend for it`, {
         details: { taskType: input.taskType, backends: this.#backends.names() },
@@ -253,7 +253,7 @@ export class ModelManager implements AsyncDisposable {
    * @throws ModelManagerError (MODEL_NOT_FOUND, MODEL_LOAD_FAILED, OUT_OF_MEMORY, ...)
    */
   async getModel(name: string, { taskType: asked, ...given }: GetModelOptions = {}): Promise<ModelHandle> {
-    if (this.#closing) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    if (this.#closing) throw shuttingDown();
     const configured = this.#configured.get(name);
     const taskType = asked ?? configured?.taskType ?? 'embedding';
     if (configured) checkTaskType(configured, taskType);
@@ -265,41 +265,7 @@ export class ModelManager implements AsyncDisposable {
       this.#scheduler.leave(slot);
       slot = await this.#scheduler.acquire(name, taskType, load, configured);
     }
-    slot.addRef();
-    const pool = slot.pool!;
-    let released = false;
-    const handle = new ModelHandle(
-      {
-        name,
-        model: slot.location.key,
-        taskType,
-        backend: slot.backend?.name ?? '',
-        device: slot.config.device,
-        workers: pool.instances.length,
-        dimensions: pool.instances[0]?.dimensions,
-      },
-      {
-        embed: (texts, params) => this.#scheduler.use(slot, () => pool.embed(texts, params)),
-        generate: async (prompt, { onToken, signal, ...params }) => {
-          // The same limits as task(): a handle is no way around the token cap.
-          const checked: GenerationParams = { ...generationParams(params), ...(onToken ? { onToken } : {}), ...(signal ? { signal } : {}) };
-          return this.#scheduler.use(slot, () => pool.run((m) => {
-            if (!m.generate) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} loaded "${name}" without text generation`);
-            return m.generate(prompt, checked);
-          }, signal ? { signal } : {}));
-        },
-        run: (data, params) => this.#scheduler.use(slot, () => pool.run((m) => {
-          if (!m.run) throw new ModelManagerError('UNSUPPORTED_TASK', `${m.backend} has no custom task "${taskType}"`);
-          return m.run(taskType, data, params);
-        })),
-        release: () => {
-          if (released) return;
-          released = true;
-          slot.dropRef();
-          this.#scheduler.afterUse(slot);
-        },
-      },
-    );
+    const handle = handleOnSlot(name, taskType, slot, this.#scheduler);
     this.#scheduler.leave(slot);
     return handle;
   }
@@ -414,7 +380,7 @@ export class ModelManager implements AsyncDisposable {
   shutdown(): Promise<void> {
     this.#closing ??= (async () => {
       this.#abort.abort();
-      await this.#scheduler.freeAll(new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance'));
+      await this.#scheduler.freeAll(shuttingDown());
       await this.#measurements.flush();
       await this.cache.save().catch((error: unknown) => this.#onWarning(`could not save the embedding cache: ${String(error)}`));
     })();

@@ -53,6 +53,11 @@ export interface SchedulerOptions {
   signal: AbortSignal;
 }
 
+/** What a request to a manager that is shutting down gets. */
+export function shuttingDown(): ModelManagerError {
+  return new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+}
+
 export class Scheduler {
   readonly counters = { loads: 0, loadFailures: 0, evictions: 0, expired: 0, released: 0, workersLost: 0 };
   readonly #options: SchedulerOptions;
@@ -100,7 +105,7 @@ export class Scheduler {
    * apart from other names of the same model, with its own batch size.
    */
   async acquire(name: string, taskType: TaskType, load: LoadRequest, configured?: ConfiguredModel): Promise<ModelSlot> {
-    if (this.#options.signal.aborted) throw new ModelManagerError('SHUTTING_DOWN', 'the model manager is shutting down: retry on another instance');
+    if (this.#options.signal.aborted) throw shuttingDown();
     const device = load.device === 'auto' ? this.#options.devicePreference : load.device;
     const location = await this.locate(name);
     // No await from here to the map insert: two first requests must find the same slot.

@@ -6,21 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ApiKeys, Discovery, createApiKey, loadConfig, writeTestModel } from '../../src/index.js';
-import { model, startHarness, type Harness } from './harness.js';
+import { ApiKeys, createApiKey, writeTestModel } from '../../src/index.js';
+import { model, startHarness, startHarnessWithDiscovery, type Harness } from './harness.js';
 
 const writer = createApiKey({ user: 'w', role: 'writer' });
 const reader = createApiKey({ user: 'r', role: 'reader' });
 const auth = ApiKeys.fromRecords([writer.record, reader.record]);
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
-/** A harness whose server runs a real Discovery over its models folder. */
-function withDiscovery(models: Parameters<typeof startHarness>[1] = []): Promise<Harness> {
-  return startHarness({ auth }, models, async ({ registry, dir, modelsDir }) => {
-    const discovery = await Discovery.create({ registry, roots: [modelsDir], stateDir: join(dir, 'discovery'), config: loadConfig({ MM_HOME: dir }) });
-    return { options: { discovery }, close: () => discovery.close() };
-  });
-}
+const withDiscovery = (models: Parameters<typeof startHarness>[1] = []): Promise<Harness> => startHarnessWithDiscovery({ auth }, models);
 
 test('register takes a model folder inside the roots and refuses others before reading them', async () => {
   await using h = await withDiscovery();

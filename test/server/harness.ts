@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Registry, createServer, type CreateServerOptions, type ModelMetadataInput } from '../../src/index.js';
+import { Discovery, Registry, createServer, loadConfig, type CreateServerOptions, type ModelMetadataInput } from '../../src/index.js';
 import { SqliteStore } from '../../src/registry/stores/sqlite.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -58,4 +58,12 @@ export async function startHarness(
       tmp[Symbol.dispose]();
     },
   };
+}
+
+/** A harness whose server runs a real Discovery over its models folder. */
+export function startHarnessWithDiscovery(options: Omit<CreateServerOptions, 'registry'> = {}, models: ModelMetadataInput[] = []): Promise<Harness> {
+  return startHarness(options, models, async ({ registry, dir, modelsDir }) => {
+    const discovery = await Discovery.create({ registry, roots: [modelsDir], stateDir: join(dir, 'discovery'), config: loadConfig({ MM_HOME: dir }) });
+    return { options: { discovery }, close: () => discovery.close() };
+  });
 }

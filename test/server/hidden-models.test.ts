@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ApiKeys, Discovery, createApiKey, loadConfig, writeTestModel } from '../../src/index.js';
-import { model, startHarness, type Harness } from './harness.js';
+import { ApiKeys, createApiKey, writeTestModel } from '../../src/index.js';
+import { model, startHarness, startHarnessWithDiscovery, type Harness } from './harness.js';
 
 const reader = createApiKey({ user: 'rita', role: 'reader', groups: ['research'] });
 const writer = createApiKey({ user: 'will', role: 'writer', groups: ['developers'] });
@@ -16,13 +16,7 @@ const admin = createApiKey({ user: 'ada', role: 'admin' });
 const auth = ApiKeys.fromRecords([reader.record, writer.record, admin.record]);
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
-/** A harness whose server runs a real Discovery over its models folder. */
-function withDiscovery(models: Parameters<typeof startHarness>[1] = []): Promise<Harness> {
-  return startHarness({ auth }, models, async ({ registry, dir, modelsDir }) => {
-    const discovery = await Discovery.create({ registry, roots: [modelsDir], stateDir: join(dir, 'discovery'), config: loadConfig({ MM_HOME: dir }) });
-    return { options: { discovery }, close: () => discovery.close() };
-  });
-}
+const withDiscovery = (models: Parameters<typeof startHarness>[1] = []): Promise<Harness> => startHarnessWithDiscovery({ auth }, models);
 
 test('an old version or alias of a model that is hidden now is hidden too', async () => {
   await using h = await startHarness({ auth }, [model('adm/hist', { description: 'was public' })]);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Discovery, loadConfig, writeTestModel } from '../../src/index.js';
-import { model, startHarness } from './harness.js';
+import { writeTestModel } from '../../src/index.js';
+import { model, startHarness, startHarnessWithDiscovery } from './harness.js';
 
 /** `{"a":{"a":...1...}}`, `depth` objects deep. */
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
@@ -24,10 +24,7 @@ function rawRequest(address: string, head: string): Promise<string> {
 }
 
 test('a body nested thousands deep is a 400 with a code, and nothing is stored', async () => {
-  await using h = await startHarness({}, [model('org/open')], async ({ registry, dir, modelsDir }) => {
-    const discovery = await Discovery.create({ registry, roots: [modelsDir], stateDir: join(dir, 'discovery'), config: loadConfig({ MM_HOME: dir }) });
-    return { options: { discovery }, close: () => discovery.close() };
-  });
+  await using h = await startHarnessWithDiscovery({}, [model('org/open')]);
   const folder = await writeTestModel({ format: 'gguf', task: 'text_generation', out: join(h.modelsDir, 'tiny') });
   const send = (method: 'POST' | 'PUT', url: string, payload: string) =>
     h.app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload });

@@ -38,6 +38,8 @@ export interface ModelFilter {
    * one caller may see then come from the store's index, not from reading every record.
    */
   visibleToGroups?: readonly string[];
+  /** The opposite: only models someone who is no admin and belongs to these groups may not see (HiddenModels). */
+  hiddenFromGroups?: readonly string[];
   /** Defaults to `modelId`. */
   sort?: SortField;
   /** Defaults to `asc`. */
@@ -98,6 +100,7 @@ export function matchesFilter(model: ModelMetadata, f: ModelFilter): boolean {
   if (f.maxParams !== undefined && !(model.parameterCount !== undefined && model.parameterCount <= f.maxParams)) return false;
   if (f.localPath !== undefined && model.localPath !== f.localPath) return false;
   if (f.visibleToGroups !== undefined && !isVisibleTo(model, f.visibleToGroups)) return false;
+  if (f.hiddenFromGroups !== undefined && isVisibleTo(model, f.hiddenFromGroups)) return false;
   if (f.fitsBytes !== undefined) {
     const total = model.memoryEstimate?.totalBytes;
     if (total === undefined || total > f.fitsBytes) return false;

@@ -112,9 +112,11 @@ export function queryCases(options: StoreContractOptions): void {
         [['c', 'b'], ['acl/for-a-and-b', 'acl/for-b', 'acl/public', 'acl/public-grouped']],
         [['A'], ['acl/public', 'acl/public-grouped']],
       ];
+      const all = ids(await registry.listModels());
       for (const [groups, expected] of cases) {
         assert.deepEqual(ids(await registry.listModels({ visibleToGroups: groups })), expected, `groups ${groups.join(',')}`);
         assert.equal(await registry.countModels({ visibleToGroups: groups }), expected.length, `count for groups ${groups.join(',')}`);
+        assert.deepEqual(ids(await registry.listModels({ hiddenFromGroups: groups })), all.filter((id) => !expected.includes(id)), `hidden from groups ${groups.join(',')}`);
       }
       assert.deepEqual(ids(await registry.listModels({ visibleToGroups: ['a', 'b'], modelType: 'decoder_only', sort: 'parameterCount', order: 'desc', limit: 2 })),
         ['acl/for-a-and-b', 'acl/for-a']);

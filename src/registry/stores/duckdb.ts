@@ -152,6 +152,7 @@ export class DuckDbStore implements RegistryStore {
     if (Array.isArray(f.inputType)) add('list_has_any(input_types, ?)', listValue(f.inputType as string[]));
     if (Array.isArray(f.outputType)) add('list_has_any(output_types, ?)', listValue(f.outputType as string[]));
     if (f.visibleToGroups) add(`(access_level = 'public' OR (access_level = 'restricted' AND list_has_any(access_groups, ?)))`, listValue([...f.visibleToGroups]));
+    if (f.hiddenFromGroups) add(`(access_level <> 'public' AND NOT (access_level = 'restricted' AND list_has_any(access_groups, ?)))`, listValue([...f.hiddenFromGroups]));
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
   }
 

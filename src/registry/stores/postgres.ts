@@ -195,6 +195,7 @@ export class PostgresStore implements RegistryStore {
     if (Array.isArray(f.inputType)) add('input_types && ?::text[]', f.inputType);
     if (Array.isArray(f.outputType)) add('output_types && ?::text[]', f.outputType);
     if (f.visibleToGroups) add(`(access_level = 'public' OR (access_level = 'restricted' AND access_groups && ?::text[]))`, f.visibleToGroups);
+    if (f.hiddenFromGroups) add(`(access_level <> 'public' AND NOT (access_level = 'restricted' AND access_groups && ?::text[]))`, f.hiddenFromGroups);
     let n = 0;
     const sql = clauses.length ? `WHERE ${clauses.join(' AND ').replace(/\?/g, () => `$${++n}`)}` : '';
     return { sql, values: all };

@@ -207,12 +207,17 @@ export class SqliteStore implements RegistryStore {
       clauses.push(`model_id IN (SELECT model_id FROM model_io WHERE direction = ? AND data_type IN (${types.map(() => '?').join(',')}))`);
       params.push(direction, ...types);
     }
-    const groups = f.visibleToGroups;
-    if (groups) {
-      const shared = `EXISTS (SELECT 1 FROM json_each(access_groups) WHERE value IN (${groups.map(() => '?').join(',')}))`;
+    const shared = (groups: readonly string[]) => `EXISTS (SELECT 1 FROM json_each(access_groups) WHERE value IN (${groups.map(() => '?').join(',')}))`;
+    const visible = f.visibleToGroups;
+    if (visible) {
       // The IN lets SQLite read the access index for both levels at once (twice as fast as an OR of two lookups).
-      clauses.push(groups.length === 0 ? `access_level = 'public'` : `access_level IN ('public', 'restricted') AND (access_level = 'public' OR ${shared})`);
-      params.push(...groups);
+      clauses.push(visible.length === 0 ? `access_level = 'public'` : `access_level IN ('public', 'restricted') AND (access_level = 'public' OR ${shared(visible)})`);
+      params.push(...visible);
+    }
+    const hidden = f.hiddenFromGroups;
+    if (hidden) {
+      clauses.push(hidden.length === 0 ? `access_level != 'public'` : `access_level != 'public' AND NOT (access_level = 'restricted' AND ${shared(hidden)})`);
+      params.push(...hidden);
     }
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }

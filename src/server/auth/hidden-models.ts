@@ -6,7 +6,6 @@ import { realpath } from 'node:fs/promises';
 import type { Registry } from '../../registry/registry.js';
 import { isInside } from '../model-roots.js';
 import type { Caller } from './api-keys.js';
-import { canSee } from './access.js';
 
 /** Characters a model id may hold; an id is named in a text when no such character touches it. */
 const ID_CHAR = '[A-Za-z0-9_.:+/-]';
@@ -31,7 +30,8 @@ export class HiddenModels {
   /** The models hidden from `caller` (none for an admin). */
   static async of(registry: Registry, caller: Caller): Promise<HiddenModels> {
     if (caller.role === 'admin') return new HiddenModels([], []);
-    const hidden = (await registry.listModels()).filter((m) => !canSee(caller, m));
+    // From the store's access columns: a caller's hidden models, not the whole registry.
+    const hidden = await registry.listModels({ hiddenFromGroups: caller.groups });
     const stored = hidden.flatMap((m) => (m.localPath ? [m.localPath] : []));
     // Paths a client names are judged by their real path, so each hidden model's is compared too.
     const real = await Promise.all(stored.map((p) => realpath(p).catch(() => p)));

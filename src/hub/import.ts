@@ -80,7 +80,7 @@ export function snapshotModelId(snapshot: HfSnapshot, requested?: string): strin
 
 /** The id a scan gave this folder, if one did: importing it again must not make a second entry for the same files. */
 async function scannedFolderId(registry: Registry, folder: string): Promise<string | undefined> {
-  return (await registry.listModels({ source: 'discovered' })).find((m) => m.localPath === folder)?.modelId;
+  return (await registry.listModels({ source: 'discovered', localPath: folder, limit: 1 }))[0]?.modelId;
 }
 
 function alreadyRegistered(model: ModelMetadata, version: number, where: Pick<HfImportOutcome, 'source' | 'location'>, warnings: string[]): HfImportOutcome {
